@@ -1,0 +1,34 @@
+# The two commands of the quick start: `make run` and `make test`.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CONFIG ?= config/tocsin.yaml
+
+.PHONY: all deps configure build run test bench format clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	$(BUILD)/broker/tocsin serve --config $(CONFIG)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+bench: build
+	bench/run-ingest
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,60 @@
+#pragma once
+// The HTTP API's routes, apart from the HTTP server (Beast) that carries them: plain requests in,
+// plain responses out, answered through a callback (possibly from another thread).
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "broker/broker_metrics.hpp"
+#include "broker/incident_store.hpp"
+#include "broker/journal.hpp"
+#include "broker/worker.hpp"
+#include "core/incident.hpp"
+
+namespace tocsin {
+
+struct ApiRequest {
+  std::string method;  // upper-case: GET, POST…
+  std::string target;  // path and query, as received
+  std::string content_type;
+  std::string body;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+using Respond = std::function<void(ApiResponse)>;
+
+// Reports each component's health as JSON (built by the server that owns the components).
+using HealthReport = std::function<std::string()>;
+
+class Api {
+ public:
+  Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits,
+      BrokerMetrics& metrics, HealthReport health);
+  ~Api();
+
+  void handle(ApiRequest request, Respond respond);
+
+  static ApiResponse error(int status, const Error& e);
+
+ private:
+  void create_incident(ApiRequest& request, Respond respond);
+  void list_incidents(const std::map<std::string, std::string>& query, Respond respond);
+  void get_incident(const std::string& id, Respond respond);
+
+  Journal& journal_;
+  IncidentStore& store_;
+  IncidentLimits limits_;
+  BrokerMetrics& metrics_;
+  HealthReport health_;
+  Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
+};
+
+}  // namespace tocsin

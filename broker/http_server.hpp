@@ -1,0 +1,26 @@
+#pragma once
+// The HTTP server (Boost.Beast on Asio). This header stays free of Beast and Asio: they are heavy
+// to compile, so only http_server.cpp includes them.
+
+#include <memory>
+
+#include "broker/api.hpp"
+#include "broker/config.hpp"
+
+namespace tocsin {
+
+class HttpServer {
+ public:
+  HttpServer(const HostPort& bind, std::size_t max_body_bytes, int threads, Api& api);
+  ~HttpServer();
+
+  void start();  // binds (throws on failure), then serves on its own threads
+  // Stops accepting, lets requests in progress finish (bounded wait), then stops.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tocsin

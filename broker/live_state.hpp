@@ -1,0 +1,67 @@
+#pragma once
+// The live projection of active incidents in Redis: one hash per incident
+// (tocsin:incident:{id}) and a sorted set of active ids by last update (tocsin:incidents:active).
+// SQLite stays the system of record: the projection is rebuilt from it at start-up and whenever
+// Redis comes back after an outage. Alerting never waits for Redis.
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/broker_metrics.hpp"
+#include "broker/incident_store.hpp"
+#include "broker/journal.hpp"
+#include "broker/redis_endpoint.hpp"
+
+struct redisContext;
+
+namespace tocsin {
+
+class LiveState : public CommitObserver {
+ public:
+  // `before_connect` runs before each connection attempt (managed mode restarts its server).
+  LiveState(RedisEndpoint endpoint, IncidentStore& store, BrokerMetrics& metrics,
+            std::function<void()> before_connect = {});
+  ~LiveState() override;
+
+  void start();
+  void stop();
+
+  // "ok" when connected and current, "degraded" otherwise.
+  std::string status() const { return up_.load() ? "ok" : "degraded"; }
+  std::string last_error() const;
+
+  // CommitObserver
+  void on_committed(std::vector<IncidentRecord> records) override;
+
+ private:
+  void run();
+  bool connect();
+  void disconnect(const std::string& why);
+  bool rebuild();
+  bool write(const std::vector<IncidentRecord>& records);
+  bool ping();
+
+  RedisEndpoint endpoint_;
+  IncidentStore& store_;
+  BrokerMetrics& metrics_;
+  std::function<void()> before_connect_;
+  redisContext* ctx_ = nullptr;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<IncidentRecord> queue_;
+  bool accepting_ = false;   // queue commits (connected, or rebuilding)
+  bool overflowed_ = false;  // records were dropped: a rebuild is needed
+  bool stopping_ = false;
+  std::string last_error_;
+  std::atomic<bool> up_{false};
+  std::thread thread_;
+};
+
+}  // namespace tocsin

@@ -1,0 +1,152 @@
+// tocsin: the emergency alerting server and its command-line tools.
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "broker/config.hpp"
+#include "broker/send.hpp"
+#include "broker/server.hpp"
+
+namespace json = boost::json;
+
+namespace {
+
+std::optional<tocsin::Config> load_or_report(const std::string& file) {
+  auto loaded = tocsin::load_config(file);
+  if (auto* errors = std::get_if<tocsin::ConfigErrors>(&loaded)) {
+    for (const auto& e : errors->errors) std::cerr << e << "\n";
+    return std::nullopt;
+  }
+  return std::get<tocsin::Config>(std::move(loaded));
+}
+
+// --attr k=v: a number if v reads as one, true/false as booleans, otherwise a string.
+json::value attribute_value(const std::string& v) {
+  if (v == "true") return true;
+  if (v == "false") return false;
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (!v.empty() && end == v.c_str() + v.size()) return d;
+  return json::string(v);
+}
+
+std::string read_all(const std::string& path) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot be read");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tocsin: emergency alerting and response coordination"};
+  app.require_subcommand(1);
+
+  std::string config_file = "config/tocsin.yaml";
+  auto* serve = app.add_subcommand("serve", "Run the server");
+  serve->add_option("--config,-c", config_file, "configuration file")->capture_default_str();
+
+  std::string check_file;
+  auto* check = app.add_subcommand("check-config", "Validate a configuration file (exit 0 or 1)");
+  check->add_option("file", check_file, "configuration file")->required();
+
+  struct {
+    std::string endpoint = "tcp://127.0.0.1:5555";
+    std::string json_file, source = "cli", type, severity, urgency, certainty, headline,
+                           description, zone, occurred_at, dedup_key;
+    std::optional<double> lat, lon;
+    std::vector<std::string> attrs;
+    int timeout_ms = 5000;
+  } s;
+  auto* send = app.add_subcommand("send", "Send one incident over ZeroMQ and print the reply");
+  send->add_option("--endpoint", s.endpoint, "broker ZeroMQ endpoint")->capture_default_str();
+  send->add_option("--json", s.json_file, "send this JSON report as is (- for stdin)");
+  send->add_option("--source", s.source, "reporting system")->capture_default_str();
+  send->add_option("--type", s.type, "incident type, e.g. flood.water_level");
+  send->add_option("--severity", s.severity, "extreme, severe, moderate, minor, unknown");
+  send->add_option("--urgency", s.urgency);
+  send->add_option("--certainty", s.certainty);
+  send->add_option("--headline", s.headline);
+  send->add_option("--description", s.description);
+  send->add_option("--zone", s.zone);
+  send->add_option("--lat", s.lat);
+  send->add_option("--lon", s.lon);
+  send->add_option("--occurred-at", s.occurred_at, "RFC 3339");
+  send->add_option("--dedup-key", s.dedup_key);
+  send->add_option("--attr", s.attrs, "attribute k=v (repeatable; numbers and true/false typed)");
+  send->add_option("--timeout-ms", s.timeout_ms, "how long to wait for the reply")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*check) {
+    auto config = load_or_report(check_file);
+    if (!config) return 1;
+    std::cout << check_file << ": ok\n";
+    return 0;
+  }
+
+  if (*serve) {
+    auto config = load_or_report(config_file);
+    if (!config) {
+      std::cerr << "tocsin: refusing to start with an invalid configuration\n";
+      return 1;
+    }
+    spdlog::set_level(spdlog::level::from_str(config->log_level));
+    try {
+      return tocsin::serve(*config);
+    } catch (const std::exception& e) {
+      spdlog::critical("tocsin: cannot start: {}", e.what());
+      return 1;
+    }
+  }
+
+  if (*send) {
+    std::string body;
+    try {
+      if (!s.json_file.empty()) {
+        body = read_all(s.json_file);
+      } else {
+        json::object o{{"source", s.source}, {"type", s.type}, {"severity", s.severity}};
+        if (!s.urgency.empty()) o["urgency"] = s.urgency;
+        if (!s.certainty.empty()) o["certainty"] = s.certainty;
+        if (!s.headline.empty()) o["headline"] = s.headline;
+        if (!s.description.empty()) o["description"] = s.description;
+        if (!s.occurred_at.empty()) o["occurred_at"] = s.occurred_at;
+        if (!s.dedup_key.empty()) o["dedup_key"] = s.dedup_key;
+        json::object loc;
+        if (!s.zone.empty()) loc["zone"] = s.zone;
+        if (s.lat) loc["lat"] = *s.lat;
+        if (s.lon) loc["lon"] = *s.lon;
+        if (!loc.empty()) o["location"] = std::move(loc);
+        json::object attrs;
+        for (const auto& a : s.attrs) {
+          auto eq = a.find('=');
+          if (eq == std::string::npos) {
+            std::cerr << "--attr " << a << ": expected key=value\n";
+            return 64;
+          }
+          attrs[a.substr(0, eq)] = attribute_value(a.substr(eq + 1));
+        }
+        if (!attrs.empty()) o["attributes"] = std::move(attrs);
+        body = json::serialize(o);
+      }
+      auto outcome =
+          tocsin::send_incident(s.endpoint, body, std::chrono::milliseconds(s.timeout_ms));
+      (outcome.exit_code == 0 ? std::cout : std::cerr) << outcome.output << "\n";
+      return outcome.exit_code;
+    } catch (const std::exception& e) {
+      std::cerr << "tocsin send: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,122 @@
+#include "broker/server.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+#include "broker/api.hpp"
+#include "broker/broker_metrics.hpp"
+#include "broker/http_server.hpp"
+#include "broker/incident_store.hpp"
+#include "broker/journal.hpp"
+#include "broker/live_state.hpp"
+#include "broker/managed_redis.hpp"
+#include "broker/sqlite.hpp"
+#include "broker/zmq_ingest.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+}  // namespace
+
+int serve(const Config& config) {
+  // Every thread started from here on inherits the blocked mask; only sigwait below sees them.
+  sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::filesystem::create_directories(config.data_dir);
+  std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+  const auto database = config.data_dir / "tocsin.db";
+  {
+    sqlite::Connection db(database.string(), sqlite::Connection::Mode::read_write);
+    sqlite::migrate(db);
+  }
+
+  BrokerMetrics metrics;
+  std::unique_ptr<ManagedRedis> managed;
+  RedisEndpoint endpoint;
+  std::function<void()> before_connect;
+  if (config.redis.mode == RedisConfig::Mode::managed) {
+    managed = std::make_unique<ManagedRedis>(config.redis.server_binary, config.data_dir);
+    managed->start();
+    endpoint.unix_path = managed->socket_path().string();
+    before_connect = [m = managed.get()] { m->ensure_running(); };
+  } else {
+    endpoint = *parse_redis_url(config.redis.url);  // validated with the configuration
+    if (config.redis.password) endpoint.password = config.redis.password;
+  }
+
+  IncidentStore store(database);
+  IncidentStore live_store(database);  // the live-state thread's own reader
+  LiveState live(endpoint, live_store, metrics, before_connect);
+  Journal journal(JournalOptions{database, config.node_id, config.journal.max_batch,
+                                 config.journal.synchronous},
+                  metrics);
+  zmq::context_t zmq_context(1);
+  ZmqIngest ingest(zmq_context, config.ingest.zmq_bind, journal, config.limits,
+                   config.ingest.max_in_flight, metrics);
+
+  HealthReport health = [&] {
+    std::string redis_status = live.status();
+    json::object redis{{"status", redis_status},
+                       {"mode", config.redis.mode == RedisConfig::Mode::managed ? "managed"
+                                                                                : "external"},
+                       {"endpoint", endpoint.describe()}};
+    if (redis_status != "ok") redis["error"] = live.last_error();
+    json::object components{
+        {"journal", json::object{{"status", "ok"}, {"queue", metrics.journal_queue.load()}}},
+        {"ingest_zmq", json::object{{"status", "ok"}, {"bind", config.ingest.zmq_bind}}},
+        {"http", json::object{{"status", "ok"}}},
+        {"redis", std::move(redis)}};
+    return json::serialize(json::object{{"status", redis_status == "ok" ? "ok" : "degraded"},
+                                        {"node", config.node_id},
+                                        {"components", std::move(components)}});
+  };
+  Api api(journal, store, config.limits, metrics, health);
+  HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
+
+  live.start();
+  journal.start(&live);
+  ingest.start();
+  http.start();
+  spdlog::info("tocsin ready: node {}, data in {}", config.node_id, config.data_dir.string());
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: nothing to reload in this version");
+      continue;
+    }
+    spdlog::info("{}: stopping intake, answering what is in flight", strsignal(sig));
+    break;
+  }
+  ingest.stop();   // every report read is answered: its commit is awaited
+  http.stop();
+  journal.stop();  // commits whatever is left
+  live.stop();
+  if (managed) managed->stop();
+  spdlog::info("tocsin stopped");
+  return 0;
+}
+
+}  // namespace tocsin

@@ -1,0 +1,171 @@
+#include "broker/sqlite.hpp"
+
+#include <sqlite3.h>
+
+namespace tocsin::sqlite {
+
+namespace {
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  throw Failure(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), rc);
+}
+}  // namespace
+
+Connection::Connection(const std::string& path, Mode mode) {
+  int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::read_only
+                                         ? SQLITE_OPEN_READONLY
+                                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw Failure("cannot open " + path + ": " + msg, rc);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_extended_result_codes(db_, 1);
+}
+
+Connection::~Connection() { sqlite3_close_v2(db_); }
+
+void Connection::exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string s(sql);
+  int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw Failure(msg, rc);
+  }
+}
+
+Statement Connection::prepare(std::string_view sql) { return Statement(db_, sql); }
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  int rc = sqlite3_prepare_v3(db, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
+                              nullptr);
+  if (rc != SQLITE_OK) fail(db, rc, "prepare");
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+
+Statement& Statement::bind(int i, std::string_view text) {
+  int rc = sqlite3_bind_text(stmt_, i, text.data(), int(text.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+Statement& Statement::bind(int i, std::int64_t v) {
+  int rc = sqlite3_bind_int64(stmt_, i, v);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+Statement& Statement::bind(int i, double v) {
+  int rc = sqlite3_bind_double(stmt_, i, v);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+Statement& Statement::bind_null(int i) {
+  int rc = sqlite3_bind_null(stmt_, i);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(stmt_);
+  fail(db_, rc, "step");
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string Statement::text(int c) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, c);
+  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, c))
+           : std::string();
+}
+std::int64_t Statement::integer(int c) const { return sqlite3_column_int64(stmt_, c); }
+double Statement::real(int c) const { return sqlite3_column_double(stmt_, c); }
+bool Statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+namespace {
+
+// Each entry moves the schema from version i to i + 1. Never edit one that has shipped.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE incidents (
+  id TEXT PRIMARY KEY,
+  dedup_key TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'resolved', 'cancelled')),
+  source TEXT NOT NULL,
+  type TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  urgency TEXT NOT NULL,
+  certainty TEXT NOT NULL,
+  headline TEXT NOT NULL,
+  description TEXT NOT NULL,
+  location TEXT,             -- JSON object, NULL when none
+  attributes TEXT NOT NULL,  -- JSON object
+  occurred_at INTEGER NOT NULL,  -- unix milliseconds
+  received_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updates INTEGER NOT NULL DEFAULT 0,
+  node_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX incidents_active_dedup ON incidents (dedup_key) WHERE state = 'active';
+CREATE INDEX incidents_state_updated ON incidents (state, updated_at);
+CREATE TABLE incident_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,   -- created | updated
+  actor TEXT NOT NULL,  -- who: the reporting source, or a person
+  body TEXT NOT NULL    -- JSON: the report as received
+);
+CREATE INDEX incident_events_incident ON incident_events (incident_id, seq);
+)sql",
+};
+
+}  // namespace
+
+int schema_version(Connection& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  st.step();
+  return int(st.integer(0));
+}
+
+void migrate(Connection& db) {
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  int version = schema_version(db);
+  const int latest = int(std::size(kMigrations));
+  if (version > latest)
+    throw Failure("the database schema is version " + std::to_string(version) +
+                      ", newer than this tocsin knows (" + std::to_string(latest) + ")",
+                  0);
+  for (; version < latest; ++version) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(kMigrations[version]);
+      db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+      db.exec("COMMIT");
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+}  // namespace tocsin::sqlite

@@ -1,0 +1,160 @@
+#include "broker/zmq_ingest.hpp"
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <zmq.hpp>
+
+namespace tocsin {
+
+namespace {
+constexpr std::size_t kMaxFrames = 8;
+constexpr std::size_t kMaxRequestId = 256;
+
+void send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frames) {
+  std::size_t i = 0, n = frames.size();
+  for (auto f : frames) {
+    auto flags = ++i < n ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    // A peer that went away or is over its high-water mark loses its reply; ROUTER drops it.
+    (void)s.send(zmq::const_buffer(f.data(), f.size()), flags | zmq::send_flags::dontwait);
+  }
+}
+}  // namespace
+
+ZmqIngest::ZmqIngest(zmq::context_t& context, std::string bind, Journal& journal,
+                     const IncidentLimits& limits, std::size_t max_in_flight,
+                     BrokerMetrics& metrics)
+    : context_(context),
+      bind_(std::move(bind)),
+      journal_(journal),
+      limits_(limits),
+      max_in_flight_(max_in_flight),
+      metrics_(metrics) {}
+
+ZmqIngest::~ZmqIngest() {
+  stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void ZmqIngest::start() {
+  auto socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
+  socket->set(zmq::sockopt::linger, 2000);  // let the last acknowledgements leave on stop
+  socket->set(zmq::sockopt::rcvhwm, 100000);
+  socket->set(zmq::sockopt::sndhwm, 100000);
+  // Far above the per-message limit: we answer "too_large" ourselves up to this size; beyond it
+  // the transport drops the peer.
+  socket->set(zmq::sockopt::maxmsgsize, std::int64_t(limits_.max_bytes) * 4 + 4096);
+  socket->bind(bind_);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  socket_ = socket.release();
+  thread_ = std::thread([this] { run(); });
+  spdlog::info("ingest: ZeroMQ ROUTER bound at {}", bind_);
+}
+
+void ZmqIngest::stop() {
+  if (!thread_.joinable()) return;
+  stopping_ = true;
+  std::uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+  thread_.join();
+}
+
+void ZmqIngest::post(Reply reply) {
+  {
+    std::lock_guard lock(mutex_);
+    replies_.push_back(std::move(reply));
+  }
+  std::uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void ZmqIngest::run() {
+  std::unique_ptr<zmq::socket_t> socket(static_cast<zmq::socket_t*>(socket_));
+  std::size_t in_flight = 0;
+  std::deque<Reply> ready;
+  std::vector<zmq::message_t> frames;
+
+  auto refuse = [&](const std::string& identity, std::string_view request_id, const Error& e) {
+    metrics_.rejected(e.code);
+    send_frames(*socket, {identity, request_id, "error", e.code, e.message});
+  };
+
+  while (true) {
+    bool reading = !stopping_ && in_flight < max_in_flight_;
+    if (stopping_ && in_flight == 0) break;
+    std::array<zmq::pollitem_t, 2> items{
+        zmq::pollitem_t{socket->handle(), 0, short(reading ? ZMQ_POLLIN : 0), 0},
+        zmq::pollitem_t{nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(-1));
+
+    if (items[1].revents & ZMQ_POLLIN) {
+      std::uint64_t n;
+      (void)!read(wake_fd_, &n, sizeof n);
+      {
+        std::lock_guard lock(mutex_);
+        ready.swap(replies_);
+      }
+      for (auto& r : ready) {
+        --in_flight;
+        if (r.result.ok())
+          send_frames(*socket, {r.identity, r.request_id, "ok", r.result->incident_id,
+                                r.result->created ? "created" : "updated"});
+        else
+          refuse(r.identity, r.request_id, r.result.error());
+      }
+      ready.clear();
+    }
+
+    if (!(items[0].revents & ZMQ_POLLIN)) continue;
+    // Read what is waiting (bounded), so the journal gets many reports per commit.
+    for (int burst = 0; burst < 1024 && in_flight < max_in_flight_; ++burst) {
+      frames.clear();
+      bool more = true;
+      while (more) {
+        zmq::message_t m;
+        auto got = socket->recv(m, frames.empty() ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
+        if (!got) break;
+        more = m.more();
+        if (frames.size() < kMaxFrames + 1) frames.push_back(std::move(m));
+      }
+      if (frames.empty()) break;
+      metrics_.received_zmq.inc();
+      std::string identity = frames[0].to_string();
+      std::string request_id = frames.size() > 1 ? frames[1].to_string() : std::string();
+      if (frames.size() != 3) {
+        refuse(identity, request_id,
+               Error{"bad_frames",
+                     "frames: expected 2 frames [request-id][json body], got " +
+                         std::to_string(frames.size() - 1),
+                     "frames"});
+        continue;
+      }
+      if (request_id.size() > kMaxRequestId) {
+        refuse(identity, request_id.substr(0, kMaxRequestId),
+               Error{"too_large",
+                     "request-id: longer than " + std::to_string(kMaxRequestId) + " bytes",
+                     "request-id"});
+        continue;
+      }
+      auto parsed = parse_incident(frames[2].to_string_view(), limits_);
+      if (!parsed) {
+        refuse(identity, request_id, parsed.error());
+        continue;
+      }
+      ++in_flight;
+      journal_.submit(std::move(parsed.value()),
+                      [this, identity = std::move(identity),
+                       request_id = std::move(request_id)](Result<Accepted> result) mutable {
+                        post(Reply{std::move(identity), std::move(request_id), std::move(result)});
+                      });
+    }
+  }
+  socket->close();
+  spdlog::info("ingest: ZeroMQ ROUTER closed");
+}
+
+}  // namespace tocsin

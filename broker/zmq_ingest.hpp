@@ -1,0 +1,57 @@
+#pragma once
+// ZeroMQ ingest: a ROUTER socket that takes [request-id][json] from sensors (DEALER clients may
+// pipeline many requests) and answers each only once the journal says it is durable.
+// The socket lives in one thread; the journal's answers come back through an eventfd.
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "broker/broker_metrics.hpp"
+#include "broker/journal.hpp"
+#include "core/incident.hpp"
+
+namespace zmq {
+class context_t;
+}
+
+namespace tocsin {
+
+class ZmqIngest {
+ public:
+  ZmqIngest(zmq::context_t& context, std::string bind, Journal& journal,
+            const IncidentLimits& limits, std::size_t max_in_flight, BrokerMetrics& metrics);
+  ~ZmqIngest();
+
+  // Binds (throws zmq::error_t on failure), then serves on its own thread.
+  void start();
+  // Stops reading new requests, waits until every request read so far is answered, closes.
+  void stop();
+
+ private:
+  struct Reply {
+    std::string identity;
+    std::string request_id;
+    Result<Accepted> result;
+  };
+  void run();
+  void post(Reply reply);
+
+  zmq::context_t& context_;
+  std::string bind_;
+  Journal& journal_;
+  IncidentLimits limits_;
+  std::size_t max_in_flight_;
+  BrokerMetrics& metrics_;
+
+  int wake_fd_ = -1;  // eventfd: replies are waiting, or stop was asked
+  std::mutex mutex_;
+  std::deque<Reply> replies_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  void* socket_ = nullptr;  // zmq::socket_t*, created in start() and used only by thread_
+};
+
+}  // namespace tocsin

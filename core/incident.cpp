@@ -1,0 +1,429 @@
+#include "core/incident.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+
+#include <boost/json.hpp>
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+
+template <class E, std::size_t N>
+std::optional<E> lookup(const std::array<std::string_view, N>& names, std::string_view text) {
+  for (std::size_t i = 0; i < N; ++i) {
+    const auto& n = names[i];
+    if (n.size() == text.size() &&
+        std::equal(n.begin(), n.end(), text.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+constexpr std::array<std::string_view, 5> kSeverity{"unknown", "minor", "moderate", "severe",
+                                                    "extreme"};
+constexpr std::array<std::string_view, 5> kUrgency{"unknown", "past", "future", "expected",
+                                                   "immediate"};
+constexpr std::array<std::string_view, 5> kCertainty{"unknown", "unlikely", "possible", "likely",
+                                                     "observed"};
+
+}  // namespace
+
+std::string_view to_string(Severity v) { return kSeverity[static_cast<int>(v)]; }
+std::string_view to_string(Urgency v) { return kUrgency[static_cast<int>(v)]; }
+std::string_view to_string(Certainty v) { return kCertainty[static_cast<int>(v)]; }
+std::optional<Severity> parse_severity(std::string_view t) { return lookup<Severity>(kSeverity, t); }
+std::optional<Urgency> parse_urgency(std::string_view t) { return lookup<Urgency>(kUrgency, t); }
+std::optional<Certainty> parse_certainty(std::string_view t) {
+  return lookup<Certainty>(kCertainty, t);
+}
+
+bool is_valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int n;
+    std::uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= n) return false;
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+namespace {
+
+Error field_error(std::string code, std::string field, std::string message) {
+  return Error{std::move(code), field + ": " + message, std::move(field)};
+}
+
+bool has_control_chars(std::string_view s, bool allow_newlines) {
+  for (unsigned char c : s) {
+    if (c == 0x7F || (c < 0x20 && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t'))))
+      return true;
+  }
+  return false;
+}
+
+// Reads the fields of one JSON object, each at most once, and reports the first problem.
+class FieldReader {
+ public:
+  FieldReader(const json::object& obj, std::string prefix) : obj_(obj), prefix_(std::move(prefix)) {}
+
+  std::string path(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+
+  const json::value* find(std::string_view key) { return obj_.if_contains(key); }
+
+  std::optional<Error> text(std::string_view key, bool required, std::size_t max_len,
+                            std::string& out, bool allow_newlines = false) {
+    const json::value* v = find(key);
+    if (!v || v->is_null()) {
+      if (required) return field_error("missing_field", path(key), "is required");
+      return std::nullopt;
+    }
+    if (!v->is_string()) return field_error("wrong_type", path(key), "must be a string");
+    const json::string& s = v->get_string();
+    if (required && s.empty()) return field_error("invalid_value", path(key), "must not be empty");
+    if (s.size() > max_len)
+      return field_error("too_long", path(key), "is longer than " + std::to_string(max_len) +
+                                                    " bytes");
+    if (has_control_chars(s, allow_newlines))
+      return field_error("invalid_value", path(key), "contains control characters");
+    out.assign(s.data(), s.size());
+    return std::nullopt;
+  }
+
+  std::optional<Error> number(std::string_view key, double& out) {
+    const json::value* v = find(key);
+    if (!v) return field_error("missing_field", path(key), "is required");
+    if (!v->is_number()) return field_error("wrong_type", path(key), "must be a number");
+    out = v->to_number<double>();
+    if (!std::isfinite(out)) return field_error("invalid_value", path(key), "must be finite");
+    return std::nullopt;
+  }
+
+  std::optional<Error> only(std::initializer_list<std::string_view> allowed) const {
+    for (const auto& kv : obj_) {
+      if (std::find(allowed.begin(), allowed.end(), std::string_view(kv.key())) == allowed.end())
+        return field_error("unknown_field", path(kv.key()), "is not a known field");
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const json::object& obj_;
+  std::string prefix_;
+};
+
+bool is_type_name(std::string_view t) {
+  // Dotted segments of [a-z0-9_], e.g. flood.water_level.
+  if (t.empty() || t.front() == '.' || t.back() == '.') return false;
+  char prev = 0;
+  for (char c : t) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              (c == '.' && prev != '.');
+    if (!ok) return false;
+    prev = c;
+  }
+  return true;
+}
+
+bool is_identifier(std::string_view t) {
+  if (t.empty()) return false;
+  for (char c : t) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+              c == ':' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<Error> read_point(const json::value& v, const std::string& path, GeoPoint& out) {
+  if (!v.is_object()) return field_error("wrong_type", path, "must be an object {lat, lon}");
+  FieldReader r(v.get_object(), path);
+  if (auto e = r.only({"lat", "lon"})) return e;
+  if (auto e = r.number("lat", out.lat)) return e;
+  if (auto e = r.number("lon", out.lon)) return e;
+  if (out.lat < -90 || out.lat > 90)
+    return field_error("out_of_range", path + ".lat", "must be between -90 and 90");
+  if (out.lon < -180 || out.lon > 180)
+    return field_error("out_of_range", path + ".lon", "must be between -180 and 180");
+  return std::nullopt;
+}
+
+std::optional<Error> read_location(const json::value& v, const IncidentLimits& limits,
+                                   Location& out) {
+  const std::string path = "location";
+  if (!v.is_object()) return field_error("wrong_type", path, "must be an object");
+  const json::object& obj = v.get_object();
+  FieldReader r(obj, path);
+  if (auto e = r.only({"zone", "lat", "lon", "polygon"})) return e;
+
+  std::string zone;
+  if (auto e = r.text("zone", false, limits.max_string, zone)) return e;
+  if (r.find("zone")) {
+    if (!is_identifier(zone))
+      return field_error("invalid_value", "location.zone",
+                         "must be a zone id (letters, digits, '_', '-', '.')");
+    out.zone = zone;
+  }
+
+  bool has_lat = r.find("lat"), has_lon = r.find("lon");
+  if (has_lat || has_lon) {
+    GeoPoint p;
+    if (auto e = r.number("lat", p.lat)) return e;
+    if (auto e = r.number("lon", p.lon)) return e;
+    if (p.lat < -90 || p.lat > 90)
+      return field_error("out_of_range", "location.lat", "must be between -90 and 90");
+    if (p.lon < -180 || p.lon > 180)
+      return field_error("out_of_range", "location.lon", "must be between -180 and 180");
+    out.point = p;
+  }
+
+  if (const json::value* poly = r.find("polygon")) {
+    if (!poly->is_array())
+      return field_error("wrong_type", "location.polygon", "must be an array of {lat, lon}");
+    const json::array& arr = poly->get_array();
+    if (arr.size() < 4)
+      return field_error("invalid_value", "location.polygon",
+                         "needs at least 4 points (a closed ring: the last repeats the first)");
+    if (arr.size() > limits.max_polygon_points)
+      return field_error("too_long", "location.polygon",
+                         "has more than " + std::to_string(limits.max_polygon_points) + " points");
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      GeoPoint p;
+      if (auto e = read_point(arr[i], "location.polygon[" + std::to_string(i) + "]", p)) return e;
+      out.polygon.push_back(p);
+    }
+    if (!(out.polygon.front() == out.polygon.back()))
+      return field_error("invalid_value", "location.polygon",
+                         "is not closed: the last point must repeat the first");
+  }
+  if (out.empty())
+    return field_error("invalid_value", path, "needs a zone, a lat/lon point or a polygon");
+  return std::nullopt;
+}
+
+std::optional<Error> read_attributes(const json::value& v, const IncidentLimits& limits,
+                                     Attributes& out) {
+  if (!v.is_object()) return field_error("wrong_type", "attributes", "must be an object");
+  const json::object& obj = v.get_object();
+  if (obj.size() > limits.max_attributes)
+    return field_error("too_many", "attributes",
+                       "has more than " + std::to_string(limits.max_attributes) + " entries");
+  for (const auto& kv : obj) {
+    std::string key(kv.key());
+    std::string path = "attributes." + key;
+    if (key.empty() || key.size() > 64 || !is_identifier(key))
+      return field_error("invalid_value", path,
+                         "attribute names are 1-64 letters, digits, '_', '-', '.'");
+    const json::value& a = kv.value();
+    if (a.is_string()) {
+      const json::string& s = a.get_string();
+      if (s.size() > limits.max_string)
+        return field_error("too_long", path,
+                           "is longer than " + std::to_string(limits.max_string) + " bytes");
+      out.emplace(key, std::string(s));
+    } else if (a.is_number()) {
+      double d = a.to_number<double>();
+      if (!std::isfinite(d)) return field_error("invalid_value", path, "must be finite");
+      out.emplace(key, d);
+    } else if (a.is_bool()) {
+      out.emplace(key, a.get_bool());
+    } else if (a.is_object() || a.is_array()) {
+      return field_error("too_deep", path,
+                         "is nested too deep: attribute values are strings, numbers or booleans");
+    } else {
+      return field_error("wrong_type", path, "must be a string, number or boolean");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string default_dedup_key(const Incident& incident) {
+  return incident.source + "|" + incident.type + "|" + incident.location.zone.value_or("");
+}
+
+Result<Incident> parse_incident(std::string_view body, const IncidentLimits& limits) {
+  if (body.size() > limits.max_bytes)
+    return Error{"too_large",
+                 "body: " + std::to_string(body.size()) + " bytes is over the limit of " +
+                     std::to_string(limits.max_bytes),
+                 "body"};
+  if (!is_valid_utf8(body)) return Error{"not_utf8", "body: is not valid UTF-8", "body"};
+  unsigned char buffer[8192];
+  json::monotonic_resource mr(buffer, sizeof buffer);
+  json::parse_options opts;
+  opts.max_depth = limits.max_depth;
+  boost::system::error_code ec;
+  json::value v = json::parse(json::string_view(body.data(), body.size()), ec, &mr, opts);
+  if (ec == json::error::too_deep)
+    return Error{"too_deep",
+                 "body: JSON nested deeper than " + std::to_string(limits.max_depth) + " levels",
+                 "body"};
+  if (ec) return Error{"not_json", "body: is not valid JSON (" + ec.message() + ")", "body"};
+  return incident_from_json(v, limits);
+}
+
+Result<Incident> incident_from_json(const json::value& v, const IncidentLimits& limits) {
+  if (!v.is_object()) return Error{"wrong_type", "body: must be a JSON object", "body"};
+  const json::object& obj = v.get_object();
+  FieldReader r(obj, "");
+  if (auto e = r.only({"source", "type", "severity", "urgency", "certainty", "headline",
+                       "description", "location", "attributes", "occurred_at", "dedup_key"}))
+    return *e;
+
+  Incident inc;
+  if (auto e = r.text("source", true, 128, inc.source)) return *e;
+  if (!is_identifier(inc.source))
+    return field_error("invalid_value", "source", "must be letters, digits, '_', '-', '.', ':', '/'");
+  if (auto e = r.text("type", true, 128, inc.type)) return *e;
+  if (!is_type_name(inc.type))
+    return field_error("invalid_value", "type",
+                       "must be dotted lower-case words, e.g. flood.water_level");
+
+  std::string text;
+  if (auto e = r.text("severity", true, 32, text)) return *e;
+  auto severity = parse_severity(text);
+  if (!severity)
+    return field_error("invalid_value", "severity",
+                       "'" + text + "' is not one of extreme, severe, moderate, minor, unknown");
+  inc.severity = *severity;
+
+  text.clear();
+  if (auto e = r.text("urgency", false, 32, text)) return *e;
+  if (!text.empty() || r.find("urgency")) {
+    auto u = parse_urgency(text);
+    if (!u)
+      return field_error("invalid_value", "urgency",
+                         "'" + text + "' is not one of immediate, expected, future, past, unknown");
+    inc.urgency = *u;
+  }
+  text.clear();
+  if (auto e = r.text("certainty", false, 32, text)) return *e;
+  if (!text.empty() || r.find("certainty")) {
+    auto c = parse_certainty(text);
+    if (!c)
+      return field_error(
+          "invalid_value", "certainty",
+          "'" + text + "' is not one of observed, likely, possible, unlikely, unknown");
+    inc.certainty = *c;
+  }
+
+  if (auto e = r.text("headline", false, limits.max_headline, inc.headline)) return *e;
+  if (auto e = r.text("description", false, limits.max_description, inc.description, true))
+    return *e;
+  if (const json::value* loc = r.find("location")) {
+    if (auto e = read_location(*loc, limits, inc.location)) return *e;
+  }
+  if (const json::value* attrs = r.find("attributes")) {
+    if (auto e = read_attributes(*attrs, limits, inc.attributes)) return *e;
+  }
+
+  inc.received_at = now();
+  inc.occurred_at = inc.received_at;
+  text.clear();
+  if (auto e = r.text("occurred_at", false, 64, text)) return *e;
+  if (!text.empty()) {
+    auto t = parse_rfc3339(text);
+    if (!t)
+      return field_error("invalid_value", "occurred_at",
+                         "must be an RFC 3339 date-time, e.g. 2026-04-01T12:30:00Z");
+    inc.occurred_at = *t;
+  }
+
+  if (auto e = r.text("dedup_key", false, limits.max_string, inc.dedup_key)) return *e;
+  if (inc.dedup_key.empty()) inc.dedup_key = default_dedup_key(inc);
+  return inc;
+}
+
+json::object to_json(const Location& location) {
+  json::object o;
+  if (location.zone) o["zone"] = *location.zone;
+  if (location.point) {
+    o["lat"] = location.point->lat;
+    o["lon"] = location.point->lon;
+  }
+  if (!location.polygon.empty()) {
+    json::array ring;
+    ring.reserve(location.polygon.size());
+    for (const auto& p : location.polygon) ring.push_back(json::object{{"lat", p.lat}, {"lon", p.lon}});
+    o["polygon"] = std::move(ring);
+  }
+  return o;
+}
+
+json::object to_json(const Attributes& attributes) {
+  json::object o;
+  for (const auto& [k, v] : attributes) {
+    std::visit([&, &key = k](const auto& x) { o[key] = x; }, v);
+  }
+  return o;
+}
+
+json::object to_json(const Incident& inc) {
+  json::object o;
+  o["id"] = inc.id;
+  o["source"] = inc.source;
+  o["type"] = inc.type;
+  o["severity"] = to_string(inc.severity);
+  o["urgency"] = to_string(inc.urgency);
+  o["certainty"] = to_string(inc.certainty);
+  o["headline"] = inc.headline;
+  o["description"] = inc.description;
+  if (!inc.location.empty()) o["location"] = to_json(inc.location);
+  o["attributes"] = to_json(inc.attributes);
+  o["occurred_at"] = format_rfc3339(inc.occurred_at);
+  o["received_at"] = format_rfc3339(inc.received_at);
+  o["dedup_key"] = inc.dedup_key;
+  return o;
+}
+
+}  // namespace tocsin
+
+namespace tocsin {
+
+boost::json::object to_json(const IncidentRecord& record) {
+  auto o = to_json(record.incident);
+  o["state"] = record.state;
+  o["created_at"] = format_rfc3339(record.created_at);
+  o["updated_at"] = format_rfc3339(record.updated_at);
+  o["updates"] = record.updates;
+  return o;
+}
+
+}  // namespace tocsin

@@ -1,0 +1,106 @@
+#pragma once
+// The Incident: what a sensor or a person reports, in CAP 1.2's vocabulary.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/json/fwd.hpp>
+
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace tocsin {
+
+// CAP 1.2 <severity>, <urgency>, <certainty>, stored lower-case.
+enum class Severity { unknown, minor, moderate, severe, extreme };
+enum class Urgency { unknown, past, future, expected, immediate };
+enum class Certainty { unknown, unlikely, possible, likely, observed };
+
+std::string_view to_string(Severity v);
+std::string_view to_string(Urgency v);
+std::string_view to_string(Certainty v);
+std::optional<Severity> parse_severity(std::string_view text);
+std::optional<Urgency> parse_urgency(std::string_view text);
+std::optional<Certainty> parse_certainty(std::string_view text);
+
+struct GeoPoint {
+  double lat = 0;
+  double lon = 0;
+  bool operator==(const GeoPoint&) const = default;
+};
+
+// Where: a zone id (from config/zones), a point, a polygon, or a zone with a point or polygon.
+struct Location {
+  std::optional<std::string> zone;
+  std::optional<GeoPoint> point;
+  std::vector<GeoPoint> polygon;  // closed ring: first == last, at least 4 points
+  bool empty() const { return !zone && !point && polygon.empty(); }
+};
+
+using AttributeValue = std::variant<std::string, double, bool>;
+using Attributes = std::map<std::string, AttributeValue, std::less<>>;
+
+struct Incident {
+  std::string id;  // ULID, assigned by the broker
+  std::string source;
+  std::string type;  // dotted, e.g. flood.water_level
+  Severity severity = Severity::unknown;
+  Urgency urgency = Urgency::unknown;
+  Certainty certainty = Certainty::unknown;
+  std::string headline;
+  std::string description;
+  Location location;
+  Attributes attributes;
+  Timestamp occurred_at{};
+  Timestamp received_at{};
+  std::string dedup_key;
+};
+
+// Limits on one incident report; every input has one.
+struct IncidentLimits {
+  std::size_t max_bytes = 64 * 1024;
+  std::size_t max_depth = 8;  // JSON nesting, counted from the top-level object
+  std::size_t max_attributes = 64;
+  std::size_t max_string = 1024;  // source, type, zone, attribute values, dedup_key
+  std::size_t max_headline = 256;
+  std::size_t max_description = 16 * 1024;
+  std::size_t max_polygon_points = 1000;
+};
+
+// Validates and parses a JSON incident report. received_at and occurred_at default to now;
+// dedup_key defaults to source + type + zone. The id is left empty for the journal to assign.
+Result<Incident> parse_incident(std::string_view body, const IncidentLimits& limits);
+Result<Incident> incident_from_json(const boost::json::value& value, const IncidentLimits& limits);
+
+std::string default_dedup_key(const Incident& incident);
+
+// The incident as a JSON object (the same shape the API returns and parse_incident reads,
+// plus id and received_at).
+boost::json::object to_json(const Incident& incident);
+boost::json::object to_json(const Location& location);
+boost::json::object to_json(const Attributes& attributes);
+
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace tocsin
+
+namespace tocsin {
+
+// An incident as the journal keeps it: the latest report plus its life so far.
+struct IncidentRecord {
+  Incident incident;
+  std::string state = "active";  // active | resolved | cancelled
+  Timestamp created_at{};
+  Timestamp updated_at{};
+  std::int64_t updates = 0;  // reports folded into it after the first
+};
+
+boost::json::object to_json(const IncidentRecord& record);
+
+}  // namespace tocsin

@@ -1,0 +1,54 @@
+#include "core/metrics.hpp"
+
+#include <cstdio>
+
+namespace tocsin {
+
+Histogram::Histogram(std::initializer_list<double> upper_bounds)
+    : bounds_(upper_bounds),
+      buckets_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {}
+
+void Histogram::observe(double v) {
+  std::size_t i = 0;
+  while (i < bounds_.size() && v > bounds_[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  double s = sum_.load(std::memory_order_relaxed);
+  while (!sum_.compare_exchange_weak(s, s + v, std::memory_order_relaxed)) {
+  }
+}
+
+namespace {
+std::string format_number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+}  // namespace
+
+void render_header(std::string& out, std::string_view name, std::string_view type,
+                   std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void render_sample(std::string& out, std::string_view name, std::string_view labels, double value) {
+  out.append(name);
+  if (!labels.empty()) out.append("{").append(labels).append("}");
+  out.append(" ").append(format_number(value)).append("\n");
+}
+
+void Histogram::render(std::string& out, std::string_view name, std::string_view help) const {
+  render_header(out, name, "histogram", help);
+  std::string bucket = std::string(name) + "_bucket";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    std::string le = i < bounds_.size() ? format_number(bounds_[i]) : "+Inf";
+    render_sample(out, bucket, "le=\"" + le + "\"", double(cumulative));
+  }
+  render_sample(out, std::string(name) + "_sum", "", sum_.load(std::memory_order_relaxed));
+  render_sample(out, std::string(name) + "_count", "", double(cumulative));
+}
+
+}  // namespace tocsin
