@@ -1,7 +1,7 @@
 #include "broker/api.hpp"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "core/ulid.hpp"
 
@@ -59,9 +59,15 @@ ApiResponse method_not_allowed(const std::string& allow) {
 
 Api::Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits,
          BrokerMetrics& metrics, HealthReport health)
-    : journal_(journal), store_(store), limits_(limits), metrics_(metrics), health_(std::move(health)) {}
+    : journal_(journal),
+      store_(store),
+      limits_(limits),
+      metrics_(metrics),
+      health_(std::move(health)) {}
 
-Api::~Api() { reads_.stop(); }
+Api::~Api() {
+  reads_.stop();
+}
 
 ApiResponse Api::error(int status, const Error& e) {
   json::object err{{"code", e.code}, {"message", e.message}};
@@ -82,7 +88,8 @@ void Api::handle(ApiRequest request, Respond respond) {
   }
   if (path == "/metrics") {
     if (m != "GET") return respond(method_not_allowed("GET"));
-    return respond(ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}});
+    return respond(
+        ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}});
   }
   if (path == "/api/v1/incidents") {
     if (m == "POST") return create_incident(request, std::move(respond));
@@ -94,7 +101,8 @@ void Api::handle(ApiRequest request, Respond respond) {
     std::string id = path.substr(prefix.size());
     if (m != "GET") return respond(method_not_allowed("GET"));
     if (!is_ulid(id))
-      return respond(error(404, Error{"not_found", "id: '" + id + "' is not an incident id", "id"}));
+      return respond(
+          error(404, Error{"not_found", "id: '" + id + "' is not an incident id", "id"}));
     return get_incident(id, std::move(respond));
   }
   respond(error(404, Error{"not_found", "path: no such resource " + path, "path"}));
@@ -105,25 +113,26 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
   std::string_view ct = request.content_type;
   if (ct.substr(0, ct.find(';')) != "application/json") {
     metrics_.rejected("unsupported_media_type");
-    return respond(error(415, Error{"unsupported_media_type",
-                                    "Content-Type: send application/json", "Content-Type"}));
+    return respond(error(415, Error{"unsupported_media_type", "Content-Type: send application/json",
+                                    "Content-Type"}));
   }
   auto parsed = parse_incident(request.body, limits_);
   if (!parsed) {
     metrics_.rejected(parsed.error().code);
     return respond(error(parsed.error().code == "too_large" ? 413 : 400, parsed.error()));
   }
-  journal_.submit(std::move(parsed.value()), [this, respond = std::move(respond)](Result<Accepted> r) {
-    if (!r) {
-      metrics_.rejected(r.error().code);
-      return respond(error(503, r.error()));
-    }
-    auto resp = json_response(r->created ? 201 : 200,
-                              json::object{{"id", r->incident_id},
-                                           {"result", r->created ? "created" : "updated"}});
-    resp.headers["Location"] = "/api/v1/incidents/" + r->incident_id;
-    respond(std::move(resp));
-  });
+  journal_.submit(
+      std::move(parsed.value()), [this, respond = std::move(respond)](Result<Accepted> r) {
+        if (!r) {
+          metrics_.rejected(r.error().code);
+          return respond(error(503, r.error()));
+        }
+        auto resp = json_response(
+            r->created ? 201 : 200,
+            json::object{{"id", r->incident_id}, {"result", r->created ? "created" : "updated"}});
+        resp.headers["Location"] = "/api/v1/incidents/" + r->incident_id;
+        respond(std::move(resp));
+      });
 }
 
 void Api::list_incidents(const std::map<std::string, std::string>& query, Respond respond) {
@@ -131,10 +140,10 @@ void Api::list_incidents(const std::map<std::string, std::string>& query, Respon
   if (auto it = query.find("state"); it != query.end()) state = it->second;
   if (state == "all") state.clear();
   if (!state.empty() && state != "active" && state != "resolved" && state != "cancelled")
-    return respond(error(400, Error{"invalid_value",
-                                    "state: '" + state +
-                                        "' is not one of active, resolved, cancelled, all",
-                                    "state"}));
+    return respond(error(
+        400,
+        Error{"invalid_value",
+              "state: '" + state + "' is not one of active, resolved, cancelled, all", "state"}));
   std::size_t limit = 100;
   if (auto it = query.find("limit"); it != query.end()) {
     try {
@@ -143,7 +152,8 @@ void Api::list_incidents(const std::map<std::string, std::string>& query, Respon
       limit = 0;
     }
     if (limit < 1 || limit > 1000)
-      return respond(error(400, Error{"invalid_value", "limit: must be between 1 and 1000", "limit"}));
+      return respond(
+          error(400, Error{"invalid_value", "limit: must be between 1 and 1000", "limit"}));
   }
   reads_.post([this, state, limit, respond = std::move(respond)] {
     try {
@@ -161,8 +171,7 @@ void Api::get_incident(const std::string& id, Respond respond) {
   reads_.post([this, id, respond = std::move(respond)] {
     try {
       auto rec = store_.get(id);
-      if (!rec)
-        return respond(error(404, Error{"not_found", "id: no incident " + id, "id"}));
+      if (!rec) return respond(error(404, Error{"not_found", "id: no incident " + id, "id"}));
       auto o = to_json(*rec);
       json::array events;
       for (const auto& e : store_.events(id, 1000)) {

@@ -36,8 +36,8 @@ using HealthReport = std::function<std::string()>;
 
 class Api {
  public:
-  Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits,
-      BrokerMetrics& metrics, HealthReport health);
+  Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits, BrokerMetrics& metrics,
+      HealthReport health);
   ~Api();
 
   void handle(ApiRequest request, Respond respond);

@@ -32,7 +32,8 @@ std::string BrokerMetrics::render() const {
   render_header(out, "tocsin_redis_up", "gauge",
                 "1 when the live-state projection in Redis is connected and current.");
   render_sample(out, "tocsin_redis_up", "", double(redis_up.load()));
-  render_header(out, "tocsin_redis_errors_total", "counter", "Redis commands or connections that failed.");
+  render_header(out, "tocsin_redis_errors_total", "counter",
+                "Redis commands or connections that failed.");
   render_sample(out, "tocsin_redis_errors_total", "", double(redis_errors.value()));
   render_header(out, "tocsin_redis_rebuilds_total", "counter",
                 "Times the Redis projection was rebuilt from SQLite.");

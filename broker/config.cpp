@@ -14,7 +14,8 @@ std::optional<HostPort> parse_host_port(std::string_view text) {
   auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return std::nullopt;
   std::string host(text.substr(0, colon));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   std::string_view port = text.substr(colon + 1);
   if (port.empty() || port.size() > 5) return std::nullopt;
   unsigned value = 0;
@@ -103,8 +104,8 @@ class Reader {
     out = static_cast<Int>(v);
   }
 
-  void choice(const YAML::Node& parent, const std::string& path, const char* key,
-              std::string& out, std::initializer_list<const char*> allowed) {
+  void choice(const YAML::Node& parent, const std::string& path, const char* key, std::string& out,
+              std::initializer_list<const char*> allowed) {
     std::string v;
     if (!string(parent, path, key, false, v)) return;
     for (const char* a : allowed)
@@ -124,8 +125,7 @@ class Reader {
     if (!string(parent, path, key, false, var)) return;
     const char* value = std::getenv(var.c_str());
     if (!value) {
-      error(parent[key].Mark(),
-            join(path, key) + ": environment variable " + var + " is not set");
+      error(parent[key].Mark(), join(path, key) + ": environment variable " + var + " is not set");
       return;
     }
     out = value;
@@ -180,7 +180,8 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   if (auto storage = r.section(root, "", "storage", true);
       storage && r.mapping(*storage, "storage", {"data_dir"})) {
     std::string dir;
-    if (r.string(*storage, "storage", "data_dir", true, dir)) c.data_dir = std::filesystem::absolute(dir);
+    if (r.string(*storage, "storage", "data_dir", true, dir))
+      c.data_dir = std::filesystem::absolute(dir);
   }
 
   if (auto ingest = r.section(root, "", "ingest", true);
@@ -196,8 +197,8 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     r.integer(*ingest, "ingest", "max_in_flight", c.ingest.max_in_flight, 1, 1'000'000);
     if (auto lim = r.section(*ingest, "ingest", "limits", false);
         lim && r.mapping(*lim, "ingest.limits",
-                         {"max_bytes", "max_depth", "max_attributes", "max_string",
-                          "max_headline", "max_description", "max_polygon_points"})) {
+                         {"max_bytes", "max_depth", "max_attributes", "max_string", "max_headline",
+                          "max_description", "max_polygon_points"})) {
       auto& l = c.limits;
       r.integer(*lim, "ingest.limits", "max_bytes", l.max_bytes, 256, 16 << 20);
       r.integer(*lim, "ingest.limits", "max_depth", l.max_depth, 3, 64);
@@ -246,8 +247,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto log = r.section(root, "", "log", false); log && r.mapping(*log, "log", {"level"})) {
-    r.choice(*log, "log", "level", c.log_level,
-             {"trace", "debug", "info", "warn", "error", "off"});
+    r.choice(*log, "log", "level", c.log_level, {"trace", "debug", "info", "warn", "error", "off"});
   }
 
   if (r.failed()) return ConfigErrors{r.take()};

@@ -21,8 +21,8 @@ struct HostPort {
 struct RedisConfig {
   enum class Mode { managed, external };
   Mode mode = Mode::managed;
-  std::string url;                      // external: redis://host:port[/db] or unix:///path
-  std::optional<std::string> password;  // read from the variable named by redis.password_env
+  std::string url;                             // external: redis://host:port[/db] or unix:///path
+  std::optional<std::string> password;         // read from the variable named by redis.password_env
   std::string server_binary = "redis-server";  // managed mode
 };
 

@@ -5,10 +5,10 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 namespace tocsin {
 
@@ -70,8 +70,8 @@ struct HttpServer::Impl {
       parser.header_limit(16 * 1024);
       parser.body_limit(max_body);
       stream.expires_after(std::chrono::seconds(60));
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser,
-                                               asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] =
+          co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
           ec == beast::error::timeout || ec == asio::error::connection_reset)
         break;
@@ -81,9 +81,9 @@ struct HttpServer::Impl {
                                                        : 400;
         std::string code = status == 413 ? "too_large" : "bad_request";
         std::string field = status == 413 ? "body" : "request";
-        std::string message =
-            status == 413 ? "body: over the limit of " + std::to_string(max_body) + " bytes"
-                          : "request: " + ec.message();
+        std::string message = status == 413
+                                  ? "body: over the limit of " + std::to_string(max_body) + " bytes"
+                                  : "request: " + ec.message();
         auto res = to_beast(Api::error(status, Error{code, message, field}), 11, false);
         stream.expires_after(std::chrono::seconds(10));
         co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
@@ -123,7 +123,9 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(const HostPort& bind, std::size_t max_body_bytes, int threads, Api& api)
     : impl_(std::make_unique<Impl>(bind, max_body_bytes, threads, api)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 void HttpServer::start() {
   auto& i = *impl_;

@@ -13,39 +13,18 @@ constexpr const char* kColumns =
     "description, location, attributes, occurred_at, received_at, created_at, updated_at, updates "
     "FROM incidents ";
 
-Location location_from(const std::string& text) {
-  Location loc;
-  if (text.empty()) return loc;
-  json::value v = json::parse(text);
-  const json::object& o = v.as_object();
-  if (auto* z = o.if_contains("zone")) loc.zone = std::string(z->as_string());
-  if (o.contains("lat")) loc.point = GeoPoint{o.at("lat").to_number<double>(), o.at("lon").to_number<double>()};
-  if (auto* p = o.if_contains("polygon"))
-    for (const auto& pt : p->as_array())
-      loc.polygon.push_back(
-          {pt.at("lat").to_number<double>(), pt.at("lon").to_number<double>()});
-  return loc;
-}
-
-Attributes attributes_from(const std::string& text) {
-  Attributes attrs;
-  json::value v = json::parse(text);
-  for (const auto& kv : v.as_object()) {
-    const auto& a = kv.value();
-    if (a.is_string())
-      attrs.emplace(std::string(kv.key()), std::string(a.get_string()));
-    else if (a.is_bool())
-      attrs.emplace(std::string(kv.key()), a.get_bool());
-    else
-      attrs.emplace(std::string(kv.key()), a.to_number<double>());
-  }
-  return attrs;
+// Rows were validated when they were written; a row that no longer reads is reported, not guessed.
+template <class T>
+T decode(Result<T> r, const std::string& what) {
+  if (!r) throw std::runtime_error("stored " + what + " does not read: " + r.error().message);
+  return std::move(r).value();
 }
 
 }  // namespace
 
 IncidentStore::IncidentStore(const std::filesystem::path& database)
-    : db_(database.string(), sqlite::Connection::Mode::read_only) {}
+    : limits_(IncidentLimits::unlimited()),
+      db_(database.string(), sqlite::Connection::Mode::read_only) {}
 
 std::vector<IncidentRecord> IncidentStore::read(sqlite::Statement& st) {
   std::vector<IncidentRecord> out;
@@ -62,8 +41,9 @@ std::vector<IncidentRecord> IncidentStore::read(sqlite::Statement& st) {
     i.certainty = parse_certainty(st.text(7)).value_or(Certainty::unknown);
     i.headline = st.text(8);
     i.description = st.text(9);
-    i.location = location_from(st.is_null(10) ? std::string() : st.text(10));
-    i.attributes = attributes_from(st.text(11));
+    if (!st.is_null(10))
+      i.location = decode(location_from_json(json::parse(st.text(10)), limits_), "location");
+    i.attributes = decode(attributes_from_json(json::parse(st.text(11)), limits_), "attributes");
     i.occurred_at = from_unix_ms(st.integer(12));
     i.received_at = from_unix_ms(st.integer(13));
     r.created_at = from_unix_ms(st.integer(14));
@@ -77,9 +57,9 @@ std::vector<IncidentRecord> IncidentStore::read(sqlite::Statement& st) {
 
 std::vector<IncidentRecord> IncidentStore::list(const std::string& state, std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto st = db_.prepare(std::string(kColumns) +
-                        (state.empty() ? "WHERE ?1 = ?1 " : "WHERE state = ?1 ") +
-                        "ORDER BY updated_at DESC, id DESC LIMIT ?2");
+  auto st =
+      db_.prepare(std::string(kColumns) + (state.empty() ? "WHERE ?1 = ?1 " : "WHERE state = ?1 ") +
+                  "ORDER BY updated_at DESC, id DESC LIMIT ?2");
   st.bind(1, state).bind(2, std::int64_t(limit));
   return read(st);
 }

@@ -33,6 +33,7 @@ class IncidentStore {
  private:
   std::vector<IncidentRecord> read(sqlite::Statement& st);
 
+  IncidentLimits limits_;
   std::mutex mutex_;
   sqlite::Connection db_;
 };

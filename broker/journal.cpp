@@ -3,8 +3,8 @@
 #include <chrono>
 #include <memory>
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "broker/sqlite.hpp"
 
@@ -28,11 +28,18 @@ struct WriterStatements {
             "certainty, headline, description, location, attributes, occurred_at, received_at, "
             "created_at, updated_at, updates, node_id) VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, "
             "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 0, ?15)")),
+        // An update carries the new state; what it leaves out (no headline, unknown urgency, an
+        // attribute it does not mention) keeps its earlier value.
         update(db.prepare(
-            "UPDATE incidents SET source = ?3, type = ?4, severity = ?5, urgency = ?6, "
-            "certainty = ?7, headline = ?8, description = ?9, location = ?10, attributes = ?11, "
+            "UPDATE incidents SET source = ?3, type = ?4, severity = ?5, "
+            "urgency = CASE WHEN ?6 = 'unknown' THEN urgency ELSE ?6 END, "
+            "certainty = CASE WHEN ?7 = 'unknown' THEN certainty ELSE ?7 END, "
+            "headline = CASE WHEN ?8 = '' THEN headline ELSE ?8 END, "
+            "description = CASE WHEN ?9 = '' THEN description ELSE ?9 END, "
+            "location = coalesce(?10, location), attributes = json_patch(attributes, ?11), "
             "occurred_at = ?12, received_at = ?13, updated_at = ?14, updates = updates + 1 "
-            "WHERE id = ?1 AND dedup_key = ?2")),
+            "WHERE id = ?1 AND dedup_key = ?2 "
+            "RETURNING urgency, certainty, headline, description, location, attributes")),
         event(db.prepare(
             "INSERT INTO incident_events (incident_id, at, kind, actor, body) VALUES (?1, ?2, ?3, "
             "?4, ?5)")) {}
@@ -54,12 +61,29 @@ void bind_report(sqlite::Statement& st, const Incident& r, Timestamp at) {
   st.bind(14, to_unix_ms(at));
 }
 
+// The merged state an UPDATE … RETURNING gave back becomes the incident's current state.
+void merge_returned(sqlite::Statement& st, Incident& r) {
+  static const IncidentLimits unlimited = IncidentLimits::unlimited();
+  r.urgency = parse_urgency(st.text(0)).value_or(Urgency::unknown);
+  r.certainty = parse_certainty(st.text(1)).value_or(Certainty::unknown);
+  r.headline = st.text(2);
+  r.description = st.text(3);
+  if (!st.is_null(4)) {
+    auto loc = location_from_json(json::parse(st.text(4)), unlimited);
+    if (loc) r.location = std::move(loc.value());
+  }
+  auto attrs = attributes_from_json(json::parse(st.text(5)), unlimited);
+  if (attrs) r.attributes = std::move(attrs.value());
+}
+
 }  // namespace
 
 Journal::Journal(JournalOptions options, BrokerMetrics& metrics)
     : options_(std::move(options)), metrics_(metrics) {}
 
-Journal::~Journal() { stop(); }
+Journal::~Journal() {
+  stop();
+}
 
 void Journal::start(CommitObserver* observer) {
   observer_ = observer;
@@ -119,25 +143,30 @@ void Journal::run() {
       for (auto& p : batch) {
         Incident& r = p.report;
         IncidentRecord rec;
+        std::string report;  // the event keeps the report as received
         st.find_active.bind(1, r.dedup_key);
         if (st.find_active.step()) {
           r.id = st.find_active.text(0);
           rec.created_at = from_unix_ms(st.find_active.integer(1));
           rec.updates = st.find_active.integer(2) + 1;
           st.find_active.reset();
+          report = json::serialize(to_json(r));
           bind_report(st.update, r, at);
+          if (!st.update.step()) throw sqlite::Failure("active incident " + r.id + " vanished", 0);
+          merge_returned(st.update, r);
           st.update.run();
         } else {
           st.find_active.reset();
           r.id = ids_.next();
           rec.created_at = at;
+          report = json::serialize(to_json(r));
           bind_report(st.insert, r, at);
           st.insert.bind(15, options_.node_id);
           st.insert.run();
         }
         bool created = rec.updates == 0;
         st.event.bind(1, r.id).bind(2, to_unix_ms(at)).bind(3, created ? "created" : "updated");
-        st.event.bind(4, r.source).bind(5, json::serialize(to_json(r)));
+        st.event.bind(4, r.source).bind(5, report);
         st.event.run();
         results.emplace_back(Accepted{r.id, created});
         rec.updated_at = at;
@@ -166,7 +195,8 @@ void Journal::run() {
         p.done(Error{"storage_unavailable", "the journal could not store the incident; retry", ""});
       continue;
     }
-    for (const auto& rec : committed) (rec.updates == 0 ? metrics_.created : metrics_.updated).inc();
+    for (const auto& rec : committed)
+      (rec.updates == 0 ? metrics_.created : metrics_.updated).inc();
     if (observer_) observer_->on_committed(std::move(committed));
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
   }

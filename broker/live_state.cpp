@@ -3,9 +3,9 @@
 #include <chrono>
 #include <unordered_set>
 
-#include <boost/json.hpp>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 namespace tocsin {
 
@@ -16,7 +16,9 @@ namespace {
 constexpr std::size_t kMaxQueued = 200'000;  // past this, drop and rebuild from SQLite
 constexpr const char* kActiveSet = "tocsin:incidents:active";
 
-std::string incident_key(const std::string& id) { return "tocsin:incident:" + id; }
+std::string incident_key(const std::string& id) {
+  return "tocsin:incident:" + id;
+}
 
 // Commands are built as argument vectors: no quoting, binary-safe.
 class Pipeline {
@@ -26,7 +28,8 @@ class Pipeline {
 
   // Sends every command, then reads every reply. Returns false on a connection error or an
   // error reply (message in `error`).
-  bool run(redisContext* ctx, std::string& error, std::vector<std::string>* first_reply_items = nullptr) {
+  bool run(redisContext* ctx, std::string& error,
+           std::vector<std::string>* first_reply_items = nullptr) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (const auto& cmd : commands_) {
@@ -66,7 +69,9 @@ class Pipeline {
   std::vector<std::vector<std::string>> commands_;
 };
 
-std::string number(double v) { return json::serialize(json::value(v)); }
+std::string number(double v) {
+  return json::serialize(json::value(v));
+}
 
 void project(Pipeline& p, const IncidentRecord& r) {
   const Incident& i = r.incident;
@@ -77,29 +82,42 @@ void project(Pipeline& p, const IncidentRecord& r) {
     return;
   }
   p.add({"DEL", key});
-  p.add({"HSET", key, "id", i.id, "source", i.source, "type", i.type, "severity",
-         std::string(to_string(i.severity)), "urgency", std::string(to_string(i.urgency)),
-         "certainty", std::string(to_string(i.certainty)), "headline", i.headline, "state",
-         r.state, "zone", i.location.zone.value_or(""), "location",
-         json::serialize(to_json(i.location)), "attributes", json::serialize(to_json(i.attributes)),
-         "occurred_at", format_rfc3339(i.occurred_at), "created_at", format_rfc3339(r.created_at),
-         "updated_at", format_rfc3339(r.updated_at), "updates", std::to_string(r.updates),
-         "dedup_key", i.dedup_key});
+  p.add({"HSET",        key,
+         "id",          i.id,
+         "source",      i.source,
+         "type",        i.type,
+         "severity",    std::string(to_string(i.severity)),
+         "urgency",     std::string(to_string(i.urgency)),
+         "certainty",   std::string(to_string(i.certainty)),
+         "headline",    i.headline,
+         "state",       r.state,
+         "zone",        i.location.zone.value_or(""),
+         "location",    json::serialize(to_json(i.location)),
+         "attributes",  json::serialize(to_json(i.attributes)),
+         "occurred_at", format_rfc3339(i.occurred_at),
+         "created_at",  format_rfc3339(r.created_at),
+         "updated_at",  format_rfc3339(r.updated_at),
+         "updates",     std::to_string(r.updates),
+         "dedup_key",   i.dedup_key});
   p.add({"ZADD", kActiveSet, number(double(to_unix_ms(r.updated_at))), i.id});
 }
 
 }  // namespace
 
 LiveState::LiveState(RedisEndpoint endpoint, IncidentStore& store, BrokerMetrics& metrics,
-                     std::function<void()> before_connect)
+                     BeforeConnect before_connect)
     : endpoint_(std::move(endpoint)),
       store_(store),
       metrics_(metrics),
       before_connect_(std::move(before_connect)) {}
 
-LiveState::~LiveState() { stop(); }
+LiveState::~LiveState() {
+  stop();
+}
 
-void LiveState::start() { thread_ = std::thread([this] { run(); }); }
+void LiveState::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void LiveState::stop() {
   {
@@ -112,6 +130,11 @@ void LiveState::stop() {
     redisFree(ctx_);
     ctx_ = nullptr;
   }
+}
+
+std::string LiveState::endpoint() const {
+  std::lock_guard lock(mutex_);
+  return endpoint_.describe();
 }
 
 std::string LiveState::last_error() const {
@@ -134,7 +157,12 @@ void LiveState::on_committed(std::vector<IncidentRecord> records) {
 }
 
 bool LiveState::connect() {
-  if (before_connect_) before_connect_();
+  if (before_connect_) {
+    RedisEndpoint e = endpoint_;
+    before_connect_(e);
+    std::lock_guard lock(mutex_);
+    endpoint_ = std::move(e);
+  }
   timeval timeout{2, 0};
   ctx_ = endpoint_.unix_path.empty()
              ? redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, timeout)
@@ -265,7 +293,8 @@ void LiveState::run() {
     {
       std::unique_lock lock(mutex_);
       // Wake at least every second to ping, so an outage is noticed while idle too.
-      bool woken = wake_.wait_for(lock, 1s, [&] { return stopping_ || !queue_.empty() || overflowed_; });
+      bool woken =
+          wake_.wait_for(lock, 1s, [&] { return stopping_ || !queue_.empty() || overflowed_; });
       needs_rebuild = overflowed_;
       while (!queue_.empty() && batch.size() < 8192) {
         batch.push_back(std::move(queue_.front()));

@@ -24,9 +24,11 @@ namespace tocsin {
 
 class LiveState : public CommitObserver {
  public:
-  // `before_connect` runs before each connection attempt (managed mode restarts its server).
+  // `before_connect` runs before each connection attempt and may change the endpoint (managed
+  // mode restarts its server, on a new socket).
+  using BeforeConnect = std::function<void(RedisEndpoint&)>;
   LiveState(RedisEndpoint endpoint, IncidentStore& store, BrokerMetrics& metrics,
-            std::function<void()> before_connect = {});
+            BeforeConnect before_connect = {});
   ~LiveState() override;
 
   void start();
@@ -35,6 +37,7 @@ class LiveState : public CommitObserver {
   // "ok" when connected and current, "degraded" otherwise.
   std::string status() const { return up_.load() ? "ok" : "degraded"; }
   std::string last_error() const;
+  std::string endpoint() const;  // for health and logs: no password
 
   // CommitObserver
   void on_committed(std::vector<IncidentRecord> records) override;
@@ -50,7 +53,7 @@ class LiveState : public CommitObserver {
   RedisEndpoint endpoint_;
   IncidentStore& store_;
   BrokerMetrics& metrics_;
-  std::function<void()> before_connect_;
+  BeforeConnect before_connect_;
   redisContext* ctx_ = nullptr;
 
   mutable std::mutex mutex_;

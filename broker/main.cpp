@@ -6,9 +6,9 @@
 #include <iterator>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "broker/config.hpp"
 #include "broker/send.hpp"

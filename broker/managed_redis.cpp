@@ -19,28 +19,44 @@
 namespace tocsin {
 
 ManagedRedis::ManagedRedis(std::string server_binary, std::filesystem::path dir)
-    : binary_(std::move(server_binary)), dir_(std::move(dir)), socket_(dir_ / "redis.sock") {}
+    : binary_(std::move(server_binary)), dir_(std::move(dir)) {}
 
-ManagedRedis::~ManagedRedis() { stop(); }
+ManagedRedis::~ManagedRedis() {
+  stop();
+}
 
 void ManagedRedis::start() {
   std::lock_guard lock(mutex_);
   spawn_locked();
-  if (!wait_ready(10000)) throw std::runtime_error("managed redis-server did not start; see " + (dir_ / "redis.log").string());
+  if (!wait_ready(10000))
+    throw std::runtime_error("managed redis-server did not start; see " +
+                             (dir_ / "redis.log").string());
 }
 
 void ManagedRedis::spawn_locked() {
+  // A fresh socket name for each server: one still shutting down (after a crash of ours) would
+  // otherwise unlink the path its successor just bound.
+  socket_ =
+      dir_ / ("redis-" + std::to_string(getpid()) + "-" + std::to_string(++spawns_) + ".sock");
   std::error_code ec;
   std::filesystem::remove(socket_, ec);
   std::vector<std::string> args = {binary_,
-                                   "--port", "0",
-                                   "--unixsocket", socket_.string(),
-                                   "--unixsocketperm", "700",
-                                   "--save", "",
-                                   "--appendonly", "no",
-                                   "--dir", dir_.string(),
-                                   "--logfile", (dir_ / "redis.log").string(),
-                                   "--daemonize", "no"};
+                                   "--port",
+                                   "0",
+                                   "--unixsocket",
+                                   socket_.string(),
+                                   "--unixsocketperm",
+                                   "700",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--dir",
+                                   dir_.string(),
+                                   "--logfile",
+                                   (dir_ / "redis.log").string(),
+                                   "--daemonize",
+                                   "no"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

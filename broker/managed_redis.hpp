@@ -2,10 +2,10 @@
 // redis.mode: managed — a redis-server child process of our own, on a unix socket in the data
 // directory, without persistence (SQLite is the system of record). It dies with us.
 
+#include <sys/types.h>
 #include <filesystem>
 #include <mutex>
 #include <string>
-#include <sys/types.h>
 
 namespace tocsin {
 
@@ -22,7 +22,11 @@ class ManagedRedis {
   bool ensure_running();
   void stop();
 
-  const std::filesystem::path& socket_path() const { return socket_; }
+  // Changes when the server is restarted.
+  std::filesystem::path socket_path() const {
+    std::lock_guard lock(mutex_);
+    return socket_;
+  }
 
  private:
   void spawn_locked();
@@ -31,8 +35,9 @@ class ManagedRedis {
   std::string binary_;
   std::filesystem::path dir_;
   std::filesystem::path socket_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   pid_t pid_ = -1;
+  int spawns_ = 0;
 };
 
 }  // namespace tocsin

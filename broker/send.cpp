@@ -24,7 +24,9 @@ SendOutcome send_incident(const std::string& endpoint, const std::string& json_b
   for (;;) {
     frames.clear();
     zmq::message_t m;
-    if (!socket.recv(m)) return {2, "no reply from " + endpoint + " within " + std::to_string(timeout.count()) + " ms"};
+    if (!socket.recv(m))
+      return {2,
+              "no reply from " + endpoint + " within " + std::to_string(timeout.count()) + " ms"};
     frames.push_back(m.to_string());
     while (m.more()) {
       if (!socket.recv(m)) break;

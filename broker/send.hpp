@@ -1,5 +1,6 @@
 #pragma once
-// `tocsin send`: one incident over ZeroMQ, the reply printed (what a sensor integrator tries first).
+// `tocsin send`: one incident over ZeroMQ, the reply printed (what a sensor integrator tries
+// first).
 
 #include <chrono>
 #include <string>

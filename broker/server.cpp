@@ -5,8 +5,8 @@
 #include <memory>
 #include <optional>
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 #include <zmq.hpp>
 
 #include "broker/api.hpp"
@@ -54,12 +54,15 @@ int serve(const Config& config) {
   BrokerMetrics metrics;
   std::unique_ptr<ManagedRedis> managed;
   RedisEndpoint endpoint;
-  std::function<void()> before_connect;
+  LiveState::BeforeConnect before_connect;
   if (config.redis.mode == RedisConfig::Mode::managed) {
     managed = std::make_unique<ManagedRedis>(config.redis.server_binary, config.data_dir);
     managed->start();
     endpoint.unix_path = managed->socket_path().string();
-    before_connect = [m = managed.get()] { m->ensure_running(); };
+    before_connect = [m = managed.get()](RedisEndpoint& e) {
+      m->ensure_running();
+      e.unix_path = m->socket_path().string();
+    };
   } else {
     endpoint = *parse_redis_url(config.redis.url);  // validated with the configuration
     if (config.redis.password) endpoint.password = config.redis.password;
@@ -77,10 +80,10 @@ int serve(const Config& config) {
 
   HealthReport health = [&] {
     std::string redis_status = live.status();
-    json::object redis{{"status", redis_status},
-                       {"mode", config.redis.mode == RedisConfig::Mode::managed ? "managed"
-                                                                                : "external"},
-                       {"endpoint", endpoint.describe()}};
+    json::object redis{
+        {"status", redis_status},
+        {"mode", config.redis.mode == RedisConfig::Mode::managed ? "managed" : "external"},
+        {"endpoint", live.endpoint()}};
     if (redis_status != "ok") redis["error"] = live.last_error();
     json::object components{
         {"journal", json::object{{"status", "ok"}, {"queue", metrics.journal_queue.load()}}},
@@ -110,7 +113,7 @@ int serve(const Config& config) {
     spdlog::info("{}: stopping intake, answering what is in flight", strsignal(sig));
     break;
   }
-  ingest.stop();   // every report read is answered: its commit is awaited
+  ingest.stop();  // every report read is answered: its commit is awaited
   http.stop();
   journal.stop();  // commits whatever is left
   live.stop();

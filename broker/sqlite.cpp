@@ -11,9 +11,9 @@ namespace {
 }  // namespace
 
 Connection::Connection(const std::string& path, Mode mode) {
-  int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::read_only
-                                         ? SQLITE_OPEN_READONLY
-                                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      SQLITE_OPEN_NOMUTEX |
+      (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -25,7 +25,9 @@ Connection::Connection(const std::string& path, Mode mode) {
   sqlite3_extended_result_codes(db_, 1);
 }
 
-Connection::~Connection() { sqlite3_close_v2(db_); }
+Connection::~Connection() {
+  sqlite3_close_v2(db_);
+}
 
 void Connection::exec(std::string_view sql) {
   char* err = nullptr;
@@ -38,7 +40,9 @@ void Connection::exec(std::string_view sql) {
   }
 }
 
-Statement Connection::prepare(std::string_view sql) { return Statement(db_, sql); }
+Statement Connection::prepare(std::string_view sql) {
+  return Statement(db_, sql);
+}
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   int rc = sqlite3_prepare_v3(db, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
@@ -46,9 +50,13 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   if (rc != SQLITE_OK) fail(db, rc, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
-Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) {
+  o.stmt_ = nullptr;
+}
 
 Statement& Statement::bind(int i, std::string_view text) {
   int rc = sqlite3_bind_text(stmt_, i, text.data(), int(text.size()), SQLITE_TRANSIENT);
@@ -95,9 +103,15 @@ std::string Statement::text(int c) const {
   return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, c))
            : std::string();
 }
-std::int64_t Statement::integer(int c) const { return sqlite3_column_int64(stmt_, c); }
-double Statement::real(int c) const { return sqlite3_column_double(stmt_, c); }
-bool Statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+std::int64_t Statement::integer(int c) const {
+  return sqlite3_column_int64(stmt_, c);
+}
+double Statement::real(int c) const {
+  return sqlite3_column_double(stmt_, c);
+}
+bool Statement::is_null(int c) const {
+  return sqlite3_column_type(stmt_, c) == SQLITE_NULL;
+}
 
 namespace {
 

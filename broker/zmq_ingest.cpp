@@ -116,7 +116,8 @@ void ZmqIngest::run() {
       bool more = true;
       while (more) {
         zmq::message_t m;
-        auto got = socket->recv(m, frames.empty() ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
+        auto got =
+            socket->recv(m, frames.empty() ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
         if (!got) break;
         more = m.more();
         if (frames.size() < kMaxFrames + 1) frames.push_back(std::move(m));

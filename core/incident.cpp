@@ -17,8 +17,7 @@ template <class E, std::size_t N>
 std::optional<E> lookup(const std::array<std::string_view, N>& names, std::string_view text) {
   for (std::size_t i = 0; i < N; ++i) {
     const auto& n = names[i];
-    if (n.size() == text.size() &&
-        std::equal(n.begin(), n.end(), text.begin(), [](char a, char b) {
+    if (n.size() == text.size() && std::equal(n.begin(), n.end(), text.begin(), [](char a, char b) {
           return a == std::tolower(static_cast<unsigned char>(b));
         }))
       return static_cast<E>(i);
@@ -35,11 +34,21 @@ constexpr std::array<std::string_view, 5> kCertainty{"unknown", "unlikely", "pos
 
 }  // namespace
 
-std::string_view to_string(Severity v) { return kSeverity[static_cast<int>(v)]; }
-std::string_view to_string(Urgency v) { return kUrgency[static_cast<int>(v)]; }
-std::string_view to_string(Certainty v) { return kCertainty[static_cast<int>(v)]; }
-std::optional<Severity> parse_severity(std::string_view t) { return lookup<Severity>(kSeverity, t); }
-std::optional<Urgency> parse_urgency(std::string_view t) { return lookup<Urgency>(kUrgency, t); }
+std::string_view to_string(Severity v) {
+  return kSeverity[static_cast<int>(v)];
+}
+std::string_view to_string(Urgency v) {
+  return kUrgency[static_cast<int>(v)];
+}
+std::string_view to_string(Certainty v) {
+  return kCertainty[static_cast<int>(v)];
+}
+std::optional<Severity> parse_severity(std::string_view t) {
+  return lookup<Severity>(kSeverity, t);
+}
+std::optional<Urgency> parse_urgency(std::string_view t) {
+  return lookup<Urgency>(kUrgency, t);
+}
 std::optional<Certainty> parse_certainty(std::string_view t) {
   return lookup<Certainty>(kCertainty, t);
 }
@@ -98,7 +107,8 @@ bool has_control_chars(std::string_view s, bool allow_newlines) {
 // Reads the fields of one JSON object, each at most once, and reports the first problem.
 class FieldReader {
  public:
-  FieldReader(const json::object& obj, std::string prefix) : obj_(obj), prefix_(std::move(prefix)) {}
+  FieldReader(const json::object& obj, std::string prefix)
+      : obj_(obj), prefix_(std::move(prefix)) {}
 
   std::string path(std::string_view key) const {
     return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
@@ -117,8 +127,8 @@ class FieldReader {
     const json::string& s = v->get_string();
     if (required && s.empty()) return field_error("invalid_value", path(key), "must not be empty");
     if (s.size() > max_len)
-      return field_error("too_long", path(key), "is longer than " + std::to_string(max_len) +
-                                                    " bytes");
+      return field_error("too_long", path(key),
+                         "is longer than " + std::to_string(max_len) + " bytes");
     if (has_control_chars(s, allow_newlines))
       return field_error("invalid_value", path(key), "contains control characters");
     out.assign(s.data(), s.size());
@@ -274,6 +284,18 @@ std::optional<Error> read_attributes(const json::value& v, const IncidentLimits&
 
 }  // namespace
 
+Result<Location> location_from_json(const json::value& value, const IncidentLimits& limits) {
+  Location loc;
+  if (auto e = read_location(value, limits, loc)) return *e;
+  return loc;
+}
+
+Result<Attributes> attributes_from_json(const json::value& value, const IncidentLimits& limits) {
+  Attributes attrs;
+  if (auto e = read_attributes(value, limits, attrs)) return *e;
+  return attrs;
+}
+
 std::string default_dedup_key(const Incident& incident) {
   return incident.source + "|" + incident.type + "|" + incident.location.zone.value_or("");
 }
@@ -310,7 +332,8 @@ Result<Incident> incident_from_json(const json::value& v, const IncidentLimits& 
   Incident inc;
   if (auto e = r.text("source", true, 128, inc.source)) return *e;
   if (!is_identifier(inc.source))
-    return field_error("invalid_value", "source", "must be letters, digits, '_', '-', '.', ':', '/'");
+    return field_error("invalid_value", "source",
+                       "must be letters, digits, '_', '-', '.', ':', '/'");
   if (auto e = r.text("type", true, 128, inc.type)) return *e;
   if (!is_type_name(inc.type))
     return field_error("invalid_value", "type",
@@ -381,7 +404,8 @@ json::object to_json(const Location& location) {
   if (!location.polygon.empty()) {
     json::array ring;
     ring.reserve(location.polygon.size());
-    for (const auto& p : location.polygon) ring.push_back(json::object{{"lat", p.lat}, {"lon", p.lon}});
+    for (const auto& p : location.polygon)
+      ring.push_back(json::object{{"lat", p.lat}, {"lon", p.lon}});
     o["polygon"] = std::move(ring);
   }
   return o;

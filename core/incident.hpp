@@ -71,6 +71,13 @@ struct IncidentLimits {
   std::size_t max_headline = 256;
   std::size_t max_description = 16 * 1024;
   std::size_t max_polygon_points = 1000;
+
+  // For reading back what was stored: it passed the limits in force when it was received.
+  static IncidentLimits unlimited() {
+    IncidentLimits l;
+    l.max_bytes = l.max_attributes = l.max_string = l.max_polygon_points = std::size_t(1) << 30;
+    return l;
+  }
 };
 
 // Validates and parses a JSON incident report. received_at and occurred_at default to now;
@@ -79,6 +86,11 @@ Result<Incident> parse_incident(std::string_view body, const IncidentLimits& lim
 Result<Incident> incident_from_json(const boost::json::value& value, const IncidentLimits& limits);
 
 std::string default_dedup_key(const Incident& incident);
+
+// The `location` and `attributes` parts of a report, validated as parse_incident does.
+Result<Location> location_from_json(const boost::json::value& value, const IncidentLimits& limits);
+Result<Attributes> attributes_from_json(const boost::json::value& value,
+                                        const IncidentLimits& limits);
 
 // The incident as a JSON object (the same shape the API returns and parse_incident reads,
 // plus id and received_at).

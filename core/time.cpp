@@ -6,11 +6,17 @@ namespace tocsin {
 
 namespace chr = std::chrono;
 
-Timestamp now() { return chr::time_point_cast<chr::milliseconds>(chr::system_clock::now()); }
+Timestamp now() {
+  return chr::time_point_cast<chr::milliseconds>(chr::system_clock::now());
+}
 
-std::int64_t to_unix_ms(Timestamp t) { return t.time_since_epoch().count(); }
+std::int64_t to_unix_ms(Timestamp t) {
+  return t.time_since_epoch().count();
+}
 
-Timestamp from_unix_ms(std::int64_t ms) { return Timestamp{chr::milliseconds{ms}}; }
+Timestamp from_unix_ms(std::int64_t ms) {
+  return Timestamp{chr::milliseconds{ms}};
+}
 
 std::string format_rfc3339(Timestamp t) {
   auto day = chr::floor<chr::days>(t);

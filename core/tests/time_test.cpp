@@ -18,9 +18,9 @@ TEST_CASE("RFC 3339 offsets are converted to UTC") {
 }
 
 TEST_CASE("RFC 3339 refuses what is not a date-time") {
-  for (const char* bad : {"", "2026-04-01", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-                          "2026-04-01T25:00:00Z", "2026-04-01T12:30:00", "yesterday",
-                          "2026-04-01T12:30:00Zjunk", "2026-04-01T12:30:00.Z"}) {
+  for (const char* bad :
+       {"", "2026-04-01", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-04-01T25:00:00Z",
+        "2026-04-01T12:30:00", "yesterday", "2026-04-01T12:30:00Zjunk", "2026-04-01T12:30:00.Z"}) {
     INFO(bad);
     CHECK_FALSE(parse_rfc3339(bad));
   }

@@ -1,0 +1,132 @@
+#include "tests/support/tocsin_server.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <boost/json.hpp>
+
+#include "tests/support/wait.hpp"
+
+#ifndef TOCSIN_BINARY
+#error "TOCSIN_BINARY must name the tocsin executable"
+#endif
+
+namespace tocsin::test {
+
+std::uint16_t free_tcp_port() {
+  // Ask the kernel for a free ephemeral port; the small window before the server binds it is
+  // acceptable for tests on one machine.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TocsinServer::TocsinServer(ServerOptions options)
+    : options_(std::move(options)), zmq_port_(free_tcp_port()), http_port_(free_tcp_port()) {
+  std::ofstream cfg(config_file());
+  cfg << "node:\n  id: test-node\n"
+      << "storage:\n  data_dir: " << data_dir() << "\n"
+      << "ingest:\n  zmq:\n    bind: " << zmq_endpoint() << "\n"
+      << "http:\n  bind: 127.0.0.1:" << http_port_ << "\n  max_body_bytes: 65536\n";
+  if (options_.redis_url.empty())
+    cfg << "redis:\n  mode: managed\n";
+  else
+    cfg << "redis:\n  mode: external\n  url: " << options_.redis_url << "\n";
+}
+
+TocsinServer::~TocsinServer() {
+  process_.kill_and_wait();
+}
+
+void TocsinServer::start() {
+  process_ = Process({TOCSIN_BINARY, "serve", "--config", config_file()},
+                     (dir_.path() / "tocsin.log").string());
+  bool up = wait_until(
+      [&] {
+        if (!process_.running()) return true;
+        auto r = get("/health");
+        return r && r->status == 200;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(20));
+  if (!up || !process_.running()) throw std::runtime_error("tocsin did not start; log:\n" + log());
+}
+
+int TocsinServer::terminate() {
+  process_.signal(SIGTERM);
+  auto code = process_.wait(std::chrono::seconds(30));
+  if (!code) {
+    process_.kill_and_wait();
+    return -1;
+  }
+  return *code;
+}
+
+void TocsinServer::kill9() {
+  process_.kill_and_wait();
+}
+
+std::string TocsinServer::log() const {
+  std::ifstream in(dir_.path() / "tocsin.log");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string TocsinServer::health(const std::string& component) const {
+  auto r = get("/health");
+  if (!r || r->status != 200) return "";
+  auto v = boost::json::parse(r->body);
+  return std::string(v.at("components").at(component).at("status").as_string());
+}
+
+namespace {
+template <class Row>
+void query(const std::string& database, const std::string& sql, Row row) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + database);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error(msg);
+  }
+  while (sqlite3_step(st) == SQLITE_ROW) row(st);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+}  // namespace
+
+std::set<std::string> query_strings(const std::string& database, const std::string& sql) {
+  std::set<std::string> out;
+  query(database, sql, [&](sqlite3_stmt* st) {
+    out.emplace(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  });
+  return out;
+}
+
+long long query_integer(const std::string& database, const std::string& sql) {
+  long long v = 0;
+  query(database, sql, [&](sqlite3_stmt* st) { v = sqlite3_column_int64(st, 0); });
+  return v;
+}
+
+}  // namespace tocsin::test

@@ -1,0 +1,63 @@
+#pragma once
+// A real `tocsin serve` child process with its own configuration, ports and data directory.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace tocsin::test {
+
+std::uint16_t free_tcp_port();
+
+struct ServerOptions {
+  ServerOptions(std::string redis_url = {}) : redis_url(std::move(redis_url)) {}
+  std::string redis_url;  // empty: redis.mode managed
+};
+
+class TocsinServer {
+ public:
+  explicit TocsinServer(ServerOptions options = {});
+  ~TocsinServer();
+
+  // Starts the server and waits until /health answers (throws if it does not in time).
+  void start();
+  // SIGTERM, and the exit code.
+  int terminate();
+  void kill9();
+
+  std::string zmq_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(zmq_port_); }
+  std::uint16_t http_port() const { return http_port_; }
+  std::string database() const { return (dir_.path() / "data" / "tocsin.db").string(); }
+  std::string config_file() const { return (dir_.path() / "tocsin.yaml").string(); }
+  std::string data_dir() const { return (dir_.path() / "data").string(); }
+  std::string log() const;
+  Process& process() { return process_; }
+
+  std::optional<HttpResponse> get(const std::string& target) const {
+    return http_request(http_port_, "GET", target);
+  }
+  std::optional<HttpResponse> post(const std::string& target, const std::string& body,
+                                   const std::string& content_type = "application/json") const {
+    return http_request(http_port_, "POST", target, body, content_type);
+  }
+  // The "status" of a component in /health ("" if unreachable).
+  std::string health(const std::string& component) const;
+
+ private:
+  ServerOptions options_;
+  TempDir dir_;
+  std::uint16_t zmq_port_, http_port_;
+  Process process_;
+};
+
+// Read-only queries on a journal database for assertions.
+std::set<std::string> query_strings(const std::string& database, const std::string& sql);
+long long query_integer(const std::string& database, const std::string& sql);
+
+}  // namespace tocsin::test
