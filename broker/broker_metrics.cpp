@@ -26,6 +26,8 @@ std::string BrokerMetrics::render() const {
   }
   commit_seconds.render(out, "tocsin_journal_commit_seconds",
                         "Time to write and commit one group of incidents to SQLite.");
+  ack_seconds.render(out, "tocsin_ingest_ack_seconds",
+                     "From reading a ZeroMQ report to sending its acknowledgement (durable).");
   batch_size.render(out, "tocsin_journal_batch_size", "Incidents per journal commit.");
   render_header(out, "tocsin_journal_queue", "gauge", "Reports waiting for the journal.");
   render_sample(out, "tocsin_journal_queue", "", double(journal_queue.load()));

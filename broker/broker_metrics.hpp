@@ -16,6 +16,7 @@ class BrokerMetrics {
   Counter created;
   Counter updated;
   Histogram commit_seconds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+  Histogram ack_seconds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
   Histogram batch_size{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000};
   Counter redis_errors;
   Counter redis_rebuilds;

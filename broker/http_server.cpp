@@ -1,5 +1,6 @@
 #include "broker/http_server.hpp"
 
+#include <pthread.h>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -138,7 +139,11 @@ void HttpServer::start() {
   i.acceptor.bind(ep);
   i.acceptor.listen(asio::socket_base::max_listen_connections);
   asio::co_spawn(i.io, i.listen(), asio::detached);
-  for (int t = 0; t < i.thread_count; ++t) i.threads.emplace_back([&i] { i.io.run(); });
+  for (int t = 0; t < i.thread_count; ++t)
+    i.threads.emplace_back([&i] {
+      pthread_setname_np(pthread_self(), "http");
+      i.io.run();
+    });
   spdlog::info("http: listening on {}:{}", i.bind.host, i.bind.port);
 }
 

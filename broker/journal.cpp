@@ -1,5 +1,6 @@
 #include "broker/journal.hpp"
 
+#include <pthread.h>
 #include <chrono>
 #include <memory>
 
@@ -48,15 +49,16 @@ struct WriterStatements {
 };
 
 // Binds the report's columns shared by INSERT and UPDATE (?1 id … ?14 now).
-void bind_report(sqlite::Statement& st, const Incident& r, Timestamp at) {
+void bind_report(sqlite::Statement& st, const Incident& r, const std::string& location_json,
+                 const std::string& attributes_json, Timestamp at) {
   st.bind(1, r.id).bind(2, r.dedup_key).bind(3, r.source).bind(4, r.type);
   st.bind(5, to_string(r.severity)).bind(6, to_string(r.urgency)).bind(7, to_string(r.certainty));
   st.bind(8, r.headline).bind(9, r.description);
-  if (r.location.empty())
+  if (location_json.empty())
     st.bind_null(10);
   else
-    st.bind(10, json::serialize(to_json(r.location)));
-  st.bind(11, json::serialize(to_json(r.attributes)));
+    st.bind(10, location_json);
+  st.bind(11, attributes_json);
   st.bind(12, to_unix_ms(r.occurred_at)).bind(13, to_unix_ms(r.received_at));
   st.bind(14, to_unix_ms(at));
 }
@@ -87,13 +89,25 @@ Journal::~Journal() {
 
 void Journal::start(CommitObserver* observer) {
   observer_ = observer;
-  writer_ = std::thread([this] { run(); });
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "journal");
+    run();
+  });
 }
 
 void Journal::submit(Incident report, AcceptCallback done) {
+  // Serialize here, on the caller's thread: the single writer thread is the one to spare.
+  Pending p;
+  if (!report.location.empty()) p.location_json = json::serialize(to_json(report.location));
+  p.attributes_json = json::serialize(to_json(report.attributes));
+  auto as_received = to_json(report);
+  as_received.erase("id");  // not assigned yet; the event row carries it
+  p.report_json = json::serialize(as_received);
+  p.report = std::move(report);
+  p.done = std::move(done);
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(Pending{std::move(report), std::move(done)});
+    queue_.push_back(std::move(p));
   }
   metrics_.journal_queue.fetch_add(1, std::memory_order_relaxed);
   wake_.notify_one();
@@ -143,15 +157,13 @@ void Journal::run() {
       for (auto& p : batch) {
         Incident& r = p.report;
         IncidentRecord rec;
-        std::string report;  // the event keeps the report as received
         st.find_active.bind(1, r.dedup_key);
         if (st.find_active.step()) {
           r.id = st.find_active.text(0);
           rec.created_at = from_unix_ms(st.find_active.integer(1));
           rec.updates = st.find_active.integer(2) + 1;
           st.find_active.reset();
-          report = json::serialize(to_json(r));
-          bind_report(st.update, r, at);
+          bind_report(st.update, r, p.location_json, p.attributes_json, at);
           if (!st.update.step()) throw sqlite::Failure("active incident " + r.id + " vanished", 0);
           merge_returned(st.update, r);
           st.update.run();
@@ -159,18 +171,17 @@ void Journal::run() {
           st.find_active.reset();
           r.id = ids_.next();
           rec.created_at = at;
-          report = json::serialize(to_json(r));
-          bind_report(st.insert, r, at);
+          bind_report(st.insert, r, p.location_json, p.attributes_json, at);
           st.insert.bind(15, options_.node_id);
           st.insert.run();
         }
         bool created = rec.updates == 0;
         st.event.bind(1, r.id).bind(2, to_unix_ms(at)).bind(3, created ? "created" : "updated");
-        st.event.bind(4, r.source).bind(5, report);
+        st.event.bind(4, r.source).bind(5, p.report_json);  // the report as received
         st.event.run();
         results.emplace_back(Accepted{r.id, created});
         rec.updated_at = at;
-        rec.incident = r;
+        rec.incident = std::move(r);
         committed.push_back(std::move(rec));
       }
       st.commit.run();

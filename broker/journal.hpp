@@ -56,6 +56,9 @@ class Journal {
  private:
   struct Pending {
     Incident report;
+    std::string location_json;  // empty: no location
+    std::string attributes_json;
+    std::string report_json;  // kept in the event
     AcceptCallback done;
   };
   void run();

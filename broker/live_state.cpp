@@ -1,5 +1,6 @@
 #include "broker/live_state.hpp"
 
+#include <pthread.h>
 #include <chrono>
 #include <unordered_set>
 
@@ -81,24 +82,11 @@ void project(Pipeline& p, const IncidentRecord& r) {
     p.add({"DEL", key});
     return;
   }
-  p.add({"DEL", key});
-  p.add({"HSET",        key,
-         "id",          i.id,
-         "source",      i.source,
-         "type",        i.type,
-         "severity",    std::string(to_string(i.severity)),
-         "urgency",     std::string(to_string(i.urgency)),
-         "certainty",   std::string(to_string(i.certainty)),
-         "headline",    i.headline,
-         "state",       r.state,
-         "zone",        i.location.zone.value_or(""),
-         "location",    json::serialize(to_json(i.location)),
-         "attributes",  json::serialize(to_json(i.attributes)),
-         "occurred_at", format_rfc3339(i.occurred_at),
-         "created_at",  format_rfc3339(r.created_at),
-         "updated_at",  format_rfc3339(r.updated_at),
-         "updates",     std::to_string(r.updates),
-         "dedup_key",   i.dedup_key});
+  // A few fields to filter on, and the whole record as JSON for a console to read. The field
+  // set is fixed, so HSET alone replaces the previous state.
+  p.add({"HSET", key, "id", i.id, "state", r.state, "severity", std::string(to_string(i.severity)),
+         "type", i.type, "zone", i.location.zone.value_or(""), "updated_at",
+         format_rfc3339(r.updated_at), "json", json::serialize(to_json(r))});
   p.add({"ZADD", kActiveSet, number(double(to_unix_ms(r.updated_at))), i.id});
 }
 
@@ -116,7 +104,10 @@ LiveState::~LiveState() {
 }
 
 void LiveState::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "live-state");
+    run();
+  });
 }
 
 void LiveState::stop() {

@@ -141,7 +141,7 @@ CREATE TABLE incidents (
 CREATE UNIQUE INDEX incidents_active_dedup ON incidents (dedup_key) WHERE state = 'active';
 CREATE INDEX incidents_state_updated ON incidents (state, updated_at);
 CREATE TABLE incident_events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,  -- rowid: increasing, as rows are never deleted
   incident_id TEXT NOT NULL REFERENCES incidents (id),
   at INTEGER NOT NULL,
   kind TEXT NOT NULL,   -- created | updated

@@ -7,11 +7,17 @@
 #include <mutex>
 #include <thread>
 
+#include <pthread.h>
+
 namespace tocsin {
 
 class Worker {
  public:
-  Worker() : thread_([this] { run(); }) {}
+  Worker()
+      : thread_([this] {
+          pthread_setname_np(pthread_self(), "reads");
+          run();
+        }) {}
   ~Worker() { stop(); }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -1,5 +1,6 @@
 #include "broker/zmq_ingest.hpp"
 
+#include <pthread.h>
 #include <array>
 #include <memory>
 #include <vector>
@@ -51,7 +52,10 @@ void ZmqIngest::start() {
   socket->bind(bind_);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   socket_ = socket.release();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "zmq-ingest");
+    run();
+  });
   spdlog::info("ingest: ZeroMQ ROUTER bound at {}", bind_);
 }
 
@@ -64,12 +68,17 @@ void ZmqIngest::stop() {
 }
 
 void ZmqIngest::post(Reply reply) {
+  bool first;
   {
     std::lock_guard lock(mutex_);
     replies_.push_back(std::move(reply));
+    first = replies_.size() == 1;
   }
-  std::uint64_t one = 1;
-  (void)!write(wake_fd_, &one, sizeof one);
+  // Only the first reply of a batch wakes the socket thread: it takes all waiting replies at once.
+  if (first) {
+    std::uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof one);
+  }
 }
 
 void ZmqIngest::run() {
@@ -98,8 +107,10 @@ void ZmqIngest::run() {
         std::lock_guard lock(mutex_);
         ready.swap(replies_);
       }
+      auto now = std::chrono::steady_clock::now();
       for (auto& r : ready) {
         --in_flight;
+        metrics_.ack_seconds.observe(std::chrono::duration<double>(now - r.received).count());
         if (r.result.ok())
           send_frames(*socket, {r.identity, r.request_id, "ok", r.result->incident_id,
                                 r.result->created ? "created" : "updated"});
@@ -147,11 +158,12 @@ void ZmqIngest::run() {
         continue;
       }
       ++in_flight;
-      journal_.submit(std::move(parsed.value()),
-                      [this, identity = std::move(identity),
-                       request_id = std::move(request_id)](Result<Accepted> result) mutable {
-                        post(Reply{std::move(identity), std::move(request_id), std::move(result)});
-                      });
+      journal_.submit(
+          std::move(parsed.value()),
+          [this, identity = std::move(identity), request_id = std::move(request_id),
+           received = std::chrono::steady_clock::now()](Result<Accepted> result) mutable {
+            post(Reply{std::move(identity), std::move(request_id), std::move(result), received});
+          });
     }
   }
   socket->close();

@@ -4,6 +4,7 @@
 // The socket lives in one thread; the journal's answers come back through an eventfd.
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -35,6 +36,7 @@ class ZmqIngest {
     std::string identity;
     std::string request_id;
     Result<Accepted> result;
+    std::chrono::steady_clock::time_point received;
   };
   void run();
   void post(Reply reply);

@@ -1,6 +1,6 @@
 #include "core/metrics.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 namespace tocsin {
 
@@ -19,10 +19,12 @@ void Histogram::observe(double v) {
 }
 
 namespace {
+// The shortest text that reads back as the same double: 0.005, not 0.0050000000000000001.
 std::string format_number(double v) {
+  if (v == double(std::int64_t(v)) && v < 9e15 && v > -9e15) return std::to_string(std::int64_t(v));
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 }  // namespace
 
