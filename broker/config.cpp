@@ -6,7 +6,7 @@
 #include <map>
 #include <regex>
 
-#include <yaml-cpp/yaml.h>
+#include "core/yaml_reader.hpp"
 
 namespace tocsin {
 
@@ -29,120 +29,6 @@ std::optional<HostPort> parse_host_port(std::string_view text) {
 
 namespace {
 
-// Walks the YAML tree against the schema, collecting every error with its position.
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  void error(const YAML::Mark& mark, const std::string& message) {
-    errors_.push_back(file_ + ":" + std::to_string(mark.line + 1) + ":" +
-                      std::to_string(mark.column + 1) + ": " + message);
-  }
-  void error(const std::string& message) { errors_.push_back(file_ + ": " + message); }
-
-  // Checks that node is a mapping whose keys are all in `known`; returns false if not a map.
-  bool mapping(const YAML::Node& node, const std::string& path,
-               std::initializer_list<const char*> known) {
-    if (!node.IsMap()) {
-      error(node.Mark(), path + ": must be a mapping");
-      return false;
-    }
-    for (const auto& kv : node) {
-      std::string key = kv.first.Scalar();
-      bool found = false;
-      for (const char* k : known) found |= key == k;
-      if (!found) {
-        std::string list;
-        for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
-        error(kv.first.Mark(), "unknown key '" + join(path, key) + "' (known here: " + list + ")");
-      }
-    }
-    return true;
-  }
-
-  std::optional<YAML::Node> section(const YAML::Node& parent, const std::string& path,
-                                    const char* key, bool required) {
-    YAML::Node n = parent[key];
-    if (!n || n.IsNull()) {
-      if (required) error(parent.Mark(), "missing required key '" + join(path, key) + "'");
-      return std::nullopt;
-    }
-    return n;
-  }
-
-  bool string(const YAML::Node& parent, const std::string& path, const char* key, bool required,
-              std::string& out) {
-    auto n = section(parent, path, key, required);
-    if (!n) return false;
-    if (!n->IsScalar()) {
-      error(n->Mark(), join(path, key) + ": must be a string");
-      return false;
-    }
-    out = n->Scalar();
-    if (required && out.empty()) {
-      error(n->Mark(), join(path, key) + ": must not be empty");
-      return false;
-    }
-    return true;
-  }
-
-  template <class Int>
-  void integer(const YAML::Node& parent, const std::string& path, const char* key, Int& out,
-               long long min, long long max) {
-    auto n = section(parent, path, key, false);
-    if (!n) return;
-    long long v = 0;
-    if (!n->IsScalar() || !YAML::convert<long long>::decode(*n, v)) {
-      error(n->Mark(), join(path, key) + ": must be an integer");
-      return;
-    }
-    if (v < min || v > max) {
-      error(n->Mark(), join(path, key) + ": must be between " + std::to_string(min) + " and " +
-                           std::to_string(max));
-      return;
-    }
-    out = static_cast<Int>(v);
-  }
-
-  void choice(const YAML::Node& parent, const std::string& path, const char* key, std::string& out,
-              std::initializer_list<const char*> allowed) {
-    std::string v;
-    if (!string(parent, path, key, false, v)) return;
-    for (const char* a : allowed)
-      if (v == a) {
-        out = v;
-        return;
-      }
-    std::string list;
-    for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-    error(parent[key].Mark(), join(path, key) + ": '" + v + "' is not one of " + list);
-  }
-
-  // A secret named by an environment variable: `password_env: NAME`.
-  void secret(const YAML::Node& parent, const std::string& path, const char* key,
-              std::optional<std::string>& out) {
-    std::string var;
-    if (!string(parent, path, key, false, var)) return;
-    const char* value = std::getenv(var.c_str());
-    if (!value) {
-      error(parent[key].Mark(), join(path, key) + ": environment variable " + var + " is not set");
-      return;
-    }
-    out = value;
-  }
-
-  static std::string join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
-  std::vector<std::string> take() { return std::move(errors_); }
-  bool failed() const { return !errors_.empty(); }
-
- private:
-  std::string file_;
-  std::vector<std::string> errors_;
-};
-
 bool is_zmq_endpoint(const std::string& e) {
   static const std::regex re(R"(^(tcp://[^\s]+:(\d+|\*)|ipc://[^\s]+|inproc://[^\s]+)$)");
   return std::regex_match(e, re);
@@ -152,21 +38,14 @@ bool is_zmq_endpoint(const std::string& e) {
 
 std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file) {
   std::string name = file.string();
-  std::ifstream in(file);
-  if (!in) return ConfigErrors{{name + ": cannot be read"}};
-  YAML::Node root;
-  try {
-    root = YAML::Load(in);
-  } catch (const YAML::ParserException& e) {
-    return ConfigErrors{{name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                         std::to_string(e.mark.column + 1) + ": " + e.msg}};
-  }
-
-  Reader r(name);
+  YamlReader r(name);
+  auto loaded = load_yaml_file(name, 1 << 20, r);
+  if (!loaded) return ConfigErrors{r.take()};
+  const YAML::Node& root = *loaded;
   Config c;
   c.source_file = name;
-  if (!root || root.IsNull()) return ConfigErrors{{name + ": is empty"}};
-  if (!r.mapping(root, "", {"node", "storage", "ingest", "http", "redis", "journal", "log"}))
+  if (!r.mapping(root, "",
+                 {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks"}))
     return ConfigErrors{r.take()};
 
   if (auto node = r.section(root, "", "node", true); node && r.mapping(*node, "node", {"id"})) {
@@ -244,6 +123,19 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
       journal && r.mapping(*journal, "journal", {"max_batch", "synchronous"})) {
     r.integer(*journal, "journal", "max_batch", c.journal.max_batch, 1, 100000);
     r.choice(*journal, "journal", "synchronous", c.journal.synchronous, {"full", "normal"});
+  }
+
+  if (auto pb = r.section(root, "", "playbooks", false);
+      pb && r.mapping(*pb, "playbooks", {"dir", "people", "zones", "templates"})) {
+    c.playbooks.enabled = true;
+    std::string v;
+    auto path = [&](const char* key, std::filesystem::path& out) {
+      if (r.string(*pb, "playbooks", key, true, v)) out = std::filesystem::absolute(v);
+    };
+    path("dir", c.playbooks.dir);
+    path("people", c.playbooks.people);
+    path("zones", c.playbooks.zones);
+    path("templates", c.playbooks.templates);
   }
 
   if (auto log = r.section(root, "", "log", false); log && r.mapping(*log, "log", {"level"})) {

@@ -43,6 +43,10 @@ struct Config {
   } http;
   RedisConfig redis;
   struct {
+    bool enabled = false;  // the section is present
+    std::filesystem::path dir, people, zones, templates;
+  } playbooks;
+  struct {
     std::size_t max_batch = 4096;
     std::string synchronous = "full";  // SQLite PRAGMA synchronous: full or normal
   } journal;

@@ -11,8 +11,10 @@
 #include <boost/json.hpp>
 
 #include "broker/config.hpp"
+#include "broker/playbook_cli.hpp"
 #include "broker/send.hpp"
 #include "broker/server.hpp"
+#include "core/yaml_reader.hpp"
 
 namespace json = boost::json;
 
@@ -85,7 +87,41 @@ int main(int argc, char** argv) {
   send->add_option("--timeout-ms", s.timeout_ms, "how long to wait for the reply")
       ->capture_default_str();
 
+  auto* playbook = app.add_subcommand("playbook", "Validate or dry-run playbooks");
+  playbook->require_subcommand(1);
+  std::string pb_config = "config/tocsin.yaml", pb_dir, pb_incident, ack_after, approve_after;
+  auto* pb_check = playbook->add_subcommand("check", "Validate a playbook directory (exit 0 or 1)");
+  pb_check->add_option("dir", pb_dir, "playbook directory (default: playbooks.dir)");
+  pb_check->add_option("--config,-c", pb_config, "for zones, people and templates")
+      ->capture_default_str();
+  auto* pb_test = playbook->add_subcommand(
+      "test", "Which playbooks match an incident, and what they would do (nothing is sent)");
+  pb_test->add_option("dir", pb_dir, "playbook directory (default: playbooks.dir)");
+  pb_test->add_option("--incident", pb_incident, "incident report (JSON)")->required();
+  pb_test->add_option("--ack-after", ack_after, "someone acknowledges after this long (e.g. 3m)");
+  pb_test->add_option("--approve-after", approve_after, "an approver approves after this long");
+  pb_test->add_option("--config,-c", pb_config, "for zones, people and templates")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*playbook) {
+    auto config = load_or_report(pb_config);
+    if (!config) return 1;
+    if (*pb_check) return tocsin::playbook_check(*config, pb_dir, std::cout, std::cerr);
+    tocsin::playbooks::DryRunOptions options;
+    for (auto [text, slot] : {std::pair{&ack_after, &options.ack_after},
+                              std::pair{&approve_after, &options.approve_after}}) {
+      if (text->empty()) continue;
+      auto d = tocsin::parse_duration(*text);
+      if (!d) {
+        std::cerr << "'" << *text << "' is not a duration (e.g. 90s, 10m, 1h30m)\n";
+        return 64;
+      }
+      *slot = *d;
+    }
+    return tocsin::playbook_test(*config, pb_dir, pb_incident, options, std::cout, std::cerr);
+  }
 
   if (*check) {
     auto config = load_or_report(check_file);

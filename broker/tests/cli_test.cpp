@@ -2,8 +2,11 @@
 
 #include <fstream>
 
+#include <sstream>
+
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 
 using namespace tocsin::test;
@@ -63,4 +66,59 @@ TEST_CASE("the Python example in docs/protocol.md works against a real broker", 
   CHECK(r.output.find("ok ") != std::string::npos);
   CHECK(r.output.find("error invalid_value severity:") != std::string::npos);
   CHECK(query_integer(server.database(), "SELECT count(*) FROM incidents") == 1);
+}
+
+TEST_CASE("tocsin playbook check validates the shipped set, and lists every error of a bad one",
+          "[cli][playbooks]") {
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(TOCSIN_SOURCE_DIR);  // the shipped config names relative paths
+  auto ok = run_command({TOCSIN_BINARY, "playbook", "check"}, 20s);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output.find("5 playbooks valid") != std::string::npos);
+
+  TempDir dir;
+  std::ofstream(dir.path() / "a.yaml")
+      << "id: a\nmatch: { type: x }\nsteps:\n  - wait: { for: 0s }\n  - siren: { zones: [mars], "
+         "pattern: wail, duration: 1m }\n";
+  auto bad = run_command({TOCSIN_BINARY, "playbook", "check", dir.path().string()}, 20s);
+  std::filesystem::current_path(cwd);
+  CHECK(bad.exit_code == 1);
+  std::string file = (dir.path() / "a.yaml").string();
+  CHECK(bad.output.find(file + ":4:18: steps[0].wait.for: 0s is outside 1s to 7d") !=
+        std::string::npos);
+  CHECK(bad.output.find(file + ":5:22: steps[1].siren.zones: unknown zone 'mars'") !=
+        std::string::npos);
+}
+
+TEST_CASE("every dry run shown in docs/playbooks.md prints exactly what the page says",
+          "[cli][playbooks]") {
+  std::ifstream in(TOCSIN_SOURCE_DIR "/docs/playbooks.md");
+  std::vector<std::pair<std::string, std::string>> examples;  // command, expected output
+  std::string line;
+  bool in_block = false;
+  for (std::string block; std::getline(in, line);) {
+    if (line.rfind("```", 0) == 0) {
+      if (in_block && block.rfind("$ tocsin playbook test", 0) == 0) {
+        auto eol = block.find('\n');
+        examples.emplace_back(block.substr(2, eol - 2), block.substr(eol + 1));
+      }
+      in_block = !in_block;
+      block.clear();
+    } else if (in_block) {
+      block += line + "\n";
+    }
+  }
+  REQUIRE(examples.size() >= 5);
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(TOCSIN_SOURCE_DIR);
+  for (const auto& [command, expected] : examples) {
+    INFO(command);
+    std::vector<std::string> argv{TOCSIN_BINARY};
+    std::istringstream words(command.substr(std::string("tocsin ").size()));
+    for (std::string w; words >> w;) argv.push_back(w);
+    auto r = run_command(argv, 20s);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == expected);
+  }
+  std::filesystem::current_path(cwd);
 }

@@ -1,0 +1,293 @@
+#include "core/yaml_reader.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
+
+namespace tocsin {
+
+namespace {
+std::string list_of(std::initializer_list<const char*> items) {
+  std::string out;
+  for (const char* i : items) out += std::string(out.empty() ? "" : ", ") + i;
+  return out;
+}
+}  // namespace
+
+void YamlReader::error(const YAML::Mark& mark, const std::string& message) {
+  errors_.push_back(file_ + ":" + std::to_string(mark.line + 1) + ":" +
+                    std::to_string(mark.column + 1) + ": " + message);
+}
+
+void YamlReader::error(const std::string& message) {
+  errors_.push_back(file_ + ": " + message);
+}
+
+bool YamlReader::mapping(const YAML::Node& node, const std::string& path,
+                         std::initializer_list<const char*> known) {
+  if (!node.IsMap()) {
+    error(node.Mark(), (path.empty() ? "the document" : path) + ": must be a mapping");
+    return false;
+  }
+  for (const auto& kv : node) {
+    std::string key = kv.first.Scalar();
+    bool found = false;
+    for (const char* k : known) found |= key == k;
+    if (!found)
+      error(kv.first.Mark(),
+            "unknown key '" + join(path, key) + "' (known here: " + list_of(known) + ")");
+  }
+  return true;
+}
+
+std::optional<YAML::Node> YamlReader::section(const YAML::Node& parent, const std::string& path,
+                                              const char* key, bool required) {
+  YAML::Node n = parent[key];
+  if (!n || n.IsNull()) {
+    if (required) error(parent.Mark(), "missing required key '" + join(path, key) + "'");
+    return std::nullopt;
+  }
+  return n;
+}
+
+bool YamlReader::string(const YAML::Node& parent, const std::string& path, const char* key,
+                        bool required, std::string& out) {
+  auto n = section(parent, path, key, required);
+  if (!n) return false;
+  if (!n->IsScalar()) {
+    error(n->Mark(), join(path, key) + ": must be a string");
+    return false;
+  }
+  out = n->Scalar();
+  if (required && out.empty()) {
+    error(n->Mark(), join(path, key) + ": must not be empty");
+    return false;
+  }
+  return true;
+}
+
+bool YamlReader::boolean(const YAML::Node& parent, const std::string& path, const char* key,
+                         bool& out) {
+  auto n = section(parent, path, key, false);
+  if (!n) return false;
+  bool v;
+  if (!n->IsScalar() || !YAML::convert<bool>::decode(*n, v)) {
+    error(n->Mark(), join(path, key) + ": must be true or false");
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+bool YamlReader::number(const YAML::Node& parent, const std::string& path, const char* key,
+                        double& out) {
+  auto n = section(parent, path, key, true);
+  if (!n) return false;
+  double v;
+  if (!n->IsScalar() || !YAML::convert<double>::decode(*n, v)) {
+    error(n->Mark(), join(path, key) + ": must be a number");
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+bool YamlReader::integer_value(const YAML::Node& parent, const std::string& path, const char* key,
+                               long long& out, long long min, long long max) {
+  auto n = section(parent, path, key, false);
+  if (!n) return false;
+  long long v = 0;
+  if (!n->IsScalar() || !YAML::convert<long long>::decode(*n, v)) {
+    error(n->Mark(), join(path, key) + ": must be an integer");
+    return false;
+  }
+  if (v < min || v > max) {
+    error(n->Mark(), join(path, key) + ": must be between " + std::to_string(min) + " and " +
+                         std::to_string(max));
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+void YamlReader::choice(const YAML::Node& parent, const std::string& path, const char* key,
+                        std::string& out, std::initializer_list<const char*> allowed) {
+  std::string v;
+  if (!string(parent, path, key, false, v)) return;
+  for (const char* a : allowed)
+    if (v == a) {
+      out = v;
+      return;
+    }
+  error(parent[key].Mark(), join(path, key) + ": '" + v + "' is not one of " + list_of(allowed));
+}
+
+bool YamlReader::string_list(const YAML::Node& parent, const std::string& path, const char* key,
+                             bool required, std::vector<std::string>& out) {
+  auto n = section(parent, path, key, required);
+  if (!n) return false;
+  if (n->IsScalar()) {
+    out = {n->Scalar()};
+    return true;
+  }
+  if (!n->IsSequence()) {
+    error(n->Mark(), join(path, key) + ": must be a string or a list of strings");
+    return false;
+  }
+  out.clear();
+  for (const auto& item : *n) {
+    if (!item.IsScalar()) {
+      error(item.Mark(), join(path, key) + ": must be a list of strings");
+      return false;
+    }
+    out.push_back(item.Scalar());
+  }
+  if (required && out.empty()) {
+    error(n->Mark(), join(path, key) + ": must not be empty");
+    return false;
+  }
+  return true;
+}
+
+bool YamlReader::duration(const YAML::Node& parent, const std::string& path, const char* key,
+                          bool required, std::chrono::seconds& out, std::chrono::seconds min,
+                          std::chrono::seconds max) {
+  std::string text;
+  if (!string(parent, path, key, required, text)) return false;
+  auto d = parse_duration(text);
+  const YAML::Mark mark = parent[key].Mark();
+  if (!d) {
+    error(mark, join(path, key) + ": '" + text + "' is not a duration (e.g. 90s, 10m, 1h30m)");
+    return false;
+  }
+  if (*d < min || *d > max) {
+    error(mark, join(path, key) + ": " + text + " is outside " + format_duration(min) + " to " +
+                    format_duration(max));
+    return false;
+  }
+  out = *d;
+  return true;
+}
+
+void YamlReader::secret(const YAML::Node& parent, const std::string& path, const char* key,
+                        std::optional<std::string>& out) {
+  std::string var;
+  if (!string(parent, path, key, false, var)) return;
+  const char* value = std::getenv(var.c_str());
+  if (!value) {
+    error(parent[key].Mark(), join(path, key) + ": environment variable " + var + " is not set");
+    return;
+  }
+  out = value;
+}
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  long long total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    long long n = 0;
+    std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      n = n * 10 + (text[i] - '0');
+      if (n > 1'000'000'000) return std::nullopt;
+      ++i;
+    }
+    if (i == start || i == text.size()) return std::nullopt;
+    switch (text[i++]) {
+      case 's':
+        total += n;
+        break;
+      case 'm':
+        total += n * 60;
+        break;
+      case 'h':
+        total += n * 3600;
+        break;
+      case 'd':
+        total += n * 86400;
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return std::chrono::seconds(total);
+}
+
+std::string format_duration(std::chrono::seconds d) {
+  long long s = d.count();
+  if (s == 0) return "0s";
+  std::string out;
+  if (s >= 86400) out += std::to_string(s / 86400) + "d", s %= 86400;
+  if (s >= 3600) out += std::to_string(s / 3600) + "h", s %= 3600;
+  if (s >= 60) out += std::to_string(s / 60) + "m", s %= 60;
+  if (s > 0) out += std::to_string(s) + "s";
+  return out;
+}
+
+namespace {
+// Walks the parse events before the tree is built, to refuse aliases with their position.
+class AliasDetector : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> alias;
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (!alias) alias = mark;
+  }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+}  // namespace
+
+std::optional<YAML::Node> load_yaml_text(const std::string& text, YamlReader& reader) {
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    AliasDetector detector;
+    while (parser.HandleNextDocument(detector)) {
+      if (detector.alias) {
+        reader.error(*detector.alias, "aliases (*name) are not allowed here; write the value out");
+        return std::nullopt;
+      }
+    }
+    YAML::Node root = YAML::Load(text);
+    if (!root || root.IsNull()) {
+      reader.error("is empty");
+      return std::nullopt;
+    }
+    return root;
+  } catch (const YAML::Exception& e) {
+    reader.error(e.mark, e.msg);
+    return std::nullopt;
+  }
+}
+
+std::optional<YAML::Node> load_yaml_file(const std::string& path, std::size_t max_bytes,
+                                         YamlReader& reader) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    reader.error("cannot be read");
+    return std::nullopt;
+  }
+  std::string text;
+  text.resize(max_bytes + 1);
+  in.read(text.data(), std::streamsize(text.size()));
+  text.resize(std::size_t(in.gcount()));
+  if (text.size() > max_bytes) {
+    reader.error("is larger than " + std::to_string(max_bytes) + " bytes");
+    return std::nullopt;
+  }
+  return load_yaml_text(text, reader);
+}
+
+}  // namespace tocsin

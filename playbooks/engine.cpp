@@ -1,0 +1,331 @@
+#include "playbooks/engine.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <boost/json.hpp>
+
+#include "core/yaml_reader.hpp"
+
+namespace tocsin::playbooks {
+
+namespace json = boost::json;
+
+namespace {
+constexpr std::array<std::string_view, 7> kStatus{
+    "running", "waiting", "awaiting_approval", "watching", "completed", "cancelled", "rejected"};
+
+std::string list(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  return out;
+}
+
+bool guard_holds(Guard g, const RunState& s) {
+  switch (g) {
+    case Guard::always:
+      return true;
+    case Guard::acknowledged:
+      return s.acknowledged;
+    case Guard::not_acknowledged:
+      return !s.acknowledged;
+    case Guard::approved:
+      return s.approved;
+    case Guard::severity_rose:
+      return s.severity_rose;
+  }
+  return true;
+}
+
+std::string guard_name(Guard g) {
+  switch (g) {
+    case Guard::acknowledged:
+      return "acknowledged";
+    case Guard::not_acknowledged:
+      return "not_acknowledged";
+    case Guard::approved:
+      return "approved";
+    case Guard::severity_rose:
+      return "severity_rose";
+    default:
+      return "always";
+  }
+}
+
+bool resolved_by(const ResolveWhen& rw, const Incident& incident) {
+  return std::all_of(rw.attributes.begin(), rw.attributes.end(),
+                     [&](const auto& c) { return c.holds(incident.attributes); });
+}
+
+class Runner {
+ public:
+  Runner(const Playbook& p, RunState& s, const Incident& i, Timestamp at, Effects& fx)
+      : p_(p), s_(s), incident_(i), at_(at), fx_(fx) {}
+
+  void note(const std::string& line) {
+    fx_.timeline.push_back("step " + std::to_string(s_.step + 1) + ": " + line);
+  }
+
+  // Runs steps from the current one until one parks the run or the steps run out.
+  void run() {
+    s_.status = RunStatus::running;
+    s_.due.reset();
+    while (s_.step < p_.steps.size()) {
+      const Step& step = p_.steps[s_.step];
+      if (!guard_holds(step.when, s_)) {
+        note(step.kind() + " skipped (when: " + guard_name(step.when) + ")");
+        ++s_.step;
+        continue;
+      }
+      if (!enter(step)) return;  // parked
+      ++s_.step;
+    }
+    s_.status = RunStatus::completed;
+    fx_.timeline.push_back("run completed");
+  }
+
+  void advance_past_current() {
+    ++s_.step;
+    run();
+  }
+
+ private:
+  // Executes a step; false when the run parks at it.
+  bool enter(const Step& step) {
+    if (auto* n = std::get_if<Notify>(&step.action)) {
+      fx_.alerts.push_back(AlertRequest{
+          s_.step, "notify", n->audience, n->channels, n->template_name, n->is_public, {}, {}, {}});
+      note(std::string(n->is_public ? "PUBLIC " : "") + "notify " + n->audience.describe() +
+           " via " + list(n->channels) + " (template " + n->template_name + ")");
+      return true;
+    }
+    if (auto* sr = std::get_if<Siren>(&step.action)) {
+      AlertRequest a;
+      a.step = s_.step;
+      a.kind = "siren";
+      a.is_public = true;
+      a.zones = sr->zones;
+      a.pattern = sr->pattern;
+      a.duration = sr->duration;
+      a.channels = {"siren"};
+      fx_.alerts.push_back(std::move(a));
+      note("siren " + sr->pattern + " in " + list(sr->zones) + " for " +
+           format_duration(sr->duration));
+      return true;
+    }
+    if (auto* w = std::get_if<Wait>(&step.action)) {
+      if (w->until == "acknowledged" && s_.acknowledged) {
+        note("wait skipped: already acknowledged");
+        return true;
+      }
+      s_.status = RunStatus::waiting;
+      s_.due = at_ + w->duration;
+      note("wait " + format_duration(w->duration) +
+           (w->until.empty() ? "" : " or until " + w->until));
+      return false;
+    }
+    if (auto* ra = std::get_if<RequireApproval>(&step.action)) {
+      s_.status = RunStatus::awaiting_approval;
+      s_.due = at_ + ra->timeout;
+      s_.approvers.clear();
+      s_.approved = false;
+      fx_.approval_opened =
+          ApprovalRequest{s_.step, ra->role, ra->count, ra->distinct_from_initiator, *s_.due};
+      note("approval required: " + std::to_string(ra->count) + " x " + ra->role +
+           (ra->distinct_from_initiator ? " (not the initiator)" : "") + ", timeout " +
+           format_duration(ra->timeout));
+      return false;
+    }
+    const auto& rw = std::get<ResolveWhen>(step.action);
+    if (resolved_by(rw, incident_)) {
+      fx_.resolve_incident = true;
+      note("resolve_when holds: the incident is resolved");
+      return true;
+    }
+    s_.status = RunStatus::watching;
+    note("watching updates until the resolve_when conditions hold");
+    return false;
+  }
+
+  const Playbook& p_;
+  RunState& s_;
+  const Incident& incident_;
+  Timestamp at_;
+  Effects& fx_;
+};
+
+}  // namespace
+
+std::string_view to_string(RunStatus s) {
+  return kStatus[static_cast<int>(s)];
+}
+
+std::optional<RunStatus> parse_run_status(std::string_view s) {
+  for (std::size_t i = 0; i < kStatus.size(); ++i)
+    if (kStatus[i] == s) return static_cast<RunStatus>(i);
+  return std::nullopt;
+}
+
+json::object to_json(const RunState& s) {
+  json::array approvers;
+  for (const auto& a : s.approvers) approvers.push_back(json::value(a));
+  json::object o{{"step", s.step},
+                 {"status", to_string(s.status)},
+                 {"acknowledged", s.acknowledged},
+                 {"approved", s.approved},
+                 {"severity_rose", s.severity_rose},
+                 {"start_severity", to_string(s.start_severity)},
+                 {"initiator", s.initiator},
+                 {"approvers", std::move(approvers)},
+                 {"escalations", s.escalations}};
+  o["due"] = s.due ? json::value(to_unix_ms(*s.due)) : json::value(nullptr);
+  return o;
+}
+
+RunState run_state_from_json(const json::value& v) {
+  const auto& o = v.as_object();
+  RunState s;
+  s.step = std::size_t(o.at("step").to_number<std::int64_t>());
+  s.status = parse_run_status(o.at("status").as_string()).value_or(RunStatus::cancelled);
+  if (!o.at("due").is_null()) s.due = from_unix_ms(o.at("due").to_number<std::int64_t>());
+  s.acknowledged = o.at("acknowledged").as_bool();
+  s.approved = o.at("approved").as_bool();
+  s.severity_rose = o.at("severity_rose").as_bool();
+  s.start_severity = parse_severity(o.at("start_severity").as_string()).value_or(Severity::unknown);
+  s.initiator = std::string(o.at("initiator").as_string());
+  for (const auto& a : o.at("approvers").as_array()) s.approvers.emplace_back(a.as_string());
+  s.escalations = int(o.at("escalations").to_number<std::int64_t>());
+  return s;
+}
+
+Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& incident) {
+  Effects fx;
+  Runner runner(p, s, incident, e.at, fx);
+  if (finished(s.status) && e.kind != Event::Kind::start) {
+    fx.refused = "the run is " + std::string(to_string(s.status));
+    return fx;
+  }
+  const Step* current = s.step < p.steps.size() ? &p.steps[s.step] : nullptr;
+
+  switch (e.kind) {
+    case Event::Kind::start:
+      s = RunState{};
+      s.start_severity = incident.severity;
+      s.initiator = e.by;
+      fx.timeline.push_back("run started for " + std::string(incident.type) + " (" +
+                            std::string(to_string(incident.severity)) + ")");
+      runner.run();
+      break;
+
+    case Event::Kind::acknowledged:
+      s.acknowledged = true;
+      fx.timeline.push_back("acknowledged by " + e.by);
+      if (s.status == RunStatus::waiting && current &&
+          std::get_if<Wait>(&current->action)->until == "acknowledged")
+        runner.advance_past_current();
+      break;
+
+    case Event::Kind::resolved:
+    case Event::Kind::cancelled:
+      if (s.status == RunStatus::awaiting_approval) fx.approval_closed = "cancelled";
+      s.status = RunStatus::cancelled;
+      s.due.reset();
+      fx.timeline.push_back(std::string("incident ") +
+                            (e.kind == Event::Kind::resolved ? "resolved" : "cancelled") + " by " +
+                            e.by + ": run cancelled");
+      break;
+
+    case Event::Kind::updated:
+      if (incident.severity > s.start_severity) s.severity_rose = true;
+      if (s.status == RunStatus::watching && current &&
+          resolved_by(std::get<ResolveWhen>(current->action), incident)) {
+        fx.resolve_incident = true;
+        fx.timeline.push_back("step " + std::to_string(s.step + 1) +
+                              ": resolve_when holds: the incident is resolved");
+        runner.advance_past_current();
+      }
+      break;
+
+    case Event::Kind::timer:
+      if (!s.due || e.at < *s.due) {
+        fx.refused = "not due";  // a stale timer: the run moved on
+        break;
+      }
+      if (s.status == RunStatus::waiting) {
+        fx.timeline.push_back("step " + std::to_string(s.step + 1) + ": wait over");
+        runner.advance_past_current();
+      } else if (s.status == RunStatus::awaiting_approval && current) {
+        const auto& ra = std::get<RequireApproval>(current->action);
+        if (ra.on_timeout == "escalate" && s.escalations < ra.max_escalations) {
+          ++s.escalations;
+          s.due = e.at + ra.timeout;
+          fx.alerts.push_back(AlertRequest{s.step,
+                                           "escalation",
+                                           ra.escalate_to,
+                                           ra.escalate_channels,
+                                           ra.escalate_template,
+                                           false,
+                                           {},
+                                           {},
+                                           {}});
+          fx.timeline.push_back("step " + std::to_string(s.step + 1) +
+                                ": approval timed out: escalate to " + ra.escalate_to.describe() +
+                                " via " + list(ra.escalate_channels) + ", wait " +
+                                format_duration(ra.timeout) + " more");
+        } else {
+          s.status = RunStatus::cancelled;
+          s.due.reset();
+          fx.approval_closed = "expired";
+          fx.timeline.push_back(
+              "step " + std::to_string(s.step + 1) + ": approval timed out" +
+              (s.escalations ? " after " + std::to_string(s.escalations) + " escalations" : "") +
+              ": run cancelled, nothing public sent");
+        }
+      } else {
+        fx.refused = "not due";
+      }
+      break;
+
+    case Event::Kind::approve:
+    case Event::Kind::reject: {
+      if (s.status != RunStatus::awaiting_approval || !current) {
+        fx.refused = "no approval is pending for this run";
+        break;
+      }
+      const auto& ra = std::get<RequireApproval>(current->action);
+      if (std::find(e.roles.begin(), e.roles.end(), ra.role) == e.roles.end()) {
+        fx.refused = e.by + " does not have the role " + ra.role;
+        break;
+      }
+      if (ra.distinct_from_initiator && e.by == s.initiator) {
+        fx.refused = e.by + " initiated this incident and cannot approve their own alert";
+        break;
+      }
+      if (e.kind == Event::Kind::reject) {
+        s.status = RunStatus::rejected;
+        s.due.reset();
+        fx.approval_closed = "rejected";
+        fx.timeline.push_back("step " + std::to_string(s.step + 1) + ": rejected by " + e.by +
+                              ": run stopped, nothing public sent");
+        break;
+      }
+      if (std::find(s.approvers.begin(), s.approvers.end(), e.by) != s.approvers.end()) {
+        fx.refused = e.by + " has already approved";
+        break;
+      }
+      s.approvers.push_back(e.by);
+      fx.timeline.push_back("step " + std::to_string(s.step + 1) + ": approved by " + e.by + " (" +
+                            std::to_string(s.approvers.size()) + "/" + std::to_string(ra.count) +
+                            ")");
+      if (int(s.approvers.size()) >= ra.count) {
+        s.approved = true;
+        fx.approval_closed = "approved";
+        runner.advance_past_current();
+      }
+      break;
+    }
+  }
+  return fx;
+}
+
+}  // namespace tocsin::playbooks

@@ -1,0 +1,90 @@
+#pragma once
+// The run state machine: one run per (playbook, incident). Pure: it is given the run's state and
+// an event, changes the state and says what must happen (alerts, approvals, resolving). The
+// caller persists the state and the effects in one transaction and arms the timer for `due`.
+// It knows no channel, no database and no clock of its own.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/fwd.hpp>
+
+#include "playbooks/playbook.hpp"
+
+namespace tocsin::playbooks {
+
+enum class RunStatus {
+  running,            // between steps (never persisted)
+  waiting,            // in a wait step, until `due` (or an acknowledgement)
+  awaiting_approval,  // parked at require_approval, until enough approvals or `due`
+  watching,           // at resolve_when, until an update satisfies it
+  completed,          // every step done
+  cancelled,          // the incident was resolved or cancelled, or an approval timed out
+  rejected,           // an approver rejected the public step
+};
+std::string_view to_string(RunStatus s);
+std::optional<RunStatus> parse_run_status(std::string_view s);
+inline bool finished(RunStatus s) {
+  return s == RunStatus::completed || s == RunStatus::cancelled || s == RunStatus::rejected;
+}
+
+struct RunState {
+  std::size_t step = 0;  // the current step (== steps.size() when done)
+  RunStatus status = RunStatus::running;
+  std::optional<Timestamp> due;
+  bool acknowledged = false;
+  bool approved = false;
+  bool severity_rose = false;
+  Severity start_severity = Severity::unknown;
+  std::string initiator;               // who the incident came from: never their own approver
+  std::vector<std::string> approvers;  // for the current approval
+  int escalations = 0;
+};
+
+boost::json::object to_json(const RunState& state);
+RunState run_state_from_json(const boost::json::value& v);
+
+struct Event {
+  enum class Kind { start, timer, acknowledged, resolved, cancelled, updated, approve, reject };
+  Kind kind;
+  Timestamp at;
+  std::string by;                  // a person id, or a source
+  std::vector<std::string> roles;  // the roles of `by` (approve, reject)
+};
+
+// What a notify, siren or escalation step asks for. The dispatcher turns it into deliveries.
+struct AlertRequest {
+  std::size_t step = 0;
+  std::string kind;  // notify | siren | escalation
+  Audience audience;
+  std::vector<std::string> channels;
+  std::string template_name;
+  bool is_public = false;
+  std::vector<std::string> zones;  // siren
+  std::string pattern;             // siren
+  Seconds duration{};              // siren
+};
+
+struct ApprovalRequest {
+  std::size_t step = 0;
+  std::string role;
+  int count = 1;
+  bool distinct_from_initiator = true;
+  Timestamp due{};
+};
+
+struct Effects {
+  std::vector<AlertRequest> alerts;
+  std::optional<ApprovalRequest> approval_opened;
+  std::optional<std::string> approval_closed;  // approved | rejected | expired | cancelled
+  bool resolve_incident = false;
+  std::optional<std::string> refused;  // the event was not accepted (an approval by the initiator…)
+  std::vector<std::string> timeline;  // one line per thing that happened, for dry runs and logs
+};
+
+// Applies one event to a run. `incident` is the incident as it now stands.
+Effects advance(const Playbook& playbook, RunState& state, const Event& event,
+                const Incident& incident);
+
+}  // namespace tocsin::playbooks

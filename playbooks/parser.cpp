@@ -1,0 +1,399 @@
+#include "playbooks/parser.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "core/yaml_reader.hpp"
+#include "core/zones.hpp"
+
+namespace tocsin::playbooks {
+
+namespace {
+
+constexpr std::initializer_list<const char*> kSirenPatterns = {"wail",   "steady",    "hi-lo",
+                                                               "pulsed", "all-clear", "test"};
+
+class PlaybookReader {
+ public:
+  PlaybookReader(YamlReader& r, const Catalog& catalog) : r_(r), catalog_(catalog) {}
+
+  void known(const YAML::Node& node, const std::string& what, const std::string& path,
+             const std::set<std::string>& set, const std::vector<std::string>& items) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (set.count(items[i])) continue;
+      YAML::Node at = node.IsSequence() && i < node.size() ? node[i] : node;
+      r_.error(at.Mark(), path + ": unknown " + what + " '" + items[i] + "'");
+    }
+  }
+
+  void zones(const YAML::Node& parent, const std::string& path, const char* key,
+             std::vector<std::string>& out, bool required) {
+    if (!r_.string_list(parent, path, key, required, out)) return;
+    if (!catalog_.zones) return;
+    std::set<std::string> ids;
+    for (const auto& z : catalog_.zones->zones()) ids.insert(z.id);
+    known(parent[key], "zone", YamlReader::join(path, key), ids, out);
+  }
+
+  std::optional<AttributeValue> scalar_value(const YAML::Node& n, const std::string& path) {
+    if (!n.IsScalar()) {
+      r_.error(n.Mark(), path + ": must be a number, a string or true/false");
+      return std::nullopt;
+    }
+    const std::string& s = n.Scalar();
+    if (n.Tag() == "!") return AttributeValue(s);  // quoted: a string
+    bool b;
+    if (s == "true" || s == "false") {
+      YAML::convert<bool>::decode(n, b);
+      return AttributeValue(b);
+    }
+    double d;
+    if (YAML::convert<double>::decode(n, d)) return AttributeValue(d);
+    return AttributeValue(s);
+  }
+
+  void conditions(const YAML::Node& node, const std::string& path,
+                  std::vector<AttributeCondition>& out) {
+    if (!node.IsMap()) {
+      r_.error(node.Mark(), path + ": must map attribute names to tests");
+      return;
+    }
+    for (const auto& kv : node) {
+      std::string name = kv.first.Scalar();
+      std::string at = path + "." + name;
+      const YAML::Node test = kv.second;
+      if (!test.IsMap() || test.size() != 1) {
+        r_.error(test.Mark(), at + ": must be one test, e.g. { \">=\": 4.0 } or { in: [a, b] }");
+        continue;
+      }
+      auto op_node = test.begin()->first;
+      const YAML::Node value = test.begin()->second;
+      AttributeCondition c;
+      c.name = name;
+      c.op = op_node.Scalar();
+      static const std::set<std::string> ops{"==", "!=", "<", "<=", ">", ">=", "in", "exists"};
+      if (!ops.count(c.op)) {
+        r_.error(op_node.Mark(),
+                 at + ": unknown test '" + c.op + "' (==, !=, <, <=, >, >=, in, exists)");
+        continue;
+      }
+      if (c.op == "exists") {
+        if (!value.IsScalar() || !YAML::convert<bool>::decode(value, c.exists))
+          r_.error(value.Mark(), at + ".exists: must be true or false");
+      } else if (c.op == "in") {
+        if (!value.IsSequence() || value.size() == 0) {
+          r_.error(value.Mark(), at + ".in: must be a non-empty list");
+          continue;
+        }
+        for (const auto& v : value)
+          if (auto x = scalar_value(v, at + ".in")) c.values.push_back(*x);
+      } else {
+        auto x = scalar_value(value, at + "." + c.op);
+        if (!x) continue;
+        if ((c.op != "==" && c.op != "!=") && std::holds_alternative<bool>(*x))
+          r_.error(value.Mark(), at + "." + c.op + ": cannot order true/false");
+        c.values.push_back(*x);
+      }
+      out.push_back(std::move(c));
+    }
+  }
+
+  void match(const YAML::Node& node, MatchSpec& m) {
+    if (!r_.mapping(node, "match", {"type", "source", "severity", "zone", "attributes"})) return;
+    r_.string_list(node, "match", "type", true, m.types);
+    static const std::regex type_glob(R"(^[a-z0-9_*-]+(\.[a-z0-9_*-]+)*$)");
+    for (std::size_t i = 0; i < m.types.size(); ++i)
+      if (!std::regex_match(m.types[i], type_glob))
+        r_.error(node["type"].Mark(),
+                 "match.type: '" + m.types[i] + "' is not an incident type or glob (flood.*)");
+    r_.string_list(node, "match", "source", false, m.sources);
+    if (auto sev = r_.section(node, "match", "severity", false)) {
+      if (sev->IsMap()) {
+        if (r_.mapping(*sev, "match.severity", {"at_least"})) {
+          std::string s;
+          if (r_.string(*sev, "match.severity", "at_least", true, s)) {
+            m.at_least = parse_severity(s);
+            if (!m.at_least)
+              r_.error((*sev)["at_least"].Mark(),
+                       "match.severity.at_least: '" + s +
+                           "' is not one of minor, moderate, severe, extreme");
+          }
+        }
+      } else {
+        std::vector<std::string> list;
+        r_.string_list(node, "match", "severity", false, list);
+        for (const auto& s : list) {
+          auto v = parse_severity(s);
+          if (!v)
+            r_.error(sev->Mark(), "match.severity: '" + s +
+                                      "' is not one of minor, moderate, severe, extreme, unknown");
+          else
+            m.severities.push_back(*v);
+        }
+      }
+    }
+    zones(node, "match", "zone", m.zones, false);
+    if (auto attrs = r_.section(node, "match", "attributes", false))
+      conditions(*attrs, "match.attributes", m.attributes);
+  }
+
+  void audience(const YAML::Node& node, const std::string& path, Audience& a) {
+    if (!r_.mapping(node, path, {"roles", "groups", "people", "residents"})) return;
+    if (r_.string_list(node, path, "roles", false, a.roles))
+      known(node["roles"], "role", path + ".roles", catalog_.roles, a.roles);
+    if (r_.string_list(node, path, "groups", false, a.groups))
+      known(node["groups"], "group", path + ".groups", catalog_.groups, a.groups);
+    if (r_.string_list(node, path, "people", false, a.people))
+      known(node["people"], "person", path + ".people", catalog_.people, a.people);
+    if (auto res = r_.section(node, path, "residents", false)) {
+      a.residents = true;
+      std::string rp = path + ".residents";
+      if (r_.mapping(*res, rp, {"area", "zones"})) {
+        std::string area;
+        if (r_.string(*res, rp, "area", false, area)) {
+          if (area == "incident")
+            a.residents_incident_area = true;
+          else
+            r_.error((*res)["area"].Mark(), rp + ".area: must be 'incident' (or list zones)");
+        }
+        zones(*res, rp, "zones", a.resident_zones, false);
+        if (!a.residents_incident_area && a.resident_zones.empty())
+          r_.error(res->Mark(), rp + ": needs area: incident or zones: [...]");
+      }
+    }
+    if (a.empty())
+      r_.error(node.Mark(), path + ": names nobody (roles, groups, people, residents)");
+  }
+
+  void channels(const YAML::Node& parent, const std::string& path, std::vector<std::string>& out) {
+    if (r_.string_list(parent, path, "channels", true, out))
+      known(parent["channels"], "channel", path + ".channels", catalog_.channels, out);
+  }
+
+  void template_name(const YAML::Node& parent, const std::string& path, std::string& out) {
+    if (r_.string(parent, path, "template", true, out) && !catalog_.templates.count(out))
+      r_.error(parent["template"].Mark(), path + ".template: unknown template '" + out + "'");
+  }
+
+  std::optional<Step> step(const YAML::Node& node, std::size_t index) {
+    std::string path = "steps[" + std::to_string(index) + "]";
+    if (!r_.mapping(node, path,
+                    {"when", "notify", "wait", "siren", "require_approval", "resolve_when"}))
+      return std::nullopt;
+    Step s;
+    s.line = node.Mark().line + 1;
+    std::vector<std::string> actions;
+    for (const auto& kv : node)
+      if (kv.first.Scalar() != "when") actions.push_back(kv.first.Scalar());
+    if (actions.size() != 1) {
+      r_.error(node.Mark(), path +
+                                ": needs exactly one action (notify, wait, siren, "
+                                "require_approval, resolve_when), has " +
+                                std::to_string(actions.size()));
+      return std::nullopt;
+    }
+    std::string when;
+    if (r_.string(node, path, "when", false, when)) {
+      static const std::map<std::string, Guard> guards{
+          {"acknowledged", Guard::acknowledged},
+          {"not_acknowledged", Guard::not_acknowledged},
+          {"approved", Guard::approved},
+          {"severity_rose", Guard::severity_rose}};
+      auto it = guards.find(when);
+      if (it == guards.end())
+        r_.error(node["when"].Mark(), path + ".when: '" + when +
+                                          "' is not one of acknowledged, not_acknowledged, "
+                                          "approved, severity_rose");
+      else
+        s.when = it->second;
+    }
+    const std::string& kind = actions.front();
+    const YAML::Node body = node[kind];
+    std::string bp = path + "." + kind;
+    if (kind == "notify") {
+      Notify n;
+      if (r_.mapping(body, bp, {"audience", "channels", "template", "public"})) {
+        if (auto a = r_.section(body, bp, "audience", true))
+          audience(*a, bp + ".audience", n.audience);
+        channels(body, bp, n.channels);
+        template_name(body, bp, n.template_name);
+        r_.boolean(body, bp, "public", n.is_public);
+        if (n.is_public && !n.audience.residents)
+          r_.error(body.Mark(), bp + ": a public alert needs residents in its audience");
+        if (n.audience.residents && !n.is_public)
+          r_.error(body.Mark(), bp + ": an alert to residents must say public: true");
+      }
+      s.action = std::move(n);
+    } else if (kind == "wait") {
+      Wait w;
+      if (r_.mapping(body, bp, {"for", "until"})) {
+        r_.duration(body, bp, "for", true, w.duration, Seconds(1), Seconds(7 * 86400));
+        r_.choice(body, bp, "until", w.until, {"acknowledged"});
+      }
+      s.action = w;
+    } else if (kind == "siren") {
+      Siren sr;
+      if (r_.mapping(body, bp, {"zones", "pattern", "duration"})) {
+        zones(body, bp, "zones", sr.zones, true);
+        if (r_.string(body, bp, "pattern", true, sr.pattern))
+          r_.choice(body, bp, "pattern", sr.pattern, kSirenPatterns);
+        r_.duration(body, bp, "duration", true, sr.duration, Seconds(10), Seconds(1800));
+      }
+      s.action = sr;
+    } else if (kind == "require_approval") {
+      RequireApproval ra;
+      if (r_.mapping(
+              body, bp,
+              {"role", "count", "distinct_from_initiator", "timeout", "on_timeout", "escalate_to",
+               "escalate_channels", "escalate_template", "max_escalations"})) {
+        if (r_.string(body, bp, "role", true, ra.role) && !catalog_.roles.count(ra.role))
+          r_.error(body["role"].Mark(), bp + ".role: unknown role '" + ra.role + "'");
+        r_.integer(body, bp, "count", ra.count, 1, 10);
+        r_.boolean(body, bp, "distinct_from_initiator", ra.distinct_from_initiator);
+        r_.duration(body, bp, "timeout", true, ra.timeout, Seconds(60), Seconds(86400));
+        r_.choice(body, bp, "on_timeout", ra.on_timeout, {"cancel", "escalate"});
+        r_.integer(body, bp, "max_escalations", ra.max_escalations, 1, 10);
+        if (ra.on_timeout == "escalate") {
+          if (auto a = r_.section(body, bp, "escalate_to", true))
+            audience(*a, bp + ".escalate_to", ra.escalate_to);
+          if (r_.string_list(body, bp, "escalate_channels", true, ra.escalate_channels))
+            known(body["escalate_channels"], "channel", bp + ".escalate_channels",
+                  catalog_.channels, ra.escalate_channels);
+          if (body["escalate_template"]) {
+            if (r_.string(body, bp, "escalate_template", true, ra.escalate_template) &&
+                !catalog_.templates.count(ra.escalate_template))
+              r_.error(body["escalate_template"].Mark(),
+                       bp + ".escalate_template: unknown template '" + ra.escalate_template + "'");
+          } else {
+            r_.error(body.Mark(), "missing required key '" + bp + ".escalate_template'");
+          }
+        }
+      }
+      s.action = std::move(ra);
+    } else {  // resolve_when
+      ResolveWhen rw;
+      if (r_.mapping(body, bp, {"attributes"})) {
+        if (auto a = r_.section(body, bp, "attributes", true))
+          conditions(*a, bp + ".attributes", rw.attributes);
+      }
+      s.action = std::move(rw);
+    }
+    return s;
+  }
+
+  // Steps that can never run: after a resolve_when (the run ends there), or guarded by
+  // `approved` with no require_approval before them.
+  void reachability(const YAML::Node& steps_node, const std::vector<Step>& steps) {
+    bool approval_seen = false;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const YAML::Node n = steps_node[i];
+      if (i > 0 && std::holds_alternative<ResolveWhen>(steps[i - 1].action)) {
+        r_.error(n.Mark(), "steps[" + std::to_string(i) +
+                               "]: unreachable: the run ends at the resolve_when before it");
+        break;
+      }
+      if (steps[i].when == Guard::approved && !approval_seen)
+        r_.error(n.Mark(),
+                 "steps[" + std::to_string(i) +
+                     "]: unreachable: 'when: approved' with no require_approval before it");
+      approval_seen |= std::holds_alternative<RequireApproval>(steps[i].action);
+    }
+  }
+
+  std::optional<Playbook> playbook(const YAML::Node& root) {
+    if (!r_.mapping(root, "", {"id", "description", "match", "steps"})) return std::nullopt;
+    Playbook p;
+    if (r_.string(root, "", "id", true, p.id)) {
+      static const std::regex id_re("^[a-z0-9][a-z0-9-]{0,63}$");
+      if (!std::regex_match(p.id, id_re))
+        r_.error(root["id"].Mark(), "id: use 1-64 lower-case letters, digits and '-'");
+    }
+    r_.string(root, "", "description", false, p.description);
+    if (auto m = r_.section(root, "", "match", true)) match(*m, p.match);
+    if (auto steps = r_.section(root, "", "steps", true)) {
+      if (!steps->IsSequence() || steps->size() == 0) {
+        r_.error(steps->Mark(), "steps: must be a non-empty list");
+      } else {
+        for (std::size_t i = 0; i < steps->size(); ++i)
+          if (auto s = step((*steps)[i], i)) p.steps.push_back(std::move(*s));
+        if (p.steps.size() == steps->size()) reachability(*steps, p.steps);
+      }
+    }
+    return p;
+  }
+
+ private:
+  YamlReader& r_;
+  const Catalog& catalog_;
+};
+
+void check_unique_ids(PlaybookSet& set) {
+  std::map<std::string, std::string> first;
+  for (const auto& p : set.playbooks) {
+    auto [it, inserted] = first.emplace(p.id, p.file);
+    if (!inserted)
+      set.errors.push_back(p.file + ": id '" + p.id + "' is already used by " + it->second);
+  }
+}
+
+}  // namespace
+
+PlaybookSet parse_playbook(const std::string& text, const std::string& file,
+                           const Catalog& catalog) {
+  PlaybookSet out;
+  YamlReader r(file);
+  if (text.size() > kMaxPlaybookBytes) {
+    r.error("is larger than " + std::to_string(kMaxPlaybookBytes) + " bytes");
+    out.errors = r.take();
+    return out;
+  }
+  auto root = load_yaml_text(text, r);
+  if (root) {
+    PlaybookReader reader(r, catalog);
+    if (auto p = reader.playbook(*root); p && !r.failed()) {
+      p->file = file;
+      p->text = text;
+      p->hash = content_hash(text);
+      out.playbooks.push_back(std::move(*p));
+    }
+  }
+  out.errors = r.take();
+  return out;
+}
+
+PlaybookSet load_playbooks(const std::filesystem::path& dir, const Catalog& catalog) {
+  PlaybookSet out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    out.errors.push_back(dir.string() + ": is not a directory");
+    return out;
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    std::string name = f.string();
+    auto size = std::filesystem::file_size(f, ec);
+    if (ec || size > kMaxPlaybookBytes) {
+      out.errors.push_back(name + ": is larger than " + std::to_string(kMaxPlaybookBytes) +
+                           " bytes");
+      continue;
+    }
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto one = parse_playbook(ss.str(), name, catalog);
+    for (auto& p : one.playbooks) out.playbooks.push_back(std::move(p));
+    for (auto& e : one.errors) out.errors.push_back(std::move(e));
+  }
+  check_unique_ids(out);
+  if (!out.ok()) out.playbooks.clear();  // validated as a whole: all or nothing
+  return out;
+}
+
+}  // namespace tocsin::playbooks

@@ -1,0 +1,120 @@
+#pragma once
+// A playbook: which incidents it matches, and the steps it runs for each one.
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/incident.hpp"
+
+namespace tocsin {
+class ZoneMap;
+}
+
+namespace tocsin::playbooks {
+
+using Seconds = std::chrono::seconds;
+
+// One test on an incident attribute: ==, !=, <, <=, >, >=, in, exists.
+struct AttributeCondition {
+  std::string name;
+  std::string op;
+  std::vector<AttributeValue> values;  // one for comparisons, several for `in`
+  bool exists = true;                  // for `exists`
+
+  bool holds(const Attributes& attributes) const;
+};
+
+struct MatchSpec {
+  std::vector<std::string> types;    // exact, or globs with * (flood.*)
+  std::vector<std::string> sources;  // globs; empty: any
+  std::optional<Severity> at_least;
+  std::vector<Severity> severities;  // exact list; empty: any
+  std::vector<std::string> zones;    // empty: anywhere
+  std::vector<AttributeCondition> attributes;
+};
+
+struct Audience {
+  std::vector<std::string> roles;
+  std::vector<std::string> groups;
+  std::vector<std::string> people;
+  bool residents = false;                   // residents of…
+  bool residents_incident_area = false;     // …the incident's area
+  std::vector<std::string> resident_zones;  // …these zones
+
+  bool empty() const { return roles.empty() && groups.empty() && people.empty() && !residents; }
+  std::string describe() const;
+};
+
+struct Notify {
+  Audience audience;
+  std::vector<std::string> channels;
+  std::string template_name;
+  bool is_public = false;
+};
+
+struct Wait {
+  Seconds duration{};
+  std::string until;  // "" (the full duration) or "acknowledged"
+};
+
+struct Siren {
+  std::vector<std::string> zones;
+  std::string pattern;
+  Seconds duration{};
+};
+
+struct RequireApproval {
+  std::string role;
+  int count = 1;
+  bool distinct_from_initiator = true;
+  Seconds timeout{};
+  std::string on_timeout = "cancel";  // cancel | escalate
+  Audience escalate_to;               // for escalate
+  std::vector<std::string> escalate_channels;
+  std::string escalate_template;
+  int max_escalations = 3;  // then the approval expires: nothing public goes out unapproved
+};
+
+struct ResolveWhen {
+  std::vector<AttributeCondition> attributes;  // all must hold
+};
+
+using Action = std::variant<Notify, Wait, Siren, RequireApproval, ResolveWhen>;
+
+enum class Guard { always, acknowledged, not_acknowledged, approved, severity_rose };
+
+struct Step {
+  Action action;
+  Guard when = Guard::always;
+  int line = 0;  // in the playbook file, for messages
+  std::string kind() const;
+};
+
+struct Playbook {
+  std::string id;
+  std::string description;
+  std::string file;
+  MatchSpec match;
+  std::vector<Step> steps;
+  std::string text;  // the file as loaded: a run keeps the version it started with
+  std::string hash;  // of the text
+};
+
+// What a playbook may refer to; anything else is a validation error.
+struct Catalog {
+  std::set<std::string> channels{"sms", "email", "console", "websocket", "webhook", "cap"};
+  std::set<std::string> templates;
+  std::set<std::string> roles;
+  std::set<std::string> groups;
+  std::set<std::string> people;
+  const ZoneMap* zones = nullptr;
+};
+
+bool glob_match(std::string_view pattern, std::string_view text);
+std::string content_hash(std::string_view text);  // FNV-1a 64, hex: identity, not security
+
+}  // namespace tocsin::playbooks

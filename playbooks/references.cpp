@@ -1,0 +1,49 @@
+#include "playbooks/references.hpp"
+
+#include <regex>
+
+namespace tocsin::playbooks {
+
+Catalog References::catalog() const {
+  Catalog c;
+  c.templates = templates;
+  c.roles = people.roles();
+  c.groups = people.groups();
+  for (const auto& p : people.people()) c.people.insert(p.id);
+  c.zones = &zones;
+  return c;
+}
+
+std::variant<References, std::vector<std::string>> load_references(const ReferencePaths& paths) {
+  References refs;
+  std::vector<std::string> errors;
+  auto zones = load_zones(paths.zones.string());
+  if (zones)
+    refs.zones = std::move(zones.value());
+  else
+    errors.push_back(zones.error().message);
+  auto people = load_directory(paths.people.string());
+  if (auto* d = std::get_if<Directory>(&people))
+    refs.people = std::move(*d);
+  else
+    for (auto& e : std::get<DirectoryErrors>(people).errors) errors.push_back(std::move(e));
+  std::error_code ec;
+  static const std::regex name_re(R"(^([a-z0-9-]+)\.(fr|en)\.([a-z]+)\.mustache$)");
+  if (!std::filesystem::is_directory(paths.templates, ec)) {
+    errors.push_back(paths.templates.string() + ": is not a directory");
+  } else {
+    for (const auto& e : std::filesystem::directory_iterator(paths.templates, ec)) {
+      std::smatch m;
+      std::string file = e.path().filename().string();
+      if (std::regex_match(file, m, name_re))
+        refs.templates.insert(m[1]);
+      else
+        errors.push_back(e.path().string() +
+                         ": not named NAME.LANG.CHANNEL.mustache (LANG fr or en)");
+    }
+  }
+  if (!errors.empty()) return errors;
+  return refs;
+}
+
+}  // namespace tocsin::playbooks

@@ -1,0 +1,148 @@
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <unistd.h>
+#include "core/yaml_reader.hpp"
+#include "fixtures.hpp"
+#include "playbooks/parser.hpp"
+
+using namespace tocsin;
+using namespace tocsin::playbooks;
+using namespace tocsin::playbooks::test;
+
+namespace {
+const std::string kHead = "id: p1\nmatch:\n  type: flood.*\nsteps:\n";
+
+std::vector<std::string> errors_of(const std::string& yaml) {
+  return parse_playbook(yaml, "test.yaml", test_catalog()).errors;
+}
+}  // namespace
+
+TEST_CASE("a complete playbook is parsed") {
+  auto p = parse_one(R"(id: flood-riverside
+description: Rising water
+match:
+  type: flood.water_level
+  severity: { at_least: moderate }
+  zone: [riverside]
+  attributes:
+    level_m: { ">=": 4.0 }
+    station: { in: [RDP-17, RDP-18] }
+steps:
+  - notify: { audience: { roles: [duty-officer] }, channels: [sms, email], template: staff }
+  - wait: { for: 10m, until: acknowledged }
+  - when: not_acknowledged
+    notify: { audience: { groups: [eoc-managers] }, channels: [sms], template: escalation }
+  - require_approval: { role: approver, timeout: 15m }
+  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true }
+  - siren: { zones: [riverside], pattern: wail, duration: 3m }
+  - resolve_when: { attributes: { level_m: { "<": 3.5 } } }
+)");
+  CHECK(p.id == "flood-riverside");
+  CHECK(p.steps.size() == 7);
+  CHECK(p.steps[2].when == Guard::not_acknowledged);
+  CHECK(std::get<Wait>(p.steps[1].action).duration == std::chrono::minutes(10));
+  CHECK(std::get<RequireApproval>(p.steps[3].action).on_timeout == "cancel");
+  CHECK(std::get<Notify>(p.steps[4].action).is_public);
+  CHECK(p.match.at_least == Severity::moderate);
+  CHECK(p.match.attributes.size() == 2);
+  CHECK(p.hash.size() == 16);
+}
+
+TEST_CASE("broken playbooks are refused with the exact position of each error") {
+  struct Case {
+    std::string yaml;
+    std::string error;  // the first error, whole
+  };
+  const Case cases[] = {
+      {"id: p1\nmatch:\n  type: flood.*\n  severty: severe\nsteps:\n  - wait: { for: 1m }\n",
+       "test.yaml:4:3: unknown key 'match.severty' (known here: type, source, severity, zone, "
+       "attributes)"},
+      {kHead + "  - notify: { audience: { roles: [duty-officer] }, channels: [sms, pager], "
+               "template: staff }\n",
+       "test.yaml:5:68: steps[0].notify.channels: unknown channel 'pager'"},
+      {kHead + "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: "
+               "nope }\n",
+       "test.yaml:5:79: steps[0].notify.template: unknown template 'nope'"},
+      {kHead + "  - notify: { audience: { roles: [mayor] }, channels: [sms], template: staff }\n",
+       "test.yaml:5:35: steps[0].notify.audience.roles: unknown role 'mayor'"},
+      {kHead + "  - notify: { audience: { groups: [choir] }, channels: [sms], template: staff }\n",
+       "test.yaml:5:36: steps[0].notify.audience.groups: unknown group 'choir'"},
+      {kHead + "  - siren: { zones: [atlantis], pattern: wail, duration: 1m }\n",
+       "test.yaml:5:22: steps[0].siren.zones: unknown zone 'atlantis'"},
+      {kHead + "  - wait: { for: 0s }\n",
+       "test.yaml:5:18: steps[0].wait.for: 0s is outside 1s to 7d"},
+      {kHead + "  - wait: { for: soon }\n",
+       "test.yaml:5:18: steps[0].wait.for: 'soon' is not a duration (e.g. 90s, 10m, 1h30m)"},
+      {kHead + "  - siren: { zones: [riverside], pattern: wail, duration: 2h }\n",
+       "test.yaml:5:59: steps[0].siren.duration: 2h is outside 10s to 30m"},
+      {kHead + "  - wait: { for: [1m] }\n", "test.yaml:5:18: steps[0].wait.for: must be a string"},
+      {kHead + "  - resolve_when: { attributes: { x: { exists: true } } }\n  - wait: { for: 1m }\n",
+       "test.yaml:6:5: steps[1]: unreachable: the run ends at the resolve_when before it"},
+      {kHead + "  - when: approved\n    wait: { for: 1m }\n",
+       "test.yaml:5:5: steps[0]: unreachable: 'when: approved' with no require_approval before it"},
+      {kHead + "  - wait: { for: 1m }\n    siren: { zones: [riverside], pattern: wail, duration: "
+               "1m }\n",
+       "test.yaml:5:5: steps[0]: needs exactly one action (notify, wait, siren, require_approval, "
+       "resolve_when), has 2"},
+      {kHead + "  - when: tuesday\n    wait: { for: 1m }\n",
+       "test.yaml:5:11: steps[0].when: 'tuesday' is not one of acknowledged, not_acknowledged, "
+       "approved, severity_rose"},
+      {kHead + "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: "
+               "public, public: true }\n",
+       "test.yaml:5:13: steps[0].notify: a public alert needs residents in its audience"},
+      {kHead + "  - require_approval: { role: approver, timeout: 5m, on_timeout: escalate }\n",
+       "test.yaml:5:23: missing required key 'steps[0].require_approval.escalate_to'"},
+      {"id: p1\nmatch:\n  type: flood.*\n  attributes:\n    level: { \"~=\": 3 }\nsteps:\n  - "
+       "wait: "
+       "{ for: 1m }\n",
+       "test.yaml:5:14: match.attributes.level: unknown test '~=' (==, !=, <, <=, >, >=, in, "
+       "exists)"},
+      {"id: p1\nmatch:\n  type: flood.*\n", "test.yaml:1:1: missing required key 'steps'"},
+      {"id: p1\nmatch: { type: a }\nsteps: [ { wait: { for: 1m } }\n",
+       "test.yaml:4:1: end of sequence flow not found"},  // not YAML
+      {"", "test.yaml: is empty"},
+      {"base: &b { for: 1m }\nid: p1\nmatch: { type: a }\nsteps:\n  - wait: *b\n",
+       "test.yaml:5:11: aliases (*name) are not allowed here; write the value out"},
+      {"- just\n- a list\n", "test.yaml:1:1: the document: must be a mapping"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.yaml);
+    auto errors = errors_of(c.yaml);
+    REQUIRE_FALSE(errors.empty());
+    CHECK(errors[0] == c.error);
+  }
+}
+
+TEST_CASE("a file over the size limit is refused without being parsed") {
+  std::string huge = kHead + "  - wait: { for: 1m }\n# " + std::string(10 << 20, 'x') + "\n";
+  auto errors = errors_of(huge);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "test.yaml: is larger than 262144 bytes");
+}
+
+TEST_CASE("a set is validated as a whole: one bad file or a duplicate id, and nothing loads") {
+  auto dir = std::filesystem::temp_directory_path() / ("tocsin-pb-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.yaml") << kHead << "  - wait: { for: 1m }\n";
+  std::ofstream(dir / "b.yaml") << "id: p2\nmatch: { type: a }\nsteps:\n  - wait: { for: 1m }\n";
+  auto good = load_playbooks(dir, test_catalog());
+  CHECK(good.ok());
+  CHECK(good.playbooks.size() == 2);
+
+  std::ofstream(dir / "c.yaml") << kHead << "  - wait: { for: 1m }\n";  // id p1 again
+  auto dup = load_playbooks(dir, test_catalog());
+  REQUIRE(dup.errors.size() == 1);
+  CHECK(dup.errors[0] ==
+        (dir / "c.yaml").string() + ": id 'p1' is already used by " + (dir / "a.yaml").string());
+  CHECK(dup.playbooks.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("durations") {
+  CHECK(parse_duration("1h30m") == std::chrono::seconds(5400));
+  CHECK(format_duration(std::chrono::seconds(5400)) == "1h30m");
+  CHECK_FALSE(parse_duration("10"));
+  CHECK_FALSE(parse_duration("m"));
+}
