@@ -58,12 +58,13 @@ ApiResponse method_not_allowed(const std::string& allow) {
 }  // namespace
 
 Api::Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits,
-         BrokerMetrics& metrics, HealthReport health)
+         BrokerMetrics& metrics, HealthReport health, PlaybookLibrary& library)
     : journal_(journal),
       store_(store),
       limits_(limits),
       metrics_(metrics),
-      health_(std::move(health)) {}
+      health_(std::move(health)),
+      library_(library) {}
 
 Api::~Api() {
   reads_.stop();
@@ -182,11 +183,148 @@ void Api::get_incident(const std::string& id, Respond respond) {
                                       {"report", json::parse(e.body)}});
       }
       o["events"] = std::move(events);
+      o["runs"] = store_.runs(id);
+      o["alerts"] = store_.alerts(id, 1000);
       respond(json_response(200, o));
     } catch (const std::exception& e) {
       spdlog::error("api: reading incident {} failed: {}", id, e.what());
       respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
     }
+  });
+}
+
+namespace {
+
+// {"by": "person-or-system", "note": "…"}: who acts, until sessions (the console issue) say it.
+Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request) {
+  std::string_view ct = request.content_type;
+  if (ct.substr(0, ct.find(';')) != "application/json")
+    return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
+  if (request.body.size() > 8192) return Error{"too_large", "body: over 8192 bytes", "body"};
+  if (!is_valid_utf8(request.body)) return Error{"not_utf8", "body: is not valid UTF-8", "body"};
+  boost::system::error_code ec;
+  auto v = json::parse(request.body, ec);
+  if (ec || !v.is_object()) return Error{"not_json", "body: must be a JSON object", "body"};
+  const auto& o = v.as_object();
+  for (const auto& kv : o)
+    if (kv.key() != "by" && kv.key() != "note")
+      return Error{"unknown_field", std::string(kv.key()) + ": is not a known field",
+                   std::string(kv.key())};
+  auto* by = o.if_contains("by");
+  if (!by) return Error{"missing_field", "by: is required (who does this)", "by"};
+  if (!by->is_string() || by->as_string().empty() || by->as_string().size() > 128)
+    return Error{"wrong_type", "by: must be a non-empty string of at most 128 bytes", "by"};
+  std::string note;
+  if (auto* n = o.if_contains("note")) {
+    if (!n->is_string() || n->as_string().size() > 2048)
+      return Error{"wrong_type", "note: must be a string of at most 2048 bytes", "note"};
+    note = n->as_string();
+  }
+  return std::pair{std::string(by->as_string()), note};
+}
+
+int status_for(const Error& e) {
+  if (e.code == "not_found") return 404;
+  if (e.code == "conflict") return 409;
+  if (e.code == "forbidden") return 403;
+  if (e.code == "unsupported_media_type") return 415;
+  if (e.code == "too_large") return 413;
+  if (e.code == "storage_unavailable") return 503;
+  return 400;
+}
+
+}  // namespace
+
+void Api::incident_action(const std::string& id, const std::string& kind, const ApiRequest& request,
+                          Respond respond) {
+  auto actor = actor_of(request);
+  if (!actor) return respond(error(status_for(actor.error()), actor.error()));
+  journal_.act(
+      IncidentAction{id, kind, actor->first, actor->second},
+      [respond = std::move(respond)](Result<ActionDone> r) {
+        if (!r) return respond(error(status_for(r.error()), r.error()));
+        respond(json_response(200, json::object{{"id", r->incident_id}, {"result", r->state}}));
+      });
+}
+
+void Api::approval_vote(const std::string& id, bool approve, const ApiRequest& request,
+                        Respond respond) {
+  if (!is_ulid(id))
+    return respond(error(404, Error{"not_found", "id: '" + id + "' is not an approval id", "id"}));
+  auto actor = actor_of(request);
+  if (!actor) return respond(error(status_for(actor.error()), actor.error()));
+  journal_.vote(id, actor->first, approve,
+                [id, respond = std::move(respond)](Result<std::string> r) {
+                  if (!r) return respond(error(status_for(r.error()), r.error()));
+                  respond(json_response(200, json::object{{"id", id}, {"status", r.value()}}));
+                });
+}
+
+void Api::list_approvals(const std::map<std::string, std::string>& query, Respond respond) {
+  std::string state = "pending";
+  if (auto it = query.find("state"); it != query.end())
+    state = it->second == "all" ? "" : it->second;
+  reads_.post([this, state, respond = std::move(respond)] {
+    try {
+      respond(json_response(200, json::object{{"approvals", store_.approvals(state, 500)}}));
+    } catch (const std::exception& e) {
+      spdlog::error("api: listing approvals failed: {}", e.what());
+      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
+    }
+  });
+}
+
+void Api::list_alerts(const std::map<std::string, std::string>& query, Respond respond) {
+  auto it = query.find("incident");
+  if (it == query.end() || !is_ulid(it->second))
+    return respond(error(400, Error{"invalid_value", "incident: give an incident id", "incident"}));
+  reads_.post([this, id = it->second, respond = std::move(respond)] {
+    try {
+      respond(json_response(200, json::object{{"alerts", store_.alerts(id, 1000)}}));
+    } catch (const std::exception& e) {
+      spdlog::error("api: listing alerts failed: {}", e.what());
+      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
+    }
+  });
+}
+
+namespace {
+json::value playbook_list(const std::shared_ptr<const ActivePlaybooks>& set) {
+  json::array items;
+  if (set)
+    for (const auto& p : set->playbooks)
+      items.push_back(json::object{{"id", p.id},
+                                   {"description", p.description},
+                                   {"file", p.file},
+                                   {"hash", p.hash},
+                                   {"steps", p.steps.size()}});
+  json::object o{{"playbooks", std::move(items)}};
+  o["loaded_at"] = set ? json::value(format_rfc3339(set->loaded_at)) : json::value(nullptr);
+  return o;
+}
+}  // namespace
+
+void Api::list_playbooks(Respond respond) {
+  respond(json_response(200, playbook_list(library_.current())));
+}
+
+void Api::reload_playbooks(Respond respond) {
+  // Reading and validating files blocks: off the HTTP threads.
+  reads_.post([this, respond = std::move(respond)] {
+    auto errors = library_.reload();
+    if (!errors.empty()) {
+      json::array list;
+      for (const auto& e : errors) list.emplace_back(e);
+      return respond(json_response(
+          422,
+          json::object{
+              {"error", json::object{{"code", "invalid_playbooks"},
+                                     {"message", "the set was not loaded; the running set stays: " +
+                                                     errors.front()},
+                                     {"field", nullptr},
+                                     {"errors", std::move(list)}}}}));
+    }
+    respond(json_response(200, playbook_list(library_.current())));
   });
 }
 

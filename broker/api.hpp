@@ -10,6 +10,7 @@
 #include "broker/broker_metrics.hpp"
 #include "broker/incident_store.hpp"
 #include "broker/journal.hpp"
+#include "broker/playbook_library.hpp"
 #include "broker/worker.hpp"
 #include "core/incident.hpp"
 
@@ -37,7 +38,7 @@ using HealthReport = std::function<std::string()>;
 class Api {
  public:
   Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits, BrokerMetrics& metrics,
-      HealthReport health);
+      HealthReport health, PlaybookLibrary& library);
   ~Api();
 
   void handle(ApiRequest request, Respond respond);
@@ -48,12 +49,21 @@ class Api {
   void create_incident(ApiRequest& request, Respond respond);
   void list_incidents(const std::map<std::string, std::string>& query, Respond respond);
   void get_incident(const std::string& id, Respond respond);
+  void incident_action(const std::string& id, const std::string& kind, const ApiRequest& request,
+                       Respond respond);
+  void approval_vote(const std::string& id, bool approve, const ApiRequest& request,
+                     Respond respond);
+  void list_approvals(const std::map<std::string, std::string>& query, Respond respond);
+  void list_alerts(const std::map<std::string, std::string>& query, Respond respond);
+  void list_playbooks(Respond respond);
+  void reload_playbooks(Respond respond);
 
   Journal& journal_;
   IncidentStore& store_;
   IncidentLimits limits_;
   BrokerMetrics& metrics_;
   HealthReport health_;
+  PlaybookLibrary& library_;
   Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
 };
 

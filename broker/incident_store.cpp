@@ -8,10 +8,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kColumns =
-    "SELECT id, dedup_key, state, source, type, severity, urgency, certainty, headline, "
-    "description, location, attributes, occurred_at, received_at, created_at, updated_at, updates "
-    "FROM incidents ";
+constexpr const char* kColumns = kIncidentSelect;
 
 // Rows were validated when they were written; a row that no longer reads is reported, not guessed.
 template <class T>
@@ -23,34 +20,40 @@ T decode(Result<T> r, const std::string& what) {
 }  // namespace
 
 IncidentStore::IncidentStore(const std::filesystem::path& database)
-    : limits_(IncidentLimits::unlimited()),
-      db_(database.string(), sqlite::Connection::Mode::read_only) {}
+    : db_(database.string(), sqlite::Connection::Mode::read_only) {}
+
+IncidentRecord read_incident_row(const sqlite::Statement& st) {
+  static const IncidentLimits limits = IncidentLimits::unlimited();
+  IncidentRecord r;
+  Incident& i = r.incident;
+  i.id = st.text(0);
+  i.dedup_key = st.text(1);
+  r.state = st.text(2);
+  i.source = st.text(3);
+  i.type = st.text(4);
+  i.severity = parse_severity(st.text(5)).value_or(Severity::unknown);
+  i.urgency = parse_urgency(st.text(6)).value_or(Urgency::unknown);
+  i.certainty = parse_certainty(st.text(7)).value_or(Certainty::unknown);
+  i.headline = st.text(8);
+  i.description = st.text(9);
+  if (!st.is_null(10))
+    i.location = decode(location_from_json(json::parse(st.text(10)), limits), "location");
+  i.attributes = decode(attributes_from_json(json::parse(st.text(11)), limits), "attributes");
+  i.occurred_at = from_unix_ms(st.integer(12));
+  i.received_at = from_unix_ms(st.integer(13));
+  r.created_at = from_unix_ms(st.integer(14));
+  r.updated_at = from_unix_ms(st.integer(15));
+  r.updates = st.integer(16);
+  if (!st.is_null(17)) {
+    r.acknowledged_at = from_unix_ms(st.integer(17));
+    r.acknowledged_by = st.text(18);
+  }
+  return r;
+}
 
 std::vector<IncidentRecord> IncidentStore::read(sqlite::Statement& st) {
   std::vector<IncidentRecord> out;
-  while (st.step()) {
-    IncidentRecord r;
-    Incident& i = r.incident;
-    i.id = st.text(0);
-    i.dedup_key = st.text(1);
-    r.state = st.text(2);
-    i.source = st.text(3);
-    i.type = st.text(4);
-    i.severity = parse_severity(st.text(5)).value_or(Severity::unknown);
-    i.urgency = parse_urgency(st.text(6)).value_or(Urgency::unknown);
-    i.certainty = parse_certainty(st.text(7)).value_or(Certainty::unknown);
-    i.headline = st.text(8);
-    i.description = st.text(9);
-    if (!st.is_null(10))
-      i.location = decode(location_from_json(json::parse(st.text(10)), limits_), "location");
-    i.attributes = decode(attributes_from_json(json::parse(st.text(11)), limits_), "attributes");
-    i.occurred_at = from_unix_ms(st.integer(12));
-    i.received_at = from_unix_ms(st.integer(13));
-    r.created_at = from_unix_ms(st.integer(14));
-    r.updated_at = from_unix_ms(st.integer(15));
-    r.updates = st.integer(16);
-    out.push_back(std::move(r));
-  }
+  while (st.step()) out.push_back(read_incident_row(st));
   st.reset();
   return out;
 }
@@ -88,6 +91,87 @@ std::vector<IncidentEvent> IncidentStore::events(const std::string& id, std::siz
   std::vector<IncidentEvent> out;
   while (st.step())
     out.push_back({st.integer(0), from_unix_ms(st.integer(1)), st.text(2), st.text(3), st.text(4)});
+  return out;
+}
+
+namespace {
+json::value ms_or_null(const sqlite::Statement& st, int c) {
+  return st.is_null(c) ? json::value(nullptr)
+                       : json::value(format_rfc3339(from_unix_ms(st.integer(c))));
+}
+}  // namespace
+
+json::array IncidentStore::runs(const std::string& incident_id) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(
+      "SELECT id, playbook_id, playbook_hash, status, step, due_at, created_at, updated_at FROM "
+      "playbook_runs WHERE incident_id = ?1 ORDER BY created_at, playbook_id");
+  st.bind(1, incident_id);
+  json::array out;
+  while (st.step())
+    out.push_back(json::object{{"id", st.text(0)},
+                               {"playbook", st.text(1)},
+                               {"playbook_hash", st.text(2)},
+                               {"status", st.text(3)},
+                               {"step", st.integer(4) + 1},
+                               {"due_at", ms_or_null(st, 5)},
+                               {"started_at", ms_or_null(st, 6)},
+                               {"updated_at", ms_or_null(st, 7)}});
+  return out;
+}
+
+json::array IncidentStore::alerts(const std::string& incident_id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(
+      "SELECT id, incident_id, run_id, playbook_id, step, kind, audience, channels, template, "
+      "public, zones, pattern, duration_s, status, created_at FROM alerts WHERE incident_id = ?1 "
+      "ORDER BY created_at, id LIMIT ?2");
+  st.bind(1, incident_id).bind(2, std::int64_t(limit));
+  json::array out;
+  while (st.step())
+    out.push_back(json::object{{"id", st.text(0)},
+                               {"incident_id", st.text(1)},
+                               {"run_id", st.text(2)},
+                               {"playbook", st.text(3)},
+                               {"step", st.integer(4) + 1},
+                               {"kind", st.text(5)},
+                               {"audience", json::parse(st.text(6))},
+                               {"channels", json::parse(st.text(7))},
+                               {"template", st.text(8)},
+                               {"public", st.integer(9) != 0},
+                               {"zones", json::parse(st.text(10))},
+                               {"pattern", st.text(11)},
+                               {"duration_s", st.integer(12)},
+                               {"status", st.text(13)},
+                               {"created_at", ms_or_null(st, 14)}});
+  return out;
+}
+
+json::array IncidentStore::approvals(const std::string& status, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(
+      "SELECT a.id, a.run_id, a.incident_id, a.playbook_id, a.step, a.role, a.required, "
+      "a.distinct_from_initiator, a.initiator, a.status, a.due_at, a.created_at, a.closed_at, "
+      "(SELECT json_group_array(json_object('person', person, 'decision', decision)) FROM "
+      "approval_votes v WHERE v.approval_id = a.id) FROM approvals a WHERE ?1 = '' OR a.status = "
+      "?1 ORDER BY a.created_at DESC LIMIT ?2");
+  st.bind(1, status).bind(2, std::int64_t(limit));
+  json::array out;
+  while (st.step())
+    out.push_back(json::object{{"id", st.text(0)},
+                               {"run_id", st.text(1)},
+                               {"incident_id", st.text(2)},
+                               {"playbook", st.text(3)},
+                               {"step", st.integer(4) + 1},
+                               {"role", st.text(5)},
+                               {"required", st.integer(6)},
+                               {"distinct_from_initiator", st.integer(7) != 0},
+                               {"initiator", st.text(8)},
+                               {"status", st.text(9)},
+                               {"due_at", ms_or_null(st, 10)},
+                               {"created_at", ms_or_null(st, 11)},
+                               {"closed_at", ms_or_null(st, 12)},
+                               {"votes", json::parse(st.text(13))}});
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/fwd.hpp>
+
 #include "broker/sqlite.hpp"
 #include "core/incident.hpp"
 
@@ -21,6 +23,13 @@ struct IncidentEvent {
   std::string body;  // JSON text
 };
 
+// SELECT … FROM incidents with the columns read_incident_row expects; add WHERE and ORDER BY.
+constexpr const char* kIncidentSelect =
+    "SELECT id, dedup_key, state, source, type, severity, urgency, certainty, headline, "
+    "description, location, attributes, occurred_at, received_at, created_at, updated_at, updates, "
+    "acknowledged_at, acknowledged_by FROM incidents ";
+IncidentRecord read_incident_row(const sqlite::Statement& st);
+
 class IncidentStore {
  public:
   explicit IncidentStore(const std::filesystem::path& database);
@@ -30,10 +39,14 @@ class IncidentStore {
   std::optional<IncidentRecord> get(const std::string& id);
   std::vector<IncidentEvent> events(const std::string& id, std::size_t limit);
 
+  // For the API, as JSON arrays.
+  boost::json::array runs(const std::string& incident_id);
+  boost::json::array alerts(const std::string& incident_id, std::size_t limit);
+  boost::json::array approvals(const std::string& status, std::size_t limit);
+
  private:
   std::vector<IncidentRecord> read(sqlite::Statement& st);
 
-  IncidentLimits limits_;
   std::mutex mutex_;
   sqlite::Connection db_;
 };

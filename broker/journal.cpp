@@ -5,8 +5,11 @@
 #include <memory>
 
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 #include <boost/json.hpp>
+#include <map>
 
+#include "broker/incident_store.hpp"
 #include "broker/sqlite.hpp"
 
 namespace tocsin {
@@ -39,13 +42,20 @@ struct WriterStatements {
             "description = CASE WHEN ?9 = '' THEN description ELSE ?9 END, "
             "location = coalesce(?10, location), attributes = json_patch(attributes, ?11), "
             "occurred_at = ?12, received_at = ?13, updated_at = ?14, updates = updates + 1 "
-            "WHERE id = ?1 AND dedup_key = ?2 "
-            "RETURNING urgency, certainty, headline, description, location, attributes")),
+            "WHERE id = ?1 AND dedup_key = ?2")),
         event(db.prepare(
             "INSERT INTO incident_events (incident_id, at, kind, actor, body) VALUES (?1, ?2, ?3, "
-            "?4, ?5)")) {}
+            "?4, ?5)")),
+        acknowledge(db.prepare(
+            "UPDATE incidents SET acknowledged_at = ?2, acknowledged_by = ?3, updated_at = ?2 "
+            "WHERE id = ?1 AND state = 'active' AND acknowledged_at IS NULL")),
+        close(db.prepare(
+            "UPDATE incidents SET state = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'active'")),
+        by_id(db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1")) {}
 
-  sqlite::Statement begin, commit, rollback, find_active, insert, update, event;
+  sqlite::Statement begin, commit, rollback, find_active, insert, update, event, acknowledge, close,
+      by_id;
+  sqlite3* close_db = nullptr;  // for sqlite3_changes after `close`
 };
 
 // Binds the report's columns shared by INSERT and UPDATE (?1 id … ?14 now).
@@ -63,21 +73,6 @@ void bind_report(sqlite::Statement& st, const Incident& r, const std::string& lo
   st.bind(14, to_unix_ms(at));
 }
 
-// The merged state an UPDATE … RETURNING gave back becomes the incident's current state.
-void merge_returned(sqlite::Statement& st, Incident& r) {
-  static const IncidentLimits unlimited = IncidentLimits::unlimited();
-  r.urgency = parse_urgency(st.text(0)).value_or(Urgency::unknown);
-  r.certainty = parse_certainty(st.text(1)).value_or(Certainty::unknown);
-  r.headline = st.text(2);
-  r.description = st.text(3);
-  if (!st.is_null(4)) {
-    auto loc = location_from_json(json::parse(st.text(4)), unlimited);
-    if (loc) r.location = std::move(loc.value());
-  }
-  auto attrs = attributes_from_json(json::parse(st.text(5)), unlimited);
-  if (attrs) r.attributes = std::move(attrs.value());
-}
-
 }  // namespace
 
 Journal::Journal(JournalOptions options, BrokerMetrics& metrics)
@@ -87,17 +82,27 @@ Journal::~Journal() {
   stop();
 }
 
-void Journal::start(CommitObserver* observer) {
-  observer_ = observer;
+void Journal::start(JournalListeners listeners, std::shared_ptr<const ActivePlaybooks> playbooks) {
+  listeners_ = listeners;
+  initial_playbooks_ = std::move(playbooks);
   writer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "journal");
     run();
   });
 }
 
+void Journal::enqueue(Pending p) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(p));
+  }
+  metrics_.journal_queue.fetch_add(1, std::memory_order_relaxed);
+  wake_.notify_one();
+}
+
 void Journal::submit(Incident report, AcceptCallback done) {
   // Serialize here, on the caller's thread: the single writer thread is the one to spare.
-  Pending p;
+  Report p;
   if (!report.location.empty()) p.location_json = json::serialize(to_json(report.location));
   p.attributes_json = json::serialize(to_json(report.attributes));
   auto as_received = to_json(report);
@@ -105,12 +110,23 @@ void Journal::submit(Incident report, AcceptCallback done) {
   p.report_json = json::serialize(as_received);
   p.report = std::move(report);
   p.done = std::move(done);
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(p));
-  }
-  metrics_.journal_queue.fetch_add(1, std::memory_order_relaxed);
-  wake_.notify_one();
+  enqueue(std::move(p));
+}
+
+void Journal::act(IncidentAction action, ActionCallback done) {
+  enqueue(Action{std::move(action), std::move(done)});
+}
+
+void Journal::vote(std::string approval_id, std::string by, bool approve, VoteCallback done) {
+  enqueue(Vote{std::move(approval_id), std::move(by), approve, std::move(done)});
+}
+
+void Journal::timer_due(RunTimer timer) {
+  enqueue(std::move(timer));
+}
+
+void Journal::use(std::shared_ptr<const ActivePlaybooks> playbooks) {
+  enqueue(Use{std::move(playbooks)});
 }
 
 void Journal::stop() {
@@ -122,16 +138,89 @@ void Journal::stop() {
   if (writer_.joinable()) writer_.join();
 }
 
+namespace {
+
+// One group of commands in one transaction: applies each, and keeps what must happen after the
+// commit (replies, live-state records) apart from what a rollback undoes.
+class Transaction {
+ public:
+  Transaction(WriterStatements& st, Runs& runs, UlidGenerator& ids, const std::string& node_id,
+              Timestamp at)
+      : st_(st), runs_(runs), ids_(ids), node_id_(node_id), at_(at) {}
+
+  std::vector<std::function<void()>> replies;     // run after the commit
+  std::map<std::string, IncidentRecord> changed;  // the incidents' state after the commit
+  std::uint64_t created = 0, updated = 0;
+
+  IncidentRecord reload(const std::string& id) {
+    st_.by_id.bind(1, id);
+    if (!st_.by_id.step()) {
+      st_.by_id.reset();
+      throw sqlite::Failure("incident " + id + " vanished", 0);
+    }
+    IncidentRecord rec = read_incident_row(st_.by_id);
+    st_.by_id.reset();
+    return rec;
+  }
+
+  void event(const std::string& id, const char* kind, const std::string& actor,
+             const std::string& body) {
+    st_.event.bind(1, id).bind(2, to_unix_ms(at_)).bind(3, kind).bind(4, actor).bind(5, body);
+    st_.event.run();
+  }
+
+  // Resolves what runs asked to resolve (resolve_when), which may in turn end other runs.
+  void settle(std::vector<std::string> resolve) {
+    while (!resolve.empty()) {
+      std::string id = std::move(resolve.back());
+      resolve.pop_back();
+      auto more = close(id, "resolved", "playbook");
+      resolve.insert(resolve.end(), more.begin(), more.end());
+    }
+  }
+
+  std::vector<std::string> close(const std::string& id, const char* state, const std::string& by,
+                                 const std::string& note = "") {
+    st_.close.bind(1, id).bind(2, state).bind(3, to_unix_ms(at_));
+    st_.close.run();
+    if (sqlite3_changes(st_.close_db) == 0) return {};
+    event(id, state, by, json::serialize(json::object{{"note", note}}));
+    auto rec = reload(id);
+    changed[id] = rec;
+    return runs_.incident_event(rec,
+                                std::string_view(state) == "resolved"
+                                    ? playbooks::Event::Kind::resolved
+                                    : playbooks::Event::Kind::cancelled,
+                                by, at_);
+  }
+
+  void report(Journal::Report& p);  // defined below, needs Journal's private types
+  void action(IncidentAction& a, ActionCallback& done);
+  void vote(const std::string& approval_id, const std::string& by, bool approve,
+            VoteCallback& done);
+  void timer(const RunTimer& t) { settle(runs_.timer(t.run_id, t.due, at_)); }
+
+  WriterStatements& st_;
+  Runs& runs_;
+  UlidGenerator& ids_;
+  const std::string& node_id_;
+  Timestamp at_;
+};
+
+}  // namespace
+
 void Journal::run() {
   sqlite::Connection db(options_.database.string(), sqlite::Connection::Mode::read_write);
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = " + options_.synchronous);
   db.exec("PRAGMA foreign_keys = ON");
   WriterStatements st(db);
+  st.close_db = db.handle();
+  Runs runs(db, ids_);
+  runs.use(initial_playbooks_);
+  if (listeners_.timers) listeners_.timers->arm(runs.pending_timers());
 
   std::vector<Pending> batch;
-  std::vector<Result<Accepted>> results;
-  std::vector<IncidentRecord> committed;
   batch.reserve(options_.max_batch);
 
   for (;;) {
@@ -148,46 +237,31 @@ void Journal::run() {
     metrics_.journal_queue.fetch_sub(long(batch.size()), std::memory_order_relaxed);
 
     auto started = std::chrono::steady_clock::now();
-    results.clear();
-    committed.clear();
-    Timestamp at = now();
+    Transaction tx(st, runs, ids_, options_.node_id, now());
     bool ok = true;
     try {
       st.begin.run();
       for (auto& p : batch) {
-        Incident& r = p.report;
-        IncidentRecord rec;
-        st.find_active.bind(1, r.dedup_key);
-        if (st.find_active.step()) {
-          r.id = st.find_active.text(0);
-          rec.created_at = from_unix_ms(st.find_active.integer(1));
-          rec.updates = st.find_active.integer(2) + 1;
-          st.find_active.reset();
-          bind_report(st.update, r, p.location_json, p.attributes_json, at);
-          if (!st.update.step()) throw sqlite::Failure("active incident " + r.id + " vanished", 0);
-          merge_returned(st.update, r);
-          st.update.run();
-        } else {
-          st.find_active.reset();
-          r.id = ids_.next();
-          rec.created_at = at;
-          bind_report(st.insert, r, p.location_json, p.attributes_json, at);
-          st.insert.bind(15, options_.node_id);
-          st.insert.run();
-        }
-        bool created = rec.updates == 0;
-        st.event.bind(1, r.id).bind(2, to_unix_ms(at)).bind(3, created ? "created" : "updated");
-        st.event.bind(4, r.source).bind(5, p.report_json);  // the report as received
-        st.event.run();
-        results.emplace_back(Accepted{r.id, created});
-        rec.updated_at = at;
-        rec.incident = std::move(r);
-        committed.push_back(std::move(rec));
+        std::visit(
+            [&](auto& cmd) {
+              using T = std::decay_t<decltype(cmd)>;
+              if constexpr (std::is_same_v<T, Report>)
+                tx.report(cmd);
+              else if constexpr (std::is_same_v<T, Action>)
+                tx.action(cmd.action, cmd.done);
+              else if constexpr (std::is_same_v<T, Vote>)
+                tx.vote(cmd.approval_id, cmd.by, cmd.approve, cmd.done);
+              else if constexpr (std::is_same_v<T, RunTimer>)
+                tx.timer(cmd);
+              else
+                runs.use(cmd.playbooks);
+            },
+            p);
       }
       st.commit.run();
     } catch (const sqlite::Failure& e) {
       ok = false;
-      spdlog::error("journal: a batch of {} reports could not be committed: {}", batch.size(),
+      spdlog::error("journal: a batch of {} commands could not be committed: {}", batch.size(),
                     e.what());
       try {
         st.rollback.run();
@@ -202,15 +276,107 @@ void Journal::run() {
     metrics_.batch_size.observe(double(batch.size()));
 
     if (!ok) {
-      for (auto& p : batch)
-        p.done(Error{"storage_unavailable", "the journal could not store the incident; retry", ""});
+      runs.discard();
+      Error e{"storage_unavailable", "the journal could not store this; retry", ""};
+      for (auto& p : batch) {
+        if (auto* r = std::get_if<Report>(&p)) r->done(e);
+        if (auto* a = std::get_if<Action>(&p)) a->done(e);
+        if (auto* v = std::get_if<Vote>(&p)) v->done(e);
+        // A timer that fell with the batch is not lost: its run's due time is still in SQLite
+        // and is re-armed below.
+        if (auto* t = std::get_if<RunTimer>(&p); t && listeners_.timers)
+          listeners_.timers->arm({RunTimer{t->run_id, now() + std::chrono::seconds(1)}});
+      }
       continue;
     }
-    for (const auto& rec : committed)
-      (rec.updates == 0 ? metrics_.created : metrics_.updated).inc();
-    if (observer_) observer_->on_committed(std::move(committed));
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    metrics_.created.inc(tx.created);
+    metrics_.updated.inc(tx.updated);
+    if (listeners_.incidents && !tx.changed.empty()) {
+      std::vector<IncidentRecord> records;
+      records.reserve(tx.changed.size());
+      for (auto& [id, rec] : tx.changed) records.push_back(std::move(rec));
+      listeners_.incidents->on_committed(std::move(records));
+    }
+    if (auto timers = runs.take_timers(); listeners_.timers && !timers.empty())
+      listeners_.timers->arm(std::move(timers));
+    if (auto alerts = runs.take_alerts(); listeners_.alerts && !alerts.empty())
+      listeners_.alerts->on_alerts(alerts);
+    for (auto& reply : tx.replies) reply();
   }
 }
+
+namespace {
+
+void Transaction::report(Journal::Report& p) {
+  Incident& r = p.report;
+  IncidentRecord rec;
+  st_.find_active.bind(1, r.dedup_key);
+  if (st_.find_active.step()) {
+    r.id = st_.find_active.text(0);
+    rec.created_at = from_unix_ms(st_.find_active.integer(1));
+    rec.updates = st_.find_active.integer(2) + 1;
+    st_.find_active.reset();
+    bind_report(st_.update, r, p.location_json, p.attributes_json, at_);
+    st_.update.run();
+  } else {
+    st_.find_active.reset();
+    r.id = ids_.next();
+    rec.created_at = at_;
+    bind_report(st_.insert, r, p.location_json, p.attributes_json, at_);
+    st_.insert.bind(15, node_id_);
+    st_.insert.run();
+  }
+  bool created = rec.updates == 0;
+  event(r.id, created ? "created" : "updated", r.source, p.report_json);  // as received
+  ++(created ? this->created : updated);
+  std::string id = r.id;
+  if (created) {
+    rec.updated_at = at_;
+    rec.incident = std::move(r);
+  } else {
+    rec = reload(id);  // merged with what the incident had (fields left out, acknowledgement)
+  }
+  if (runs_.active() || !created) settle(runs_.reported(rec, created, at_));
+  changed[id] = std::move(rec);
+  replies.push_back([&p, id, created] { p.done(Accepted{id, created}); });
+}
+
+void Transaction::action(IncidentAction& a, ActionCallback& done) {
+  auto fail = [&](Error e) { replies.push_back([&done, e] { done(e); }); };
+  st_.by_id.bind(1, a.incident_id);
+  bool found = st_.by_id.step();
+  std::optional<IncidentRecord> rec;
+  if (found) rec = read_incident_row(st_.by_id);
+  st_.by_id.reset();
+  if (!rec) return fail(Error{"not_found", "id: no incident " + a.incident_id, "id"});
+  if (rec->state != "active")
+    return fail(Error{"conflict", "incident " + a.incident_id + " is already " + rec->state, "id"});
+  std::string state;
+  if (a.kind == "ack") {
+    state = "acknowledged";
+    if (!rec->acknowledged_at) {
+      st_.acknowledge.bind(1, a.incident_id).bind(2, to_unix_ms(at_)).bind(3, a.by);
+      st_.acknowledge.run();
+      event(a.incident_id, "acknowledged", a.by, json::serialize(json::object{{"note", a.note}}));
+      auto now_rec = reload(a.incident_id);
+      changed[a.incident_id] = now_rec;
+      settle(runs_.incident_event(now_rec, playbooks::Event::Kind::acknowledged, a.by, at_));
+    }
+  } else {
+    state = a.kind == "resolve" ? "resolved" : "cancelled";
+    settle(close(a.incident_id, state.c_str(), a.by, a.note));
+  }
+  replies.push_back([&done, id = a.incident_id, state] { done(ActionDone{id, state}); });
+}
+
+void Transaction::vote(const std::string& approval_id, const std::string& by, bool approve,
+                       VoteCallback& done) {
+  std::vector<std::string> resolve;
+  auto result = runs_.vote(approval_id, by, approve, at_, resolve);
+  settle(std::move(resolve));
+  replies.push_back([&done, result] { done(result); });
+}
+
+}  // namespace
 
 }  // namespace tocsin

@@ -9,9 +9,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "broker/broker_metrics.hpp"
+#include "broker/runs.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
 #include "core/ulid.hpp"
@@ -25,11 +27,39 @@ struct Accepted {
 
 using AcceptCallback = std::function<void(Result<Accepted>)>;
 
+// A person's (or a system's) action on an incident.
+struct IncidentAction {
+  std::string incident_id;
+  std::string kind;  // ack | resolve | cancel
+  std::string by;
+  std::string note;
+};
+struct ActionDone {
+  std::string incident_id;
+  std::string state;  // acknowledged | resolved | cancelled
+};
+using ActionCallback = std::function<void(Result<ActionDone>)>;
+// The approval's status after the vote: pending, approved or rejected.
+using VoteCallback = std::function<void(Result<std::string>)>;
+
 // Told of every committed change, in commit order, on the journal's thread. Must not block.
 class CommitObserver {
  public:
   virtual ~CommitObserver() = default;
   virtual void on_committed(std::vector<IncidentRecord> records) = 0;
+};
+
+// Arms run timers; each fires back through Journal::timer_due.
+class TimerArm {
+ public:
+  virtual ~TimerArm() = default;
+  virtual void arm(std::vector<RunTimer> timers) = 0;
+};
+
+struct JournalListeners {
+  CommitObserver* incidents = nullptr;  // live state
+  TimerArm* timers = nullptr;
+  ActionSink* alerts = nullptr;
 };
 
 struct JournalOptions {
@@ -46,26 +76,50 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Starts the writer. The database must exist and be migrated (sqlite::migrate).
-  void start(CommitObserver* observer);
-  // Thread-safe. `done` runs on the writer thread once the report is durable (or failed).
+  // Starts the writer with a playbook set (may be null: no playbooks), and re-arms the timers of
+  // open runs. The database must exist and be migrated (sqlite::migrate).
+  void start(JournalListeners listeners, std::shared_ptr<const ActivePlaybooks> playbooks);
+  // All thread-safe; callbacks run on the writer thread once the change is durable (or failed).
   void submit(Incident report, AcceptCallback done);
+  void act(IncidentAction action, ActionCallback done);
+  void vote(std::string approval_id, std::string by, bool approve, VoteCallback done);
+  void timer_due(RunTimer timer);
+  // Runs started from now on use this set; runs in progress keep the version they started with.
+  void use(std::shared_ptr<const ActivePlaybooks> playbooks);
   // Commits and answers everything submitted so far, then stops the writer.
   void stop();
 
- private:
-  struct Pending {
+ public:
+  // Commands queued for the writer thread (internal: build them with the calls above).
+  struct Report {
     Incident report;
     std::string location_json;  // empty: no location
     std::string attributes_json;
     std::string report_json;  // kept in the event
     AcceptCallback done;
   };
+  struct Action {
+    IncidentAction action;
+    ActionCallback done;
+  };
+  struct Vote {
+    std::string approval_id, by;
+    bool approve;
+    VoteCallback done;
+  };
+  struct Use {
+    std::shared_ptr<const ActivePlaybooks> playbooks;
+  };
+  using Pending = std::variant<Report, Action, Vote, RunTimer, Use>;
+
+ private:
+  void enqueue(Pending p);
   void run();
 
   JournalOptions options_;
   BrokerMetrics& metrics_;
-  CommitObserver* observer_ = nullptr;
+  JournalListeners listeners_;
+  std::shared_ptr<const ActivePlaybooks> initial_playbooks_;
   UlidGenerator ids_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -16,7 +16,9 @@
 #include "broker/journal.hpp"
 #include "broker/live_state.hpp"
 #include "broker/managed_redis.hpp"
+#include "broker/playbook_library.hpp"
 #include "broker/sqlite.hpp"
+#include "broker/timers.hpp"
 #include "broker/zmq_ingest.hpp"
 
 namespace tocsin {
@@ -33,6 +35,17 @@ sigset_t stop_signals() {
   sigaddset(&set, SIGHUP);
   return set;
 }
+
+// ActionSink until the dispatcher exists (issue 4): alerts wait as pending rows; this says so.
+class PendingAlerts : public ActionSink {
+ public:
+  void on_alerts(const std::vector<AlertRecord>& alerts) override {
+    for (const auto& a : alerts)
+      spdlog::info("alert {} ({} {}, {}{}) recorded as pending: no dispatcher yet", a.id,
+                   a.request.kind, a.request.template_name, a.request.audience.describe(),
+                   a.request.is_public ? ", PUBLIC" : "");
+  }
+};
 
 }  // namespace
 
@@ -74,6 +87,15 @@ int serve(const Config& config) {
   Journal journal(JournalOptions{database, config.node_id, config.journal.max_batch,
                                  config.journal.synchronous},
                   metrics);
+  PlaybookLibrary library(config, [&journal](auto set) { journal.use(std::move(set)); });
+  if (auto errors = library.reload(); !errors.empty()) {
+    for (const auto& e : errors) spdlog::critical("{}", e);
+    spdlog::critical("tocsin: refusing to start with invalid playbooks");
+    if (managed) managed->stop();
+    return 1;
+  }
+  Timers timers([&journal](RunTimer t) { journal.timer_due(std::move(t)); });
+  PendingAlerts alerts;
   zmq::context_t zmq_context(1);
   ZmqIngest ingest(zmq_context, config.ingest.zmq_bind, journal, config.limits,
                    config.ingest.max_in_flight, metrics);
@@ -94,11 +116,12 @@ int serve(const Config& config) {
                                         {"node", config.node_id},
                                         {"components", std::move(components)}});
   };
-  Api api(journal, store, config.limits, metrics, health);
+  Api api(journal, store, config.limits, metrics, health, library);
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
 
   live.start();
-  journal.start(&live);
+  timers.start();
+  journal.start(JournalListeners{&live, &timers, &alerts}, library.current());
   ingest.start();
   http.start();
   spdlog::info("tocsin ready: node {}, data in {}", config.node_id, config.data_dir.string());
@@ -107,7 +130,8 @@ int serve(const Config& config) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      spdlog::info("SIGHUP: nothing to reload in this version");
+      spdlog::info("SIGHUP: reloading playbooks");
+      library.reload();  // on failure it logs every error and keeps the running set
       continue;
     }
     spdlog::info("{}: stopping intake, answering what is in flight", strsignal(sig));
@@ -115,6 +139,7 @@ int serve(const Config& config) {
   }
   ingest.stop();  // every report read is answered: its commit is awaited
   http.stop();
+  timers.stop();
   journal.stop();  // commits whatever is left
   live.stop();
   if (managed) managed->stop();

@@ -150,6 +150,67 @@ CREATE TABLE incident_events (
 );
 CREATE INDEX incident_events_incident ON incident_events (incident_id, seq);
 )sql",
+    R"sql(
+ALTER TABLE incidents ADD COLUMN acknowledged_at INTEGER;
+ALTER TABLE incidents ADD COLUMN acknowledged_by TEXT;
+CREATE TABLE playbook_runs (
+  id TEXT PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  playbook_id TEXT NOT NULL,
+  playbook_hash TEXT NOT NULL,
+  playbook_text TEXT NOT NULL,  -- the version the run started with, kept to the end
+  status TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  due_at INTEGER,               -- unix ms; its timer is re-armed at start-up
+  state TEXT NOT NULL,          -- JSON: the engine's RunState
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (incident_id, playbook_id)
+) WITHOUT ROWID;
+CREATE INDEX playbook_runs_open ON playbook_runs (incident_id)
+  WHERE status NOT IN ('completed', 'cancelled', 'rejected');
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  run_id TEXT NOT NULL REFERENCES playbook_runs (id),
+  playbook_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  kind TEXT NOT NULL,      -- notify | siren | escalation
+  audience TEXT NOT NULL,  -- JSON
+  channels TEXT NOT NULL,  -- JSON array
+  template TEXT NOT NULL,
+  public INTEGER NOT NULL,
+  zones TEXT NOT NULL,     -- JSON array (sirens)
+  pattern TEXT NOT NULL,
+  duration_s INTEGER NOT NULL,
+  status TEXT NOT NULL,    -- pending, until the dispatcher takes it
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX alerts_incident ON alerts (incident_id, created_at);
+CREATE TABLE approvals (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES playbook_runs (id),
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  playbook_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  required INTEGER NOT NULL,
+  distinct_from_initiator INTEGER NOT NULL,
+  initiator TEXT NOT NULL,
+  status TEXT NOT NULL,  -- pending | approved | rejected | expired | cancelled
+  due_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  closed_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX approvals_status ON approvals (status, created_at);
+CREATE TABLE approval_votes (
+  approval_id TEXT NOT NULL REFERENCES approvals (id),
+  person TEXT NOT NULL,
+  decision TEXT NOT NULL,  -- approve | reject
+  at INTEGER NOT NULL,
+  PRIMARY KEY (approval_id, person)
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

@@ -447,6 +447,10 @@ boost::json::object to_json(const IncidentRecord& record) {
   o["created_at"] = format_rfc3339(record.created_at);
   o["updated_at"] = format_rfc3339(record.updated_at);
   o["updates"] = record.updates;
+  if (record.acknowledged_at) {
+    o["acknowledged_at"] = format_rfc3339(*record.acknowledged_at);
+    o["acknowledged_by"] = record.acknowledged_by;
+  }
   return o;
 }
 

@@ -111,6 +111,8 @@ struct IncidentRecord {
   Timestamp created_at{};
   Timestamp updated_at{};
   std::int64_t updates = 0;  // reports folded into it after the first
+  std::optional<Timestamp> acknowledged_at;
+  std::string acknowledged_by;
 };
 
 boost::json::object to_json(const IncidentRecord& record);

@@ -1,0 +1,108 @@
+#pragma once
+// Playbook runs, kept in SQLite. Called by the journal's writer thread inside its transaction,
+// so a run's new state, the alerts and approvals it made, and the incident change that caused
+// them commit together, or not at all. Timers and alerts are handed on only after the commit.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/sqlite.hpp"
+#include "core/incident.hpp"
+#include "core/result.hpp"
+#include "core/ulid.hpp"
+#include "playbooks/engine.hpp"
+#include "playbooks/matcher.hpp"
+#include "playbooks/parser.hpp"
+#include "playbooks/references.hpp"
+
+namespace tocsin {
+
+// The playbook set in force, with what it refers to. Immutable once built; a reload builds
+// another and swaps it in.
+struct ActivePlaybooks {
+  playbooks::References references;
+  std::vector<playbooks::Playbook> playbooks;
+  playbooks::Matcher matcher;  // points into the two above: never copied or moved
+  Timestamp loaded_at{};
+};
+
+std::shared_ptr<const ActivePlaybooks> make_active(playbooks::References references,
+                                                   std::vector<playbooks::Playbook> playbooks);
+
+// An alert a run made: a row in `alerts`, status pending until a dispatcher takes it.
+struct AlertRecord {
+  std::string id;
+  std::string incident_id;
+  std::string run_id;
+  std::string playbook_id;
+  playbooks::AlertRequest request;
+  Timestamp created_at{};
+};
+
+// Told of the alerts of each commit, after it. The dispatcher implements it (issue 4); until
+// then alerts wait as pending rows.
+class ActionSink {
+ public:
+  virtual ~ActionSink() = default;
+  virtual void on_alerts(const std::vector<AlertRecord>& alerts) = 0;
+};
+
+struct RunTimer {
+  std::string run_id;
+  Timestamp due;
+};
+
+class Runs {
+ public:
+  Runs(sqlite::Connection& db, UlidGenerator& ids);
+
+  void use(std::shared_ptr<const ActivePlaybooks> set) { active_ = std::move(set); }
+  const std::shared_ptr<const ActivePlaybooks>& active() const { return active_; }
+
+  // In the writer's transaction. Each returns the ids of incidents a run asks to resolve.
+  std::vector<std::string> reported(const IncidentRecord& incident, bool created, Timestamp at);
+  std::vector<std::string> incident_event(const IncidentRecord& incident,
+                                          playbooks::Event::Kind kind, const std::string& by,
+                                          Timestamp at);
+  // The approval's new status (pending, approved, rejected), or why the vote was refused.
+  Result<std::string> vote(const std::string& approval_id, const std::string& by, bool approve,
+                           Timestamp at, std::vector<std::string>& resolve);
+  std::vector<std::string> timer(const std::string& run_id, Timestamp due, Timestamp at);
+
+  // What the committed transaction leaves to do; cleared by discard() after a rollback.
+  std::vector<RunTimer> take_timers() { return std::exchange(timers_, {}); }
+  std::vector<AlertRecord> take_alerts() { return std::exchange(alerts_, {}); }
+  void discard();
+
+  // Open runs with a due time: their timers, re-armed at start-up.
+  std::vector<RunTimer> pending_timers();
+
+ private:
+  struct LoadedRun {
+    std::string id, incident_id, playbook_id;
+    const playbooks::Playbook* playbook = nullptr;
+    playbooks::RunState state;
+  };
+  std::optional<LoadedRun> load(sqlite::Statement& st);
+  const playbooks::Playbook* playbook_for(const std::string& hash, const std::string& text);
+  std::optional<IncidentRecord> incident(const std::string& id);
+  void start(const playbooks::Playbook& p, const IncidentRecord& incident, Timestamp at,
+             std::vector<std::string>& resolve);
+  void apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRecord& incident,
+             Timestamp at, std::vector<std::string>& resolve);
+  std::vector<LoadedRun> open_runs(const std::string& incident_id);
+
+  sqlite::Connection& db_;
+  UlidGenerator& ids_;
+  std::shared_ptr<const ActivePlaybooks> active_;
+  // Runs that started under an earlier set keep their text; parsed once, kept here by hash.
+  std::map<std::string, std::unique_ptr<playbooks::Playbook>> older_;
+  std::vector<RunTimer> timers_;
+  std::vector<AlertRecord> alerts_;
+  sqlite::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_alert_,
+      insert_approval_, close_approval_, approval_by_id_, insert_vote_, incident_by_id_, due_runs_;
+};
+
+}  // namespace tocsin
