@@ -99,12 +99,47 @@ void Api::handle(ApiRequest request, Respond respond) {
   }
   constexpr std::string_view prefix = "/api/v1/incidents/";
   if (path.rfind(prefix, 0) == 0) {
-    std::string id = path.substr(prefix.size());
-    if (m != "GET") return respond(method_not_allowed("GET"));
+    std::string rest = path.substr(prefix.size());
+    auto slash = rest.find('/');
+    std::string id = rest.substr(0, slash);
     if (!is_ulid(id))
       return respond(
           error(404, Error{"not_found", "id: '" + id + "' is not an incident id", "id"}));
-    return get_incident(id, std::move(respond));
+    if (slash == std::string::npos) {
+      if (m != "GET") return respond(method_not_allowed("GET"));
+      return get_incident(id, std::move(respond));
+    }
+    std::string action = rest.substr(slash + 1);
+    if (action == "ack" || action == "resolve" || action == "cancel") {
+      if (m != "POST") return respond(method_not_allowed("POST"));
+      return incident_action(id, action, request, std::move(respond));
+    }
+  }
+  if (path == "/api/v1/approvals") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return list_approvals(query, std::move(respond));
+  }
+  constexpr std::string_view approvals = "/api/v1/approvals/";
+  if (path.rfind(approvals, 0) == 0) {
+    std::string rest = path.substr(approvals.size());
+    auto slash = rest.find('/');
+    std::string verb = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (verb == "approve" || verb == "reject") {
+      if (m != "POST") return respond(method_not_allowed("POST"));
+      return approval_vote(rest.substr(0, slash), verb == "approve", request, std::move(respond));
+    }
+  }
+  if (path == "/api/v1/alerts") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return list_alerts(query, std::move(respond));
+  }
+  if (path == "/api/v1/playbooks") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return list_playbooks(std::move(respond));
+  }
+  if (path == "/api/v1/playbooks/reload") {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return reload_playbooks(std::move(respond));
   }
   respond(error(404, Error{"not_found", "path: no such resource " + path, "path"}));
 }

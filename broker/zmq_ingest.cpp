@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <boost/json.hpp>
+#include <optional>
 #include <zmq.hpp>
 
 namespace tocsin {
@@ -24,6 +26,40 @@ void send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frame
     (void)s.send(zmq::const_buffer(f.data(), f.size()), flags | zmq::send_flags::dontwait);
   }
 }
+// [ack|resolve|cancel][{"incident": id, "by": who, "note": text}]
+Result<IncidentAction> parse_action(const std::string& verb, std::string_view body) {
+  if (body.size() > 8192) return Error{"too_large", "body: over 8192 bytes", "body"};
+  if (!is_valid_utf8(body)) return Error{"not_utf8", "body: is not valid UTF-8", "body"};
+  boost::system::error_code ec;
+  auto v = boost::json::parse(boost::json::string_view(body.data(), body.size()), ec);
+  if (ec || !v.is_object()) return Error{"not_json", "body: must be a JSON object", "body"};
+  const auto& o = v.as_object();
+  for (const auto& kv : o)
+    if (kv.key() != "incident" && kv.key() != "by" && kv.key() != "note")
+      return Error{"unknown_field", std::string(kv.key()) + ": is not a known field",
+                   std::string(kv.key())};
+  IncidentAction a;
+  a.kind = verb;
+  auto text = [&](const char* key, std::size_t max, bool required,
+                  std::string& out) -> std::optional<Error> {
+    auto* f = o.if_contains(key);
+    if (!f)
+      return required
+                 ? std::optional(Error{"missing_field", std::string(key) + ": is required", key})
+                 : std::nullopt;
+    if (!f->is_string() || f->as_string().size() > max || (required && f->as_string().empty()))
+      return Error{
+          "wrong_type",
+          std::string(key) + ": must be a string of 1 to " + std::to_string(max) + " bytes", key};
+    out = f->as_string();
+    return std::nullopt;
+  };
+  if (auto e = text("incident", 64, true, a.incident_id)) return *e;
+  if (auto e = text("by", 128, true, a.by)) return *e;
+  if (auto e = text("note", 2048, false, a.note)) return *e;
+  return a;
+}
+
 }  // namespace
 
 ZmqIngest::ZmqIngest(zmq::context_t& context, std::string bind, Journal& journal,
@@ -112,8 +148,7 @@ void ZmqIngest::run() {
         --in_flight;
         metrics_.ack_seconds.observe(std::chrono::duration<double>(now - r.received).count());
         if (r.result.ok())
-          send_frames(*socket, {r.identity, r.request_id, "ok", r.result->incident_id,
-                                r.result->created ? "created" : "updated"});
+          send_frames(*socket, {r.identity, r.request_id, "ok", r.result->first, r.result->second});
         else
           refuse(r.identity, r.request_id, r.result.error());
       }
@@ -137,11 +172,14 @@ void ZmqIngest::run() {
       metrics_.received_zmq.inc();
       std::string identity = frames[0].to_string();
       std::string request_id = frames.size() > 1 ? frames[1].to_string() : std::string();
-      if (frames.size() != 3) {
+      std::string verb = frames.size() == 4 ? frames[2].to_string() : std::string();
+      bool is_action = verb == "ack" || verb == "resolve" || verb == "cancel";
+      if (frames.size() != 3 && !is_action) {
         refuse(identity, request_id,
                Error{"bad_frames",
-                     "frames: expected 2 frames [request-id][json body], got " +
-                         std::to_string(frames.size() - 1),
+                     "frames: expected [request-id][json report] or "
+                     "[request-id][ack|resolve|cancel][json], got " +
+                         std::to_string(frames.size() - 1) + " frames",
                      "frames"});
         continue;
       }
@@ -152,18 +190,41 @@ void ZmqIngest::run() {
                      "request-id"});
         continue;
       }
-      auto parsed = parse_incident(frames[2].to_string_view(), limits_);
-      if (!parsed) {
-        refuse(identity, request_id, parsed.error());
-        continue;
+      // Validated here, answered by the journal once durable.
+      std::optional<IncidentAction> action;
+      std::optional<Incident> report;
+      if (is_action) {
+        auto a = parse_action(verb, frames[3].to_string_view());
+        if (!a) {
+          refuse(identity, request_id, a.error());
+          continue;
+        }
+        action = std::move(a.value());
+      } else {
+        auto parsed = parse_incident(frames[2].to_string_view(), limits_);
+        if (!parsed) {
+          refuse(identity, request_id, parsed.error());
+          continue;
+        }
+        report = std::move(parsed.value());
       }
       ++in_flight;
-      journal_.submit(
-          std::move(parsed.value()),
-          [this, identity = std::move(identity), request_id = std::move(request_id),
-           received = std::chrono::steady_clock::now()](Result<Accepted> result) mutable {
-            post(Reply{std::move(identity), std::move(request_id), std::move(result), received});
-          });
+      auto reply = [this, identity = std::move(identity), request_id = std::move(request_id),
+                    received = std::chrono::steady_clock::now()](
+                       Result<std::pair<std::string, std::string>> result) mutable {
+        post(Reply{std::move(identity), std::move(request_id), std::move(result), received});
+      };
+      if (action) {
+        journal_.act(std::move(*action), [reply = std::move(reply)](Result<ActionDone> r) mutable {
+          if (!r) return reply(r.error());
+          reply(std::pair{r->incident_id, r->state});
+        });
+      } else {
+        journal_.submit(std::move(*report), [reply = std::move(reply)](Result<Accepted> r) mutable {
+          if (!r) return reply(r.error());
+          reply(std::pair{r->incident_id, std::string(r->created ? "created" : "updated")});
+        });
+      }
     }
   }
   socket->close();

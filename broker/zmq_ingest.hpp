@@ -35,7 +35,7 @@ class ZmqIngest {
   struct Reply {
     std::string identity;
     std::string request_id;
-    Result<Accepted> result;
+    Result<std::pair<std::string, std::string>> result;  // incident id, what happened
     std::chrono::steady_clock::time_point received;
   };
   void run();

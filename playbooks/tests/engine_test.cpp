@@ -76,7 +76,7 @@ TEST_CASE("an acknowledgement ends the wait and cancels the escalation step") {
   CHECK(r.at(10min, Event::Kind::timer).refused == "not due");
 }
 
-TEST_CASE("approvals: the initiator and the wrong role are refused; an approver proceeds") {
+TEST_CASE("approvals: the initiator and the wrong role are refused, an approver proceeds") {
   Run r;
   r.at(0s, Event::Kind::start, "mgagnon");  // a person reported it
   r.at(1min, Event::Kind::acknowledged, "jtremblay");

@@ -43,6 +43,10 @@ TocsinServer::TocsinServer(ServerOptions options)
       << "storage:\n  data_dir: " << data_dir() << "\n"
       << "ingest:\n  zmq:\n    bind: " << zmq_endpoint() << "\n"
       << "http:\n  bind: 127.0.0.1:" << http_port_ << "\n  max_body_bytes: 65536\n";
+  if (!options_.playbooks_dir.empty())
+    cfg << "playbooks:\n  dir: " << options_.playbooks_dir
+        << "\n  people: " TOCSIN_SOURCE_DIR "/config/people.yaml\n  zones: " TOCSIN_SOURCE_DIR
+           "/config/zones.geojson\n  templates: " TOCSIN_SOURCE_DIR "/config/templates\n";
   if (options_.redis_url.empty())
     cfg << "redis:\n  mode: managed\n";
   else

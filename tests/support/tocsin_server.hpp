@@ -17,7 +17,8 @@ std::uint16_t free_tcp_port();
 
 struct ServerOptions {
   ServerOptions(std::string redis_url = {}) : redis_url(std::move(redis_url)) {}
-  std::string redis_url;  // empty: redis.mode managed
+  std::string redis_url;      // empty: redis.mode managed
+  std::string playbooks_dir;  // set: playbooks from here, with the shipped people/zones/templates
 };
 
 class TocsinServer {
