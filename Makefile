@@ -25,6 +25,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
 bench: build
+	$(BUILD)/bench/matcher
 	bench/run-ingest
 
 format:

@@ -36,14 +36,23 @@ sigset_t stop_signals() {
   return set;
 }
 
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
 // ActionSink until the dispatcher exists (issue 4): alerts wait as pending rows; this says so.
 class PendingAlerts : public ActionSink {
  public:
   void on_alerts(const std::vector<AlertRecord>& alerts) override {
-    for (const auto& a : alerts)
-      spdlog::info("alert {} ({} {}, {}{}) recorded as pending: no dispatcher yet", a.id,
-                   a.request.kind, a.request.template_name, a.request.audience.describe(),
-                   a.request.is_public ? ", PUBLIC" : "");
+    for (const auto& a : alerts) {
+      const auto& r = a.request;
+      std::string what = r.kind == "siren" ? r.pattern + " in zones " + join(r.zones)
+                                           : r.template_name + " to " + r.audience.describe();
+      spdlog::info("alert {} ({} {}{}) recorded as pending: no dispatcher yet", a.id, r.kind, what,
+                   r.is_public ? ", PUBLIC" : "");
+    }
   }
 };
 
