@@ -39,6 +39,32 @@ std::string report_json(int client, long i) {
          std::to_string(i) + R"("})";
 }
 
+// Reads every reply waiting on s: latency from its send time, errors counted.
+long drain_replies(zmq::socket_t& s, const std::vector<Clock::time_point>& sent_at,
+                   ClientResult& out) {
+  long n = 0;
+  for (;;) {
+    zmq::message_t rid, status;
+    if (!s.recv(rid, zmq::recv_flags::dontwait)) return n;
+    bool more = rid.more(), ok = false;
+    if (more) {
+      (void)s.recv(status);
+      ok = status.to_string_view() == "ok";
+      more = status.more();
+    }
+    while (more) {
+      zmq::message_t rest;
+      (void)s.recv(rest);
+      more = rest.more();
+    }
+    out.latencies_us.push_back(std::chrono::duration<double, std::micro>(
+                                   Clock::now() - sent_at[std::stol(rid.to_string())])
+                                   .count());
+    if (!ok) ++out.errors;
+    ++n;
+  }
+}
+
 void run_client(zmq::context_t& ctx, const std::string& endpoint, int client, long count,
                 int window, ClientResult& out) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
@@ -61,27 +87,9 @@ void run_client(zmq::context_t& ctx, const std::string& endpoint, int client, lo
     }
     zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
-    while (true) {
-      zmq::message_t rid, status;
-      if (!s.recv(rid, zmq::recv_flags::dontwait)) break;
-      bool more = rid.more(), ok = false;
-      if (more) {
-        (void)s.recv(status);
-        ok = status.to_string_view() == "ok";
-        more = status.more();
-      }
-      while (more) {
-        zmq::message_t rest;
-        (void)s.recv(rest);
-        more = rest.more();
-      }
-      auto now = Clock::now();
-      out.latencies_us.push_back(
-          std::chrono::duration<double, std::micro>(now - sent_at[std::stol(rid.to_string())])
-              .count());
-      if (!ok) ++out.errors;
-      ++received;
-      last_progress = now;
+    if (long n = drain_replies(s, sent_at, out); n > 0) {
+      received += n;
+      last_progress = Clock::now();
     }
     if (Clock::now() - last_progress > std::chrono::seconds(10)) {
       out.timeouts = count - received;
@@ -140,27 +148,9 @@ void run_open_loop(zmq::context_t& ctx, const std::string& endpoint, int clients
       (void)!read(timer, &expirations, sizeof expirations);
     }
     for (auto& s : sockets) {
-      while (true) {
-        zmq::message_t rid, status;
-        if (!s.recv(rid, zmq::recv_flags::dontwait)) break;
-        bool more = rid.more(), ok = false;
-        if (more) {
-          (void)s.recv(status);
-          ok = status.to_string_view() == "ok";
-          more = status.more();
-        }
-        while (more) {
-          zmq::message_t rest;
-          (void)s.recv(rest);
-          more = rest.more();
-        }
-        auto t = Clock::now();
-        out.latencies_us.push_back(
-            std::chrono::duration<double, std::micro>(t - sent_at[std::stol(rid.to_string())])
-                .count());
-        if (!ok) ++out.errors;
-        ++received;
-        last_progress = t;
+      if (long n = drain_replies(s, sent_at, out); n > 0) {
+        received += n;
+        last_progress = Clock::now();
       }
     }
     if (Clock::now() - last_progress > std::chrono::seconds(10)) {

@@ -12,15 +12,6 @@ namespace tocsin {
 
 namespace json = boost::json;
 
-namespace {
-
-constexpr std::size_t kMaxQueued = 200'000;  // past this, drop and rebuild from SQLite
-constexpr const char* kActiveSet = "tocsin:incidents:active";
-
-std::string incident_key(const std::string& id) {
-  return "tocsin:incident:" + id;
-}
-
 // Commands are built as argument vectors: no quoting, binary-safe.
 class Pipeline {
  public:
@@ -69,6 +60,15 @@ class Pipeline {
  private:
   std::vector<std::vector<std::string>> commands_;
 };
+
+namespace {
+
+constexpr std::size_t kMaxQueued = 200'000;  // past this, drop and rebuild from SQLite
+constexpr const char* kActiveSet = "tocsin:incidents:active";
+
+std::string incident_key(const std::string& id) {
+  return "tocsin:incident:" + id;
+}
 
 std::string number(double v) {
   return json::serialize(json::value(v));
@@ -241,9 +241,7 @@ bool LiveState::rebuild() {
   return true;
 }
 
-bool LiveState::write(const std::vector<IncidentRecord>& records) {
-  Pipeline p;
-  for (const auto& r : records) project(p, r);
+bool LiveState::send(Pipeline& p) {
   std::string error;
   if (!p.run(ctx_, error)) {
     disconnect(error);
@@ -252,15 +250,16 @@ bool LiveState::write(const std::vector<IncidentRecord>& records) {
   return true;
 }
 
+bool LiveState::write(const std::vector<IncidentRecord>& records) {
+  Pipeline p;
+  for (const auto& r : records) project(p, r);
+  return send(p);
+}
+
 bool LiveState::ping() {
   Pipeline p;
   p.add({"PING"});
-  std::string error;
-  if (!p.run(ctx_, error)) {
-    disconnect(error);
-    return false;
-  }
-  return true;
+  return send(p);
 }
 
 void LiveState::run() {

@@ -49,6 +49,7 @@ class LiveState : public CommitObserver {
   bool rebuild();
   bool write(const std::vector<IncidentRecord>& records);
   bool ping();
+  bool send(class Pipeline& p);  // false: the connection is dropped (and the error kept)
 
   RedisEndpoint endpoint_;
   IncidentStore& store_;
