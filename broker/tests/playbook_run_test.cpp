@@ -318,3 +318,48 @@ TEST_CASE("invalid playbooks at start-up make the server refuse to start", "[pla
         std::string::npos);
   CHECK(server.log().find("refusing to start with invalid playbooks") != std::string::npos);
 }
+
+TEST_CASE("a run in progress keeps the playbook version it started with across a reload",
+          "[playbooks][reload]") {
+  RedisServer redis;
+  Playbooks pb;
+  auto version = [](const std::string& second_template) {
+    return "id: versioned\nmatch: { type: flood.* }\nsteps:\n"
+           "  - wait: { for: 3s }\n"
+           "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: " +
+           second_template + " }\n";
+  };
+  pb.write("v.yaml", version("flood-staff"));
+  TocsinServer server(with(redis, pb));
+  server.start();
+  SensorClient client(server.zmq_endpoint());
+  std::string first = created_id(client, report("gauge-1", "flood.level"));
+  std::string old_hash = one(server, "SELECT playbook_hash FROM playbook_runs");
+
+  pb.write("v.yaml", version("flood-staff-escalation"));
+  auto r = http_request(server.http_port(), "POST", "/api/v1/playbooks/reload", "");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  std::string second = created_id(client, report("gauge-2", "flood.level"));
+  CHECK(count(server, "SELECT count(DISTINCT playbook_hash) FROM playbook_runs") == 2);
+
+  REQUIRE(wait_until([&] { return count(server, "SELECT count(*) FROM alerts") == 2; }, 15s));
+  CHECK(one(server, "SELECT template FROM alerts WHERE incident_id = '" + first + "'") ==
+        "flood-staff");
+  CHECK(one(server, "SELECT template FROM alerts WHERE incident_id = '" + second + "'") ==
+        "flood-staff-escalation");
+  CHECK(one(server, "SELECT playbook_hash FROM playbook_runs WHERE incident_id = '" + first +
+                        "'") == old_hash);
+
+  // Actions need to say who acts, and refuse what they do not know.
+  auto no_by =
+      http_request(server.http_port(), "POST", "/api/v1/incidents/" + first + "/ack", "{}");
+  REQUIRE(no_by);
+  CHECK(no_by->status == 400);
+  CHECK(json::parse(no_by->body).at("error").at("field").as_string() == "by");
+  auto extra = http_request(server.http_port(), "POST", "/api/v1/incidents/" + first + "/ack",
+                            R"({"by":"mgagnon","urgent":true})");
+  REQUIRE(extra);
+  CHECK(extra->status == 400);
+  CHECK(json::parse(extra->body).at("error").at("code").as_string() == "unknown_field");
+}
