@@ -363,3 +363,34 @@ TEST_CASE("a run in progress keeps the playbook version it started with across a
   CHECK(extra->status == 400);
   CHECK(json::parse(extra->body).at("error").at("code").as_string() == "unknown_field");
 }
+
+TEST_CASE("an approval that times out escalates (a one-minute wait)",
+          "[playbooks][approval][slow]") {
+  RedisServer redis;
+  Playbooks pb;
+  pb.write("public.yaml", R"(id: public-flood
+match: { type: flood.* }
+steps:
+  - require_approval:
+      role: approver
+      timeout: 1m
+      on_timeout: escalate
+      escalate_to: { groups: [eoc-managers] }
+      escalate_channels: [sms]
+      escalate_template: flood-staff-escalation
+  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: flood-public, public: true }
+)");
+  TocsinServer server(with(redis, pb));
+  server.start();
+  SensorClient client(server.zmq_endpoint());
+  created_id(client, report("gauge-3", "flood.level"));
+  long long due = count(server, "SELECT due_at FROM approvals");
+  REQUIRE(wait_until([&] { return count(server, "SELECT count(*) FROM alerts") == 1; }, 90s,
+                     std::chrono::milliseconds(200)));
+  CHECK(one(server, "SELECT kind FROM alerts") == "escalation");
+  CHECK(one(server, "SELECT template FROM alerts") == "flood-staff-escalation");
+  CHECK(count(server, "SELECT created_at FROM alerts") >= due);
+  CHECK(one(server, "SELECT status FROM approvals") == "pending");  // still open, a minute more
+  CHECK(count(server, "SELECT due_at FROM playbook_runs") == due + 60000);
+  CHECK(count(server, "SELECT count(*) FROM alerts WHERE public = 1") == 0);
+}
