@@ -191,40 +191,40 @@ void Api::list_incidents(const std::map<std::string, std::string>& query, Respon
       return respond(
           error(400, Error{"invalid_value", "limit: must be between 1 and 1000", "limit"}));
   }
-  reads_.post([this, state, limit, respond = std::move(respond)] {
+  read("listing incidents", std::move(respond), [this, state, limit] {
+    json::array items;
+    for (const auto& rec : store_.list(state, limit)) items.push_back(to_json(rec));
+    return json_response(200, json::object{{"incidents", std::move(items)}});
+  });
+}
+
+void Api::read(const char* what, Respond respond, std::function<ApiResponse()> query) {
+  reads_.post([what, respond = std::move(respond), query = std::move(query)] {
     try {
-      json::array items;
-      for (const auto& rec : store_.list(state, limit)) items.push_back(to_json(rec));
-      respond(json_response(200, json::object{{"incidents", std::move(items)}}));
+      respond(query());
     } catch (const std::exception& e) {
-      spdlog::error("api: listing incidents failed: {}", e.what());
+      spdlog::error("api: {} failed: {}", what, e.what());
       respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
     }
   });
 }
 
 void Api::get_incident(const std::string& id, Respond respond) {
-  reads_.post([this, id, respond = std::move(respond)] {
-    try {
-      auto rec = store_.get(id);
-      if (!rec) return respond(error(404, Error{"not_found", "id: no incident " + id, "id"}));
-      auto o = to_json(*rec);
-      json::array events;
-      for (const auto& e : store_.events(id, 1000)) {
-        events.push_back(json::object{{"seq", e.seq},
-                                      {"at", format_rfc3339(e.at)},
-                                      {"kind", e.kind},
-                                      {"actor", e.actor},
-                                      {"report", json::parse(e.body)}});
-      }
-      o["events"] = std::move(events);
-      o["runs"] = store_.runs(id);
-      o["alerts"] = store_.alerts(id, 1000);
-      respond(json_response(200, o));
-    } catch (const std::exception& e) {
-      spdlog::error("api: reading incident {} failed: {}", id, e.what());
-      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
-    }
+  read("reading an incident", std::move(respond), [this, id] {
+    auto rec = store_.get(id);
+    if (!rec) return error(404, Error{"not_found", "id: no incident " + id, "id"});
+    auto o = to_json(*rec);
+    json::array events;
+    for (const auto& e : store_.events(id, 1000))
+      events.push_back(json::object{{"seq", e.seq},
+                                    {"at", format_rfc3339(e.at)},
+                                    {"kind", e.kind},
+                                    {"actor", e.actor},
+                                    {"report", json::parse(e.body)}});
+    o["events"] = std::move(events);
+    o["runs"] = store_.runs(id);
+    o["alerts"] = store_.alerts(id, 1000);
+    return json_response(200, o);
   });
 }
 
@@ -299,13 +299,8 @@ void Api::list_approvals(const std::map<std::string, std::string>& query, Respon
   std::string state = "pending";
   if (auto it = query.find("state"); it != query.end())
     state = it->second == "all" ? "" : it->second;
-  reads_.post([this, state, respond = std::move(respond)] {
-    try {
-      respond(json_response(200, json::object{{"approvals", store_.approvals(state, 500)}}));
-    } catch (const std::exception& e) {
-      spdlog::error("api: listing approvals failed: {}", e.what());
-      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
-    }
+  read("listing approvals", std::move(respond), [this, state] {
+    return json_response(200, json::object{{"approvals", store_.approvals(state, 500)}});
   });
 }
 
@@ -313,13 +308,8 @@ void Api::list_alerts(const std::map<std::string, std::string>& query, Respond r
   auto it = query.find("incident");
   if (it == query.end() || !is_ulid(it->second))
     return respond(error(400, Error{"invalid_value", "incident: give an incident id", "incident"}));
-  reads_.post([this, id = it->second, respond = std::move(respond)] {
-    try {
-      respond(json_response(200, json::object{{"alerts", store_.alerts(id, 1000)}}));
-    } catch (const std::exception& e) {
-      spdlog::error("api: listing alerts failed: {}", e.what());
-      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
-    }
+  read("listing alerts", std::move(respond), [this, id = it->second] {
+    return json_response(200, json::object{{"alerts", store_.alerts(id, 1000)}});
   });
 }
 

@@ -49,6 +49,8 @@ class Api {
   void create_incident(ApiRequest& request, Respond respond);
   void list_incidents(const std::map<std::string, std::string>& query, Respond respond);
   void get_incident(const std::string& id, Respond respond);
+  // Runs a blocking read on reads_; a failure answers 503 and is logged.
+  void read(const char* what, Respond respond, std::function<ApiResponse()> query);
   void incident_action(const std::string& id, const std::string& kind, const ApiRequest& request,
                        Respond respond);
   void approval_vote(const std::string& id, bool approve, const ApiRequest& request,
