@@ -14,6 +14,7 @@
 #include "broker/playbook_cli.hpp"
 #include "broker/send.hpp"
 #include "broker/server.hpp"
+#include "broker/template_cli.hpp"
 #include "core/yaml_reader.hpp"
 
 namespace json = boost::json;
@@ -103,7 +104,26 @@ int main(int argc, char** argv) {
   pb_test->add_option("--config,-c", pb_config, "for zones, people and templates")
       ->capture_default_str();
 
+  auto* tpl = app.add_subcommand("template", "Message templates");
+  tpl->require_subcommand(1);
+  std::string tpl_config = "config/tocsin.yaml", tpl_name, tpl_lang = "fr", tpl_channel = "sms",
+              tpl_incident;
+  auto* tpl_render = tpl->add_subcommand("render", "Print what a recipient would get");
+  tpl_render->add_option("name", tpl_name, "template name, e.g. flood-public")->required();
+  tpl_render->add_option("--lang", tpl_lang, "fr or en")->capture_default_str();
+  tpl_render->add_option("--channel", tpl_channel)->capture_default_str();
+  tpl_render->add_option("--incident", tpl_incident, "incident report (JSON)")->required();
+  tpl_render->add_option("--config,-c", tpl_config, "for zones and templates")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*tpl) {
+    auto config = load_or_report(tpl_config);
+    if (!config) return 1;
+    return tocsin::template_render(*config, tpl_name, tpl_lang, tpl_channel, tpl_incident,
+                                   std::cout, std::cerr);
+  }
 
   if (*playbook) {
     auto config = load_or_report(pb_config);

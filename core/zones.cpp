@@ -1,5 +1,6 @@
 #include "core/zones.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -16,8 +17,21 @@ namespace bg = boost::geometry;
 using BgPoint = bg::model::d2::point_xy<double>;  // x = lon, y = lat
 using BgPolygon = bg::model::polygon<BgPoint>;
 
+namespace {
+BgPolygon polygon_of(const std::vector<GeoPoint>& ring) {
+  BgPolygon poly;
+  for (const auto& v : ring) bg::append(poly.outer(), BgPoint(v.lon, v.lat));
+  bg::correct(poly);
+  return poly;
+}
+}  // namespace
+
 ZoneMap::ZoneMap(std::vector<Zone> zones) : zones_(std::move(zones)) {
-  for (std::size_t i = 0; i < zones_.size(); ++i) index_[zones_[i].id] = i;
+  for (std::size_t i = 0; i < zones_.size(); ++i) {
+    index_[zones_[i].id] = i;
+    zones_[i].area = 0;
+    for (const auto& ring : zones_[i].polygons) zones_[i].area += bg::area(polygon_of(ring));
+  }
 }
 
 const Zone* ZoneMap::find(const std::string& id) const {
@@ -29,12 +43,8 @@ bool ZoneMap::covers(const std::string& zone_id, const GeoPoint& point) const {
   const Zone* z = find(zone_id);
   if (!z) return false;
   BgPoint p(point.lon, point.lat);
-  for (const auto& ring : z->polygons) {
-    BgPolygon poly;
-    for (const auto& v : ring) bg::append(poly.outer(), BgPoint(v.lon, v.lat));
-    bg::correct(poly);
-    if (bg::covered_by(p, poly)) return true;
-  }
+  for (const auto& ring : z->polygons)
+    if (bg::covered_by(p, polygon_of(ring))) return true;
   return false;
 }
 
@@ -42,8 +52,12 @@ std::vector<std::string> ZoneMap::zones_of(const Location& location) const {
   std::vector<std::string> out;
   if (location.zone) out.push_back(*location.zone);
   if (location.point) {
+    std::vector<const Zone*> inside;
     for (const auto& z : zones_)
-      if (z.id != location.zone.value_or("") && covers(z.id, *location.point)) out.push_back(z.id);
+      if (z.id != location.zone.value_or("") && covers(z.id, *location.point)) inside.push_back(&z);
+    std::stable_sort(inside.begin(), inside.end(),
+                     [](const Zone* a, const Zone* b) { return a->area < b->area; });
+    for (const Zone* z : inside) out.push_back(z->id);
   }
   return out;
 }

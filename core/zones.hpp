@@ -16,6 +16,7 @@ struct Zone {
   std::string name_fr;
   std::string name_en;
   std::vector<std::vector<GeoPoint>> polygons;  // outer rings (GeoJSON Polygon / MultiPolygon)
+  double area = 0;  // in square degrees: only to order zones from the most specific
 };
 
 class ZoneMap {
@@ -29,7 +30,8 @@ class ZoneMap {
 
   // Whether the point lies inside the zone's area (edges count as inside).
   bool covers(const std::string& zone_id, const GeoPoint& point) const;
-  // The zones an incident is in: its named zone, and every zone its point falls in.
+  // The zones an incident is in: its named zone, then every zone its point falls in, the
+  // smallest (most specific) first.
   std::vector<std::string> zones_of(const Location& location) const;
 
  private:

@@ -122,3 +122,29 @@ TEST_CASE("every dry run shown in docs/playbooks.md prints exactly what the page
   }
   std::filesystem::current_path(cwd);
 }
+
+TEST_CASE("tocsin template render prints the message and its SMS segments", "[cli][templates]") {
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(TOCSIN_SOURCE_DIR);
+  auto fr = run_command({TOCSIN_BINARY, "template", "render", "hazmat-shelter", "--lang", "fr",
+                         "--incident", "docs/examples/incidents/hazmat.json"},
+                        20s);
+  auto en = run_command({TOCSIN_BINARY, "template", "render", "flood-staff", "--lang", "en",
+                         "--incident", "docs/examples/incidents/flood.json"},
+                        20s);
+  auto missing = run_command({TOCSIN_BINARY, "template", "render", "nope", "--incident",
+                              "docs/examples/incidents/flood.json"},
+                             20s);
+  std::filesystem::current_path(cwd);
+  CHECK(fr.exit_code == 0);
+  CHECK(fr.output ==
+        "ALERTE: fuite de produit dangereux. Restez à l'intérieur, fermez portes et fenêtres, "
+        "arrêtez la ventilation.\n(2 SMS segments, UCS-2, 108 UTF-16 units; UCS-2 because of "
+        "'ê')\n");
+  CHECK(en.exit_code == 0);
+  CHECK(en.output ==
+        "Tocsin: flood riverside, level 4.3 m (severe). Acknowledge in the console.\n"
+        "(1 SMS segment, GSM-7, 74 septets)\n");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.output == "template: no nope.fr.sms.mustache\n");
+}

@@ -1,0 +1,130 @@
+#include "dispatchers/templates.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <kainjow/mustache.hpp>
+
+namespace tocsin::dispatchers {
+
+namespace mustache = kainjow::mustache;
+
+namespace {
+
+constexpr std::size_t kMaxTemplateBytes = 64 * 1024;
+
+std::string number_text(double v, const std::string& language) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  std::string s = buf;
+  if (language == "fr")
+    for (char& c : s)
+      if (c == '.') c = ',';
+  return s;
+}
+
+// CAP severities, as a resident reads them.
+std::string severity_text(Severity s, const std::string& language) {
+  static const char* fr[] = {"inconnue", "mineure", "modérée", "grave", "extrême"};
+  static const char* en[] = {"unknown", "minor", "moderate", "severe", "extreme"};
+  return (language == "fr" ? fr : en)[static_cast<int>(s)];
+}
+
+}  // namespace
+
+std::variant<TemplateSet, std::vector<std::string>> TemplateSet::load(
+    const std::filesystem::path& dir) {
+  TemplateSet set;
+  std::vector<std::string> errors;
+  static const std::regex name_re(R"(^([a-z0-9-]+)\.(fr|en)\.([a-z]+(?:\.[a-z]+)?)\.mustache$)");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return std::vector<std::string>{dir.string() + ": is not a directory"};
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string file = entry.path().string();
+    std::smatch m;
+    std::string base = entry.path().filename().string();
+    if (!std::regex_match(base, m, name_re)) {
+      errors.push_back(file + ": not named NAME.LANG.CHANNEL.mustache (LANG fr or en)");
+      continue;
+    }
+    if (entry.file_size(ec) > kMaxTemplateBytes) {
+      errors.push_back(file + ": is larger than " + std::to_string(kMaxTemplateBytes) + " bytes");
+      continue;
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    if (!is_valid_utf8(text)) {
+      errors.push_back(file + ": is not valid UTF-8");
+      continue;
+    }
+    mustache::mustache compiled(text);
+    if (!compiled.is_valid()) {
+      errors.push_back(file + ": " + compiled.error_message());
+      continue;
+    }
+    set.sources_[TemplateKey{m[1], m[2], m[3]}] = std::move(text);
+  }
+  if (!errors.empty()) return errors;
+  return set;
+}
+
+std::vector<TemplateKey> TemplateSet::keys() const {
+  std::vector<TemplateKey> out;
+  for (const auto& [k, v] : sources_) out.push_back(k);
+  return out;
+}
+
+Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRecord& record,
+                                        const ZoneMap& zones) const {
+  auto it = sources_.find(key);
+  if (it == sources_.end())
+    return Error{"missing_template",
+                 "template: no " + key.name + "." + key.language + "." + key.channel + ".mustache",
+                 "template"};
+  const Incident& inc = record.incident;
+  const std::string& lang = key.language;
+
+  mustache::data attributes{mustache::data::type::object};
+  for (const auto& [name, value] : inc.attributes) {
+    if (auto* d = std::get_if<double>(&value))
+      attributes.set(name, number_text(*d, lang));
+    else if (auto* b = std::get_if<bool>(&value))
+      attributes.set(name, *b ? mustache::data::type::bool_true : mustache::data::type::bool_false);
+    else
+      attributes.set(name, std::get<std::string>(value));
+  }
+  std::string zone = inc.location.zone.value_or("");
+  std::string zone_name = zone;
+  if (auto zones_of = zones.zones_of(inc.location); !zones_of.empty()) {
+    if (zone.empty()) zone = zones_of.front();
+    if (const Zone* z = zones.find(zone)) zone_name = lang == "fr" ? z->name_fr : z->name_en;
+  }
+  mustache::data incident;
+  incident.set("id", inc.id);
+  incident.set("type", inc.type);
+  incident.set("severity", severity_text(inc.severity, lang));
+  incident.set("headline", inc.headline);
+  incident.set("description", inc.description);
+  incident.set("zone", zone);
+  incident.set("zone_name", zone_name);
+  incident.set("occurred_at", format_rfc3339(inc.occurred_at));
+  incident.set("attributes", attributes);
+  mustache::data context;
+  context.set("incident", incident);
+
+  mustache::mustache tmpl(it->second);
+  if (key.channel.find("html") == std::string::npos)
+    tmpl.set_custom_escape([](const std::string& s) { return s; });  // plain text: as is
+  std::string text = tmpl.render(context);
+  if (!tmpl.is_valid())
+    return Error{"template_error", key.name + ": " + tmpl.error_message(), "template"};
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace tocsin::dispatchers
