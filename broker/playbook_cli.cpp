@@ -52,16 +52,9 @@ int playbook_test(const Config& config, const std::string& dir, const std::strin
                   const playbooks::DryRunOptions& options, std::ostream& out, std::ostream& err) {
   auto l = load(config, dir, err);
   if (!l) return 1;
-  std::ifstream in(incident_file, std::ios::binary);
-  if (!in) {
-    err << incident_file << ": cannot be read\n";
-    return 1;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto incident = parse_incident(ss.str(), config.limits);
+  auto incident = read_incident_file(incident_file, config.limits);
   if (!incident) {
-    err << incident_file << ": " << incident.error().message << "\n";
+    err << incident.error().message << "\n";
     return 1;
   }
   auto zones = l->refs.zones.zones_of(incident->location);

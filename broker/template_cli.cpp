@@ -26,16 +26,9 @@ int template_render(const Config& config, const std::string& name, const std::st
     for (const auto& e : *errors) err << e << "\n";
     return 1;
   }
-  std::ifstream in(incident_file, std::ios::binary);
-  if (!in) {
-    err << incident_file << ": cannot be read\n";
-    return 1;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto incident = parse_incident(ss.str(), config.limits);
+  auto incident = read_incident_file(incident_file, config.limits);
   if (!incident) {
-    err << incident_file << ": " << incident.error().message << "\n";
+    err << incident.error().message << "\n";
     return 1;
   }
   IncidentRecord record;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <fstream>
 
 #include <boost/json.hpp>
 
@@ -294,6 +295,17 @@ Result<Attributes> attributes_from_json(const json::value& value, const Incident
   Attributes attrs;
   if (auto e = read_attributes(value, limits, attrs)) return *e;
   return attrs;
+}
+
+Result<Incident> read_incident_file(const std::string& path, const IncidentLimits& limits) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"unreadable", path + ": cannot be read", "file"};
+  std::string body(limits.max_bytes + 1, '\0');
+  in.read(body.data(), std::streamsize(body.size()));
+  body.resize(std::size_t(in.gcount()));
+  auto r = parse_incident(body, limits);
+  if (!r) return Error{r.error().code, path + ": " + r.error().message, r.error().field};
+  return r;
 }
 
 std::string default_dedup_key(const Incident& incident) {

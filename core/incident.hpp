@@ -85,6 +85,9 @@ struct IncidentLimits {
 Result<Incident> parse_incident(std::string_view body, const IncidentLimits& limits);
 Result<Incident> incident_from_json(const boost::json::value& value, const IncidentLimits& limits);
 
+// parse_incident on a file's content; errors start with the file's name.
+Result<Incident> read_incident_file(const std::string& path, const IncidentLimits& limits);
+
 std::string default_dedup_key(const Incident& incident);
 
 // The `location` and `attributes` parts of a report, validated as parse_incident does.
