@@ -27,11 +27,6 @@ class BrokerMetrics {
     std::lock_guard lock(mutex_);
     rejected_[reason].inc();
   }
-  std::uint64_t rejected_count(const std::string& reason) const {
-    std::lock_guard lock(mutex_);
-    auto it = rejected_.find(reason);
-    return it == rejected_.end() ? 0 : it->second.value();
-  }
 
   std::string render() const;
 

@@ -4,36 +4,24 @@
 #include <iostream>
 #include <sstream>
 
-#include "playbooks/matcher.hpp"
-#include "playbooks/parser.hpp"
-#include "playbooks/references.hpp"
+#include "broker/playbook_library.hpp"
 
 namespace tocsin {
 
 namespace {
 
-struct Loaded {
-  playbooks::References refs;
-  playbooks::PlaybookSet set;
-};
-
-std::optional<Loaded> load(const Config& config, const std::string& dir, std::ostream& err) {
+std::shared_ptr<const ActivePlaybooks> load(const Config& config, const std::string& dir,
+                                            std::ostream& err) {
   if (!config.playbooks.enabled) {
     err << config.source_file << ": has no playbooks section (people, zones, templates)\n";
-    return std::nullopt;
+    return nullptr;
   }
-  auto refs = playbooks::load_references(
-      {config.playbooks.zones, config.playbooks.people, config.playbooks.templates});
-  if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) {
+  auto loaded = load_active_playbooks(config, dir);
+  if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
     for (const auto& e : *errors) err << e << "\n";
-    return std::nullopt;
+    return nullptr;
   }
-  Loaded l{std::move(std::get<playbooks::References>(refs)), {}};
-  l.set = playbooks::load_playbooks(dir.empty() ? config.playbooks.dir : std::filesystem::path(dir),
-                                    l.refs.catalog());
-  for (const auto& e : l.set.errors) err << e << "\n";
-  if (!l.set.ok()) return std::nullopt;
-  return l;
+  return std::get<std::shared_ptr<const ActivePlaybooks>>(loaded);
 }
 
 }  // namespace
@@ -42,9 +30,9 @@ int playbook_check(const Config& config, const std::string& dir, std::ostream& o
                    std::ostream& err) {
   auto l = load(config, dir, err);
   if (!l) return 1;
-  for (const auto& p : l->set.playbooks)
+  for (const auto& p : l->playbooks)
     out << p.id << ": ok (" << p.steps.size() << " steps, " << p.hash << ")\n";
-  out << l->set.playbooks.size() << " playbooks valid\n";
+  out << l->playbooks.size() << " playbooks valid\n";
   return 0;
 }
 
@@ -57,14 +45,13 @@ int playbook_test(const Config& config, const std::string& dir, const std::strin
     err << incident.error().message << "\n";
     return 1;
   }
-  auto zones = l->refs.zones.zones_of(incident->location);
+  auto zones = l->references.zones.zones_of(incident->location);
   out << "incident: " << incident->type << ", " << to_string(incident->severity) << ", from "
       << incident->source << ", zones: ";
   for (std::size_t i = 0; i < zones.size(); ++i) out << (i ? "," : "") << zones[i];
   out << (zones.empty() ? "none" : "") << "\n";
-  playbooks::Matcher matcher(l->set.playbooks, l->refs.zones);
-  auto matched = matcher.match(*incident);
-  out << matched.size() << " of " << l->set.playbooks.size()
+  auto matched = l->matcher.match(*incident);
+  out << matched.size() << " of " << l->playbooks.size()
       << " playbooks match (dry run: nothing is sent)\n";
   for (const auto* p : matched) {
     out << "\nplaybook " << p->id << "\n";

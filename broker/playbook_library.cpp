@@ -8,23 +8,28 @@ PlaybookLibrary::PlaybookLibrary(
     const Config& config, std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change)
     : config_(config), on_change_(std::move(on_change)) {}
 
+std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>>
+load_active_playbooks(const Config& config, const std::filesystem::path& dir) {
+  const auto& pc = config.playbooks;
+  auto refs = playbooks::load_references({pc.zones, pc.people, pc.templates});
+  if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) return std::move(*errors);
+  auto& references = std::get<playbooks::References>(refs);
+  auto set = playbooks::load_playbooks(dir.empty() ? pc.dir : dir, references.catalog());
+  if (!set.ok()) return std::move(set.errors);
+  return make_active(std::move(references), std::move(set.playbooks));
+}
+
 std::vector<std::string> PlaybookLibrary::reload() {
   const auto& pc = config_.playbooks;
   if (!pc.enabled) return {};
-  auto refs = playbooks::load_references({pc.zones, pc.people, pc.templates});
-  if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) {
+  auto loaded = load_active_playbooks(config_, {});
+  if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
     for (const auto& e : *errors) spdlog::error("playbooks: {}", e);
-    return *errors;
-  }
-  auto& references = std::get<playbooks::References>(refs);
-  auto set = playbooks::load_playbooks(pc.dir, references.catalog());
-  if (!set.ok()) {
-    for (const auto& e : set.errors) spdlog::error("playbooks: {}", e);
     spdlog::error("playbooks: the set in {} was not loaded; the running set stays",
                   pc.dir.string());
-    return set.errors;
+    return *errors;
   }
-  auto active = make_active(std::move(references), std::move(set.playbooks));
+  auto active = std::get<std::shared_ptr<const ActivePlaybooks>>(loaded);
   spdlog::info("playbooks: {} loaded from {}", active->playbooks.size(), pc.dir.string());
   {
     std::lock_guard lock(mutex_);

@@ -6,12 +6,18 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "broker/config.hpp"
 #include "broker/runs.hpp"
 
 namespace tocsin {
+
+// References (zones, people, templates) and the playbooks of `dir` (default: playbooks.dir),
+// validated as a whole: the set, or every error.
+std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>>
+load_active_playbooks(const Config& config, const std::filesystem::path& dir);
 
 class PlaybookLibrary {
  public:

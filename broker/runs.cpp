@@ -44,8 +44,7 @@ json::object audience_json(const playbooks::Audience& a) {
 }  // namespace
 
 Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
-    : db_(db),
-      ids_(ids),
+    : ids_(ids),
       insert_run_(db.prepare(
           "INSERT INTO playbook_runs (id, incident_id, playbook_id, playbook_hash, playbook_text, "
           "status, step, due_at, state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
@@ -73,6 +72,7 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
           "INSERT INTO approval_votes (approval_id, person, decision, at) VALUES (?1, ?2, ?3, "
           "?4)")),
       incident_by_id_(db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1")),
+      playbooks_run_(db.prepare("SELECT playbook_id FROM playbook_runs WHERE incident_id = ?1")),
       due_runs_(
           db.prepare("SELECT id, due_at FROM playbook_runs WHERE due_at IS NOT NULL AND status IN "
                      "('waiting', 'awaiting_approval')")) {}
@@ -208,9 +208,9 @@ std::vector<std::string> Runs::reported(const IncidentRecord& incident, bool cre
   if (matched.empty()) return resolve;
   std::set<std::string> running;
   if (!created) {
-    auto st = db_.prepare("SELECT playbook_id FROM playbook_runs WHERE incident_id = ?1");
-    st.bind(1, incident.incident.id);
-    while (st.step()) running.insert(st.text(0));
+    playbooks_run_.bind(1, incident.incident.id);
+    while (playbooks_run_.step()) running.insert(playbooks_run_.text(0));
+    playbooks_run_.reset();
   }
   for (const auto* p : matched)
     if (!running.count(p->id)) start(*p, incident, at, resolve);

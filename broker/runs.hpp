@@ -94,7 +94,6 @@ class Runs {
              Timestamp at, std::vector<std::string>& resolve);
   std::vector<LoadedRun> open_runs(const std::string& incident_id);
 
-  sqlite::Connection& db_;
   UlidGenerator& ids_;
   std::shared_ptr<const ActivePlaybooks> active_;
   // Runs that started under an earlier set keep their text; parsed once, kept here by hash.
@@ -102,7 +101,8 @@ class Runs {
   std::vector<RunTimer> timers_;
   std::vector<AlertRecord> alerts_;
   sqlite::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_alert_,
-      insert_approval_, close_approval_, approval_by_id_, insert_vote_, incident_by_id_, due_runs_;
+      insert_approval_, close_approval_, approval_by_id_, insert_vote_, incident_by_id_,
+      playbooks_run_, due_runs_;
 };
 
 }  // namespace tocsin

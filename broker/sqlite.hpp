@@ -56,7 +56,6 @@ class Statement {
 
   std::string text(int column) const;
   std::int64_t integer(int column) const;
-  double real(int column) const;
   bool is_null(int column) const;
 
  private:

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <kainjow/mustache.hpp>
@@ -38,15 +37,13 @@ std::variant<TemplateSet, std::vector<std::string>> TemplateSet::load(
     const std::filesystem::path& dir) {
   TemplateSet set;
   std::vector<std::string> errors;
-  static const std::regex name_re(R"(^([a-z0-9-]+)\.(fr|en)\.([a-z]+(?:\.[a-z]+)?)\.mustache$)");
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return std::vector<std::string>{dir.string() + ": is not a directory"};
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::string file = entry.path().string();
-    std::smatch m;
-    std::string base = entry.path().filename().string();
-    if (!std::regex_match(base, m, name_re)) {
+    auto key = parse_template_file_name(entry.path().filename().string());
+    if (!key) {
       errors.push_back(file + ": not named NAME.LANG.CHANNEL.mustache (LANG fr or en)");
       continue;
     }
@@ -67,7 +64,7 @@ std::variant<TemplateSet, std::vector<std::string>> TemplateSet::load(
       errors.push_back(file + ": " + compiled.error_message());
       continue;
     }
-    set.sources_[TemplateKey{m[1], m[2], m[3]}] = std::move(text);
+    set.sources_[*key] = std::move(text);
   }
   if (!errors.empty()) return errors;
   return set;

@@ -11,14 +11,12 @@
 
 #include "core/incident.hpp"
 #include "core/result.hpp"
+#include "core/template_files.hpp"
 #include "core/zones.hpp"
 
 namespace tocsin::dispatchers {
 
-struct TemplateKey {
-  std::string name, language, channel;
-  auto operator<=>(const TemplateKey&) const = default;
-};
+using TemplateKey = TemplateFile;
 
 class TemplateSet {
  public:

@@ -184,7 +184,6 @@ class PlaybookReader {
                     {"when", "notify", "wait", "siren", "require_approval", "resolve_when"}))
       return std::nullopt;
     Step s;
-    s.line = node.Mark().line + 1;
     std::vector<std::string> actions;
     for (const auto& kv : node)
       if (kv.first.Scalar() != "when") actions.push_back(kv.first.Scalar());

@@ -90,7 +90,6 @@ enum class Guard { always, acknowledged, not_acknowledged, approved, severity_ro
 struct Step {
   Action action;
   Guard when = Guard::always;
-  int line = 0;  // in the playbook file, for messages
   std::string kind() const;
 };
 

@@ -1,6 +1,6 @@
 #include "playbooks/references.hpp"
 
-#include <regex>
+#include "core/template_files.hpp"
 
 namespace tocsin::playbooks {
 
@@ -28,15 +28,12 @@ std::variant<References, std::vector<std::string>> load_references(const Referen
   else
     for (auto& e : std::get<DirectoryErrors>(people).errors) errors.push_back(std::move(e));
   std::error_code ec;
-  static const std::regex name_re(R"(^([a-z0-9-]+)\.(fr|en)\.([a-z]+)\.mustache$)");
   if (!std::filesystem::is_directory(paths.templates, ec)) {
     errors.push_back(paths.templates.string() + ": is not a directory");
   } else {
     for (const auto& e : std::filesystem::directory_iterator(paths.templates, ec)) {
-      std::smatch m;
-      std::string file = e.path().filename().string();
-      if (std::regex_match(file, m, name_re))
-        refs.templates.insert(m[1]);
+      if (auto t = parse_template_file_name(e.path().filename().string()))
+        refs.templates.insert(t->name);
       else
         errors.push_back(e.path().string() +
                          ": not named NAME.LANG.CHANNEL.mustache (LANG fr or en)");
