@@ -258,7 +258,7 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
         const auto& ra = std::get<RequireApproval>(current->action);
         if (ra.on_timeout == "escalate" && s.escalations < ra.max_escalations) {
           ++s.escalations;
-          s.due = e.at + ra.timeout;
+          s.due = *s.due + ra.timeout;  // from the missed due time: no drift
           fx.alerts.push_back(AlertRequest{s.step,
                                            "escalation",
                                            ra.escalate_to,
