@@ -89,8 +89,10 @@ void Api::handle(ApiRequest request, Respond respond) {
   }
   if (path == "/metrics") {
     if (m != "GET") return respond(method_not_allowed("GET"));
+    std::string text = metrics_.render();
+    if (deliveries_.metrics) text += deliveries_.metrics();
     return respond(
-        ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}});
+        ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}});
   }
   if (path == "/api/v1/incidents") {
     if (m == "POST") return create_incident(request, std::move(respond));
@@ -132,6 +134,14 @@ void Api::handle(ApiRequest request, Respond respond) {
   if (path == "/api/v1/alerts") {
     if (m != "GET") return respond(method_not_allowed("GET"));
     return list_alerts(query, std::move(respond));
+  }
+  constexpr std::string_view alerts_prefix = "/api/v1/alerts/";
+  if (path.rfind(alerts_prefix, 0) == 0) {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    std::string id = path.substr(alerts_prefix.size());
+    if (!is_ulid(id))
+      return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
+    return get_alert(id, std::move(respond));
   }
   if (path == "/api/v1/playbooks") {
     if (m != "GET") return respond(method_not_allowed("GET"));
@@ -310,6 +320,14 @@ void Api::list_alerts(const std::map<std::string, std::string>& query, Respond r
     return respond(error(400, Error{"invalid_value", "incident: give an incident id", "incident"}));
   read("listing alerts", std::move(respond), [this, id = it->second] {
     return json_response(200, json::object{{"alerts", store_.alerts(id, 1000)}});
+  });
+}
+
+void Api::get_alert(const std::string& id, Respond respond) {
+  read("reading an alert", std::move(respond), [this, id] {
+    auto alert = store_.alert(id, 1000);
+    if (!alert) return error(404, Error{"not_found", "id: no alert " + id, "id"});
+    return json_response(200, json::object{{"alert", std::move(*alert)}});
   });
 }
 

@@ -35,6 +35,15 @@ using Respond = std::function<void(ApiResponse)>;
 // Reports each component's health as JSON (built by the server that owns the components).
 using HealthReport = std::function<std::string()>;
 
+class SqliteDeliveryLedger;
+
+// What the API needs of the delivery side: receipts go to the ledger; metrics come from the
+// dispatcher.
+struct ApiDeliveries {
+  SqliteDeliveryLedger* ledger = nullptr;
+  std::function<std::string()> metrics;
+};
+
 class Api {
  public:
   Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits, BrokerMetrics& metrics,
@@ -42,6 +51,7 @@ class Api {
   ~Api();
 
   void handle(ApiRequest request, Respond respond);
+  void deliveries(ApiDeliveries d) { deliveries_ = std::move(d); }
 
   static ApiResponse error(int status, const Error& e);
 
@@ -57,6 +67,7 @@ class Api {
                      Respond respond);
   void list_approvals(const std::map<std::string, std::string>& query, Respond respond);
   void list_alerts(const std::map<std::string, std::string>& query, Respond respond);
+  void get_alert(const std::string& id, Respond respond);
   void list_playbooks(Respond respond);
   void reload_playbooks(Respond respond);
 
@@ -66,6 +77,7 @@ class Api {
   BrokerMetrics& metrics_;
   HealthReport health_;
   PlaybookLibrary& library_;
+  ApiDeliveries deliveries_;
   Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
 };
 

@@ -1,5 +1,6 @@
 #include "broker/config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -34,6 +35,196 @@ bool is_zmq_endpoint(const std::string& e) {
   return std::regex_match(e, re);
 }
 
+void channel_policy(YamlReader& r, const YAML::Node& n, const std::string& path,
+                    dispatchers::ChannelPolicy& p) {
+  if (n["rate_per_second"] && r.number(n, path, "rate_per_second", p.rate_per_second) &&
+      (p.rate_per_second <= 0 || p.rate_per_second > 100000))
+    r.error(n["rate_per_second"].Mark(),
+            path + ".rate_per_second: must be over 0 and at most 100000");
+  p.burst = p.rate_per_second;
+  if (n["burst"] && r.number(n, path, "burst", p.burst) && p.burst < 1)
+    r.error(n["burst"].Mark(), path + ".burst: must be at least 1");
+  r.integer(n, path, "workers", p.workers, 1, 256);
+  r.integer(n, path, "max_attempts", p.max_attempts, 1, 100);
+  r.duration(n, path, "max_age", false, p.max_age, std::chrono::seconds(1),
+             std::chrono::seconds(7 * 86400));
+  std::chrono::seconds s{};
+  if (r.duration(n, path, "retry_initial", false, s, std::chrono::seconds(1),
+                 std::chrono::seconds(3600)))
+    p.backoff_initial = s;
+  if (r.duration(n, path, "retry_max", false, s, std::chrono::seconds(1),
+                 std::chrono::seconds(86400)))
+    p.backoff_max = s;
+  r.integer(n, path, "breaker_failures", p.breaker_failures, 1, 1000);
+  if (r.duration(n, path, "breaker_cooldown", false, s, std::chrono::seconds(1),
+                 std::chrono::seconds(3600)))
+    p.breaker_cooldown = s;
+  r.string(n, path, "fallback", false, p.fallback);
+}
+
+const char* const kChannelNames[] = {"sms",     "email", "console", "websocket",
+                                     "webhook", "cap",   "siren"};
+
+// The providers each channel may use; the first is the default.
+std::vector<std::string> providers_of(const std::string& channel) {
+  if (channel == "sms") return {"twilio", "outbox"};
+  if (channel == "email") return {"smtp", "outbox"};
+  if (channel == "webhook") return {"http", "outbox"};
+  if (channel == "siren") return {"modbus", "outbox"};
+  if (channel == "console" || channel == "websocket") return {"live", "outbox"};
+  return {"outbox"};  // cap
+}
+
+void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
+  if (!node.IsMap()) {
+    r.error(node.Mark(), "channels: must be a mapping of channel name to its settings");
+    return;
+  }
+  for (const auto& kv : node) {
+    std::string name = kv.first.Scalar();
+    std::string path = "channels." + name;
+    if (std::find(std::begin(kChannelNames), std::end(kChannelNames), name) ==
+        std::end(kChannelNames)) {
+      r.error(kv.first.Mark(), path +
+                                   ": unknown channel (sms, email, console, websocket, "
+                                   "webhook, cap, siren)");
+      continue;
+    }
+    const YAML::Node& n = kv.second;
+    ChannelConfig ch;
+    ch.name = name;
+    auto providers = providers_of(name);
+    ch.provider = providers.front();
+    if (n.IsMap() && n["provider"]) {
+      r.string(n, path, "provider", true, ch.provider);
+      if (std::find(providers.begin(), providers.end(), ch.provider) == providers.end()) {
+        std::string list;
+        for (const auto& p : providers) list += (list.empty() ? "" : ", ") + p;
+        r.error(n["provider"].Mark(), path + ".provider: '" + ch.provider + "' does not carry " +
+                                          name + " (" + list + ")");
+        continue;
+      }
+    }
+    std::initializer_list<const char*> policy_keys = {
+        "provider",         "rate_per_second",  "burst",         "workers",
+        "max_attempts",     "max_age",          "retry_initial", "retry_max",
+        "breaker_failures", "breaker_cooldown", "fallback",      "max_segments"};
+    auto keys = [&](std::initializer_list<const char*> own) {
+      std::vector<const char*> all(policy_keys);
+      all.insert(all.end(), own.begin(), own.end());
+      // YamlReader::mapping takes an initializer_list: check the unknown keys here.
+      for (const auto& k : n) {
+        std::string key = k.first.Scalar();
+        if (std::none_of(all.begin(), all.end(), [&](const char* a) { return key == a; }))
+          r.error(k.first.Mark(), path + ": unknown key '" + key + "'");
+      }
+    };
+    if (!n.IsMap() && !n.IsNull()) {
+      r.error(n.Mark(), path + ": must be a mapping");
+      continue;
+    }
+    if (n.IsMap()) channel_policy(r, n, path, ch.policy);
+    if (name == "sms" && n.IsMap())
+      r.integer(n, path, "max_segments", ch.policy.max_segments, 1, 10);
+    else if (name == "sms")
+      ch.policy.max_segments = 3;
+    auto timeout = [&](std::chrono::seconds& t) {
+      r.duration(n, path, "timeout", false, t, std::chrono::seconds(1), std::chrono::seconds(300));
+    };
+    if (ch.provider == "outbox") {
+      keys({"file"});
+      OutboxSettings o;
+      std::string file;
+      if (n.IsMap() && r.string(n, path, "file", false, file))
+        o.file = std::filesystem::absolute(file);
+      ch.settings = o;
+    } else if (ch.provider == "twilio") {
+      keys({"api_base", "account_sid", "auth_token_env", "from", "status_callback", "ca_file",
+            "timeout"});
+      TwilioSettings t;
+      r.string(n, path, "api_base", false, t.api_base);
+      if (t.api_base.rfind("https://", 0) != 0)
+        r.error(n["api_base"].Mark(), path + ".api_base: must start with https://");
+      r.string(n, path, "account_sid", true, t.account_sid);
+      if (!n["auth_token_env"])
+        r.error(n.Mark(), "missing required key '" + path + ".auth_token_env'");
+      r.secret(n, path, "auth_token_env", t.auth_token);
+      if (r.string(n, path, "from", true, t.from) && (t.from.empty() || t.from[0] != '+'))
+        r.error(n["from"].Mark(), path + ".from: an E.164 number, like +15145550100");
+      r.string(n, path, "status_callback", false, t.status_callback);
+      r.string(n, path, "ca_file", false, t.ca_file);
+      timeout(t.timeout);
+      ch.settings = t;
+    } else if (ch.provider == "smtp") {
+      keys({"url", "from", "starttls", "username", "password_env", "ca_file", "unsubscribe_url",
+            "timeout"});
+      SmtpSettings m;
+      if (r.string(n, path, "url", true, m.url) && m.url.rfind("smtp://", 0) != 0 &&
+          m.url.rfind("smtps://", 0) != 0)
+        r.error(n["url"].Mark(), path + ".url: must start with smtp:// or smtps://");
+      r.string(n, path, "from", true, m.from);
+      r.choice(n, path, "starttls", m.starttls, {"required", "optional", "off"});
+      r.string(n, path, "username", false, m.username);
+      r.secret(n, path, "password_env", m.password);
+      r.string(n, path, "ca_file", false, m.ca_file);
+      r.string(n, path, "unsubscribe_url", false, m.unsubscribe_url);
+      timeout(m.timeout);
+      ch.settings = m;
+    } else if (ch.provider == "http") {
+      keys({"url", "secret_env", "ca_file", "timeout"});
+      WebhookSettings w;
+      if (r.string(n, path, "url", true, w.url) && w.url.rfind("https://", 0) != 0 &&
+          w.url.rfind("http://", 0) != 0)
+        r.error(n["url"].Mark(), path + ".url: must start with https:// or http://");
+      r.secret(n, path, "secret_env", w.secret);
+      r.string(n, path, "ca_file", false, w.ca_file);
+      timeout(w.timeout);
+      ch.settings = w;
+    } else if (ch.provider == "modbus") {
+      keys({"controllers", "poll_interval", "timeout"});
+      SirenSettings sr;
+      r.duration(n, path, "poll_interval", false, sr.poll_interval, std::chrono::seconds(1),
+                 std::chrono::seconds(3600));
+      timeout(sr.timeout);
+      if (auto list = r.section(n, path, "controllers", true)) {
+        if (!list->IsSequence()) r.error(list->Mark(), path + ".controllers: must be a list");
+        std::size_t i = 0;
+        for (const auto& item : *list) {
+          std::string cp = path + ".controllers[" + std::to_string(i++) + "]";
+          if (!r.mapping(item, cp, {"id", "endpoint", "unit_id", "zones", "profile"})) continue;
+          SirenControllerConfig sc;
+          r.string(item, cp, "id", true, sc.id);
+          std::string ep;
+          if (r.string(item, cp, "endpoint", true, ep)) {
+            if (auto hp = parse_host_port(ep))
+              sc.endpoint = *hp;
+            else
+              r.error(item["endpoint"].Mark(), cp + ".endpoint: '" + ep + "' is not host:port");
+          }
+          r.integer(item, cp, "unit_id", sc.unit_id, 0, 247);
+          r.string_list(item, cp, "zones", true, sc.zones);
+          r.choice(item, cp, "profile", sc.profile, {"default", "federal-signal"});
+          sr.controllers.push_back(std::move(sc));
+        }
+      }
+      ch.settings = sr;
+    } else {  // live
+      keys({});
+      ch.settings = LiveSettings{};
+    }
+    c.channels.push_back(std::move(ch));
+  }
+  for (const auto& ch : c.channels) {
+    if (ch.policy.fallback.empty()) continue;
+    bool known = std::any_of(c.channels.begin(), c.channels.end(),
+                             [&](const ChannelConfig& o) { return o.name == ch.policy.fallback; });
+    if (!known || ch.policy.fallback == ch.name)
+      r.error(node[ch.name]["fallback"].Mark(), "channels." + ch.name + ".fallback: '" +
+                                                    ch.policy.fallback +
+                                                    "' is not another configured channel");
+  }
+}
+
 }  // namespace
 
 std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file) {
@@ -45,7 +236,8 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   Config c;
   c.source_file = name;
   if (!r.mapping(root, "",
-                 {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks"}))
+                 {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks",
+                  "channels"}))
     return ConfigErrors{r.take()};
 
   if (auto node = r.section(root, "", "node", true); node && r.mapping(*node, "node", {"id"})) {
@@ -137,6 +329,11 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     path("zones", c.playbooks.zones);
     path("templates", c.playbooks.templates);
   }
+
+  if (auto channels = r.section(root, "", "channels", false)) channels_section(r, *channels, c);
+  for (auto& ch : c.channels)
+    if (auto* o = std::get_if<OutboxSettings>(&ch.settings); o && o->file.empty())
+      o->file = c.data_dir / "outbox" / (ch.name + ".jsonl");
 
   if (auto log = r.section(root, "", "log", false); log && r.mapping(*log, "log", {"level"})) {
     r.choice(*log, "log", "level", c.log_level, {"trace", "debug", "info", "warn", "error", "off"});

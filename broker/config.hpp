@@ -1,6 +1,7 @@
 #pragma once
 // tocsin.yaml: the server's configuration, validated as a whole before anything uses it.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/incident.hpp"
+#include "dispatchers/dispatcher.hpp"
 
 namespace tocsin {
 
@@ -24,6 +26,59 @@ struct RedisConfig {
   std::string url;                             // external: redis://host:port[/db] or unix:///path
   std::optional<std::string> password;         // read from the variable named by redis.password_env
   std::string server_binary = "redis-server";  // managed mode
+};
+
+// A channel as tocsin.yaml configures it: which provider carries it, and the dispatcher's policy
+// (rate, retries, fallback). Each provider's own settings are in its struct.
+struct OutboxSettings {
+  std::filesystem::path file;  // default: <data_dir>/outbox/<channel>.jsonl
+};
+struct TwilioSettings {
+  std::string api_base = "https://api.twilio.com";
+  std::string account_sid;
+  std::optional<std::string> auth_token;  // from auth_token_env
+  std::string from;                       // E.164 sender
+  std::string status_callback;            // public URL of POST /api/v1/receipts/sms, or empty
+  std::string ca_file;                    // trust these CAs instead of the system's
+  std::chrono::seconds timeout{10};
+};
+struct SmtpSettings {
+  std::string url;  // smtp://host:port or smtps://host:port
+  std::string from;
+  std::string starttls = "required";  // required | optional | off
+  std::string username;
+  std::optional<std::string> password;  // from password_env
+  std::string ca_file;
+  std::string unsubscribe_url;  // List-Unsubscribe for public alerts
+  std::chrono::seconds timeout{20};
+};
+struct WebhookSettings {
+  std::string url;
+  std::optional<std::string> secret;  // HMAC-SHA256 key, from secret_env
+  std::string ca_file;
+  std::chrono::seconds timeout{10};
+};
+struct SirenControllerConfig {
+  std::string id;
+  HostPort endpoint;
+  int unit_id = 1;
+  std::vector<std::string> zones;
+  std::string profile = "default";
+};
+struct SirenSettings {
+  std::vector<SirenControllerConfig> controllers;
+  std::chrono::seconds poll_interval{10};
+  std::chrono::seconds timeout{2};
+};
+struct LiveSettings {};  // console and websocket: the broker's own WebSocket sessions
+
+struct ChannelConfig {
+  std::string name;      // sms, email, console, websocket, webhook, cap, siren
+  std::string provider;  // outbox, twilio, smtp, http, modbus, live
+  std::variant<OutboxSettings, TwilioSettings, SmtpSettings, WebhookSettings, SirenSettings,
+               LiveSettings>
+      settings;
+  dispatchers::ChannelPolicy policy;
 };
 
 struct Config {
@@ -46,6 +101,7 @@ struct Config {
     bool enabled = false;  // the section is present
     std::filesystem::path dir, people, zones, templates;
   } playbooks;
+  std::vector<ChannelConfig> channels;
   struct {
     std::size_t max_batch = 4096;
     std::string synchronous = "full";  // SQLite PRAGMA synchronous: full or normal

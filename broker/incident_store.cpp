@@ -17,6 +17,33 @@ T decode(Result<T> r, const std::string& what) {
   return std::move(r).value();
 }
 
+json::value ms_or_null(const sqlite::Statement& st, int c) {
+  return st.is_null(c) ? json::value(nullptr)
+                       : json::value(format_rfc3339(from_unix_ms(st.integer(c))));
+}
+
+constexpr const char* kAlertJsonSelect =
+    "SELECT id, incident_id, run_id, playbook_id, step, kind, audience, channels, template, "
+    "public, zones, pattern, duration_s, status, created_at FROM alerts ";
+
+json::object alert_row_json(const sqlite::Statement& st) {
+  return json::object{{"id", st.text(0)},
+                      {"incident_id", st.text(1)},
+                      {"run_id", st.text(2)},
+                      {"playbook", st.text(3)},
+                      {"step", st.integer(4) + 1},
+                      {"kind", st.text(5)},
+                      {"audience", json::parse(st.text(6))},
+                      {"channels", json::parse(st.text(7))},
+                      {"template", st.text(8)},
+                      {"public", st.integer(9) != 0},
+                      {"zones", json::parse(st.text(10))},
+                      {"pattern", st.text(11)},
+                      {"duration_s", st.integer(12)},
+                      {"status", st.text(13)},
+                      {"created_at", ms_or_null(st, 14)}};
+}
+
 }  // namespace
 
 IncidentStore::IncidentStore(const std::filesystem::path& database)
@@ -49,6 +76,98 @@ IncidentRecord read_incident_row(const sqlite::Statement& st) {
     r.acknowledged_by = st.text(18);
   }
   return r;
+}
+
+Alert read_alert_row(const sqlite::Statement& st) {
+  Alert a;
+  a.id = st.text(0);
+  a.incident_id = st.text(1);
+  a.run_id = st.text(2);
+  a.playbook_id = st.text(3);
+  a.kind = st.text(4);
+  a.audience = audience_from_json(json::parse(st.text(5)));
+  json::value channels = json::parse(st.text(6)), zones = json::parse(st.text(9));
+  for (const auto& c : channels.as_array()) a.channels.emplace_back(c.as_string());
+  a.template_name = st.text(7);
+  a.is_public = st.integer(8) != 0;
+  for (const auto& z : zones.as_array()) a.zones.emplace_back(z.as_string());
+  a.pattern = st.text(10);
+  a.duration = std::chrono::seconds(st.integer(11));
+  a.created_at = from_unix_ms(st.integer(12));
+  return a;
+}
+
+Delivery read_delivery_row(const sqlite::Statement& st) {
+  Delivery d;
+  d.id = st.text(0);
+  d.alert_id = st.text(1);
+  d.incident_id = st.text(2);
+  d.channel = st.text(3);
+  d.recipient = Recipient{st.text(4), st.text(5), st.text(6)};
+  d.state = delivery_state_from(st.text(7)).value_or(DeliveryState::queued);
+  d.attempts = int(st.integer(8));
+  d.last_error = st.text(9);
+  d.provider_ref = st.text(10);
+  if (!st.is_null(11)) d.fallback_of = st.text(11);
+  d.created_at = from_unix_ms(st.integer(12));
+  d.next_attempt_at = from_unix_ms(st.integer(13));
+  return d;
+}
+
+std::optional<json::object> IncidentStore::alert(const std::string& id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto st = db_.prepare(std::string(kAlertJsonSelect) + "WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  json::object out = alert_row_json(st);
+  json::object counts{{"queued", 0}, {"sending", 0}, {"sent", 0}, {"delivered", 0}, {"failed", 0}};
+  std::int64_t total = 0;
+  auto c = db_.prepare("SELECT state, count(*) FROM deliveries WHERE alert_id = ?1 GROUP BY state");
+  c.bind(1, id);
+  while (c.step()) {
+    counts[c.text(0)] = c.integer(1);
+    total += c.integer(1);
+  }
+  out["delivery_counts"] = std::move(counts);
+  out["delivery_total"] = total;
+  auto d = db_.prepare(std::string(kDeliverySelect) +
+                       "WHERE alert_id = ?1 ORDER BY created_at, id LIMIT ?2");
+  d.bind(1, id).bind(2, std::int64_t(limit));
+  json::array items;
+  while (d.step()) {
+    Delivery row = read_delivery_row(d);
+    json::object o{{"id", row.id},
+                   {"channel", row.channel},
+                   {"recipient", row.recipient.id},
+                   {"language", row.recipient.language},
+                   {"state", to_string(row.state)},
+                   {"attempts", row.attempts},
+                   {"created_at", format_rfc3339(row.created_at)}};
+    if (!row.last_error.empty()) o["last_error"] = row.last_error;
+    if (!row.fallback_of.empty()) o["fallback_of"] = row.fallback_of;
+    if (!row.provider_ref.empty()) o["provider_ref"] = row.provider_ref;
+    if (row.state == DeliveryState::queued && row.attempts > 0)
+      o["next_attempt_at"] = format_rfc3339(row.next_attempt_at);
+    items.push_back(std::move(o));
+  }
+  out["deliveries"] = std::move(items);
+  return out;
+}
+
+std::map<std::string, std::map<std::string, std::int64_t>> IncidentStore::delivery_counts(
+    const std::vector<std::string>& alert_ids) {
+  std::lock_guard lock(mutex_);
+  auto st =
+      db_.prepare("SELECT state, count(*) FROM deliveries WHERE alert_id = ?1 GROUP BY state");
+  std::map<std::string, std::map<std::string, std::int64_t>> out;
+  for (const auto& id : alert_ids) {
+    auto& counts = out[id];
+    for (const char* s : {"queued", "sending", "sent", "delivered", "failed"}) counts[s] = 0;
+    st.bind(1, id);
+    while (st.step()) counts[st.text(0)] = st.integer(1);
+    st.reset();
+  }
+  return out;
 }
 
 std::vector<IncidentRecord> IncidentStore::read(sqlite::Statement& st) {
@@ -94,13 +213,6 @@ std::vector<IncidentEvent> IncidentStore::events(const std::string& id, std::siz
   return out;
 }
 
-namespace {
-json::value ms_or_null(const sqlite::Statement& st, int c) {
-  return st.is_null(c) ? json::value(nullptr)
-                       : json::value(format_rfc3339(from_unix_ms(st.integer(c))));
-}
-}  // namespace
-
 json::array IncidentStore::runs(const std::string& incident_id) {
   std::lock_guard lock(mutex_);
   auto st = db_.prepare(
@@ -122,28 +234,11 @@ json::array IncidentStore::runs(const std::string& incident_id) {
 
 json::array IncidentStore::alerts(const std::string& incident_id, std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto st = db_.prepare(
-      "SELECT id, incident_id, run_id, playbook_id, step, kind, audience, channels, template, "
-      "public, zones, pattern, duration_s, status, created_at FROM alerts WHERE incident_id = ?1 "
-      "ORDER BY created_at, id LIMIT ?2");
+  auto st = db_.prepare(std::string(kAlertJsonSelect) +
+                        "WHERE incident_id = ?1 ORDER BY created_at, id LIMIT ?2");
   st.bind(1, incident_id).bind(2, std::int64_t(limit));
   json::array out;
-  while (st.step())
-    out.push_back(json::object{{"id", st.text(0)},
-                               {"incident_id", st.text(1)},
-                               {"run_id", st.text(2)},
-                               {"playbook", st.text(3)},
-                               {"step", st.integer(4) + 1},
-                               {"kind", st.text(5)},
-                               {"audience", json::parse(st.text(6))},
-                               {"channels", json::parse(st.text(7))},
-                               {"template", st.text(8)},
-                               {"public", st.integer(9) != 0},
-                               {"zones", json::parse(st.text(10))},
-                               {"pattern", st.text(11)},
-                               {"duration_s", st.integer(12)},
-                               {"status", st.text(13)},
-                               {"created_at", ms_or_null(st, 14)}});
+  while (st.step()) out.push_back(alert_row_json(st));
   return out;
 }
 

@@ -3,6 +3,7 @@
 // block the writer). Blocking: call it off the Asio threads.
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <boost/json/fwd.hpp>
 
 #include "broker/sqlite.hpp"
+#include "core/alert.hpp"
 #include "core/incident.hpp"
 
 namespace tocsin {
@@ -30,6 +32,18 @@ constexpr const char* kIncidentSelect =
     "acknowledged_at, acknowledged_by FROM incidents ";
 IncidentRecord read_incident_row(const sqlite::Statement& st);
 
+// SELECT … FROM alerts with the columns read_alert_row expects.
+constexpr const char* kAlertSelect =
+    "SELECT id, incident_id, run_id, playbook_id, kind, audience, channels, template, public, "
+    "zones, pattern, duration_s, created_at FROM alerts ";
+Alert read_alert_row(const sqlite::Statement& st);
+
+// SELECT … FROM deliveries with the columns read_delivery_row expects.
+constexpr const char* kDeliverySelect =
+    "SELECT id, alert_id, incident_id, channel, recipient, address, language, state, attempts, "
+    "last_error, provider_ref, fallback_of, created_at, next_attempt_at FROM deliveries ";
+Delivery read_delivery_row(const sqlite::Statement& st);
+
 class IncidentStore {
  public:
   explicit IncidentStore(const std::filesystem::path& database);
@@ -43,6 +57,11 @@ class IncidentStore {
   boost::json::array runs(const std::string& incident_id);
   boost::json::array alerts(const std::string& incident_id, std::size_t limit);
   boost::json::array approvals(const std::string& status, std::size_t limit);
+  // One alert with its deliveries counted by state and the first `limit` of them.
+  std::optional<boost::json::object> alert(const std::string& id, std::size_t limit);
+  // Delivery counts by state for each alert named.
+  std::map<std::string, std::map<std::string, std::int64_t>> delivery_counts(
+      const std::vector<std::string>& alert_ids);
 
  private:
   std::vector<IncidentRecord> read(sqlite::Statement& st);

@@ -125,6 +125,11 @@ void Journal::timer_due(RunTimer timer) {
   enqueue(std::move(timer));
 }
 
+void Journal::write(std::function<void(sqlite::Connection&)> apply,
+                    std::function<void(bool)> done) {
+  enqueue(Write{std::move(apply), std::move(done)});
+}
+
 void Journal::use(std::shared_ptr<const ActivePlaybooks> playbooks) {
   enqueue(Use{std::move(playbooks)});
 }
@@ -253,7 +258,10 @@ void Journal::run() {
                 tx.vote(cmd.approval_id, cmd.by, cmd.approve, cmd.done);
               else if constexpr (std::is_same_v<T, RunTimer>)
                 tx.timer(cmd);
-              else
+              else if constexpr (std::is_same_v<T, Write>) {
+                cmd.apply(db);
+                if (cmd.done) tx.replies.push_back([&cmd] { cmd.done(true); });
+              } else
                 runs.use(cmd.playbooks);
             },
             p);
@@ -282,6 +290,7 @@ void Journal::run() {
         if (auto* r = std::get_if<Report>(&p)) r->done(e);
         if (auto* a = std::get_if<Action>(&p)) a->done(e);
         if (auto* v = std::get_if<Vote>(&p)) v->done(e);
+        if (auto* w = std::get_if<Write>(&p); w && w->done) w->done(false);
         // A timer that fell with the batch is not lost: its run's due time is still in SQLite
         // and is re-armed below.
         if (auto* t = std::get_if<RunTimer>(&p); t && listeners_.timers)

@@ -84,6 +84,10 @@ class Journal {
   void act(IncidentAction action, ActionCallback done);
   void vote(std::string approval_id, std::string by, bool approve, VoteCallback done);
   void timer_due(RunTimer timer);
+  // Another component's writes (the delivery ledger's) in the journal's next transaction, so
+  // SQLite keeps one writer: `apply` runs on the writer thread inside the transaction (it may
+  // throw sqlite::Failure); `done(committed)` runs after the commit or the rollback.
+  void write(std::function<void(sqlite::Connection&)> apply, std::function<void(bool)> done);
   // Runs started from now on use this set; runs in progress keep the version they started with.
   void use(std::shared_ptr<const ActivePlaybooks> playbooks);
   // Commits and answers everything submitted so far, then stops the writer.
@@ -110,7 +114,11 @@ class Journal {
   struct Use {
     std::shared_ptr<const ActivePlaybooks> playbooks;
   };
-  using Pending = std::variant<Report, Action, Vote, RunTimer, Use>;
+  struct Write {
+    std::function<void(sqlite::Connection&)> apply;
+    std::function<void(bool)> done;
+  };
+  using Pending = std::variant<Report, Action, Vote, RunTimer, Use, Write>;
 
  private:
   void enqueue(Pending p);

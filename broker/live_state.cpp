@@ -147,6 +147,36 @@ void LiveState::on_committed(std::vector<IncidentRecord> records) {
   wake_.notify_one();
 }
 
+void LiveState::alerts_changed(std::vector<std::string> alert_ids) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!accepting_) return;  // Redis is away; counts are read again as they change
+    changed_alerts_.insert(alert_ids.begin(), alert_ids.end());
+  }
+  wake_.notify_one();
+}
+
+bool LiveState::write_alert_counts(const std::set<std::string>& alert_ids) {
+  std::map<std::string, std::map<std::string, std::int64_t>> counts;
+  try {
+    counts = store_.delivery_counts({alert_ids.begin(), alert_ids.end()});
+  } catch (const std::exception& e) {
+    spdlog::error("live state: cannot read delivery counts from SQLite: {}", e.what());
+    return false;
+  }
+  Pipeline p;
+  for (const auto& [id, by_state] : counts) {
+    std::vector<std::string> cmd{"HSET", "tocsin:alert:" + id};
+    for (const auto& [state, n] : by_state) {
+      cmd.push_back(state);
+      cmd.push_back(std::to_string(n));
+    }
+    p.add(cmd);
+    p.add({"EXPIRE", "tocsin:alert:" + id, "604800"});  // a week after its last change
+  }
+  return send(p);
+}
+
 bool LiveState::connect() {
   if (before_connect_) {
     RedisEndpoint e = endpoint_;
@@ -265,6 +295,7 @@ bool LiveState::ping() {
 void LiveState::run() {
   using namespace std::chrono_literals;
   std::vector<IncidentRecord> batch;
+  std::set<std::string> alerts;
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -283,14 +314,16 @@ void LiveState::run() {
     {
       std::unique_lock lock(mutex_);
       // Wake at least every second to ping, so an outage is noticed while idle too.
-      bool woken =
-          wake_.wait_for(lock, 1s, [&] { return stopping_ || !queue_.empty() || overflowed_; });
+      bool woken = wake_.wait_for(lock, 1s, [&] {
+        return stopping_ || !queue_.empty() || overflowed_ || !changed_alerts_.empty();
+      });
       needs_rebuild = overflowed_;
+      alerts.swap(changed_alerts_);
       while (!queue_.empty() && batch.size() < 8192) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (!woken && batch.empty()) {
+      if (!woken && batch.empty() && alerts.empty()) {
         lock.unlock();
         ping();
         continue;
@@ -301,6 +334,8 @@ void LiveState::run() {
       continue;
     }
     if (!batch.empty()) write(batch);
+    if (!alerts.empty()) write_alert_counts(alerts);
+    alerts.clear();
   }
 }
 

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +43,10 @@ class LiveState : public CommitObserver {
   // CommitObserver
   void on_committed(std::vector<IncidentRecord> records) override;
 
+  // The deliveries of these alerts changed: their counts by state are projected to
+  // tocsin:alert:{id} (coalesced: a burst of changes costs one read per alert).
+  void alerts_changed(std::vector<std::string> alert_ids);
+
  private:
   void run();
   bool connect();
@@ -49,6 +54,7 @@ class LiveState : public CommitObserver {
   bool rebuild();
   bool write(const std::vector<IncidentRecord>& records);
   bool ping();
+  bool write_alert_counts(const std::set<std::string>& alert_ids);
   bool send(class Pipeline& p);  // false: the connection is dropped (and the error kept)
 
   RedisEndpoint endpoint_;
@@ -60,6 +66,7 @@ class LiveState : public CommitObserver {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<IncidentRecord> queue_;
+  std::set<std::string> changed_alerts_;
   bool accepting_ = false;   // queue commits (connected, or rebuilding)
   bool overflowed_ = false;  // records were dropped: a rebuild is needed
   bool stopping_ = false;

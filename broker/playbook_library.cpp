@@ -14,9 +14,22 @@ load_active_playbooks(const Config& config, const std::filesystem::path& dir) {
   auto refs = playbooks::load_references({pc.zones, pc.people, pc.templates});
   if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) return std::move(*errors);
   auto& references = std::get<playbooks::References>(refs);
-  auto set = playbooks::load_playbooks(dir.empty() ? pc.dir : dir, references.catalog());
+  auto templates = dispatchers::TemplateSet::load(pc.templates);
+  if (auto* errors = std::get_if<std::vector<std::string>>(&templates)) return std::move(*errors);
+  auto catalog = references.catalog();
+  if (!config.channels.empty()) {
+    // Playbooks may use the channels configured, and each one's fallback needs its templates.
+    catalog.channels.clear();
+    for (const auto& ch : config.channels) {
+      catalog.channels.insert(ch.name);
+      if (!ch.policy.fallback.empty()) catalog.fallbacks[ch.name] = ch.policy.fallback;
+    }
+  }
+  auto set = playbooks::load_playbooks(dir.empty() ? pc.dir : dir, catalog);
   if (!set.ok()) return std::move(set.errors);
-  return make_active(std::move(references), std::move(set.playbooks));
+  return make_active(std::move(references), std::move(set.playbooks),
+                     std::make_shared<const dispatchers::TemplateSet>(
+                         std::move(std::get<dispatchers::TemplateSet>(templates))));
 }
 
 std::vector<std::string> PlaybookLibrary::reload() {

@@ -11,9 +11,11 @@ namespace json = boost::json;
 using playbooks::Event;
 using playbooks::RunStatus;
 
-std::shared_ptr<const ActivePlaybooks> make_active(playbooks::References references,
-                                                   std::vector<playbooks::Playbook> list) {
+std::shared_ptr<const ActivePlaybooks> make_active(
+    playbooks::References references, std::vector<playbooks::Playbook> list,
+    std::shared_ptr<const dispatchers::TemplateSet> templates) {
   auto a = std::make_shared<ActivePlaybooks>();
+  a->templates = std::move(templates);
   a->references = std::move(references);
   a->playbooks = std::move(list);
   a->matcher = playbooks::Matcher(a->playbooks, a->references.zones);
@@ -30,15 +32,6 @@ json::array strings(const std::vector<std::string>& v) {
   json::array a;
   for (const auto& s : v) a.emplace_back(s);
   return a;
-}
-
-json::object audience_json(const playbooks::Audience& a) {
-  json::object o{
-      {"roles", strings(a.roles)}, {"groups", strings(a.groups)}, {"people", strings(a.people)}};
-  if (a.residents)
-    o["residents"] = json::object{{"incident_area", a.residents_incident_area},
-                                  {"zones", strings(a.resident_zones)}};
-  return o;
 }
 
 }  // namespace
@@ -147,16 +140,19 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
   update_run_.run();
 
   for (const auto& a : fx.alerts) {
-    AlertRecord rec{ids_.next(), incident.incident.id, run.id, run.playbook_id, a, at};
-    insert_alert_.bind(1, rec.id).bind(2, rec.incident_id).bind(3, rec.run_id);
-    insert_alert_.bind(4, rec.playbook_id).bind(5, std::int64_t(a.step)).bind(6, a.kind);
-    insert_alert_.bind(7, json::serialize(audience_json(a.audience)));
+    Alert alert{
+        ids_.next(), incident.incident.id, run.id,      run.playbook_id, a.kind,    a.audience,
+        a.channels,  a.template_name,      a.is_public, a.zones,         a.pattern, a.duration,
+        at};
+    insert_alert_.bind(1, alert.id).bind(2, alert.incident_id).bind(3, alert.run_id);
+    insert_alert_.bind(4, alert.playbook_id).bind(5, std::int64_t(a.step)).bind(6, a.kind);
+    insert_alert_.bind(7, json::serialize(to_json(a.audience)));
     insert_alert_.bind(8, json::serialize(strings(a.channels))).bind(9, a.template_name);
     insert_alert_.bind(10, std::int64_t(a.is_public)).bind(11, json::serialize(strings(a.zones)));
     insert_alert_.bind(12, a.pattern).bind(13, std::int64_t(a.duration.count()));
     insert_alert_.bind(14, to_unix_ms(at));
     insert_alert_.run();
-    alerts_.push_back(std::move(rec));
+    alerts_.push_back(AlertRecord{std::move(alert), incident});
   }
   if (fx.approval_closed) {
     close_approval_.bind(1, run.id).bind(2, *fx.approval_closed).bind(3, to_unix_ms(at));

@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "broker/sqlite.hpp"
+#include "core/alert.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
 #include "core/ulid.hpp"
+#include "dispatchers/templates.hpp"
 #include "playbooks/engine.hpp"
 #include "playbooks/matcher.hpp"
 #include "playbooks/parser.hpp"
@@ -25,24 +27,22 @@ struct ActivePlaybooks {
   playbooks::References references;
   std::vector<playbooks::Playbook> playbooks;
   playbooks::Matcher matcher;  // points into the two above: never copied or moved
+  std::shared_ptr<const dispatchers::TemplateSet> templates;  // compiled, for the dispatcher
   Timestamp loaded_at{};
 };
 
-std::shared_ptr<const ActivePlaybooks> make_active(playbooks::References references,
-                                                   std::vector<playbooks::Playbook> playbooks);
+std::shared_ptr<const ActivePlaybooks> make_active(
+    playbooks::References references, std::vector<playbooks::Playbook> playbooks,
+    std::shared_ptr<const dispatchers::TemplateSet> templates = nullptr);
 
-// An alert a run made: a row in `alerts`, status pending until a dispatcher takes it.
+// An alert a run made (a row in `alerts`, status pending until the dispatcher takes it), with
+// the incident as it stood when the alert was made.
 struct AlertRecord {
-  std::string id;
-  std::string incident_id;
-  std::string run_id;
-  std::string playbook_id;
-  playbooks::AlertRequest request;
-  Timestamp created_at{};
+  Alert alert;
+  IncidentRecord incident;
 };
 
-// Told of the alerts of each commit, after it. The dispatcher implements it (issue 4); until
-// then alerts wait as pending rows.
+// Told of the alerts of each commit, after it, on the journal's thread: must not block.
 class ActionSink {
  public:
   virtual ~ActionSink() = default;

@@ -11,6 +11,9 @@
 
 #include "broker/api.hpp"
 #include "broker/broker_metrics.hpp"
+#include "broker/channel_factory.hpp"
+#include "broker/delivery_ledger.hpp"
+#include "broker/dispatch_sources.hpp"
 #include "broker/http_server.hpp"
 #include "broker/incident_store.hpp"
 #include "broker/journal.hpp"
@@ -36,24 +39,16 @@ sigset_t stop_signals() {
   return set;
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
-  return out;
-}
-
-// ActionSink until the dispatcher exists (issue 4): alerts wait as pending rows; this says so.
-class PendingAlerts : public ActionSink {
+// Hands each committed alert to the dispatcher (which plans it on its own thread).
+class DispatchingSink : public ActionSink {
  public:
+  explicit DispatchingSink(dispatchers::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
   void on_alerts(const std::vector<AlertRecord>& alerts) override {
-    for (const auto& a : alerts) {
-      const auto& r = a.request;
-      std::string what = r.kind == "siren" ? r.pattern + " in zones " + join(r.zones)
-                                           : r.template_name + " to " + r.audience.describe();
-      spdlog::info("alert {} ({} {}{}) recorded as pending: no dispatcher yet", a.id, r.kind, what,
-                   r.is_public ? ", PUBLIC" : "");
-    }
+    for (const auto& a : alerts) dispatcher_.dispatch(a.alert, a.incident);
   }
+
+ private:
+  dispatchers::Dispatcher& dispatcher_;
 };
 
 }  // namespace
@@ -104,7 +99,13 @@ int serve(const Config& config) {
     return 1;
   }
   Timers timers([&journal](RunTimer t) { journal.timer_due(std::move(t)); });
-  PendingAlerts alerts;
+  SqliteDeliveryLedger ledger(journal, [&live](std::vector<std::string> alert_ids) {
+    live.alerts_changed(std::move(alert_ids));
+  });
+  ConfiguredSources sources(library);
+  dispatchers::Dispatcher dispatcher(make_channels(config), ledger, sources, sources);
+  DispatchingSink alerts(dispatcher);
+  Unfinished unfinished = load_unfinished(database);
   zmq::context_t zmq_context(1);
   ZmqIngest ingest(zmq_context, config.ingest.zmq_bind, journal, config.limits,
                    config.ingest.max_in_flight, metrics);
@@ -126,11 +127,24 @@ int serve(const Config& config) {
                                         {"components", std::move(components)}});
   };
   Api api(journal, store, config.limits, metrics, health, library);
+  api.deliveries(ApiDeliveries{&ledger, [&dispatcher] { return dispatcher.render_metrics(); }});
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
 
   live.start();
   timers.start();
   journal.start(JournalListeners{&live, &timers, &alerts}, library.current());
+  dispatcher.start();
+  // What a crash or a stop left: alerts never planned, deliveries queued or in progress.
+  std::size_t resumed = 0;
+  for (auto& [content, deliveries] : unfinished.deliveries) {
+    resumed += deliveries.size();
+    dispatcher.resume(std::move(content), std::move(deliveries));
+  }
+  for (auto& [alert, incident] : unfinished.pending_alerts)
+    dispatcher.dispatch(std::move(alert), std::move(incident));
+  if (resumed || !unfinished.pending_alerts.empty())
+    spdlog::info("dispatch: resuming {} deliveries and {} undispatched alerts", resumed,
+                 unfinished.pending_alerts.size());
   ingest.start();
   http.start();
   spdlog::info("tocsin ready: node {}, data in {}", config.node_id, config.data_dir.string());
@@ -149,7 +163,8 @@ int serve(const Config& config) {
   ingest.stop();  // every report read is answered: its commit is awaited
   http.stop();
   timers.stop();
-  journal.stop();  // commits whatever is left
+  dispatcher.stop();  // sends in progress finish; what is queued stays queued in SQLite
+  journal.stop();     // commits whatever is left
   live.stop();
   if (managed) managed->stop();
   spdlog::info("tocsin stopped");

@@ -208,6 +208,37 @@ CREATE TABLE approval_votes (
   PRIMARY KEY (approval_id, person)
 ) WITHOUT ROWID;
 )sql",
+    R"sql(
+CREATE TABLE alert_messages (
+  alert_id TEXT NOT NULL REFERENCES alerts (id),
+  channel TEXT NOT NULL,
+  language TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,      -- the text as rendered when the alert was dispatched
+  html TEXT NOT NULL,
+  PRIMARY KEY (alert_id, channel, language)
+) WITHOUT ROWID;
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY,     -- also the idempotency key of every attempt
+  alert_id TEXT NOT NULL REFERENCES alerts (id),
+  incident_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  recipient TEXT NOT NULL, -- person id, controller id, "public"
+  address TEXT NOT NULL,
+  language TEXT NOT NULL,
+  state TEXT NOT NULL,     -- queued | sending | sent | delivered | failed
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  provider_ref TEXT NOT NULL,
+  fallback_of TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX deliveries_alert ON deliveries (alert_id, state);
+CREATE INDEX deliveries_unfinished ON deliveries (state) WHERE state IN ('queued', 'sending');
+CREATE INDEX deliveries_provider_ref ON deliveries (provider_ref) WHERE provider_ref != '';
+)sql",
 };
 
 }  // namespace

@@ -42,15 +42,21 @@ void render_sample(std::string& out, std::string_view name, std::string_view lab
 
 void Histogram::render(std::string& out, std::string_view name, std::string_view help) const {
   render_header(out, name, "histogram", help);
+  render_series(out, name, "");
+}
+
+void Histogram::render_series(std::string& out, std::string_view name,
+                              std::string_view labels) const {
   std::string bucket = std::string(name) + "_bucket";
+  std::string prefix = labels.empty() ? "" : std::string(labels) + ",";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i <= bounds_.size(); ++i) {
     cumulative += buckets_[i].load(std::memory_order_relaxed);
     std::string le = i < bounds_.size() ? format_number(bounds_[i]) : "+Inf";
-    render_sample(out, bucket, "le=\"" + le + "\"", double(cumulative));
+    render_sample(out, bucket, prefix + "le=\"" + le + "\"", double(cumulative));
   }
-  render_sample(out, std::string(name) + "_sum", "", sum_.load(std::memory_order_relaxed));
-  render_sample(out, std::string(name) + "_count", "", double(cumulative));
+  render_sample(out, std::string(name) + "_sum", labels, sum_.load(std::memory_order_relaxed));
+  render_sample(out, std::string(name) + "_count", labels, double(cumulative));
 }
 
 }  // namespace tocsin

@@ -29,6 +29,8 @@ class Histogram {
 
   // Appends "# HELP", "# TYPE" and the series of this histogram to out.
   void render(std::string& out, std::string_view name, std::string_view help) const;
+  // Only the series (no header), each sample carrying `labels` (k="v",…) too.
+  void render_series(std::string& out, std::string_view name, std::string_view labels) const;
 
  private:
   std::vector<double> bounds_;

@@ -1,6 +1,7 @@
 #include "dispatchers/templates.hpp"
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -110,6 +111,7 @@ Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRe
   incident.set("zone", zone);
   incident.set("zone_name", zone_name);
   incident.set("occurred_at", format_rfc3339(inc.occurred_at));
+  incident.set("occurred_at_text", time_text(inc.occurred_at, lang));
   incident.set("attributes", attributes);
   mustache::data context;
   context.set("incident", incident);
@@ -122,6 +124,58 @@ Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRe
     return Error{"template_error", key.name + ": " + tmpl.error_message(), "template"};
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
+}
+
+std::string time_text(Timestamp t, const std::string& language) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  static const char* fr[] = {"janvier", "février", "mars",      "avril",   "mai",      "juin",
+                             "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
+  static const char* en[] = {"January", "February", "March",     "April",   "May",      "June",
+                             "July",    "August",   "September", "October", "November", "December"};
+  char buf[96];
+  if (language == "fr") {
+    std::snprintf(buf, sizeof buf, "%d %s %d, %d h %02d UTC", tm.tm_mday, fr[tm.tm_mon],
+                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+  } else {
+    int hour12 = tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12;
+    std::snprintf(buf, sizeof buf, "%s %d, %d, %d:%02d %s UTC", en[tm.tm_mon], tm.tm_mday,
+                  tm.tm_year + 1900, hour12, tm.tm_min, tm.tm_hour < 12 ? "AM" : "PM");
+  }
+  return buf;
+}
+
+Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zones,
+                               const std::string& template_name, const IncidentRecord& incident,
+                               const std::string& language, const std::string& channel) {
+  auto text = templates.render({template_name, language, channel}, incident, zones);
+  if (!text) return text.error();
+  Message m;
+  m.language = language;
+  m.text = std::move(text.value());
+  if (channel == "email") {
+    constexpr std::string_view kSubject = "Subject:";
+    if (m.text.compare(0, kSubject.size(), kSubject) != 0)
+      return Error{"template_error",
+                   template_name + "." + language +
+                       ".email.mustache: the first line must be "
+                       "'Subject: …'",
+                   "template"};
+    auto eol = m.text.find('\n');
+    m.subject =
+        m.text.substr(kSubject.size(), eol == std::string::npos ? eol : eol - kSubject.size());
+    while (!m.subject.empty() && m.subject.front() == ' ') m.subject.erase(0, 1);
+    m.text = eol == std::string::npos ? "" : m.text.substr(eol + 1);
+    while (!m.text.empty() && m.text.front() == '\n') m.text.erase(0, 1);
+    TemplateKey html{template_name, language, "email.html"};
+    if (templates.has(html)) {
+      auto h = templates.render(html, incident, zones);
+      if (!h) return h.error();
+      m.html = std::move(h.value());
+    }
+  }
+  return m;
 }
 
 }  // namespace tocsin::dispatchers

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/alert.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
 #include "core/template_files.hpp"
@@ -36,5 +37,16 @@ class TemplateSet {
  private:
   std::map<TemplateKey, std::string> sources_;
 };
+
+// The message for one channel and language: for email, the template's first line
+// "Subject: …" is the subject, the rest the text, and NAME.LANG.email.html.mustache (if there is
+// one) the HTML part.
+Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zones,
+                               const std::string& template_name, const IncidentRecord& incident,
+                               const std::string& language, const std::string& channel);
+
+// A time as a reader of `language` writes it, in UTC: "22 novembre 2026, 14 h 05 UTC",
+// "November 22, 2026, 2:05 PM UTC".
+std::string time_text(Timestamp t, const std::string& language);
 
 }  // namespace tocsin::dispatchers

@@ -178,6 +178,24 @@ class PlaybookReader {
       r_.error(parent["template"].Mark(), path + ".template: unknown template '" + out + "'");
   }
 
+  // Each language × channel the template is sent on has its file: a recipient never gets nothing
+  // because their language or channel was forgotten.
+  void template_files(const YAML::Node& at, const std::string& path, const std::string& name,
+                      const std::vector<std::string>& channels) {
+    if (!catalog_.require_template_files || !catalog_.templates.count(name)) return;
+    std::set<std::string> used;
+    for (const auto& c : channels) {
+      if (catalog_.templated_channels.count(c)) used.insert(c);
+      if (auto fb = catalog_.fallbacks.find(c); fb != catalog_.fallbacks.end())
+        if (catalog_.templated_channels.count(fb->second)) used.insert(fb->second);
+    }
+    for (const auto& c : used)
+      for (const char* lang : {"fr", "en"})
+        if (!catalog_.template_files.count(TemplateFile{name, lang, c}))
+          r_.error(at.Mark(), path + ": template '" + name + "' has no " + c + " text in " + lang +
+                                  " (" + name + "." + lang + "." + c + ".mustache)");
+  }
+
   std::optional<Step> step(const YAML::Node& node, std::size_t index) {
     std::string path = "steps[" + std::to_string(index) + "]";
     if (!r_.mapping(node, path,
@@ -219,6 +237,8 @@ class PlaybookReader {
           audience(*a, bp + ".audience", n.audience);
         channels(body, bp, n.channels);
         template_name(body, bp, n.template_name);
+        if (body["template"])
+          template_files(body["template"], bp + ".template", n.template_name, n.channels);
         r_.boolean(body, bp, "public", n.is_public);
         if (n.is_public && !n.audience.residents)
           r_.error(body.Mark(), bp + ": a public alert needs residents in its audience");
@@ -266,6 +286,8 @@ class PlaybookReader {
                 !catalog_.templates.count(ra.escalate_template))
               r_.error(body["escalate_template"].Mark(),
                        bp + ".escalate_template: unknown template '" + ra.escalate_template + "'");
+            template_files(body["escalate_template"], bp + ".escalate_template",
+                           ra.escalate_template, ra.escalate_channels);
           } else {
             r_.error(body.Mark(), "missing required key '" + bp + ".escalate_template'");
           }

@@ -39,27 +39,6 @@ bool AttributeCondition::holds(const Attributes& attributes) const {
   return false;
 }
 
-std::string Audience::describe() const {
-  std::string out;
-  auto add = [&](const char* label, const std::vector<std::string>& items) {
-    if (items.empty()) return;
-    if (!out.empty()) out += "; ";
-    out += label;
-    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
-  };
-  add("roles:", roles);
-  add("groups:", groups);
-  add("people:", people);
-  if (residents) {
-    if (!out.empty()) out += "; ";
-    out += "residents:";
-    if (residents_incident_area) out += "incident-area";
-    for (std::size_t i = 0; i < resident_zones.size(); ++i)
-      out += (i || residents_incident_area ? "," : "") + resident_zones[i];
-  }
-  return out;
-}
-
 std::string Step::kind() const {
   static const char* names[] = {"notify", "wait", "siren", "require_approval", "resolve_when"};
   return names[action.index()];

@@ -2,13 +2,16 @@
 // A playbook: which incidents it matches, and the steps it runs for each one.
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "core/alert.hpp"
 #include "core/incident.hpp"
+#include "core/template_files.hpp"
 
 namespace tocsin {
 class ZoneMap;
@@ -37,17 +40,7 @@ struct MatchSpec {
   std::vector<AttributeCondition> attributes;
 };
 
-struct Audience {
-  std::vector<std::string> roles;
-  std::vector<std::string> groups;
-  std::vector<std::string> people;
-  bool residents = false;                   // residents of…
-  bool residents_incident_area = false;     // …the incident's area
-  std::vector<std::string> resident_zones;  // …these zones
-
-  bool empty() const { return roles.empty() && groups.empty() && people.empty() && !residents; }
-  std::string describe() const;
-};
+using tocsin::Audience;
 
 struct Notify {
   Audience audience;
@@ -106,7 +99,13 @@ struct Playbook {
 // What a playbook may refer to; anything else is a validation error.
 struct Catalog {
   std::set<std::string> channels{"sms", "email", "console", "websocket", "webhook", "cap"};
-  std::set<std::string> templates;
+  std::set<std::string> templates;  // names
+  // When set, a notify needs a file NAME.LANG.CHANNEL.mustache for each language and each of its
+  // channels that renders templates (and for the channel each one falls back to).
+  bool require_template_files = false;
+  std::set<TemplateFile> template_files;
+  std::set<std::string> templated_channels{"sms", "email", "console", "websocket"};
+  std::map<std::string, std::string> fallbacks;  // channel → the channel it falls back to
   std::set<std::string> roles;
   std::set<std::string> groups;
   std::set<std::string> people;

@@ -7,6 +7,8 @@ namespace tocsin::playbooks {
 Catalog References::catalog() const {
   Catalog c;
   c.templates = templates;
+  c.template_files = template_files;
+  c.require_template_files = true;
   c.roles = people.roles();
   c.groups = people.groups();
   for (const auto& p : people.people()) c.people.insert(p.id);
@@ -32,9 +34,10 @@ std::variant<References, std::vector<std::string>> load_references(const Referen
     errors.push_back(paths.templates.string() + ": is not a directory");
   } else {
     for (const auto& e : std::filesystem::directory_iterator(paths.templates, ec)) {
-      if (auto t = parse_template_file_name(e.path().filename().string()))
+      if (auto t = parse_template_file_name(e.path().filename().string())) {
         refs.templates.insert(t->name);
-      else
+        refs.template_files.insert(*t);
+      } else
         errors.push_back(e.path().string() +
                          ": not named NAME.LANG.CHANNEL.mustache (LANG fr or en)");
     }

@@ -18,6 +18,7 @@ struct References {
   ZoneMap zones;
   Directory people;
   std::set<std::string> templates;  // names: flood-public for flood-public.fr.sms.mustache
+  std::set<TemplateFile> template_files;
 
   Catalog catalog() const;
 };

@@ -39,14 +39,6 @@ std::string report(const std::string& source, const std::string& type,
          R"(","severity":"severe","location":{"zone":"riverside"})" + extra + "}";
 }
 
-std::string created_id(SensorClient& client, const std::string& body) {
-  auto r = client.request("r", body);
-  REQUIRE(r);
-  REQUIRE(r->size() == 4);
-  REQUIRE((*r)[1] == "ok");
-  return (*r)[2];
-}
-
 long long count(const TocsinServer& s, const std::string& sql) {
   return query_integer(s.database(), sql);
 }
@@ -76,7 +68,7 @@ steps:
   TocsinServer server(with(redis, pb));
   server.start();
   SensorClient client(server.zmq_endpoint());
-  std::string id = created_id(client, report("gauge-1", "test.wait"));
+  std::string id = accepted_id(client, report("gauge-1", "test.wait"));
 
   REQUIRE(wait_until([&] { return one(server, "SELECT status FROM playbook_runs") == "waiting"; },
                      10s));
@@ -105,7 +97,7 @@ steps:
   CHECK(one(server, "SELECT status FROM playbook_runs") == "completed");
   auto alerts = json::parse(server.get("/api/v1/alerts?incident=" + id)->body);
   CHECK(alerts.at("alerts").as_array().size() == 2);
-  CHECK(alerts.at("alerts").as_array()[0].at("status").as_string() == "pending");
+  CHECK(alerts.at("alerts").as_array()[0].at("status").as_string() == "dispatched");
 }
 
 TEST_CASE("an acknowledgement stops the escalation, and resolve_when resolves on an update",
@@ -127,7 +119,7 @@ steps:
 
   SECTION("acknowledged over HTTP, resolved by an update") {
     std::string id =
-        created_id(client, report("gauge-1", "flood.level", R"(,"attributes":{"level_m":4.2})"));
+        accepted_id(client, report("gauge-1", "flood.level", R"(,"attributes":{"level_m":4.2})"));
     auto ack = http_request(server.http_port(), "POST", "/api/v1/incidents/" + id + "/ack",
                             actor("mgagnon"));
     REQUIRE(ack);
@@ -138,9 +130,9 @@ steps:
     CHECK(one(server, "SELECT acknowledged_by FROM incidents") == "mgagnon");
 
     // Updates feed the same run; none starts another.
-    created_id(client, report("gauge-1", "flood.level", R"(,"attributes":{"level_m":3.9})"));
+    accepted_id(client, report("gauge-1", "flood.level", R"(,"attributes":{"level_m":3.9})"));
     CHECK(one(server, "SELECT state FROM incidents") == "active");
-    created_id(client, report("gauge-1", "flood.level", R"(,"attributes":{"level_m":3.1})"));
+    accepted_id(client, report("gauge-1", "flood.level", R"(,"attributes":{"level_m":3.1})"));
     CHECK(one(server, "SELECT state FROM incidents") == "resolved");
     CHECK(one(server, "SELECT status FROM playbook_runs") == "completed");
     CHECK(count(server, "SELECT count(*) FROM playbook_runs") == 1);
@@ -155,7 +147,7 @@ steps:
 
   SECTION("acknowledged and cancelled over ZeroMQ") {
     std::string id =
-        created_id(client, report("gauge-2", "flood.level", R"(,"attributes":{"level_m":4.2})"));
+        accepted_id(client, report("gauge-2", "flood.level", R"(,"attributes":{"level_m":4.2})"));
     client.send(
         {"a1", "ack", R"({"incident":")" + id + R"(","by":"jtremblay","note":"on my way"})"});
     auto ack = client.receive(10s);
@@ -195,7 +187,7 @@ steps:
   server.start();
   SensorClient client(server.zmq_endpoint());
   // Reported by a person who is an approver: they may not approve their own alert.
-  std::string id = created_id(client, report("swilliams", "flood.level"));
+  std::string id = accepted_id(client, report("swilliams", "flood.level"));
 
   auto pending = json::parse(server.get("/api/v1/approvals?state=pending")->body);
   REQUIRE(pending.at("approvals").as_array().size() == 1);
@@ -243,7 +235,7 @@ steps:
   TocsinServer server(with(redis, pb));
   server.start();
   SensorClient client(server.zmq_endpoint());
-  created_id(client, report("gauge-9", "flood.level"));
+  accepted_id(client, report("gauge-9", "flood.level"));
   auto approval = one(server, "SELECT id FROM approvals");
   auto r = http_request(server.http_port(), "POST", "/api/v1/approvals/" + approval + "/reject",
                         actor("aroy"));
@@ -290,14 +282,14 @@ steps:
   }
   // Still serving with the old set.
   SensorClient client(server.zmq_endpoint());
-  created_id(client, report("g", "flood.level"));
+  accepted_id(client, report("g", "flood.level"));
   CHECK(one(server, "SELECT playbook_id FROM playbook_runs") == "first");
 
   // A good file, by SIGHUP this time.
   pb.write("b.yaml", "id: second\nmatch: { type: fire.* }\nsteps:\n  - wait: { for: 1m }\n");
   server.process().signal(SIGHUP);
   CHECK(wait_until([&] { return listed() == std::vector<std::string>{"first", "second"}; }, 10s));
-  created_id(client, report("g", "fire.alarm"));
+  accepted_id(client, report("g", "fire.alarm"));
   CHECK(wait_until(
       [&] {
         return count(server, "SELECT count(*) FROM playbook_runs WHERE playbook_id = 'second'") ==
@@ -333,14 +325,14 @@ TEST_CASE("a run in progress keeps the playbook version it started with across a
   TocsinServer server(with(redis, pb));
   server.start();
   SensorClient client(server.zmq_endpoint());
-  std::string first = created_id(client, report("gauge-1", "flood.level"));
+  std::string first = accepted_id(client, report("gauge-1", "flood.level"));
   std::string old_hash = one(server, "SELECT playbook_hash FROM playbook_runs");
 
   pb.write("v.yaml", version("flood-staff-escalation"));
   auto r = http_request(server.http_port(), "POST", "/api/v1/playbooks/reload", "");
   REQUIRE(r);
   REQUIRE(r->status == 200);
-  std::string second = created_id(client, report("gauge-2", "flood.level"));
+  std::string second = accepted_id(client, report("gauge-2", "flood.level"));
   CHECK(count(server, "SELECT count(DISTINCT playbook_hash) FROM playbook_runs") == 2);
 
   REQUIRE(wait_until([&] { return count(server, "SELECT count(*) FROM alerts") == 2; }, 15s));
@@ -383,7 +375,7 @@ steps:
   TocsinServer server(with(redis, pb));
   server.start();
   SensorClient client(server.zmq_endpoint());
-  created_id(client, report("gauge-3", "flood.level"));
+  accepted_id(client, report("gauge-3", "flood.level"));
   long long due = count(server, "SELECT due_at FROM approvals");
   REQUIRE(wait_until([&] { return count(server, "SELECT count(*) FROM alerts") == 1; }, 90s,
                      std::chrono::milliseconds(200)));

@@ -15,7 +15,8 @@
 
 namespace tocsin::test {
 
-Process::Process(std::vector<std::string> argv, const std::string& log_file) {
+Process::Process(std::vector<std::string> argv, const std::string& log_file,
+                 const std::vector<std::pair<std::string, std::string>>& env) {
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -27,6 +28,7 @@ Process::Process(std::vector<std::string> argv, const std::string& log_file) {
   if (pid_ == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no server behind
     if (getppid() != parent) _exit(1);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     dup2(fd, 1);
     dup2(fd, 2);
     int devnull = open("/dev/null", O_RDONLY);

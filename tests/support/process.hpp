@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tocsin::test {
@@ -12,7 +13,8 @@ namespace tocsin::test {
 class Process {
  public:
   Process() = default;
-  Process(std::vector<std::string> argv, const std::string& log_file);
+  Process(std::vector<std::string> argv, const std::string& log_file,
+          const std::vector<std::pair<std::string, std::string>>& env = {});
   ~Process();
   Process(Process&& other) noexcept;
   Process& operator=(Process&& other) noexcept;

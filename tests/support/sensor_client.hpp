@@ -52,6 +52,15 @@ class SensorClient {
   zmq::socket_t socket_;
 };
 
+// Sends a report that must be accepted; its incident id.
+inline std::string accepted_id(SensorClient& client, const std::string& body) {
+  auto r = client.request("r", body);
+  REQUIRE(r);
+  REQUIRE(r->size() == 4);
+  REQUIRE((*r)[1] == "ok");
+  return (*r)[2];
+}
+
 // {"source": source, "type": "test.event", "severity": "minor", …} with a unique dedup key.
 inline std::string incident_json(const std::string& source, const std::string& dedup_key,
                                  const std::string& severity = "minor") {

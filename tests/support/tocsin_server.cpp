@@ -1,6 +1,7 @@
 #include "tests/support/tocsin_server.hpp"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -47,10 +48,25 @@ TocsinServer::TocsinServer(ServerOptions options)
     cfg << "playbooks:\n  dir: " << options_.playbooks_dir
         << "\n  people: " TOCSIN_SOURCE_DIR "/config/people.yaml\n  zones: " TOCSIN_SOURCE_DIR
            "/config/zones.geojson\n  templates: " TOCSIN_SOURCE_DIR "/config/templates\n";
+  cfg << "channels:\n"
+      << (options_.channels_yaml.empty()
+              ? "  sms: {provider: outbox, max_segments: 3, fallback: email}\n"
+                "  email: {provider: outbox}\n  console: {provider: outbox}\n"
+                "  websocket: {provider: outbox}\n  cap: {provider: outbox}\n"
+                "  webhook: {provider: outbox}\n"
+              : options_.channels_yaml);
   if (options_.redis_url.empty())
     cfg << "redis:\n  mode: managed\n";
   else
     cfg << "redis:\n  mode: external\n  url: " << options_.redis_url << "\n";
+}
+
+std::vector<std::string> TocsinServer::outbox(const std::string& channel) const {
+  std::ifstream in(std::filesystem::path(data_dir()) / "outbox" / (channel + ".jsonl"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
 }
 
 TocsinServer::~TocsinServer() {
@@ -59,7 +75,7 @@ TocsinServer::~TocsinServer() {
 
 void TocsinServer::start() {
   process_ = Process({TOCSIN_BINARY, "serve", "--config", config_file()},
-                     (dir_.path() / "tocsin.log").string());
+                     (dir_.path() / "tocsin.log").string(), options_.env);
   bool up = wait_until(
       [&] {
         if (!process_.running()) return true;

@@ -19,6 +19,9 @@ struct ServerOptions {
   ServerOptions(std::string redis_url = {}) : redis_url(std::move(redis_url)) {}
   std::string redis_url;      // empty: redis.mode managed
   std::string playbooks_dir;  // set: playbooks from here, with the shipped people/zones/templates
+  // The `channels:` section's body (indented two spaces); empty: every channel to the outbox.
+  std::string channels_yaml;
+  std::vector<std::pair<std::string, std::string>> env;  // extra environment (secrets)
 };
 
 class TocsinServer {
@@ -38,6 +41,8 @@ class TocsinServer {
   std::string config_file() const { return (dir_.path() / "tocsin.yaml").string(); }
   std::string data_dir() const { return (dir_.path() / "data").string(); }
   std::string log() const;
+  // The outbox lines written for `channel` so far.
+  std::vector<std::string> outbox(const std::string& channel) const;
   Process& process() { return process_; }
 
   std::optional<HttpResponse> get(const std::string& target) const {

@@ -1,0 +1,165 @@
+#include "broker/delivery_ledger.hpp"
+
+#include <map>
+#include <set>
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include "broker/incident_store.hpp"
+#include "broker/sqlite.hpp"
+
+namespace tocsin {
+
+struct SqliteDeliveryLedger::Statements {
+  explicit Statements(sqlite::Connection& db)
+      : db(db.handle()),
+        insert(db.prepare(
+            "INSERT INTO deliveries (id, alert_id, incident_id, channel, recipient, address, "
+            "language, state, attempts, last_error, provider_ref, fallback_of, created_at, "
+            "updated_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+            "?12, ?13, ?13, ?14)")),
+        message(db.prepare(
+            "INSERT OR IGNORE INTO alert_messages (alert_id, channel, language, subject, body, "
+            "html) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+        dispatched(db.prepare("UPDATE alerts SET status = 'dispatched' WHERE id = ?1")),
+        // A late update never overrides a receipt that already said delivered or failed.
+        update(db.prepare(
+            "UPDATE deliveries SET state = ?2, attempts = ?3, last_error = ?4, provider_ref = ?5, "
+            "updated_at = ?6, next_attempt_at = ?7 WHERE id = ?1 AND state NOT IN ('delivered') "
+            "AND NOT (state = 'failed' AND ?2 IN ('sent', 'sending', 'queued'))")),
+        receipt(db.prepare(
+            "UPDATE deliveries SET state = ?3, last_error = ?4, updated_at = ?5 WHERE channel = "
+            "?1 AND provider_ref = ?2 AND state IN ('sent', 'sending', 'queued') RETURNING "
+            "alert_id")) {}
+
+  sqlite3* db;
+  sqlite::Statement insert, message, dispatched, update, receipt;
+};
+
+SqliteDeliveryLedger::SqliteDeliveryLedger(Journal& journal,
+                                           std::function<void(std::vector<std::string>)> changed)
+    : journal_(journal), changed_(std::move(changed)) {}
+
+SqliteDeliveryLedger::~SqliteDeliveryLedger() = default;
+
+SqliteDeliveryLedger::Statements& SqliteDeliveryLedger::statements(sqlite::Connection& db) {
+  if (!statements_) statements_ = std::make_unique<Statements>(db);
+  return *statements_;
+}
+
+void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertContent> content,
+                                  std::vector<Delivery> deliveries, bool dispatched,
+                                  std::function<void(bool)> done) {
+  auto rows = std::make_shared<std::vector<Delivery>>(std::move(deliveries));
+  journal_.write(
+      [this, content, rows, dispatched](sqlite::Connection& db) {
+        auto& st = statements(db);
+        for (const auto& [key, m] : content->messages) {
+          st.message.bind(1, content->alert.id).bind(2, key.first).bind(3, key.second);
+          st.message.bind(4, m.subject).bind(5, m.text).bind(6, m.html);
+          st.message.run();
+        }
+        for (const auto& d : *rows) {
+          st.insert.bind(1, d.id).bind(2, d.alert_id).bind(3, d.incident_id).bind(4, d.channel);
+          st.insert.bind(5, d.recipient.id).bind(6, d.recipient.address);
+          st.insert.bind(7, d.recipient.language).bind(8, to_string(d.state));
+          st.insert.bind(9, std::int64_t(d.attempts)).bind(10, d.last_error);
+          st.insert.bind(11, d.provider_ref);
+          if (d.fallback_of.empty())
+            st.insert.bind_null(12);
+          else
+            st.insert.bind(12, d.fallback_of);
+          st.insert.bind(13, to_unix_ms(d.created_at)).bind(14, to_unix_ms(d.next_attempt_at));
+          st.insert.run();
+        }
+        if (dispatched) {
+          st.dispatched.bind(1, content->alert.id);
+          st.dispatched.run();
+        }
+      },
+      [this, done = std::move(done), id = content->alert.id](bool committed) {
+        if (committed && changed_) changed_({id});
+        done(committed);
+      });
+}
+
+void SqliteDeliveryLedger::update(const Delivery& d) {
+  journal_.write(
+      [this, d](sqlite::Connection& db) {
+        auto& st = statements(db).update;
+        st.bind(1, d.id).bind(2, to_string(d.state)).bind(3, std::int64_t(d.attempts));
+        st.bind(4, d.last_error).bind(5, d.provider_ref).bind(6, to_unix_ms(now()));
+        st.bind(7, to_unix_ms(d.next_attempt_at));
+        st.run();
+      },
+      [this, id = d.alert_id](bool committed) {
+        if (!committed)
+          spdlog::error("deliveries: a state change of alert {} was not stored", id);
+        else if (changed_)
+          changed_({id});
+      });
+}
+
+void SqliteDeliveryLedger::receipt(const std::string& channel, const std::string& provider_ref,
+                                   DeliveryState state, const std::string& error,
+                                   std::function<void(bool)> done) {
+  auto alert = std::make_shared<std::string>();
+  journal_.write(
+      [this, channel, provider_ref, state, error, alert](sqlite::Connection& db) {
+        auto& st = statements(db).receipt;
+        st.bind(1, channel).bind(2, provider_ref).bind(3, to_string(state)).bind(4, error);
+        st.bind(5, to_unix_ms(now()));
+        if (st.step()) *alert = st.text(0);
+        st.reset();
+      },
+      [this, alert, done = std::move(done)](bool committed) {
+        bool found = committed && !alert->empty();
+        if (found && changed_) changed_({*alert});
+        done(found);
+      });
+}
+
+Unfinished load_unfinished(const std::filesystem::path& database) {
+  sqlite::Connection db(database.string(), sqlite::Connection::Mode::read_only);
+  Unfinished out;
+  auto incident = db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1");
+  auto pending =
+      db.prepare(std::string(kAlertSelect) + "WHERE status = 'pending' ORDER BY created_at, id");
+  while (pending.step()) {
+    Alert a = read_alert_row(pending);
+    incident.bind(1, a.incident_id);
+    if (incident.step()) out.pending_alerts.emplace_back(std::move(a), read_incident_row(incident));
+    incident.reset();
+  }
+
+  std::map<std::string, std::vector<Delivery>> by_alert;
+  auto open = db.prepare(std::string(kDeliverySelect) +
+                         "WHERE state IN ('queued', 'sending') ORDER BY created_at, id");
+  while (open.step()) {
+    Delivery d = read_delivery_row(open);
+    by_alert[d.alert_id].push_back(std::move(d));
+  }
+  auto alert = db.prepare(std::string(kAlertSelect) + "WHERE id = ?1");
+  auto messages = db.prepare(
+      "SELECT channel, language, subject, body, html FROM alert_messages WHERE alert_id = ?1");
+  for (auto& [id, deliveries] : by_alert) {
+    auto content = std::make_shared<dispatchers::AlertContent>();
+    alert.bind(1, id);
+    if (!alert.step()) {
+      alert.reset();
+      continue;
+    }
+    content->alert = read_alert_row(alert);
+    alert.reset();
+    messages.bind(1, id);
+    while (messages.step())
+      content->messages[{messages.text(0), messages.text(1)}] =
+          Message{messages.text(1), messages.text(2), messages.text(3), messages.text(4)};
+    messages.reset();
+    out.deliveries.emplace_back(std::move(content), std::move(deliveries));
+  }
+  return out;
+}
+
+}  // namespace tocsin

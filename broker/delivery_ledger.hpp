@@ -1,0 +1,55 @@
+#pragma once
+// Deliveries in SQLite, written through the journal's writer (SQLite keeps one writer, and
+// delivery rows batch with incidents in its group commits). Also reads back, at start-up, what a
+// crash or a stop left unfinished.
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/journal.hpp"
+#include "dispatchers/dispatcher.hpp"
+
+namespace tocsin {
+
+class SqliteDeliveryLedger : public dispatchers::DeliveryLedger {
+ public:
+  // `changed` is told, after each commit, of the alerts whose delivery counts changed.
+  SqliteDeliveryLedger(Journal& journal,
+                       std::function<void(std::vector<std::string> alert_ids)> changed);
+  ~SqliteDeliveryLedger() override;
+
+  // dispatchers::DeliveryLedger
+  void record(std::shared_ptr<const dispatchers::AlertContent> content,
+              std::vector<Delivery> deliveries, bool dispatched,
+              std::function<void(bool committed)> done) override;
+  void update(const Delivery& delivery) override;
+
+  // A provider's receipt: the delivery it knows as `provider_ref` on `channel` reached its
+  // recipient (delivered) or not (failed). `done(found)` after the commit.
+  void receipt(const std::string& channel, const std::string& provider_ref, DeliveryState state,
+               const std::string& error, std::function<void(bool found)> done);
+
+ private:
+  struct Statements;
+  Statements& statements(sqlite::Connection& db);  // the writer thread's, prepared once
+
+  Journal& journal_;
+  std::function<void(std::vector<std::string>)> changed_;
+  std::unique_ptr<Statements> statements_;
+};
+
+// What was left unfinished in the database: alerts never dispatched, and deliveries queued or in
+// progress, with the content of their alerts.
+struct Unfinished {
+  std::vector<std::pair<Alert, IncidentRecord>> pending_alerts;
+  std::vector<std::pair<std::shared_ptr<const dispatchers::AlertContent>, std::vector<Delivery>>>
+      deliveries;
+};
+Unfinished load_unfinished(const std::filesystem::path& database);
+
+}  // namespace tocsin

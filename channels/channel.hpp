@@ -1,0 +1,63 @@
+#pragma once
+// The one interface every channel implements. A channel carries one delivery at a time to its
+// provider (an SMS API, an SMTP server, a siren controller…) and says how it went. It knows
+// nothing of playbooks, SQLite or retries: the dispatcher's stages do those.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/alert.hpp"
+
+namespace tocsin::channels {
+
+struct SendRequest {
+  const Delivery& delivery;  // delivery.id is the idempotency key of every attempt
+  const Alert& alert;
+  const Message& message;  // rendered for delivery.recipient.language and this channel
+};
+
+struct SendResult {
+  enum class Outcome {
+    sent,       // the provider took it
+    delivered,  // the provider says it reached the recipient (a siren confirmed it sounds)
+    retry,      // a failure that may pass: timeout, 429, 5xx, connection refused
+    failed,     // a failure that will not: bad number, 4xx, message refused
+  };
+  Outcome outcome = Outcome::sent;
+  std::string reason;  // a short label for metrics: ok, timeout, http_429, http_5xx, refused…
+  std::string detail;  // for the delivery's last_error; never holds a secret
+  std::optional<std::chrono::milliseconds> retry_after;  // the provider asked us to wait
+  std::string provider_ref;                              // the provider's id for the message
+
+  static SendResult ok(std::string provider_ref = {}) {
+    return {Outcome::sent, "ok", "", std::nullopt, std::move(provider_ref)};
+  }
+  static SendResult retryable(std::string reason, std::string detail,
+                              std::optional<std::chrono::milliseconds> after = std::nullopt) {
+    return {Outcome::retry, std::move(reason), std::move(detail), after, ""};
+  }
+  static SendResult permanent(std::string reason, std::string detail) {
+    return {Outcome::failed, std::move(reason), std::move(detail), std::nullopt, ""};
+  }
+};
+
+// Which contact detail of a person a channel sends to; broadcast channels pick their own
+// recipients (the public feed, siren controllers in the alert's zones, a webhook endpoint).
+enum class Addressing { phone, email, person, broadcast };
+
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  virtual Addressing addressing() const = 0;
+  // Broadcast channels only: where an alert goes on this channel.
+  virtual std::vector<Recipient> broadcast_recipients(const Alert&) const { return {}; }
+  // Whether deliveries need a rendered message template (a siren does not).
+  virtual bool uses_templates() const { return true; }
+  // Blocking. Called on the dispatcher's worker threads for this channel, several at once when
+  // the channel has more than one worker: implementations are thread-safe.
+  virtual SendResult send(const SendRequest& request) = 0;
+};
+
+}  // namespace tocsin::channels

@@ -1,0 +1,57 @@
+#include "channels/outbox/outbox_channel.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <unistd.h>
+#include <boost/json.hpp>
+
+namespace tocsin::channels {
+
+namespace json = boost::json;
+
+OutboxChannel::OutboxChannel(std::string channel, Addressing addressing, std::filesystem::path file)
+    : channel_(std::move(channel)), addressing_(addressing), file_(std::move(file)) {}
+
+OutboxChannel::~OutboxChannel() {
+  if (out_) std::fclose(out_);
+}
+
+std::vector<Recipient> OutboxChannel::broadcast_recipients(const Alert&) const {
+  return {Recipient{"outbox", file_.string(), "fr"}, Recipient{"outbox", file_.string(), "en"}};
+}
+
+SendResult OutboxChannel::send(const SendRequest& r) {
+  json::object line{{"delivery", r.delivery.id},
+                    {"idempotency_key", r.delivery.id},
+                    {"alert", r.alert.id},
+                    {"incident", r.alert.incident_id},
+                    {"channel", channel_},
+                    {"to", r.delivery.recipient.address},
+                    {"recipient", r.delivery.recipient.id},
+                    {"language", r.message.language},
+                    {"public", r.alert.is_public},
+                    {"at", format_rfc3339(now())}};
+  if (!r.message.subject.empty()) line["subject"] = r.message.subject;
+  line["text"] = r.message.text;
+  if (!r.message.html.empty()) line["html"] = r.message.html;
+  std::string text = json::serialize(line) + "\n";
+
+  std::lock_guard lock(mutex_);
+  if (!out_) {
+    std::error_code ec;
+    std::filesystem::create_directories(file_.parent_path(), ec);
+    out_ = std::fopen(file_.c_str(), "a");
+    if (!out_) return SendResult::retryable("io", file_.string() + ": " + std::strerror(errno));
+  }
+  // One write and a flush per line: a reader (tail -f, a test) sees whole lines only.
+  if (std::fwrite(text.data(), 1, text.size(), out_) != text.size() || std::fflush(out_) != 0) {
+    std::string why = std::strerror(errno);
+    std::fclose(out_);
+    out_ = nullptr;
+    return SendResult::retryable("io", file_.string() + ": " + why);
+  }
+  return SendResult::ok();
+}
+
+}  // namespace tocsin::channels

@@ -1,0 +1,85 @@
+#include "core/alert.hpp"
+
+#include <boost/json.hpp>
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+std::string Audience::describe() const {
+  std::string out;
+  auto add = [&](const char* label, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    if (!out.empty()) out += "; ";
+    out += label;
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  };
+  add("roles:", roles);
+  add("groups:", groups);
+  add("people:", people);
+  if (residents) {
+    if (!out.empty()) out += "; ";
+    out += "residents:";
+    if (residents_incident_area) out += "incident-area";
+    for (std::size_t i = 0; i < resident_zones.size(); ++i)
+      out += (i || residents_incident_area ? "," : "") + resident_zones[i];
+  }
+  return out;
+}
+
+namespace {
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+std::vector<std::string> strings_from(const json::object& o, const char* key) {
+  std::vector<std::string> out;
+  if (auto* a = o.if_contains(key); a && a->is_array())
+    for (const auto& s : a->get_array())
+      if (s.is_string()) out.emplace_back(s.get_string());
+  return out;
+}
+
+}  // namespace
+
+json::object to_json(const Audience& a) {
+  json::object o{
+      {"roles", strings(a.roles)}, {"groups", strings(a.groups)}, {"people", strings(a.people)}};
+  if (a.residents)
+    o["residents"] = json::object{{"incident_area", a.residents_incident_area},
+                                  {"zones", strings(a.resident_zones)}};
+  return o;
+}
+
+Audience audience_from_json(const json::value& v) {
+  Audience a;
+  if (!v.is_object()) return a;
+  const auto& o = v.get_object();
+  a.roles = strings_from(o, "roles");
+  a.groups = strings_from(o, "groups");
+  a.people = strings_from(o, "people");
+  if (auto* r = o.if_contains("residents"); r && r->is_object()) {
+    a.residents = true;
+    if (auto* area = r->get_object().if_contains("incident_area"); area && area->is_bool())
+      a.residents_incident_area = area->get_bool();
+    a.resident_zones = strings_from(r->get_object(), "zones");
+  }
+  return a;
+}
+
+const char* to_string(DeliveryState s) {
+  static const char* names[] = {"queued", "sending", "sent", "delivered", "failed"};
+  return names[static_cast<int>(s)];
+}
+
+std::optional<DeliveryState> delivery_state_from(std::string_view s) {
+  for (auto st : {DeliveryState::queued, DeliveryState::sending, DeliveryState::sent,
+                  DeliveryState::delivered, DeliveryState::failed})
+    if (s == to_string(st)) return st;
+  return std::nullopt;
+}
+
+}  // namespace tocsin

@@ -1,0 +1,90 @@
+#pragma once
+// Alerts and deliveries: what a playbook asks to send, and each send to one recipient on one
+// channel. Shared by the playbook engine (which makes alerts), the dispatcher (which turns them
+// into deliveries) and the channels (which carry them).
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/fwd.hpp>
+
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace tocsin {
+
+// Who an alert is for: staff by role, group or id, and residents (of the incident's area or of
+// named zones).
+struct Audience {
+  std::vector<std::string> roles;
+  std::vector<std::string> groups;
+  std::vector<std::string> people;
+  bool residents = false;                   // residents of…
+  bool residents_incident_area = false;     // …the incident's area
+  std::vector<std::string> resident_zones;  // …these zones
+
+  bool empty() const { return roles.empty() && groups.empty() && people.empty() && !residents; }
+  std::string describe() const;
+};
+
+boost::json::object to_json(const Audience& a);
+Audience audience_from_json(const boost::json::value& v);
+
+// An alert a playbook run made: a message for an audience on channels, or a siren pattern in
+// zones.
+struct Alert {
+  std::string id;
+  std::string incident_id;
+  std::string run_id;
+  std::string playbook_id;
+  std::string kind;  // notify | siren | escalation
+  Audience audience;
+  std::vector<std::string> channels;
+  std::string template_name;
+  bool is_public = false;
+  std::vector<std::string> zones;   // siren
+  std::string pattern;              // siren
+  std::chrono::seconds duration{};  // siren
+  Timestamp created_at{};
+};
+
+enum class DeliveryState { queued, sending, sent, delivered, failed };
+const char* to_string(DeliveryState s);
+std::optional<DeliveryState> delivery_state_from(std::string_view s);
+
+// Where one delivery goes: a person (or a resident, a siren controller, a feed) and their address
+// on the delivery's channel.
+struct Recipient {
+  std::string id;        // person id, "public", controller id, endpoint name
+  std::string address;   // E.164 phone, email address, person id for the console, ...
+  std::string language;  // fr | en
+};
+
+// One send of one alert to one recipient on one channel. Its id is also its idempotency key:
+// every attempt of a delivery carries it, so a provider (or a siren) can tell a repeat.
+struct Delivery {
+  std::string id;
+  std::string alert_id;
+  std::string incident_id;
+  std::string channel;
+  Recipient recipient;
+  DeliveryState state = DeliveryState::queued;
+  int attempts = 0;
+  std::string last_error;
+  std::string provider_ref;  // the provider's id for the message, once it has one
+  std::string fallback_of;   // the delivery this one replaces on another channel
+  Timestamp created_at{};
+  Timestamp next_attempt_at{};
+};
+
+// The text a recipient gets, rendered from the alert's template in their language for one channel.
+struct Message {
+  std::string language;
+  std::string subject;  // email
+  std::string text;
+  std::string html;  // email, optional
+};
+
+}  // namespace tocsin

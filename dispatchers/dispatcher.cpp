@@ -1,0 +1,484 @@
+#include "dispatchers/dispatcher.hpp"
+
+#include <pthread.h>
+#include <algorithm>
+#include <atomic>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "channels/sms/segments.hpp"
+#include "dispatchers/stages.hpp"
+
+namespace tocsin::dispatchers {
+
+using channels::Addressing;
+using channels::SendResult;
+
+const Message* AlertContent::message(const std::string& channel,
+                                     const std::string& language) const {
+  auto it = messages.find({channel, language});
+  return it == messages.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+// A system-clock due time as a point on the steady clock the lanes wait on.
+Clock::time_point steady_due(Timestamp due) {
+  auto delta = due - now();
+  if (delta < Timestamp::duration::zero()) delta = Timestamp::duration::zero();
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(delta);
+}
+
+bool segments_over(const std::string& text, int max) {
+  return channels::sms::count_segments(text).segments > std::size_t(max);
+}
+
+}  // namespace
+
+struct Dispatcher::Lane {
+  Lane(ChannelSetup setup)
+      : name(std::move(setup.name)),
+        channel(std::move(setup.channel)),
+        policy(setup.policy),
+        bucket(policy.rate_per_second, std::max(1.0, policy.burst)),
+        breaker(policy.breaker_failures, policy.breaker_cooldown),
+        backoff(policy.backoff_initial, policy.backoff_max) {}
+
+  struct Job {
+    Delivery delivery;
+    std::shared_ptr<const AlertContent> content;
+  };
+
+  const std::string name;
+  const std::shared_ptr<channels::Channel> channel;
+  const ChannelPolicy policy;
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  TokenBucket bucket;
+  CircuitBreaker breaker;
+  Backoff backoff;
+  std::multimap<std::pair<Clock::time_point, std::uint64_t>, Job> queue;  // by due time, FIFO
+  std::uint64_t sequence = 0;
+  std::map<std::string, Counter> failures;  // by reason
+  std::vector<std::thread> workers;
+
+  Counter attempts, sent, failed, fallbacks;
+  std::atomic<long> sending{0};
+  Histogram send_seconds{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+  void push(Job job, Clock::time_point due) {
+    queue.emplace(std::make_pair(due, sequence++), std::move(job));
+  }
+};
+
+Dispatcher::Dispatcher(std::vector<ChannelSetup> channels, DeliveryLedger& ledger,
+                       AudienceSource& audience, MessageRenderer& renderer)
+    : ledger_(ledger), audience_(audience), renderer_(renderer) {
+  for (auto& c : channels) {
+    std::string name = c.name;
+    lanes_.emplace(name, std::make_unique<Lane>(std::move(c)));
+  }
+}
+
+Dispatcher::~Dispatcher() {
+  stop();
+}
+
+bool Dispatcher::has_channel(const std::string& name) const {
+  return lanes_.count(name) > 0;
+}
+
+void Dispatcher::start() {
+  planner_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "dispatch");
+    plan_loop();
+  });
+  for (auto& [name, lane] : lanes_) {
+    for (int i = 0; i < std::max(1, lane->policy.workers); ++i)
+      lane->workers.emplace_back([this, l = lane.get()] {
+        std::string thread_name = ("send-" + l->name).substr(0, 15);
+        pthread_setname_np(pthread_self(), thread_name.c_str());
+        work(*l);
+      });
+  }
+}
+
+void Dispatcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (planner_.joinable()) planner_.join();
+  for (auto& [name, lane] : lanes_) {
+    {
+      std::lock_guard lock(lane->mutex);
+      lane->stopping = true;
+    }
+    lane->wake.notify_all();
+    for (auto& t : lane->workers) t.join();
+    lane->workers.clear();
+  }
+}
+
+void Dispatcher::dispatch(Alert alert, IncidentRecord incident) {
+  {
+    std::lock_guard lock(mutex_);
+    inbox_.push_back(Planned{std::move(alert), std::move(incident)});
+  }
+  wake_.notify_one();
+}
+
+void Dispatcher::plan_loop() {
+  std::vector<Planned> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) return;  // what is left is still `pending` in the ledger: planned at start
+      batch.swap(inbox_);
+    }
+    for (const auto& p : batch) {
+      auto started = Clock::now();
+      try {
+        plan(p);
+      } catch (const std::exception& e) {
+        spdlog::error("dispatch: alert {} could not be planned: {}", p.alert.id, e.what());
+      }
+      plan_seconds_.observe(std::chrono::duration<double>(Clock::now() - started).count());
+    }
+    batch.clear();
+  }
+}
+
+std::optional<std::string> Dispatcher::address(const channels::Channel& c,
+                                               const Contact& who) const {
+  switch (c.addressing()) {
+    case Addressing::phone:
+      if (!who.phone.empty()) return who.phone;
+      break;
+    case Addressing::email:
+      if (!who.email.empty()) return who.email;
+      break;
+    case Addressing::person:
+      return who.id;
+    case Addressing::broadcast:
+      break;
+  }
+  return std::nullopt;
+}
+
+void Dispatcher::plan(const Planned& p) {
+  const Alert& alert = p.alert;
+  auto content = std::make_shared<AlertContent>();
+  content->alert = alert;
+  std::vector<std::string> wanted =
+      alert.kind == "siren" ? std::vector<std::string>{"siren"} : alert.channels;
+  std::vector<std::string> usable;
+  for (const auto& c : wanted) {
+    if (lanes_.count(c))
+      usable.push_back(c);
+    else
+      spdlog::error("dispatch: alert {} asks for channel '{}', which is not configured", alert.id,
+                    c);
+  }
+
+  Timestamp at = now();
+  std::vector<Delivery> deliveries;
+  auto add = [&](const std::string& channel, Recipient to) {
+    Delivery d;
+    d.id = ids_.next();
+    d.alert_id = alert.id;
+    d.incident_id = alert.incident_id;
+    d.channel = channel;
+    d.recipient = std::move(to);
+    d.created_at = d.next_attempt_at = at;
+    deliveries.push_back(std::move(d));
+  };
+
+  // Broadcast channels pick their own recipients; personal channels reach each contact on the
+  // alert's channels they prefer (or, if they prefer none of them, the first they can get).
+  std::vector<Contact> contacts;
+  bool personal = std::any_of(usable.begin(), usable.end(), [&](const std::string& c) {
+    return lanes_.at(c)->channel->addressing() != Addressing::broadcast;
+  });
+  if (personal) contacts = audience_.contacts(alert, p.incident);
+  for (const auto& c : usable) {
+    const auto& ch = *lanes_.at(c)->channel;
+    if (ch.addressing() == Addressing::broadcast)
+      for (auto& r : ch.broadcast_recipients(alert)) add(c, std::move(r));
+  }
+  for (const auto& who : contacts) {
+    std::vector<std::string> chosen;
+    for (const auto& c : usable) {
+      const auto& ch = *lanes_.at(c)->channel;
+      if (ch.addressing() == Addressing::broadcast || !address(ch, who)) continue;
+      if (who.channels.empty() ||
+          std::find(who.channels.begin(), who.channels.end(), c) != who.channels.end())
+        chosen.push_back(c);
+    }
+    if (chosen.empty())
+      for (const auto& c : usable)
+        if (lanes_.at(c)->channel->addressing() != Addressing::broadcast &&
+            address(*lanes_.at(c)->channel, who)) {
+          chosen.push_back(c);
+          break;
+        }
+    if (chosen.empty())
+      spdlog::warn("dispatch: alert {}: {} has no address on any of its channels", alert.id,
+                   who.id);
+    for (const auto& c : chosen)
+      add(c, Recipient{who.id, *address(*lanes_.at(c)->channel, who), who.language});
+  }
+
+  // One rendering per (channel, language), and for the channels a failed delivery falls back to.
+  std::set<std::pair<std::string, std::string>> needed;
+  for (const auto& d : deliveries) {
+    needed.insert({d.channel, d.recipient.language});
+    const auto& fb = lanes_.at(d.channel)->policy.fallback;
+    if (!fb.empty() && lanes_.count(fb)) needed.insert({fb, d.recipient.language});
+  }
+  for (const auto& [channel, language] : needed) {
+    if (!lanes_.at(channel)->channel->uses_templates()) {
+      content->messages[{channel, language}] = Message{language, "", "", ""};
+      continue;
+    }
+    auto m = renderer_.render(alert, p.incident, language, channel);
+    if (m)
+      content->messages[{channel, language}] = std::move(*m);
+    else
+      spdlog::error("dispatch: alert {}: no {} message in {}: {}", alert.id, channel, language,
+                    m.error().message);
+  }
+  spdlog::info("dispatch: alert {} ({}{}) → {} deliveries", alert.id, alert.kind,
+               alert.is_public ? ", public" : "", deliveries.size());
+  std::shared_ptr<const AlertContent> shared = content;
+  auto stored = deliveries;
+  ledger_.record(shared, std::move(stored), true,
+                 [this, shared, deliveries = std::move(deliveries)](bool committed) mutable {
+                   if (committed)
+                     enqueue(shared, std::move(deliveries));
+                   else
+                     spdlog::critical(
+                         "dispatch: alert {} could not be stored; it stays pending and is "
+                         "dispatched again at the next start",
+                         shared->alert.id);
+                 });
+}
+
+void Dispatcher::resume(std::shared_ptr<const AlertContent> content,
+                        std::vector<Delivery> deliveries) {
+  enqueue(std::move(content), std::move(deliveries));
+}
+
+void Dispatcher::enqueue(std::shared_ptr<const AlertContent> content,
+                         std::vector<Delivery> deliveries) {
+  std::map<Lane*, std::vector<Delivery>> by_lane;
+  for (auto& d : deliveries) {
+    auto it = lanes_.find(d.channel);
+    if (it == lanes_.end()) {
+      d.state = DeliveryState::failed;
+      d.last_error = "channel '" + d.channel + "' is not configured";
+      ledger_.update(d);
+      continue;
+    }
+    by_lane[it->second.get()].push_back(std::move(d));
+  }
+  for (auto& [lane, items] : by_lane) {
+    {
+      std::lock_guard lock(lane->mutex);
+      for (auto& d : items) {
+        auto due = steady_due(d.next_attempt_at);
+        lane->push(Lane::Job{std::move(d), content}, due);
+      }
+    }
+    lane->wake.notify_all();
+  }
+}
+
+void Dispatcher::work(Lane& lane) {
+  std::unique_lock lock(lane.mutex);
+  for (;;) {
+    if (lane.stopping) return;
+    if (lane.queue.empty()) {
+      lane.wake.wait(lock);
+      continue;
+    }
+    auto now_steady = Clock::now();
+    auto first = lane.queue.begin();
+    if (first->first.first > now_steady) {
+      lane.wake.wait_until(lock, first->first.first);
+      continue;
+    }
+    if (auto wait = lane.bucket.take(now_steady)) {
+      lane.wake.wait_for(lock, *wait);
+      continue;
+    }
+    if (auto until = lane.breaker.admit(now_steady)) {
+      lane.wake.wait_until(lock, *until);
+      continue;
+    }
+    Lane::Job job = std::move(first->second);
+    lane.queue.erase(first);
+    ++lane.sending;
+    lock.unlock();
+
+    Delivery& d = job.delivery;
+    d.attempts += 1;
+    d.state = DeliveryState::sending;
+    ledger_.update(d);
+    lane.attempts.inc();
+    SendResult result;
+    const Message* message = job.content->message(d.channel, d.recipient.language);
+    if (!message) {
+      result = SendResult::permanent("no_message", "no " + d.channel + " message in '" +
+                                                       d.recipient.language + "' for template '" +
+                                                       job.content->alert.template_name + "'");
+    } else if (int max = lane.policy.max_segments; max > 0 && segments_over(message->text, max)) {
+      auto count = channels::sms::count_segments(message->text);
+      result =
+          SendResult::permanent("too_long", "the text takes " + std::to_string(count.segments) +
+                                                " SMS segments, over max_segments " +
+                                                std::to_string(max) + "; it is not cut");
+    } else {
+      auto started = Clock::now();
+      try {
+        result = lane.channel->send(channels::SendRequest{d, job.content->alert, *message});
+      } catch (const std::exception& e) {
+        result = SendResult::retryable("exception", e.what());
+      }
+      lane.send_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
+    }
+    finish(lane, job.content, std::move(d), result);
+    lock.lock();
+    --lane.sending;
+  }
+}
+
+void Dispatcher::finish(Lane& lane, std::shared_ptr<const AlertContent> content, Delivery d,
+                        const SendResult& result) {
+  auto now_steady = Clock::now();
+  using Outcome = SendResult::Outcome;
+  if (result.outcome == Outcome::sent || result.outcome == Outcome::delivered) {
+    d.state = result.outcome == Outcome::sent ? DeliveryState::sent : DeliveryState::delivered;
+    d.provider_ref = result.provider_ref;
+    d.last_error.clear();
+    ledger_.update(d);
+    lane.sent.inc();
+    std::lock_guard lock(lane.mutex);
+    lane.breaker.succeeded();
+    return;
+  }
+  {
+    std::lock_guard lock(lane.mutex);
+    lane.failures[result.reason].inc();
+    // A refusal of this one message (a bad number) says nothing about the provider's health.
+    if (result.outcome == Outcome::retry)
+      lane.breaker.failed(now_steady);
+    else
+      lane.breaker.succeeded();
+  }
+  d.last_error = result.detail;
+  bool too_old = now() - d.created_at >= lane.policy.max_age;
+  if (result.outcome == Outcome::retry && d.attempts < lane.policy.max_attempts && !too_old) {
+    std::chrono::milliseconds delay;
+    {
+      std::lock_guard lock(lane.mutex);
+      delay = lane.backoff.delay(d.attempts, result.retry_after);
+    }
+    d.state = DeliveryState::queued;
+    d.next_attempt_at = now() + delay;
+    ledger_.update(d);
+    {
+      std::lock_guard lock(lane.mutex);
+      lane.push(Lane::Job{d, std::move(content)}, now_steady + delay);
+    }
+    lane.wake.notify_one();
+    return;
+  }
+  if (result.outcome == Outcome::retry)
+    d.last_error += too_old ? " (gave up: older than max_age)"
+                            : " (gave up after " + std::to_string(d.attempts) + " attempts)";
+  d.state = DeliveryState::failed;
+  ledger_.update(d);
+  lane.failed.inc();
+  spdlog::warn("delivery {} ({} to {}) failed: {}", d.id, d.channel, d.recipient.id, d.last_error);
+  fall_back(lane, content, d);
+}
+
+void Dispatcher::fall_back(Lane& from, const std::shared_ptr<const AlertContent>& content,
+                           const Delivery& failed) {
+  if (from.policy.fallback.empty()) return;
+  auto it = lanes_.find(from.policy.fallback);
+  if (it == lanes_.end()) return;
+  Lane& to = *it->second;
+  auto who = audience_.contact(failed.recipient.id);
+  std::optional<std::string> addr;
+  if (who) addr = address(*to.channel, *who);
+  if (!addr) {
+    spdlog::warn("delivery {}: no {} address for {}, no fallback", failed.id, to.name,
+                 failed.recipient.id);
+    return;
+  }
+  Delivery d;
+  d.id = ids_.next();
+  d.alert_id = failed.alert_id;
+  d.incident_id = failed.incident_id;
+  d.channel = to.name;
+  d.recipient = Recipient{failed.recipient.id, *addr, failed.recipient.language};
+  d.fallback_of = failed.id;
+  d.created_at = d.next_attempt_at = now();
+  from.fallbacks.inc();
+  ledger_.record(content, {d}, false, [this, content, d](bool committed) {
+    if (committed) enqueue(content, {d});
+  });
+}
+
+std::string Dispatcher::render_metrics() const {
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    render_header(out, name, type, help);
+    for (const auto& [n, lane] : lanes_)
+      render_sample(out, name, "channel=\"" + n + "\"", double(value(*lane)));
+  };
+  family("tocsin_delivery_attempts_total", "counter", "Send attempts, by channel.",
+         [](Lane& l) { return l.attempts.value(); });
+  family("tocsin_delivery_sent_total", "counter", "Deliveries the provider took, by channel.",
+         [](Lane& l) { return l.sent.value(); });
+  family("tocsin_delivery_failed_total", "counter",
+         "Deliveries that failed for good (after retries), by channel.",
+         [](Lane& l) { return l.failed.value(); });
+  family("tocsin_delivery_fallbacks_total", "counter",
+         "Failed deliveries sent again on the channel's fallback, by channel.",
+         [](Lane& l) { return l.fallbacks.value(); });
+  family("tocsin_delivery_queue_depth", "gauge", "Deliveries waiting to be sent, by channel.",
+         [](Lane& l) {
+           std::lock_guard lock(l.mutex);
+           return l.queue.size() + std::size_t(l.sending.load());
+         });
+  family("tocsin_channel_breaker_open", "gauge",
+         "1 while the channel's circuit breaker holds sends back.", [](Lane& l) {
+           std::lock_guard lock(l.mutex);
+           return l.breaker.state() == CircuitBreaker::State::closed ? 0 : 1;
+         });
+  render_header(out, "tocsin_delivery_attempt_failures_total", "counter",
+                "Failed send attempts, by channel and reason.");
+  for (const auto& [n, lane] : lanes_) {
+    std::lock_guard lock(lane->mutex);
+    for (const auto& [reason, c] : lane->failures)
+      render_sample(out, "tocsin_delivery_attempt_failures_total",
+                    "channel=\"" + n + "\",reason=\"" + reason + "\"", double(c.value()));
+  }
+  render_header(out, "tocsin_delivery_send_seconds", "histogram",
+                "Time a channel's send call took, by channel.");
+  for (const auto& [n, lane] : lanes_)
+    lane->send_seconds.render_series(out, "tocsin_delivery_send_seconds", "channel=\"" + n + "\"");
+  plan_seconds_.render(out, "tocsin_dispatch_plan_seconds",
+                       "Time to resolve an alert's audience, render it and plan its deliveries.");
+  return out;
+}
+
+}  // namespace tocsin::dispatchers

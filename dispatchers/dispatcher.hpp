@@ -1,0 +1,140 @@
+#pragma once
+// The dispatcher: turns committed alerts into deliveries (one per recipient and channel), stores
+// them before any attempt, and runs each channel's pipeline of stages:
+//   queue → rate limit → circuit breaker → send → retry with backoff | fail → fallback.
+// Channels are plugged in by name; the audience, the message templates and the store are
+// interfaces, so residents (or another store) come later without changing this file.
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "channels/channel.hpp"
+#include "core/alert.hpp"
+#include "core/incident.hpp"
+#include "core/metrics.hpp"
+#include "core/result.hpp"
+#include "core/ulid.hpp"
+
+namespace tocsin::dispatchers {
+
+// A person (staff member, later a resident) the audience names, with what each channel needs.
+struct Contact {
+  std::string id;
+  std::string language;  // fr | en
+  std::string phone;     // E.164
+  std::string email;
+  std::vector<std::string> channels;  // preferred, in order; empty: any
+};
+
+class AudienceSource {
+ public:
+  virtual ~AudienceSource() = default;
+  // Everyone the alert's audience names, each once.
+  virtual std::vector<Contact> contacts(const Alert& alert, const IncidentRecord& incident) = 0;
+  // One contact by id (for a fallback to another channel).
+  virtual std::optional<Contact> contact(const std::string& id) = 0;
+};
+
+class MessageRenderer {
+ public:
+  virtual ~MessageRenderer() = default;
+  virtual Result<Message> render(const Alert& alert, const IncidentRecord& incident,
+                                 const std::string& language, const std::string& channel) = 0;
+};
+
+// An alert with its messages, rendered once per (channel, language) when it was dispatched.
+struct AlertContent {
+  Alert alert;
+  std::map<std::pair<std::string, std::string>, Message> messages;  // (channel, language)
+  const Message* message(const std::string& channel, const std::string& language) const;
+};
+
+// Where deliveries are kept (SQLite in the broker). Writes are asynchronous.
+class DeliveryLedger {
+ public:
+  virtual ~DeliveryLedger() = default;
+  // In one transaction: the deliveries and messages stored, and, if `dispatched`, the alert
+  // marked dispatched. `done(true)` runs once it committed; no delivery is sent before.
+  virtual void record(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries,
+                      bool dispatched, std::function<void(bool committed)> done) = 0;
+  // A delivery's new state; stored in order, in batches.
+  virtual void update(const Delivery& delivery) = 0;
+};
+
+struct ChannelPolicy {
+  double rate_per_second = 20;
+  double burst = 20;
+  int workers = 2;
+  int max_attempts = 5;
+  std::chrono::seconds max_age{15 * 60};
+  std::chrono::milliseconds backoff_initial{1000};
+  std::chrono::milliseconds backoff_max{5 * 60 * 1000};
+  int breaker_failures = 5;
+  std::chrono::milliseconds breaker_cooldown{30'000};
+  std::string fallback;  // another channel a permanently failed delivery goes to
+  int max_segments = 0;  // sms: longer messages fail, never cut; 0: no limit
+};
+
+struct ChannelSetup {
+  std::string name;
+  std::shared_ptr<channels::Channel> channel;
+  ChannelPolicy policy;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(std::vector<ChannelSetup> channels, DeliveryLedger& ledger, AudienceSource& audience,
+             MessageRenderer& renderer);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void start();
+  // Never blocks: the alerts are planned on the dispatcher's own thread.
+  void dispatch(Alert alert, IncidentRecord incident);
+  // Deliveries stored before a restart and not finished: queued again as they are.
+  void resume(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries);
+  // Stops taking work; sends in progress finish. What is queued stays queued in the ledger.
+  void stop();
+
+  bool has_channel(const std::string& name) const;
+  std::string render_metrics() const;
+
+ private:
+  struct Lane;
+  struct Planned {
+    Alert alert;
+    IncidentRecord incident;
+  };
+  void plan_loop();
+  void plan(const Planned& p);
+  void enqueue(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries);
+  void work(Lane& lane);
+  void finish(Lane& lane, std::shared_ptr<const AlertContent> content, Delivery d,
+              const channels::SendResult& result);
+  void fall_back(Lane& from, const std::shared_ptr<const AlertContent>& content,
+                 const Delivery& failed);
+  std::optional<std::string> address(const channels::Channel& c, const Contact& who) const;
+
+  DeliveryLedger& ledger_;
+  AudienceSource& audience_;
+  MessageRenderer& renderer_;
+  UlidGenerator ids_;
+  std::map<std::string, std::unique_ptr<Lane>> lanes_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Planned> inbox_;
+  bool stopping_ = false;
+  std::thread planner_;
+  Histogram plan_seconds_{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+};
+
+}  // namespace tocsin::dispatchers

@@ -1,0 +1,231 @@
+#include <catch2/catch.hpp>
+
+#include "dispatchers/stages.hpp"
+#include "dispatchers/tests/doubles.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tocsin;
+using namespace tocsin::dispatchers;
+using namespace std::chrono_literals;
+using channels::Addressing;
+using channels::SendResult;
+using tocsin::test::wait_until;
+
+namespace {
+
+std::vector<Person> staff() {
+  return {
+      Person{"marie",
+             "Marie",
+             {"duty-officer"},
+             {"eoc"},
+             "+15145550101",
+             "marie@ville.example",
+             "fr",
+             {"sms", "email"}},
+      Person{"sarah",
+             "Sarah",
+             {"approver"},
+             {"eoc"},
+             "+15145550103",
+             "sarah@ville.example",
+             "en",
+             {"email"}},
+      Person{"jean", "Jean", {"duty-officer"}, {}, "+15145550102", "", "fr", {}},
+      Person{"nobody", "Nobody", {"other"}, {}, "+15145550199", "", "en", {}},
+  };
+}
+
+Alert alert_to(Audience audience, std::vector<std::string> channels) {
+  Alert a;
+  a.id = "01ALERT0000000000000000000";
+  a.incident_id = "01INCIDENT0000000000000000";
+  a.kind = "notify";
+  a.audience = std::move(audience);
+  a.channels = std::move(channels);
+  a.template_name = "flood-staff";
+  a.created_at = now();
+  return a;
+}
+
+ChannelPolicy fast() {
+  ChannelPolicy p;
+  p.rate_per_second = 1000;
+  p.burst = 1000;
+  p.backoff_initial = 10ms;
+  p.backoff_max = 50ms;
+  p.breaker_cooldown = 50ms;
+  return p;
+}
+
+struct World {
+  std::shared_ptr<dispatchers::test::ScriptedChannel> sms =
+      std::make_shared<dispatchers::test::ScriptedChannel>(Addressing::phone);
+  std::shared_ptr<dispatchers::test::ScriptedChannel> email =
+      std::make_shared<dispatchers::test::ScriptedChannel>(Addressing::email);
+  std::shared_ptr<dispatchers::test::ScriptedChannel> feed =
+      std::make_shared<dispatchers::test::ScriptedChannel>(Addressing::broadcast);
+  dispatchers::test::MemoryLedger ledger;
+  dispatchers::test::FixedSources sources{staff()};
+  std::unique_ptr<Dispatcher> dispatcher;
+
+  explicit World(ChannelPolicy sms_policy = fast()) {
+    std::vector<ChannelSetup> setups{
+        {"sms", sms, sms_policy}, {"email", email, fast()}, {"websocket", feed, fast()}};
+    dispatcher = std::make_unique<Dispatcher>(std::move(setups), ledger, sources, sources);
+    dispatcher->start();
+  }
+  bool settled(std::size_t total) {
+    return wait_until(
+        [&] {
+          auto rows = ledger.rows();
+          return rows.size() == total && std::all_of(rows.begin(), rows.end(), [](auto& d) {
+                   return d.state == DeliveryState::sent || d.state == DeliveryState::failed;
+                 });
+        },
+        5000ms);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("one delivery per recipient and channel, on the channels each person prefers") {
+  World w;
+  Audience a;
+  a.roles = {"duty-officer"};
+  a.people = {"sarah"};
+  w.dispatcher->dispatch(alert_to(a, {"sms", "email", "websocket"}), IncidentRecord{});
+  // marie: sms + email (prefers both); sarah: email only; jean: sms (no email address);
+  // the public feed: one per language.
+  REQUIRE(w.settled(6));
+  auto rows = w.ledger.rows();
+  std::multiset<std::string> got;
+  for (const auto& d : rows) got.insert(d.recipient.id + ":" + d.channel);
+  CHECK(got == std::multiset<std::string>{"marie:sms", "marie:email", "sarah:email", "jean:sms",
+                                          "public:websocket", "public:websocket"});
+  for (const auto& c : w.sms->calls()) {
+    if (c.to == "+15145550101") CHECK(c.text == "flood-staff/sms/fr");
+  }
+  auto sarah = w.email->calls();
+  CHECK(std::any_of(sarah.begin(), sarah.end(), [](auto& c) {
+    return c.to == "sarah@ville.example" && c.text == "flood-staff/email/en";
+  }));
+}
+
+TEST_CASE("a retryable failure is retried with the same delivery id until it is sent") {
+  World w;
+  w.sms->script({SendResult::retryable("http_5xx", "500 Internal Server Error"),
+                 SendResult::retryable("timeout", "no answer in 10 s")});
+  Audience a;
+  a.people = {"jean"};
+  w.dispatcher->dispatch(alert_to(a, {"sms"}), IncidentRecord{});
+  REQUIRE(w.settled(1));
+  auto calls = w.sms->calls();
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].delivery_id == calls[2].delivery_id);  // the idempotency key is kept
+  CHECK(calls[2].attempt == 3);
+  auto d = w.ledger.rows().front();
+  CHECK(d.state == DeliveryState::sent);
+  CHECK(d.attempts == 3);
+  CHECK(d.provider_ref == "ref-" + d.id);
+}
+
+TEST_CASE("after max_attempts a delivery fails visibly and falls back to email") {
+  auto policy = fast();
+  policy.max_attempts = 2;
+  policy.fallback = "email";
+  World w(policy);
+  w.sms->script(
+      {SendResult::retryable("http_5xx", "503"), SendResult::retryable("http_5xx", "503")});
+  Audience a;
+  a.people = {"marie"};
+  w.dispatcher->dispatch(alert_to(a, {"sms"}), IncidentRecord{});
+  REQUIRE(w.settled(2));
+  CHECK(w.ledger.count(DeliveryState::failed, "sms") == 1);
+  CHECK(w.ledger.count(DeliveryState::sent, "email") == 1);
+  for (const auto& d : w.ledger.rows()) {
+    if (d.channel == "sms") CHECK(d.last_error == "503 (gave up after 2 attempts)");
+    if (d.channel == "email") {
+      CHECK(!d.fallback_of.empty());
+      CHECK(d.recipient.address == "marie@ville.example");
+    }
+  }
+  REQUIRE(w.email->calls().size() == 1);
+  CHECK(w.email->calls()[0].text == "flood-staff/email/fr");
+}
+
+TEST_CASE("a permanent failure is not retried, and an SMS over max_segments is never cut") {
+  auto policy = fast();
+  policy.max_segments = 1;
+  policy.fallback = "email";
+  World w(policy);
+  w.sources.texts_["sms"] = std::string(200, 'a');  // 2 segments of GSM-7
+  Audience a;
+  a.people = {"marie"};
+  w.dispatcher->dispatch(alert_to(a, {"sms"}), IncidentRecord{});
+  REQUIRE(w.settled(2));
+  CHECK(w.sms->calls().empty());  // never sent, not even cut short
+  auto rows = w.ledger.rows();
+  auto sms = std::find_if(rows.begin(), rows.end(), [](auto& d) { return d.channel == "sms"; });
+  REQUIRE(sms != rows.end());
+  CHECK(sms->state == DeliveryState::failed);
+  CHECK(sms->last_error == "the text takes 2 SMS segments, over max_segments 1; it is not cut");
+  CHECK(w.ledger.count(DeliveryState::sent, "email") == 1);
+}
+
+TEST_CASE("a provider's Retry-After is honoured as the least wait") {
+  World w;
+  w.sms->script({SendResult::retryable("http_429", "429 Too Many Requests", 300ms)});
+  Audience a;
+  a.people = {"jean"};
+  auto started = std::chrono::steady_clock::now();
+  w.dispatcher->dispatch(alert_to(a, {"sms"}), IncidentRecord{});
+  REQUIRE(w.settled(1));
+  CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+  CHECK(w.sms->calls().size() == 2);
+}
+
+TEST_CASE("token bucket: a burst, then one token per 1/rate") {
+  TokenBucket b(10, 2);
+  auto t = Clock::now();
+  CHECK(!b.take(t));
+  CHECK(!b.take(t));
+  auto wait = b.take(t);
+  REQUIRE(wait);
+  CHECK(*wait > 90ms);
+  CHECK(*wait <= 100ms);
+  CHECK(!b.take(t + 100ms));
+  CHECK(b.take(t + 100ms));
+}
+
+TEST_CASE("circuit breaker: opens after the threshold, lets one trial through after the cooldown") {
+  CircuitBreaker cb(3, 1s);
+  auto t = Clock::now();
+  for (int i = 0; i < 2; ++i) cb.failed(t);
+  CHECK(!cb.admit(t));
+  cb.failed(t);
+  CHECK(cb.admit(t + 500ms) == t + 1s);
+  CHECK(!cb.admit(t + 1s));  // the trial
+  CHECK(cb.admit(t + 1s));   // only one at a time
+  cb.failed(t + 1100ms);     // the trial failed: open again
+  CHECK(cb.admit(t + 1200ms) == t + 2100ms);
+  CHECK(!cb.admit(t + 2100ms));
+  cb.succeeded();
+  CHECK(cb.state() == CircuitBreaker::State::closed);
+  CHECK(!cb.admit(t + 2100ms));
+}
+
+TEST_CASE("backoff doubles with jitter up to its cap") {
+  Backoff b(100ms, 1000ms);
+  for (int i = 0; i < 50; ++i) {
+    auto d1 = b.delay(1, std::nullopt), d3 = b.delay(3, std::nullopt),
+         d9 = b.delay(9, std::nullopt);
+    CHECK(d1 >= 50ms);
+    CHECK(d1 <= 100ms);
+    CHECK(d3 >= 200ms);
+    CHECK(d3 <= 400ms);
+    CHECK(d9 >= 500ms);
+    CHECK(d9 <= 1000ms);
+  }
+  CHECK(b.delay(1, 5000ms) == 5000ms);
+}

@@ -1,0 +1,112 @@
+#pragma once
+// Test doubles of the dispatcher's interfaces, shared by its tests: a channel that answers from a
+// script and records every call, a ledger in memory, a small staff audience and a renderer.
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "dispatchers/audience.hpp"
+#include "dispatchers/dispatcher.hpp"
+
+namespace tocsin::dispatchers::test {
+
+class ScriptedChannel : public channels::Channel {
+ public:
+  explicit ScriptedChannel(channels::Addressing a) : addressing_(a) {}
+
+  // Answers, in order, for the next sends; once used up, every send succeeds.
+  void script(std::vector<channels::SendResult> answers) {
+    std::lock_guard lock(mutex_);
+    for (auto& a : answers) answers_.push_back(std::move(a));
+  }
+  struct Call {
+    std::string delivery_id, to, text;
+    int attempt;
+  };
+  std::vector<Call> calls() const {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+
+  // channels::Channel
+  channels::Addressing addressing() const override { return addressing_; }
+  std::vector<Recipient> broadcast_recipients(const Alert&) const override {
+    return {Recipient{"public", "feed", "fr"}, Recipient{"public", "feed", "en"}};
+  }
+  channels::SendResult send(const channels::SendRequest& r) override {
+    std::lock_guard lock(mutex_);
+    calls_.push_back(
+        {r.delivery.id, r.delivery.recipient.address, r.message.text, r.delivery.attempts});
+    if (answers_.empty()) return channels::SendResult::ok("ref-" + r.delivery.id);
+    auto a = answers_.front();
+    answers_.pop_front();
+    return a;
+  }
+
+ private:
+  channels::Addressing addressing_;
+  mutable std::mutex mutex_;
+  std::deque<channels::SendResult> answers_;
+  std::vector<Call> calls_;
+};
+
+class MemoryLedger : public DeliveryLedger {
+ public:
+  void record(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries,
+              bool dispatched, std::function<void(bool)> done) override {
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& d : deliveries) rows_[d.id] = d;
+      if (dispatched) dispatched_.push_back(content->alert.id);
+    }
+    done(true);
+  }
+  void update(const Delivery& d) override {
+    std::lock_guard lock(mutex_);
+    rows_[d.id] = d;
+  }
+  std::vector<Delivery> rows() const {
+    std::lock_guard lock(mutex_);
+    std::vector<Delivery> out;
+    for (const auto& [id, d] : rows_) out.push_back(d);
+    return out;
+  }
+  std::size_t count(DeliveryState s, const std::string& channel = "") const {
+    std::size_t n = 0;
+    for (const auto& d : rows())
+      if (d.state == s && (channel.empty() || d.channel == channel)) ++n;
+    return n;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, Delivery> rows_;
+  std::vector<std::string> dispatched_;
+};
+
+// Staff from a fixed directory; the message text names the template, channel and language.
+class FixedSources : public AudienceSource, public MessageRenderer {
+ public:
+  explicit FixedSources(std::vector<Person> people) : directory_(std::move(people)) {}
+  std::vector<Contact> contacts(const Alert& alert, const IncidentRecord&) override {
+    return staff_contacts(directory_, alert.audience);
+  }
+  std::optional<Contact> contact(const std::string& id) override {
+    if (const Person* p = directory_.find(id)) return contact_of(*p);
+    return std::nullopt;
+  }
+  Result<Message> render(const Alert& alert, const IncidentRecord&, const std::string& language,
+                         const std::string& channel) override {
+    if (auto it = texts_.find(channel); it != texts_.end())
+      return Message{language, "", it->second, ""};
+    return Message{language, "subject", alert.template_name + "/" + channel + "/" + language, ""};
+  }
+  std::map<std::string, std::string> texts_;  // channel → a text to render instead
+
+ private:
+  Directory directory_;
+};
+
+}  // namespace tocsin::dispatchers::test
