@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include "broker/delivery_ledger.hpp"
+#include "channels/sms/twilio_channel.hpp"
 #include "core/ulid.hpp"
 
 namespace tocsin {
@@ -142,6 +144,10 @@ void Api::handle(ApiRequest request, Respond respond) {
     if (!is_ulid(id))
       return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
     return get_alert(id, std::move(respond));
+  }
+  if (path == "/api/v1/receipts/sms") {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return sms_receipt(request, std::move(respond));
   }
   if (path == "/api/v1/playbooks") {
     if (m != "GET") return respond(method_not_allowed("GET"));
@@ -328,6 +334,42 @@ void Api::get_alert(const std::string& id, Respond respond) {
     auto alert = store_.alert(id, 1000);
     if (!alert) return error(404, Error{"not_found", "id: no alert " + id, "id"});
     return json_response(200, json::object{{"alert", std::move(*alert)}});
+  });
+}
+
+// A Twilio-style status callback: form fields MessageSid, MessageStatus, ErrorCode, signed in
+// X-Twilio-Signature. Only a signed callback changes a delivery.
+void Api::sms_receipt(const ApiRequest& request, Respond respond) {
+  if (!deliveries_.ledger || deliveries_.sms_auth_token.empty())
+    return respond(
+        error(404, Error{"not_found", "no SMS provider with receipts is configured", ""}));
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (!channels::form_decode(request.body, fields))
+    return respond(error(400, Error{"invalid_body", "body: not form-encoded", "body"}));
+  auto sig = request.headers.find("x-twilio-signature");
+  std::string expected =
+      channels::twilio_signature(deliveries_.sms_auth_token, deliveries_.sms_callback_url, fields);
+  if (sig == request.headers.end() || !channels::equal_constant_time(sig->second, expected)) {
+    metrics_.rejected("bad_signature");
+    return respond(error(
+        403, Error{"bad_signature", "X-Twilio-Signature: missing or not valid for this callback",
+                   "X-Twilio-Signature"}));
+  }
+  std::map<std::string, std::string> f(fields.begin(), fields.end());
+  std::string sid = f["MessageSid"], status = f["MessageStatus"];
+  if (sid.empty() || sid.size() > 64)
+    return respond(error(400, Error{"invalid_value", "MessageSid: missing", "MessageSid"}));
+  std::optional<DeliveryState> state;
+  if (status == "delivered") state = DeliveryState::delivered;
+  if (status == "undelivered" || status == "failed") state = DeliveryState::failed;
+  if (!state) return respond(ApiResponse{204, "application/json", "", {}});  // queued, sent…
+  std::string why =
+      state == DeliveryState::failed
+          ? "provider: " + status +
+                (f["ErrorCode"].empty() ? "" : " (error " + f["ErrorCode"].substr(0, 16) + ")")
+          : "";
+  deliveries_.ledger->receipt("sms", sid, *state, why, [respond](bool found) {
+    respond(json_response(200, json::object{{"updated", found}}));
   });
 }
 

@@ -21,6 +21,7 @@ struct ApiRequest {
   std::string target;  // path and query, as received
   std::string content_type;
   std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
 };
 
 struct ApiResponse {
@@ -42,6 +43,9 @@ class SqliteDeliveryLedger;
 struct ApiDeliveries {
   SqliteDeliveryLedger* ledger = nullptr;
   std::function<std::string()> metrics;
+  // SMS status callbacks: checked against the provider's signature of this URL with this token.
+  std::string sms_callback_url;
+  std::string sms_auth_token;
 };
 
 class Api {
@@ -68,6 +72,7 @@ class Api {
   void list_approvals(const std::map<std::string, std::string>& query, Respond respond);
   void list_alerts(const std::map<std::string, std::string>& query, Respond respond);
   void get_alert(const std::string& id, Respond respond);
+  void sms_receipt(const ApiRequest& request, Respond respond);
   void list_playbooks(Respond respond);
   void reload_playbooks(Respond respond);
 

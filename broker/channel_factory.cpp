@@ -1,6 +1,8 @@
 #include "broker/channel_factory.hpp"
 
 #include "channels/outbox/outbox_channel.hpp"
+#include "channels/sms/twilio_channel.hpp"
+#include "channels/webhook/webhook_channel.hpp"
 
 namespace tocsin {
 
@@ -22,6 +24,13 @@ std::vector<dispatchers::ChannelSetup> make_channels(const Config& config) {
     std::shared_ptr<channels::Channel> channel;
     if (auto* o = std::get_if<OutboxSettings>(&ch.settings))
       channel = std::make_shared<channels::OutboxChannel>(ch.name, addressing_of(ch.name), o->file);
+    if (auto* t = std::get_if<TwilioSettings>(&ch.settings))
+      channel = std::make_shared<channels::TwilioChannel>(
+          channels::TwilioOptions{t->api_base, t->account_sid, t->auth_token.value_or(""), t->from,
+                                  t->status_callback, t->ca_file, t->timeout});
+    if (auto* w = std::get_if<WebhookSettings>(&ch.settings))
+      channel = std::make_shared<channels::WebhookChannel>(
+          channels::WebhookOptions{w->url, w->secret, w->ca_file, w->timeout});
     if (!channel)
       throw std::runtime_error("channels." + ch.name + ": provider '" + ch.provider +
                                "' is not available in this build");

@@ -91,8 +91,16 @@ struct HttpServer::Impl {
         break;
       }
       auto& req = parser.get();
-      ApiRequest request{std::string(req.method_string()), std::string(req.target()),
-                         std::string(req[http::field::content_type]), std::move(req.body())};
+      ApiRequest request{std::string(req.method_string()),
+                         std::string(req.target()),
+                         std::string(req[http::field::content_type]),
+                         std::move(req.body()),
+                         {}};
+      for (const auto& f : req) {
+        std::string name(f.name_string());
+        for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+        request.headers[name] = std::string(f.value());
+      }
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
       ++active_requests;

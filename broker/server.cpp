@@ -127,7 +127,15 @@ int serve(const Config& config) {
                                         {"components", std::move(components)}});
   };
   Api api(journal, store, config.limits, metrics, health, library);
-  api.deliveries(ApiDeliveries{&ledger, [&dispatcher] { return dispatcher.render_metrics(); }});
+  ApiDeliveries api_deliveries;
+  api_deliveries.ledger = &ledger;
+  api_deliveries.metrics = [&dispatcher] { return dispatcher.render_metrics(); };
+  for (const auto& ch : config.channels)
+    if (auto* t = std::get_if<TwilioSettings>(&ch.settings); t && !t->status_callback.empty()) {
+      api_deliveries.sms_callback_url = t->status_callback;
+      api_deliveries.sms_auth_token = t->auth_token.value_or("");
+    }
+  api.deliveries(std::move(api_deliveries));
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
 
   live.start();

@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "tests/support/fake_provider.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/sensor_client.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -136,4 +137,77 @@ steps:
   for (const auto& [key, n] : seen) repeats += n - 1;
   // A repeat is a send whose `sent` had not committed at the kill: a few milliseconds of sends.
   CHECK(repeats <= 30);
+}
+
+TEST_CASE("SMS through the provider's API: a 429 is retried, receipts mark delivered or failed") {
+  FakeProvider provider({{"+15145550101", {"429:1"}}, {"+15145550102", {"ok-undelivered"}}});
+  TempDir playbooks;
+  std::ofstream(playbooks.path() / "page.yaml") << R"(id: page
+match: { type: test.page }
+steps:
+  - notify: { audience: { roles: [duty-officer] }, channels: [sms, webhook], template: flood-staff }
+)";
+  ServerOptions options;
+  options.playbooks_dir = playbooks.path().string();
+  options.env = {{"TEST_SMS_TOKEN", provider.token()}, {"TEST_HOOK_SECRET", "hook-secret"}};
+  // The status callback URL needs the server's port, known once the server object exists: the
+  // configuration names a placeholder port, rewritten below before start.
+  options.channels_yaml =
+      "  sms:\n    provider: twilio\n    api_base: " + provider.base_url() +
+      "\n    account_sid: " + provider.sid() +
+      "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\""
+      "\n    status_callback: http://127.0.0.1:HTTP_PORT/api/v1/receipts/sms"
+      "\n    ca_file: " +
+      provider.ca_file() +
+      "\n    retry_initial: 1s\n"
+      "  webhook:\n    provider: http\n    url: " +
+      provider.base_url() +
+      "/hooks/tocsin\n    secret_env: TEST_HOOK_SECRET\n    ca_file: " + provider.ca_file() +
+      "\n"
+      "  email: {provider: outbox}\n";
+  TocsinServer server(options);
+  {
+    std::ifstream in(server.config_file());
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    text.replace(text.find("HTTP_PORT"), 9, std::to_string(server.http_port()));
+    std::ofstream(server.config_file()) << text;
+  }
+  server.start();
+  SensorClient client(server.zmq_endpoint());
+  accepted_id(client, R"({"source":"test","type":"test.page","severity":"severe",)"
+                      R"("location":{"zone":"riverside"},"attributes":{"level_m":4.5}})");
+
+  auto state_of = [&](const std::string& address) {
+    auto s = query_strings(server.database(),
+                           "SELECT state FROM deliveries WHERE address = '" + address + "'");
+    return s.empty() ? std::string() : *s.begin();
+  };
+  REQUIRE(wait_until([&] { return state_of("+15145550101") == "delivered"; }, 15s));
+  REQUIRE(wait_until([&] { return state_of("+15145550102") == "failed"; }, 15s));
+  CHECK(count(server, "SELECT attempts FROM deliveries WHERE address = '+15145550101'") == 2);
+  CHECK(*query_strings(server.database(),
+                       "SELECT last_error FROM deliveries WHERE address = '+15145550102'")
+             .begin() == "provider: undelivered (error 30003)");
+  REQUIRE(
+      wait_until([&] { return state_of(provider.base_url() + "/hooks/tocsin") == "sent"; }, 10s));
+
+  // Both attempts of the first SMS carried its delivery id; the token never shows in the log.
+  std::set<std::string> keys;
+  int to_marie = 0;
+  for (const auto& r : provider.requests())
+    if (r.contains("form") && r.at("form").at("To").as_string() == "+15145550101") {
+      ++to_marie;
+      keys.insert(std::string(r.at("headers").at("idempotency-key").as_string()));
+    }
+  CHECK(to_marie == 2);
+  CHECK(keys.size() == 1);
+  CHECK(server.log().find(provider.token()) == std::string::npos);
+
+  // A forged receipt is refused and changes nothing.
+  auto forged = server.post("/api/v1/receipts/sms",
+                            "MessageSid=SM00000000000000000000000000000001&MessageStatus=failed",
+                            "application/x-www-form-urlencoded");
+  REQUIRE(forged);
+  CHECK(forged->status == 403);
+  CHECK(state_of("+15145550101") == "delivered");
 }

@@ -1,0 +1,46 @@
+#pragma once
+// SMS through a Twilio-compatible REST API: POST
+// {api_base}/2010-04-01/Accounts/{sid}/Messages.json, form-encoded To/From/Body (and
+// StatusCallback), HTTP basic auth with the account SID and auth token. 201 is sent (the answer's
+// "sid" is kept to match receipts); 429 and 5xx are retried, honouring Retry-After; other 4xx are
+// refused for good (a bad number, a blocked recipient).
+
+#include <string>
+
+#include "channels/channel.hpp"
+#include "channels/http/http_client.hpp"
+
+namespace tocsin::channels {
+
+struct TwilioOptions {
+  std::string api_base;  // https://api.twilio.com
+  std::string account_sid;
+  std::string auth_token;
+  std::string from;
+  std::string status_callback;  // where the provider reports delivery; empty: no receipts
+  std::string ca_file;
+  std::chrono::seconds timeout{10};
+};
+
+class TwilioChannel : public Channel {
+ public:
+  explicit TwilioChannel(TwilioOptions options);
+
+  // Channel
+  Addressing addressing() const override { return Addressing::phone; }
+  SendResult send(const SendRequest& request) override;
+
+ private:
+  TwilioOptions options_;
+  HttpClient http_;
+};
+
+// X-Twilio-Signature of a status callback: base64(HMAC-SHA1(auth token, URL followed by each
+// POST field name and value, sorted by name)).
+std::string twilio_signature(const std::string& auth_token, const std::string& url,
+                             std::vector<std::pair<std::string, std::string>> fields);
+
+// The answer of an HTTP API as a send result: 2xx sent, 429/5xx retried, other 4xx refused.
+SendResult result_of_http(const Result<HttpAnswer>& answer);
+
+}  // namespace tocsin::channels

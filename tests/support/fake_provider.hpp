@@ -1,0 +1,38 @@
+#pragma once
+// tests/support/fake_http_provider.py as a fixture: an HTTPS server with its own self-signed
+// certificate (made with the openssl command) that speaks a Twilio-compatible SMS API and
+// receives webhooks, recording every request.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace tocsin::test {
+
+class FakeProvider {
+ public:
+  // script: To number → the answers it gets in order (ok, 400, 429:S, 500, slow:S, ok-undelivered).
+  explicit FakeProvider(const std::map<std::string, std::vector<std::string>>& script = {},
+                        bool tls = true);
+  ~FakeProvider();
+
+  std::string base_url() const;  // https://127.0.0.1:PORT
+  std::string ca_file() const;   // its certificate: trust it to verify the server
+  std::string token() const { return "secret-token"; }
+  std::string sid() const { return "ACtest"; }
+  std::vector<boost::json::object> requests() const;  // in arrival order
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_;
+  bool tls_;
+  Process process_;
+};
+
+}  // namespace tocsin::test
