@@ -1,5 +1,6 @@
 #include "broker/channel_factory.hpp"
 
+#include "channels/email/smtp_channel.hpp"
 #include "channels/outbox/outbox_channel.hpp"
 #include "channels/sms/twilio_channel.hpp"
 #include "channels/webhook/webhook_channel.hpp"
@@ -28,6 +29,10 @@ std::vector<dispatchers::ChannelSetup> make_channels(const Config& config) {
       channel = std::make_shared<channels::TwilioChannel>(
           channels::TwilioOptions{t->api_base, t->account_sid, t->auth_token.value_or(""), t->from,
                                   t->status_callback, t->ca_file, t->timeout});
+    if (auto* m = std::get_if<SmtpSettings>(&ch.settings))
+      channel = std::make_shared<channels::SmtpChannel>(
+          channels::SmtpOptions{m->url, m->from, m->starttls, m->username, m->password, m->ca_file,
+                                m->unsubscribe_url, m->timeout});
     if (auto* w = std::get_if<WebhookSettings>(&ch.settings))
       channel = std::make_shared<channels::WebhookChannel>(
           channels::WebhookOptions{w->url, w->secret, w->ca_file, w->timeout});

@@ -12,6 +12,7 @@
 #include "tests/support/fake_provider.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/sensor_client.hpp"
+#include "tests/support/smtp_server.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"
@@ -145,8 +146,9 @@ TEST_CASE("SMS through the provider's API: a 429 is retried, receipts mark deliv
   std::ofstream(playbooks.path() / "page.yaml") << R"(id: page
 match: { type: test.page }
 steps:
-  - notify: { audience: { roles: [duty-officer] }, channels: [sms, webhook], template: flood-staff }
+  - notify: { audience: { roles: [duty-officer] }, channels: [sms, email, webhook], template: flood-staff }
 )";
+  SmtpServer smtp(true, true);
   ServerOptions options;
   options.playbooks_dir = playbooks.path().string();
   options.env = {{"TEST_SMS_TOKEN", provider.token()}, {"TEST_HOOK_SECRET", "hook-secret"}};
@@ -164,7 +166,10 @@ steps:
       provider.base_url() +
       "/hooks/tocsin\n    secret_env: TEST_HOOK_SECRET\n    ca_file: " + provider.ca_file() +
       "\n"
-      "  email: {provider: outbox}\n";
+      "  email:\n    provider: smtp\n    url: " +
+      smtp.url() +
+      "\n    from: alertes@ville.example\n    starttls: required\n    ca_file: " + smtp.ca_file() +
+      "\n";
   TocsinServer server(options);
   {
     std::ifstream in(server.config_file());
@@ -190,6 +195,14 @@ steps:
              .begin() == "provider: undelivered (error 30003)");
   REQUIRE(
       wait_until([&] { return state_of(provider.base_url() + "/hooks/tocsin") == "sent"; }, 10s));
+
+  // Marie also prefers email: it arrived over STARTTLS, in French.
+  REQUIRE(wait_until([&] { return smtp.messages().size() == 1; }, 10s));
+  auto mail = smtp.messages().front();
+  CHECK(mail.at("tls").as_bool());
+  CHECK(mail.at("headers").at("to").as_string() == "marie.gagnon@ville.example");
+  CHECK(mail.at("headers").at("subject").as_string() ==
+        "Crue Berges de la rivière des Prairies : niveau 4,5 m");
 
   // Both attempts of the first SMS carried its delivery id; the token never shows in the log.
   std::set<std::string> keys;

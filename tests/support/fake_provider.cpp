@@ -28,6 +28,20 @@ bool accepts(std::uint16_t port) {
 
 }  // namespace
 
+void make_certificate(const std::filesystem::path& d) {
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      (d / "key.pem").string() + " -out " + (d / "cert.pem").string() + " > " +
+      (d / "openssl.log").string() + " 2>&1";
+  if (std::system(cmd.c_str()) != 0)
+    throw std::runtime_error("openssl could not make a certificate");
+}
+
+bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout) {
+  return wait_until([&] { return accepts(port); }, timeout);
+}
+
 FakeProvider::FakeProvider(const std::map<std::string, std::vector<std::string>>& script, bool tls)
     : port_(free_tcp_port()), tls_(tls) {
   auto d = dir_.path();
@@ -38,13 +52,7 @@ FakeProvider::FakeProvider(const std::map<std::string, std::vector<std::string>>
                                 "--log",
                                 (d / "requests.jsonl").string()};
   if (tls) {
-    std::string cmd =
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
-        "-addext subjectAltName=IP:127.0.0.1 -keyout " +
-        (d / "key.pem").string() + " -out " + (d / "cert.pem").string() + " > " +
-        (d / "openssl.log").string() + " 2>&1";
-    if (std::system(cmd.c_str()) != 0)
-      throw std::runtime_error("openssl could not make a certificate");
+    make_certificate(d);
     argv.insert(argv.end(),
                 {"--cert", (d / "cert.pem").string(), "--key", (d / "key.pem").string()});
   }
@@ -57,7 +65,7 @@ FakeProvider::FakeProvider(const std::map<std::string, std::vector<std::string>>
   std::ofstream(d / "script.json") << boost::json::serialize(s);
   argv.insert(argv.end(), {"--script", (d / "script.json").string()});
   process_ = Process(argv, (d / "provider.log").string());
-  if (!wait_until([&] { return accepts(port_); }, std::chrono::seconds(10)))
+  if (!wait_for_port(port_, std::chrono::seconds(10)))
     throw std::runtime_error("the fake provider did not start");
 }
 

@@ -3,7 +3,9 @@
 // certificate (made with the openssl command) that speaks a Twilio-compatible SMS API and
 // receives webhooks, recording every request.
 
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +16,11 @@
 #include "tests/support/temp_dir.hpp"
 
 namespace tocsin::test {
+
+// Writes dir/cert.pem and dir/key.pem: a self-signed certificate for 127.0.0.1 (openssl command).
+void make_certificate(const std::filesystem::path& dir);
+// Waits until something accepts TCP connections on 127.0.0.1:port.
+bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout);
 
 class FakeProvider {
  public:
