@@ -19,8 +19,9 @@ channels::Addressing addressing_of(const std::string& channel) {
 
 }  // namespace
 
-std::vector<dispatchers::ChannelSetup> make_channels(const Config& config) {
-  std::vector<dispatchers::ChannelSetup> out;
+BuiltChannels make_channels(const Config& config,
+                            std::function<void(const channels::SirenStatus&)> on_siren_status) {
+  BuiltChannels out;
   for (const auto& ch : config.channels) {
     std::shared_ptr<channels::Channel> channel;
     if (auto* o = std::get_if<OutboxSettings>(&ch.settings))
@@ -36,10 +37,19 @@ std::vector<dispatchers::ChannelSetup> make_channels(const Config& config) {
     if (auto* w = std::get_if<WebhookSettings>(&ch.settings))
       channel = std::make_shared<channels::WebhookChannel>(
           channels::WebhookOptions{w->url, w->secret, w->ca_file, w->timeout});
+    if (auto* sr = std::get_if<SirenSettings>(&ch.settings)) {
+      std::vector<channels::SirenController> controllers;
+      for (const auto& c : sr->controllers)
+        controllers.push_back(
+            {c.id, c.endpoint.host, c.endpoint.port, c.unit_id, c.zones, c.profile});
+      out.sirens = std::make_shared<channels::SirenChannel>(
+          std::move(controllers), sr->poll_interval, sr->timeout, on_siren_status);
+      channel = out.sirens;
+    }
     if (!channel)
       throw std::runtime_error("channels." + ch.name + ": provider '" + ch.provider +
                                "' is not available in this build");
-    out.push_back(dispatchers::ChannelSetup{ch.name, std::move(channel), ch.policy});
+    out.setups.push_back(dispatchers::ChannelSetup{ch.name, std::move(channel), ch.policy});
   }
   return out;
 }

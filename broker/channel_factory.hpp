@@ -4,10 +4,18 @@
 #include <vector>
 
 #include "broker/config.hpp"
+#include "channels/siren/siren_channel.hpp"
 #include "dispatchers/dispatcher.hpp"
 
 namespace tocsin {
 
-std::vector<dispatchers::ChannelSetup> make_channels(const Config& config);
+struct BuiltChannels {
+  std::vector<dispatchers::ChannelSetup> setups;
+  std::shared_ptr<channels::SirenChannel> sirens;  // null without a modbus siren channel
+};
+
+// `on_siren_status` gets every poll of every siren controller.
+BuiltChannels make_channels(const Config& config,
+                            std::function<void(const channels::SirenStatus&)> on_siren_status);
 
 }  // namespace tocsin

@@ -156,6 +156,15 @@ void LiveState::alerts_changed(std::vector<std::string> alert_ids) {
   wake_.notify_one();
 }
 
+void LiveState::set_hash(std::string key, std::vector<std::pair<std::string, std::string>> fields) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!accepting_) return;
+    hashes_[std::move(key)] = std::move(fields);
+  }
+  wake_.notify_one();
+}
+
 bool LiveState::write_alert_counts(const std::set<std::string>& alert_ids) {
   std::map<std::string, std::map<std::string, std::int64_t>> counts;
   try {
@@ -296,6 +305,7 @@ void LiveState::run() {
   using namespace std::chrono_literals;
   std::vector<IncidentRecord> batch;
   std::set<std::string> alerts;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> hashes;
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -315,15 +325,17 @@ void LiveState::run() {
       std::unique_lock lock(mutex_);
       // Wake at least every second to ping, so an outage is noticed while idle too.
       bool woken = wake_.wait_for(lock, 1s, [&] {
-        return stopping_ || !queue_.empty() || overflowed_ || !changed_alerts_.empty();
+        return stopping_ || !queue_.empty() || overflowed_ || !changed_alerts_.empty() ||
+               !hashes_.empty();
       });
       needs_rebuild = overflowed_;
       alerts.swap(changed_alerts_);
+      hashes.swap(hashes_);
       while (!queue_.empty() && batch.size() < 8192) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (!woken && batch.empty() && alerts.empty()) {
+      if (!woken && batch.empty() && alerts.empty() && hashes.empty()) {
         lock.unlock();
         ping();
         continue;
@@ -336,6 +348,19 @@ void LiveState::run() {
     if (!batch.empty()) write(batch);
     if (!alerts.empty()) write_alert_counts(alerts);
     alerts.clear();
+    if (!hashes.empty()) {
+      Pipeline p;
+      for (auto& [key, fields] : hashes) {
+        std::vector<std::string> cmd{"HSET", key};
+        for (auto& [f, v] : fields) {
+          cmd.push_back(f);
+          cmd.push_back(v);
+        }
+        p.add(std::move(cmd));
+      }
+      send(p);
+      hashes.clear();
+    }
   }
 }
 

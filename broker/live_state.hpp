@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -46,6 +47,9 @@ class LiveState : public CommitObserver {
   // The deliveries of these alerts changed: their counts by state are projected to
   // tocsin:alert:{id} (coalesced: a burst of changes costs one read per alert).
   void alerts_changed(std::vector<std::string> alert_ids);
+  // A hash of live facts that are not in SQLite (siren status): the latest value of each key is
+  // written; while Redis is away they are dropped (the poller writes them again).
+  void set_hash(std::string key, std::vector<std::pair<std::string, std::string>> fields);
 
  private:
   void run();
@@ -67,6 +71,7 @@ class LiveState : public CommitObserver {
   std::condition_variable wake_;
   std::deque<IncidentRecord> queue_;
   std::set<std::string> changed_alerts_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> hashes_;
   bool accepting_ = false;   // queue commits (connected, or rebuilding)
   bool overflowed_ = false;  // records were dropped: a rebuild is needed
   bool stopping_ = false;

@@ -1,6 +1,7 @@
 // tocsin: the emergency alerting server and its command-line tools.
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -15,6 +16,7 @@
 #include "broker/send.hpp"
 #include "broker/server.hpp"
 #include "broker/template_cli.hpp"
+#include "channels/siren/siren_simulator.hpp"
 #include "core/yaml_reader.hpp"
 
 namespace json = boost::json;
@@ -48,6 +50,29 @@ std::string read_all(const std::string& path) {
 }
 
 }  // namespace
+
+// The simulator running in this process, for the signal handler to stop.
+tocsin::channels::siren::SirenSimulator* running_sim = nullptr;
+
+int siren_sim(const std::string& listen, const std::string& profile) {
+  auto hp = tocsin::parse_host_port(listen);
+  if (!hp) {
+    std::cerr << "--listen: '" << listen << "' is not host:port\n";
+    return 64;
+  }
+  tocsin::channels::siren::SirenSimulator sim(hp->host, hp->port, profile);
+  running_sim = &sim;
+  auto on_signal = [](int) { running_sim->stop(); };
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  std::cout << "siren-sim: " << profile << " profile on " << listen << std::endl;
+  std::string error;
+  if (!sim.run(error)) {
+    std::cerr << "siren-sim: " << error << "\n";
+    return 1;
+  }
+  return 0;
+}
 
 int main(int argc, char** argv) {
   CLI::App app{"tocsin: emergency alerting and response coordination"};
@@ -116,7 +141,16 @@ int main(int argc, char** argv) {
   tpl_render->add_option("--config,-c", tpl_config, "for zones and templates")
       ->capture_default_str();
 
+  auto* sim = app.add_subcommand("siren-sim", "Simulate a siren controller (Modbus TCP)");
+  std::string sim_listen = "127.0.0.1:1502", sim_profile = "default";
+  sim->add_option("--listen", sim_listen, "host:port")->capture_default_str();
+  sim->add_option("--profile", sim_profile, "default or federal-signal")
+      ->check(CLI::IsMember({"default", "federal-signal"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*sim) return siren_sim(sim_listen, sim_profile);
 
   if (*tpl) {
     auto config = load_or_report(tpl_config);

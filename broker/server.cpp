@@ -20,6 +20,7 @@
 #include "broker/live_state.hpp"
 #include "broker/managed_redis.hpp"
 #include "broker/playbook_library.hpp"
+#include "broker/siren_watch.hpp"
 #include "broker/sqlite.hpp"
 #include "broker/timers.hpp"
 #include "broker/zmq_ingest.hpp"
@@ -103,7 +104,10 @@ int serve(const Config& config) {
     live.alerts_changed(std::move(alert_ids));
   });
   ConfiguredSources sources(library);
-  dispatchers::Dispatcher dispatcher(make_channels(config), ledger, sources, sources);
+  SirenWatch siren_watch(journal, live);
+  auto channels = make_channels(
+      config, [&siren_watch](const channels::SirenStatus& s) { siren_watch.on_status(s); });
+  dispatchers::Dispatcher dispatcher(std::move(channels.setups), ledger, sources, sources);
   DispatchingSink alerts(dispatcher);
   Unfinished unfinished = load_unfinished(database);
   zmq::context_t zmq_context(1);
@@ -142,6 +146,7 @@ int serve(const Config& config) {
   timers.start();
   journal.start(JournalListeners{&live, &timers, &alerts}, library.current());
   dispatcher.start();
+  if (channels.sirens) channels.sirens->start_polling();
   // What a crash or a stop left: alerts never planned, deliveries queued or in progress.
   std::size_t resumed = 0;
   for (auto& [content, deliveries] : unfinished.deliveries) {
@@ -171,6 +176,7 @@ int serve(const Config& config) {
   ingest.stop();  // every report read is answered: its commit is awaited
   http.stop();
   timers.stop();
+  if (channels.sirens) channels.sirens->stop_polling();
   dispatcher.stop();  // sends in progress finish; what is queued stays queued in SQLite
   journal.stop();     // commits whatever is left
   live.stop();

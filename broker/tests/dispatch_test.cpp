@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "tests/support/fake_provider.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/sensor_client.hpp"
 #include "tests/support/smtp_server.hpp"
@@ -223,4 +224,59 @@ steps:
   REQUIRE(forged);
   CHECK(forged->status == 403);
   CHECK(state_of("+15145550101") == "delivered");
+}
+
+TEST_CASE(
+    "a siren step sounds the controllers of its zone, and a dead controller raises siren.fault") {
+  TempDir sim_dir;
+  auto sim_port = free_tcp_port();
+  Process sim({TOCSIN_BINARY, "siren-sim", "--listen", "127.0.0.1:" + std::to_string(sim_port)},
+              (sim_dir.path() / "sim.log").string());
+  REQUIRE(wait_for_port(sim_port, 10s));
+  auto dead_port = free_tcp_port();  // nothing listens here
+
+  TempDir playbooks;
+  std::ofstream(playbooks.path() / "sirens.yaml") << R"(id: sirens
+match: { type: test.sirens }
+steps:
+  - siren: { zones: [riverside], pattern: wail, duration: 3m }
+)";
+  RedisServer redis;
+  ServerOptions options(redis.url());
+  options.playbooks_dir = playbooks.path().string();
+  options.channels_yaml =
+      "  siren:\n    provider: modbus\n    poll_interval: 1s\n    timeout: 1s\n"
+      "    controllers:\n"
+      "      - { id: rdp-1, endpoint: \"127.0.0.1:" +
+      std::to_string(sim_port) +
+      "\", zones: [riverside] }\n"
+      "      - { id: port-2, endpoint: \"127.0.0.1:" +
+      std::to_string(dead_port) + "\", zones: [old-port] }\n";
+  TocsinServer server(options);
+  server.start();
+  SensorClient client(server.zmq_endpoint());
+  accepted_id(client, R"({"source":"test","type":"test.sirens","severity":"extreme"})");
+
+  // Only rdp-1 covers riverside; the controller confirmed the command.
+  REQUIRE(wait_until(
+      [&] {
+        return count(server, "SELECT count(*) FROM deliveries WHERE state = 'delivered'") == 1;
+      },
+      10s));
+  CHECK(count(server, "SELECT count(*) FROM deliveries") == 1);
+  CHECK(*query_strings(server.database(), "SELECT recipient FROM deliveries").begin() == "rdp-1");
+  CHECK(wait_until([&] { return redis.hgetall("tocsin:siren:rdp-1")["sounding"] == "wail"; }, 5s));
+
+  // port-2 never answers: one siren.fault incident, not one per poll.
+  REQUIRE(wait_until(
+      [&] {
+        return count(server, "SELECT count(*) FROM incidents WHERE type = 'siren.fault'") == 1;
+      },
+      10s));
+  CHECK(*query_strings(server.database(),
+                       "SELECT dedup_key FROM incidents WHERE type = 'siren.fault'")
+             .begin() == "siren.fault/port-2");
+  CHECK(redis.hgetall("tocsin:siren:port-2")["reachable"] == "0");
+  CHECK(wait_until([&] { return redis.hgetall("tocsin:siren:port-2")["polled_at"] != ""; }, 3s));
+  CHECK(count(server, "SELECT updates FROM incidents WHERE type = 'siren.fault'") == 0);
 }

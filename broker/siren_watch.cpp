@@ -1,0 +1,56 @@
+#include "broker/siren_watch.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace tocsin {
+
+void SirenWatch::on_status(const channels::SirenStatus& s) {
+  std::vector<std::pair<std::string, std::string>> fields{
+      {"controller", s.controller},
+      {"reachable", s.reachable ? "1" : "0"},
+      {"sounding", s.sounding},
+      {"ac_power", s.ac_power ? "1" : "0"},
+      {"battery_percent", std::to_string(s.battery_percent)},
+      {"fault_code", std::to_string(s.fault_code)},
+      {"last_sequence", std::to_string(s.last_sequence)},
+      {"error", s.error},
+      {"polled_at", format_rfc3339(s.at)}};
+  live_.set_hash("tocsin:siren:" + s.controller, std::move(fields));
+
+  std::string fault = !s.reachable        ? "unreachable"
+                      : s.fault_code != 0 ? "fault " + std::to_string(s.fault_code)
+                                          : "";
+  {
+    std::lock_guard lock(mutex_);
+    std::string& last = reported_[s.controller];
+    if (fault == last) return;  // report changes only: a fault once, not at every poll
+    last = fault;
+  }
+  if (fault.empty()) {
+    spdlog::info("siren {}: back to normal", s.controller);
+    return;
+  }
+  Incident i;
+  i.source = "tocsin/siren-poller";
+  i.type = "siren.fault";
+  i.severity = Severity::moderate;
+  i.urgency = Urgency::expected;
+  i.certainty = Certainty::observed;
+  i.headline = "Siren " + s.controller + ": " + fault;
+  i.description = s.reachable ? "The controller reports fault code " + std::to_string(s.fault_code)
+                              : "The controller does not answer: " + s.error;
+  i.attributes = {{"controller", s.controller},
+                  {"reachable", s.reachable},
+                  {"fault_code", double(s.fault_code)},
+                  {"ac_power", s.ac_power}};
+  i.occurred_at = i.received_at = s.at;
+  i.dedup_key = "siren.fault/" + s.controller;
+  spdlog::warn("siren {}: {}; raising a siren.fault incident", s.controller, fault);
+  journal_.submit(std::move(i), [controller = s.controller](Result<Accepted> r) {
+    if (!r)
+      spdlog::error("siren {}: the fault incident was not stored: {}", controller,
+                    r.error().message);
+  });
+}
+
+}  // namespace tocsin
