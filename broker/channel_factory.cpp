@@ -4,6 +4,7 @@
 #include "channels/outbox/outbox_channel.hpp"
 #include "channels/sms/twilio_channel.hpp"
 #include "channels/webhook/webhook_channel.hpp"
+#include "channels/websocket/live_channels.hpp"
 
 namespace tocsin {
 
@@ -20,7 +21,8 @@ channels::Addressing addressing_of(const std::string& channel) {
 }  // namespace
 
 BuiltChannels make_channels(const Config& config,
-                            std::function<void(const channels::SirenStatus&)> on_siren_status) {
+                            std::function<void(const channels::SirenStatus&)> on_siren_status,
+                            channels::Feed& feed) {
   BuiltChannels out;
   for (const auto& ch : config.channels) {
     std::shared_ptr<channels::Channel> channel;
@@ -45,6 +47,12 @@ BuiltChannels make_channels(const Config& config,
       out.sirens = std::make_shared<channels::SirenChannel>(
           std::move(controllers), sr->poll_interval, sr->timeout, on_siren_status);
       channel = out.sirens;
+    }
+    if (std::holds_alternative<LiveSettings>(ch.settings)) {
+      if (ch.name == "console")
+        channel = std::make_shared<channels::ConsoleChannel>(feed);
+      else
+        channel = std::make_shared<channels::WebSocketChannel>(feed);
     }
     if (!channel)
       throw std::runtime_error("channels." + ch.name + ": provider '" + ch.provider +

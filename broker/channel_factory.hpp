@@ -5,6 +5,7 @@
 
 #include "broker/config.hpp"
 #include "channels/siren/siren_channel.hpp"
+#include "channels/websocket/feed.hpp"
 #include "dispatchers/dispatcher.hpp"
 
 namespace tocsin {
@@ -16,6 +17,7 @@ struct BuiltChannels {
 
 // `on_siren_status` gets every poll of every siren controller.
 BuiltChannels make_channels(const Config& config,
-                            std::function<void(const channels::SirenStatus&)> on_siren_status);
+                            std::function<void(const channels::SirenStatus&)> on_siren_status,
+                            channels::Feed& feed);
 
 }  // namespace tocsin

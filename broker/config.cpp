@@ -71,8 +71,8 @@ std::vector<std::string> providers_of(const std::string& channel) {
   if (channel == "email") return {"smtp", "outbox"};
   if (channel == "webhook") return {"http", "outbox"};
   if (channel == "siren") return {"modbus", "outbox"};
-  if (channel == "console" || channel == "websocket") return {"live", "outbox"};
-  return {"outbox"};  // cap
+  if (channel == "console" || channel == "websocket") return {"live", "outbox"};  // live: /ws/…
+  return {"outbox"};                                                              // cap
 }
 
 void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
@@ -282,7 +282,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto http = r.section(root, "", "http", true);
-      http && r.mapping(*http, "http", {"bind", "max_body_bytes", "threads"})) {
+      http && r.mapping(*http, "http", {"bind", "max_body_bytes", "threads", "feed_max_queue"})) {
     std::string bind;
     if (r.string(*http, "http", "bind", true, bind)) {
       if (auto hp = parse_host_port(bind))
@@ -292,6 +292,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     }
     r.integer(*http, "http", "max_body_bytes", c.http.max_body_bytes, 256, 64 << 20);
     r.integer(*http, "http", "threads", c.http.threads, 1, 64);
+    r.integer(*http, "http", "feed_max_queue", c.http.feed_max_queue, 1, 100000);
   }
 
   if (auto redis = r.section(root, "", "redis", false);

@@ -95,6 +95,7 @@ struct Config {
     HostPort bind;
     std::size_t max_body_bytes = 64 * 1024;
     int threads = 1;
+    std::size_t feed_max_queue = 256;  // live-feed messages a WebSocket client may fall behind
   } http;
   RedisConfig redis;
   struct {

@@ -3,6 +3,9 @@
 #include <pthread.h>
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -10,12 +13,14 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 namespace tocsin {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -49,6 +54,105 @@ http::response<http::string_body> to_beast(ApiResponse r, unsigned version, bool
   return res;
 }
 
+// One live-feed WebSocket session. It owns a write queue and sends the next message only when
+// the last write completed; messages are shared, immutable buffers. A session whose queue
+// passes the limit (a client that does not read) is closed with the reason, never waited for.
+class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<FeedSession> {
+ public:
+  FeedSession(beast::tcp_stream stream, FeedHub& hub, std::size_t max_queue)
+      : ws_(std::move(stream)), hub_(hub), max_queue_(max_queue) {}
+  ~FeedSession() override { hub_.leave(this); }  // a session dropped with the server, unread
+
+  asio::awaitable<void> run(http::request<http::string_body> req, Subscription what) {
+    beast::get_lowest_layer(ws_).expires_never();
+    // A push feed needs little kernel buffer; a small one makes a client that stopped reading
+    // show up in our own queue (and be dropped) instead of hiding megabytes in the kernel.
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(16 * 1024),
+                                                     ignored);
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "tocsin"); }));
+    ws_.read_message_max(4096);  // clients only listen; anything they send is small or ignored
+    auto [ec] = co_await ws_.async_accept(req, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    hub_.join(this, what);
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [rec, n] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+      if (rec) break;
+      buffer.consume(n);
+    }
+    hub_.leave(this);
+  }
+
+  asio::any_io_executor executor() { return ws_.get_executor(); }
+
+  // FeedSubscriber
+  void push(std::shared_ptr<const std::string> message) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)] {
+      self->enqueue(std::move(message));
+    });
+  }
+
+ private:
+  void enqueue(std::shared_ptr<const std::string> message) {
+    if (closing_) return;
+    if (queue_.size() >= max_queue_) {
+      closing_ = true;
+      queue_.clear();
+      std::string why = "too slow: more than " + std::to_string(max_queue_) + " messages waiting";
+      spdlog::warn("live feed: dropping a session: {}", why);
+      ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, why),
+                      [self = shared_from_this()](beast::error_code) {});
+      // A client that reads nothing will not read the close frame either: cut it off.
+      auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor());
+      timer->expires_after(std::chrono::seconds(2));
+      timer->async_wait([self = shared_from_this(), timer](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      });
+      return;
+    }
+    queue_.push_back(std::move(message));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(*queue_.front()),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec || self->closing_) return;
+                      self->queue_.pop_front();
+                      if (!self->queue_.empty()) self->write_next();
+                    });
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  FeedHub& hub_;
+  std::size_t max_queue_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+};
+
+std::map<std::string, std::string> query_of(std::string_view target) {
+  std::map<std::string, std::string> out;
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return out;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos) out[std::string(pair.substr(0, eq))] = pair.substr(eq + 1);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+  }
+  return out;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -61,8 +165,38 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::atomic<int> active_requests{0};
 
+  FeedHub* feed = nullptr;
+  std::size_t feed_max_queue = 256;
+
   Impl(const HostPort& b, std::size_t max_body, int threads, Api& api)
       : bind(b), max_body(max_body), thread_count(threads), api(api) {}
+
+  // /ws/public?lang=fr|en (no auth: public alerts only) and /ws/console?person=ID. An answer
+  // other than a session (bad path or query) is an HTTP error.
+  std::optional<ApiResponse> upgrade(beast::tcp_stream& stream,
+                                     http::request<http::string_body>& req) {
+    std::string_view target = req.target();
+    std::string_view path = target.substr(0, target.find('?'));
+    auto query = query_of(target);
+    Subscription what;
+    if (path == "/ws/public") {
+      what.language = query.count("lang") ? query["lang"] : "";
+      if (what.language != "" && what.language != "fr" && what.language != "en")
+        return Api::error(400, Error{"invalid_value", "lang: fr or en", "lang"});
+    } else if (path == "/ws/console") {
+      what.console = true;
+      what.person = query["person"];
+      if (what.person.empty() || what.person.size() > 64)
+        return Api::error(400, Error{"invalid_value", "person: who is at this console", "person"});
+    } else {
+      return Api::error(404, Error{"not_found", "no WebSocket at " + std::string(path), "path"});
+    }
+    if (!feed) return Api::error(503, Error{"unavailable", "the live feed is off", ""});
+    auto session = std::make_shared<FeedSession>(std::move(stream), *feed, feed_max_queue);
+    asio::co_spawn(session->executor(), session->run(std::move(req), what),
+                   [session](std::exception_ptr) {});
+    return std::nullopt;
+  }
 
   asio::awaitable<void> session(beast::tcp_stream stream) {
     beast::flat_buffer buffer;
@@ -91,6 +225,13 @@ struct HttpServer::Impl {
         break;
       }
       auto& req = parser.get();
+      if (websocket::is_upgrade(req)) {
+        auto refused = upgrade(stream, req);
+        if (!refused) co_return;  // the stream belongs to the WebSocket session now
+        auto res = to_beast(std::move(*refused), req.version(), false);
+        co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+        break;
+      }
       ApiRequest request{std::string(req.method_string()),
                          std::string(req.target()),
                          std::string(req[http::field::content_type]),
@@ -117,20 +258,28 @@ struct HttpServer::Impl {
 
   asio::awaitable<void> listen() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      // Each connection on its own strand: a WebSocket session is written to from other threads'
+      // posts, and the server may run several threads.
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io),
+                                                         asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) {
         spdlog::warn("http: accept failed: {}", ec.message());
         continue;
       }
-      asio::co_spawn(acceptor.get_executor(), session(beast::tcp_stream(std::move(socket))),
-                     asio::detached);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, session(beast::tcp_stream(std::move(socket))), asio::detached);
     }
   }
 };
 
 HttpServer::HttpServer(const HostPort& bind, std::size_t max_body_bytes, int threads, Api& api)
     : impl_(std::make_unique<Impl>(bind, max_body_bytes, threads, api)) {}
+
+void HttpServer::live_feed(FeedHub& hub, std::size_t max_queue) {
+  impl_->feed = &hub;
+  impl_->feed_max_queue = max_queue;
+}
 
 HttpServer::~HttpServer() {
   stop();

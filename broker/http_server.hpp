@@ -6,12 +6,16 @@
 
 #include "broker/api.hpp"
 #include "broker/config.hpp"
+#include "broker/feed_hub.hpp"
 
 namespace tocsin {
 
 class HttpServer {
  public:
   HttpServer(const HostPort& bind, std::size_t max_body_bytes, int threads, Api& api);
+  // Serves /ws/public and /ws/console from this hub; a session more than `max_queue` messages
+  // behind is closed. Call before start().
+  void live_feed(FeedHub& hub, std::size_t max_queue);
   ~HttpServer();
 
   void start();  // binds (throws on failure), then serves on its own threads

@@ -105,8 +105,10 @@ int serve(const Config& config) {
   });
   ConfiguredSources sources(library);
   SirenWatch siren_watch(journal, live);
+  FeedHub feed;
+  CommitFanout commits({&feed, &live});
   auto channels = make_channels(
-      config, [&siren_watch](const channels::SirenStatus& s) { siren_watch.on_status(s); });
+      config, [&siren_watch](const channels::SirenStatus& s) { siren_watch.on_status(s); }, feed);
   dispatchers::Dispatcher dispatcher(std::move(channels.setups), ledger, sources, sources);
   DispatchingSink alerts(dispatcher);
   Unfinished unfinished = load_unfinished(database);
@@ -141,10 +143,11 @@ int serve(const Config& config) {
     }
   api.deliveries(std::move(api_deliveries));
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
+  http.live_feed(feed, config.http.feed_max_queue);
 
   live.start();
   timers.start();
-  journal.start(JournalListeners{&live, &timers, &alerts}, library.current());
+  journal.start(JournalListeners{&commits, &timers, &alerts}, library.current());
   dispatcher.start();
   if (channels.sirens) channels.sirens->start_polling();
   // What a crash or a stop left: alerts never planned, deliveries queued or in progress.

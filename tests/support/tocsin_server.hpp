@@ -22,6 +22,7 @@ struct ServerOptions {
   // The `channels:` section's body (indented two spaces); empty: every channel to the outbox.
   std::string channels_yaml;
   std::vector<std::pair<std::string, std::string>> env;  // extra environment (secrets)
+  std::string http_yaml;  // more keys of the http: section, each "  key: value\n"
 };
 
 class TocsinServer {

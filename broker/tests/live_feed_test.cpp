@@ -1,0 +1,132 @@
+// The live feed over WebSocket: public alerts to residents' pages, alerts and incident events to
+// consoles, and a client that stops reading is dropped without holding anyone else back.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+
+#include <boost/json.hpp>
+
+#include "tests/support/process.hpp"
+#include "tests/support/sensor_client.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/tocsin_server.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tocsin::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+const char* kPublicPlaybook = R"(id: public
+match: { type: test.public }
+steps:
+  - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true }
+)";
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::size_t count_in(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "200 live-feed clients, one never reads: it is dropped and told why, the others get every "
+    "alert") {
+  TempDir playbooks, clients_dir;
+  std::ofstream(playbooks.path() / "public.yaml") << kPublicPlaybook;
+  ServerOptions options;
+  options.playbooks_dir = playbooks.path().string();
+  options.http_yaml = "  feed_max_queue: 16\n";
+  options.channels_yaml = "  websocket: {provider: live, rate_per_second: 100000, burst: 1000}\n";
+  TocsinServer server(options);
+  server.start();
+
+  constexpr int kAlerts = 300;
+  auto out = clients_dir.path() / "clients.out";
+  Process clients(
+      {"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/ws_clients.py", "--url",
+       "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/public?lang=fr", "--count",
+       "199", "--stalled", "--expect", std::to_string(kAlerts), "--timeout", "90"},
+      out.string());
+  REQUIRE(wait_until([&] { return read_file(out).find("ready") != std::string::npos; }, 60s));
+
+  SensorClient sensor(server.zmq_endpoint());
+  for (int i = 0; i < kAlerts; ++i)
+    accepted_id(sensor, R"({"source":"test","type":"test.public","severity":"severe",)"
+                        R"("location":{"zone":"riverside"},"dedup_key":"p-)" +
+                            std::to_string(i) + "\"}");
+
+  auto code = clients.wait(120s);
+  REQUIRE(code);
+  std::string text = read_file(out);
+  INFO(text);
+  auto result = json::parse(text.substr(text.find('{')));
+  auto counts = result.at("counts").as_array();
+  REQUIRE(counts.size() == 199);
+  for (const auto& c : counts) CHECK(c.as_int64() == kAlerts);
+  auto closed = result.at("stalled_closed_with");
+  REQUIRE(closed.is_object());
+  CHECK(closed.at("code").as_int64() == 1008);
+  CHECK(closed.at("reason").as_string() == "too slow: more than 16 messages waiting");
+  CHECK(count_in(server.log(), "live feed: dropping a session") == 1);
+}
+
+TEST_CASE("a console gets its person's alerts and incident events, and nobody connected is retried") {
+  TempDir playbooks, out_dir;
+  std::ofstream(playbooks.path() / "page.yaml") << R"(id: page
+match: { type: test.page }
+steps:
+  - notify: { audience: { people: [jtremblay] }, channels: [console], template: flood-staff }
+)";
+  ServerOptions options;
+  options.playbooks_dir = playbooks.path().string();
+  options.channels_yaml = "  console: {provider: live, retry_initial: 1s}\n";
+  TocsinServer server(options);
+  server.start();
+  SensorClient sensor(server.zmq_endpoint());
+  const std::string report = R"({"source":"test","type":"test.page","severity":"severe",)"
+                             R"("location":{"zone":"riverside"},"attributes":{"level_m":4.5}})";
+  // Nobody at a console yet: the delivery waits, retried.
+  accepted_id(sensor, report);
+  REQUIRE(wait_until(
+      [&] {
+        return query_integer(server.database(),
+                             "SELECT count(*) FROM deliveries WHERE attempts >= 1 AND state = "
+                             "'queued' AND last_error = 'jtremblay has no console open'") == 1;
+      },
+      10s));
+
+  auto out = out_dir.path() / "console.out";
+  Process console(
+      {"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/ws_clients.py", "--url",
+       "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console?person=jtremblay",
+       "--count", "1", "--expect", "1", "--timeout", "30"},
+      out.string());
+  // Once the console is open, the retry reaches it.
+  REQUIRE(wait_until([&] { return read_file(out).find("ready") != std::string::npos; }, 30s));
+  // An acknowledgement is an incident event every console sees.
+  auto id = *query_strings(server.database(), "SELECT id FROM incidents").begin();
+  REQUIRE(server.post("/api/v1/incidents/" + id + "/ack", R"({"by":"jtremblay"})")->status == 200);
+  REQUIRE(console.wait(40s));
+  std::string text = read_file(out);
+  INFO(text);
+  auto result = json::parse(text.substr(text.find('{')));
+  CHECK(result.at("counts").as_array().at(0).as_int64() == 1);
+  auto others = result.at("others").as_array();
+  CHECK(std::count(others.begin(), others.end(), json::value("incident")) >= 1);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM deliveries WHERE state = 'sent'") ==
+        1);
+  auto bad = server.get("/ws/console");
+  REQUIRE(bad);
+  CHECK(bad->status == 404);  // not an upgrade: no such HTTP route
+}
