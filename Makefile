@@ -27,6 +27,8 @@ test: build
 bench: build
 	$(BUILD)/bench/matcher
 	bench/run-ingest
+	bench/run-dispatch
+	$(BUILD)/bench/deliveries --recipients 100000
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

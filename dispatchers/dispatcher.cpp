@@ -345,6 +345,9 @@ void Dispatcher::work(Lane& lane) {
                                                 std::to_string(max) + "; it is not cut");
     } else {
       auto started = Clock::now();
+      if (!job.content->first_send.test_and_set())
+        first_send_seconds_.observe(
+            std::chrono::duration<double>(now() - job.content->alert.created_at).count());
       try {
         result = lane.channel->send(channels::SendRequest{d, job.content->alert, *message});
       } catch (const std::exception& e) {
@@ -476,6 +479,8 @@ std::string Dispatcher::render_metrics() const {
                 "Time a channel's send call took, by channel.");
   for (const auto& [n, lane] : lanes_)
     lane->send_seconds.render_series(out, "tocsin_delivery_send_seconds", "channel=\"" + n + "\"");
+  first_send_seconds_.render(out, "tocsin_alert_first_send_seconds",
+                             "From the commit that made an alert to its first send call.");
   plan_seconds_.render(out, "tocsin_dispatch_plan_seconds",
                        "Time to resolve an alert's audience, render it and plan its deliveries.");
   return out;

@@ -5,6 +5,7 @@
 // Channels are plugged in by name; the audience, the message templates and the store are
 // interfaces, so residents (or another store) come later without changing this file.
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -54,6 +55,7 @@ struct AlertContent {
   Alert alert;
   std::map<std::pair<std::string, std::string>, Message> messages;  // (channel, language)
   const Message* message(const std::string& channel, const std::string& language) const;
+  mutable std::atomic_flag first_send;  // set by the first send call of any of its deliveries
 };
 
 // Where deliveries are kept (SQLite in the broker). Writes are asynchronous.
@@ -135,6 +137,9 @@ class Dispatcher {
   bool stopping_ = false;
   std::thread planner_;
   Histogram plan_seconds_{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+  // From the commit that made an alert to the first send call of its deliveries.
+  Histogram first_send_seconds_{0.00025, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075,
+                                0.01,    0.015,  0.02,  0.05,  0.1,   0.25,  1,     5};
 };
 
 }  // namespace tocsin::dispatchers
