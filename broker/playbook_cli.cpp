@@ -1,10 +1,12 @@
 #include "broker/playbook_cli.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "broker/playbook_library.hpp"
+#include "channels/sms/segments.hpp"
 
 namespace tocsin {
 
@@ -22,6 +24,42 @@ std::shared_ptr<const ActivePlaybooks> load(const Config& config, const std::str
     return nullptr;
   }
   return std::get<std::shared_ptr<const ActivePlaybooks>>(loaded);
+}
+
+// Every SMS a matched playbook can send for this incident, in each language, fits in the
+// configured max_segments: a text too long is an error here, never cut when sent.
+int check_sms_length(const Config& config, const ActivePlaybooks& l, const playbooks::Playbook& p,
+                     const Incident& incident, std::ostream& out) {
+  int max = 0;
+  for (const auto& ch : config.channels)
+    if (ch.name == "sms") max = ch.policy.max_segments;
+  if (max == 0 || !l.templates) return 0;
+  IncidentRecord record;
+  record.incident = incident;
+  int errors = 0;
+  auto check = [&](std::size_t step, const std::string& name,
+                   const std::vector<std::string>& channels) {
+    if (std::find(channels.begin(), channels.end(), "sms") == channels.end()) return;
+    for (const char* lang : {"fr", "en"}) {
+      auto text = l.templates->render({name, lang, "sms"}, record, l.references.zones);
+      if (!text) continue;  // a missing file is a load error, reported before this
+      auto s = channels::sms::count_segments(text.value());
+      if (s.segments <= std::size_t(max)) continue;
+      ++errors;
+      out << "  error: step " << step + 1 << " (" << name << "." << lang << ".sms): " << s.segments
+          << " SMS segments, over max_segments " << max
+          << (s.first_non_gsm.empty() ? "" : " (UCS-2 because of '" + s.first_non_gsm + "')")
+          << "; it would not be sent, never cut\n";
+    }
+  };
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    if (auto* n = std::get_if<playbooks::Notify>(&p.steps[i].action))
+      check(i, n->template_name, n->channels);
+    if (auto* a = std::get_if<playbooks::RequireApproval>(&p.steps[i].action);
+        a && !a->escalate_template.empty())
+      check(i, a->escalate_template, a->escalate_channels);
+  }
+  return errors;
 }
 
 }  // namespace
@@ -53,11 +91,13 @@ int playbook_test(const Config& config, const std::string& dir, const std::strin
   auto matched = l->matcher.match(*incident);
   out << matched.size() << " of " << l->playbooks.size()
       << " playbooks match (dry run: nothing is sent)\n";
+  int errors = 0;
   for (const auto* p : matched) {
     out << "\nplaybook " << p->id << "\n";
     for (const auto& line : playbooks::dry_run(*p, *incident, options)) out << "  " << line << "\n";
+    errors += check_sms_length(config, *l, *p, *incident, out);
   }
-  return 0;
+  return errors ? 1 : 0;
 }
 
 }  // namespace tocsin

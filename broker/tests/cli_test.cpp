@@ -148,3 +148,33 @@ TEST_CASE("tocsin template render prints the message and its SMS segments", "[cl
   CHECK(missing.exit_code == 1);
   CHECK(missing.output == "template: no nope.fr.sms.mustache\n");
 }
+
+TEST_CASE("tocsin playbook test refuses an SMS longer than max_segments, never cuts it", "[cli]") {
+  TempDir dir;
+  auto config = dir.path() / "tocsin.yaml";
+  std::ofstream(config) << "node: { id: t }\nstorage: { data_dir: "
+                        << (dir.path() / "data").string()
+                        << " }\ningest: { zmq: { bind: \"tcp://127.0.0.1:1\" } }\n"
+                           "http: { bind: \"127.0.0.1:1\" }\nplaybooks:\n  dir: " TOCSIN_SOURCE_DIR
+                           "/config/playbooks\n  people: " TOCSIN_SOURCE_DIR
+                           "/config/people.yaml\n  zones: " TOCSIN_SOURCE_DIR
+                           "/config/zones.geojson\n  templates: " TOCSIN_SOURCE_DIR
+                           "/config/templates\nchannels:\n"
+                           "  sms: { provider: outbox, max_segments: 1 }\n"
+                           "  email: { provider: outbox }\n  console: { provider: outbox }\n"
+                           "  websocket: { provider: outbox }\n  cap: { provider: outbox }\n";
+  auto hazmat = std::string(TOCSIN_SOURCE_DIR) + "/docs/examples/incidents/hazmat.json";
+  auto r = run_command(
+      {TOCSIN_BINARY, "playbook", "test", "--config", config.string(), "--incident", hazmat}, 20s);
+  CHECK(r.exit_code == 1);
+  // "fenêtres": ê is not in GSM-7, so the French text is UCS-2, 70 characters a segment.
+  CHECK(r.output.find("error: step 3 (hazmat-shelter.fr.sms): 2 SMS segments, over max_segments "
+                      "1 (UCS-2 because of 'ê'); it would not be sent, never cut") !=
+        std::string::npos);
+  // With the shipped limit (3) the same dry run passes.
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(TOCSIN_SOURCE_DIR);
+  auto ok = run_command({TOCSIN_BINARY, "playbook", "test", "--incident", hazmat}, 20s);
+  std::filesystem::current_path(cwd);
+  CHECK(ok.exit_code == 0);
+}
