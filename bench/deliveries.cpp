@@ -40,8 +40,9 @@ class Crowd : public dispatchers::AudienceSource, public dispatchers::MessageRen
   std::optional<dispatchers::Contact> contact(const std::string&) override { return std::nullopt; }
   Result<Message> render(const Alert&, const IncidentRecord&, const std::string& language,
                          const std::string&) override {
-    return Message{language, "", language == "fr" ? "ALERTE CRUE: éloignez-vous des berges."
-                                                  : "FLOOD WARNING: keep away from the riverbanks.",
+    return Message{language, "",
+                   language == "fr" ? "ALERTE CRUE: éloignez-vous des berges."
+                                    : "FLOOD WARNING: keep away from the riverbanks.",
                    ""};
   }
 
@@ -74,6 +75,9 @@ class TimedLedger : public dispatchers::DeliveryLedger {
     });
   }
   void update(const Delivery& d) override { inner_.update(d); }
+  std::shared_ptr<const dispatchers::AlertContent> content(const std::string& id) override {
+    return inner_.content(id);
+  }
 
   DeliveryLedger& inner_;
   std::mutex mutex;
@@ -99,27 +103,31 @@ int main(int argc, char** argv) {
     sqlite::Connection c(db.string(), sqlite::Connection::Mode::read_write);
     sqlite::migrate(c);
     // One incident, run and alert for the deliveries to belong to.
-    c.exec("INSERT INTO incidents (id, dedup_key, state, source, type, severity, urgency, certainty, "
-           "headline, description, location, attributes, occurred_at, received_at, created_at, "
-           "updated_at, updates, node_id) VALUES ('I', 'k', 'active', 'bench', 'flood', 'severe', "
-           "'immediate', 'observed', '', '', NULL, '{}', 0, 0, 0, 0, 0, 'bench')");
-    c.exec("INSERT INTO playbook_runs (id, incident_id, playbook_id, playbook_hash, playbook_text, "
-           "status, step, due_at, state, created_at, updated_at) VALUES ('R', 'I', 'p', 'h', '', "
-           "'completed', 0, NULL, '{}', 0, 0)");
-    c.exec("INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, "
-           "channels, template, public, zones, pattern, duration_s, status, created_at) VALUES "
-           "('A', 'I', 'R', 'p', 0, 'notify', '{}', '[\"sms\"]', 't', 1, '[]', '', 0, 'pending', 0)");
+    c.exec(
+        "INSERT INTO incidents (id, dedup_key, state, source, type, severity, urgency, certainty, "
+        "headline, description, location, attributes, occurred_at, received_at, created_at, "
+        "updated_at, updates, node_id) VALUES ('I', 'k', 'active', 'bench', 'flood', 'severe', "
+        "'immediate', 'observed', '', '', NULL, '{}', 0, 0, 0, 0, 0, 'bench')");
+    c.exec(
+        "INSERT INTO playbook_runs (id, incident_id, playbook_id, playbook_hash, playbook_text, "
+        "status, step, due_at, state, created_at, updated_at) VALUES ('R', 'I', 'p', 'h', '', "
+        "'completed', 0, NULL, '{}', 0, 0)");
+    c.exec(
+        "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, "
+        "channels, template, public, zones, pattern, duration_s, status, created_at) VALUES "
+        "('A', 'I', 'R', 'p', 0, 'notify', '{}', '[\"sms\"]', 't', 1, '[]', '', 0, 'pending', 0)");
   }
   BrokerMetrics metrics;
   Journal journal(JournalOptions{db, "bench", 4096, "full"}, metrics);
   journal.start(JournalListeners{}, nullptr);
-  SqliteDeliveryLedger sqlite_ledger(journal, nullptr);
+  SqliteDeliveryLedger sqlite_ledger(journal, db, nullptr);
   TimedLedger ledger(sqlite_ledger);
   Crowd crowd(recipients);
   dispatchers::ChannelPolicy slow;
   slow.rate_per_second = 1;
   slow.burst = 1;
-  dispatchers::Dispatcher dispatcher({{"sms", std::make_shared<Sink>(), slow}}, ledger, crowd, crowd);
+  dispatchers::Dispatcher dispatcher({{"sms", std::make_shared<Sink>(), slow}}, ledger, crowd,
+                                     crowd);
   dispatcher.start();
 
   Alert alert;
@@ -138,9 +146,10 @@ int main(int argc, char** argv) {
   auto ms = [&](Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(t - started).count();
   };
-  std::printf("recipients: %d\nplanned (audience, rendering, rows built): %.0f ms\n"
-              "stored and queued (committed, synchronous=full): %.0f ms\n",
-              recipients, ms(ledger.planned), ms(ledger.committed));
+  std::printf(
+      "recipients: %d\nplanned (audience, rendering, rows built): %.0f ms\n"
+      "stored and queued (committed, synchronous=full): %.0f ms\n",
+      recipients, ms(ledger.planned), ms(ledger.committed));
   dispatcher.stop();
   journal.stop();
   sqlite::Connection check(db.string(), sqlite::Connection::Mode::read_only);

@@ -368,9 +368,12 @@ void Api::sms_receipt(const ApiRequest& request, Respond respond) {
           ? "provider: " + status +
                 (f["ErrorCode"].empty() ? "" : " (error " + f["ErrorCode"].substr(0, 16) + ")")
           : "";
-  deliveries_.ledger->receipt("sms", sid, *state, why, [respond](bool found) {
-    respond(json_response(200, json::object{{"updated", found}}));
-  });
+  deliveries_.ledger->receipt(
+      "sms", sid, *state, why,
+      [respond, failed = deliveries_.failed_by_receipt](std::optional<Delivery> d) {
+        if (d && d->state == DeliveryState::failed && failed) failed(*d);
+        respond(json_response(200, json::object{{"updated", d.has_value()}}));
+      });
 }
 
 namespace {

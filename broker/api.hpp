@@ -46,6 +46,8 @@ struct ApiDeliveries {
   // SMS status callbacks: checked against the provider's signature of this URL with this token.
   std::string sms_callback_url;
   std::string sms_auth_token;
+  // A delivery a receipt said failed: it falls back (the dispatcher).
+  std::function<void(Delivery)> failed_by_receipt;
 };
 
 class Api {

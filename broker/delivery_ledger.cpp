@@ -30,16 +30,17 @@ struct SqliteDeliveryLedger::Statements {
             "AND NOT (state = 'failed' AND ?2 IN ('sent', 'sending', 'queued'))")),
         receipt(db.prepare(
             "UPDATE deliveries SET state = ?3, last_error = ?4, updated_at = ?5 WHERE channel = "
-            "?1 AND provider_ref = ?2 AND state IN ('sent', 'sending', 'queued') RETURNING "
-            "alert_id")) {}
+            "?1 AND provider_ref = ?2 AND state IN ('sent', 'sending', 'queued') RETURNING id, "
+            "alert_id, incident_id, channel, recipient, address, language, state, attempts, "
+            "last_error, provider_ref, fallback_of, created_at, next_attempt_at")) {}
 
   sqlite3* db;
   sqlite::Statement insert, message, dispatched, update, receipt;
 };
 
-SqliteDeliveryLedger::SqliteDeliveryLedger(Journal& journal,
+SqliteDeliveryLedger::SqliteDeliveryLedger(Journal& journal, std::filesystem::path database,
                                            std::function<void(std::vector<std::string>)> changed)
-    : journal_(journal), changed_(std::move(changed)) {}
+    : journal_(journal), database_(std::move(database)), changed_(std::move(changed)) {}
 
 SqliteDeliveryLedger::~SqliteDeliveryLedger() = default;
 
@@ -103,21 +104,50 @@ void SqliteDeliveryLedger::update(const Delivery& d) {
 
 void SqliteDeliveryLedger::receipt(const std::string& channel, const std::string& provider_ref,
                                    DeliveryState state, const std::string& error,
-                                   std::function<void(bool)> done) {
-  auto alert = std::make_shared<std::string>();
+                                   std::function<void(std::optional<Delivery>)> done) {
+  auto changed = std::make_shared<std::optional<Delivery>>();
   journal_.write(
-      [this, channel, provider_ref, state, error, alert](sqlite::Connection& db) {
+      [this, channel, provider_ref, state, error, changed](sqlite::Connection& db) {
         auto& st = statements(db).receipt;
         st.bind(1, channel).bind(2, provider_ref).bind(3, to_string(state)).bind(4, error);
         st.bind(5, to_unix_ms(now()));
-        if (st.step()) *alert = st.text(0);
+        if (st.step()) *changed = read_delivery_row(st);
         st.reset();
       },
-      [this, alert, done = std::move(done)](bool committed) {
-        bool found = committed && !alert->empty();
-        if (found && changed_) changed_({*alert});
-        done(found);
+      [this, changed, done = std::move(done)](bool committed) {
+        if (!committed) changed->reset();
+        if (*changed && changed_) changed_({(*changed)->alert_id});
+        done(*changed);
       });
+}
+
+namespace {
+
+std::shared_ptr<dispatchers::AlertContent> read_content(sqlite::Connection& db,
+                                                        const std::string& alert_id) {
+  auto alert = db.prepare(std::string(kAlertSelect) + "WHERE id = ?1");
+  alert.bind(1, alert_id);
+  if (!alert.step()) return nullptr;
+  auto content = std::make_shared<dispatchers::AlertContent>();
+  content->alert = read_alert_row(alert);
+  auto messages = db.prepare(
+      "SELECT channel, language, subject, body, html FROM alert_messages WHERE alert_id = ?1");
+  messages.bind(1, alert_id);
+  while (messages.step())
+    content->messages[{messages.text(0), messages.text(1)}] =
+        Message{messages.text(1), messages.text(2), messages.text(3), messages.text(4)};
+  return content;
+}
+
+}  // namespace
+
+std::shared_ptr<const dispatchers::AlertContent> SqliteDeliveryLedger::content(
+    const std::string& alert_id) {
+  std::lock_guard lock(read_mutex_);
+  if (!reader_)
+    reader_ = std::make_unique<sqlite::Connection>(database_.string(),
+                                                   sqlite::Connection::Mode::read_only);
+  return read_content(*reader_, alert_id);
 }
 
 Unfinished load_unfinished(const std::filesystem::path& database) {
@@ -140,23 +170,9 @@ Unfinished load_unfinished(const std::filesystem::path& database) {
     Delivery d = read_delivery_row(open);
     by_alert[d.alert_id].push_back(std::move(d));
   }
-  auto alert = db.prepare(std::string(kAlertSelect) + "WHERE id = ?1");
-  auto messages = db.prepare(
-      "SELECT channel, language, subject, body, html FROM alert_messages WHERE alert_id = ?1");
   for (auto& [id, deliveries] : by_alert) {
-    auto content = std::make_shared<dispatchers::AlertContent>();
-    alert.bind(1, id);
-    if (!alert.step()) {
-      alert.reset();
-      continue;
-    }
-    content->alert = read_alert_row(alert);
-    alert.reset();
-    messages.bind(1, id);
-    while (messages.step())
-      content->messages[{messages.text(0), messages.text(1)}] =
-          Message{messages.text(1), messages.text(2), messages.text(3), messages.text(4)};
-    messages.reset();
+    auto content = read_content(db, id);
+    if (!content) continue;
     out.deliveries.emplace_back(std::move(content), std::move(deliveries));
   }
   return out;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,7 @@ namespace tocsin {
 class SqliteDeliveryLedger : public dispatchers::DeliveryLedger {
  public:
   // `changed` is told, after each commit, of the alerts whose delivery counts changed.
-  SqliteDeliveryLedger(Journal& journal,
+  SqliteDeliveryLedger(Journal& journal, std::filesystem::path database,
                        std::function<void(std::vector<std::string> alert_ids)> changed);
   ~SqliteDeliveryLedger() override;
 
@@ -28,18 +29,23 @@ class SqliteDeliveryLedger : public dispatchers::DeliveryLedger {
               std::vector<Delivery> deliveries, bool dispatched,
               std::function<void(bool committed)> done) override;
   void update(const Delivery& delivery) override;
+  std::shared_ptr<const dispatchers::AlertContent> content(const std::string& alert_id) override;
 
   // A provider's receipt: the delivery it knows as `provider_ref` on `channel` reached its
-  // recipient (delivered) or not (failed). `done(found)` after the commit.
+  // recipient (delivered) or not (failed). `done` gets the delivery as changed (nullopt: none
+  // matched), after the commit.
   void receipt(const std::string& channel, const std::string& provider_ref, DeliveryState state,
-               const std::string& error, std::function<void(bool found)> done);
+               const std::string& error, std::function<void(std::optional<Delivery>)> done);
 
  private:
   struct Statements;
   Statements& statements(sqlite::Connection& db);  // the writer thread's, prepared once
 
   Journal& journal_;
+  std::filesystem::path database_;
   std::function<void(std::vector<std::string>)> changed_;
+  std::mutex read_mutex_;
+  std::unique_ptr<sqlite::Connection> reader_;  // opened on first use
   std::unique_ptr<Statements> statements_;
 };
 

@@ -100,7 +100,7 @@ int serve(const Config& config) {
     return 1;
   }
   Timers timers([&journal](RunTimer t) { journal.timer_due(std::move(t)); });
-  SqliteDeliveryLedger ledger(journal, [&live](std::vector<std::string> alert_ids) {
+  SqliteDeliveryLedger ledger(journal, database, [&live](std::vector<std::string> alert_ids) {
     live.alerts_changed(std::move(alert_ids));
   });
   ConfiguredSources sources(library);
@@ -136,6 +136,9 @@ int serve(const Config& config) {
   ApiDeliveries api_deliveries;
   api_deliveries.ledger = &ledger;
   api_deliveries.metrics = [&dispatcher] { return dispatcher.render_metrics(); };
+  api_deliveries.failed_by_receipt = [&dispatcher](Delivery d) {
+    dispatcher.failed_by_receipt(std::move(d));
+  };
   for (const auto& ch : config.channels)
     if (auto* t = std::get_if<TwilioSettings>(&ch.settings); t && !t->status_callback.empty()) {
       api_deliveries.sms_callback_url = t->status_callback;

@@ -132,15 +132,35 @@ void Dispatcher::dispatch(Alert alert, IncidentRecord incident) {
   wake_.notify_one();
 }
 
+void Dispatcher::failed_by_receipt(Delivery delivery) {
+  {
+    std::lock_guard lock(mutex_);
+    failed_later_.push_back(std::move(delivery));
+  }
+  wake_.notify_one();
+}
+
 void Dispatcher::plan_loop() {
   std::vector<Planned> batch;
+  std::vector<Delivery> failed;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !inbox_.empty(); });
+      wake_.wait(lock, [&] { return stopping_ || !inbox_.empty() || !failed_later_.empty(); });
       if (stopping_) return;  // what is left is still `pending` in the ledger: planned at start
       batch.swap(inbox_);
+      failed.swap(failed_later_);
     }
+    for (const auto& d : failed) {
+      auto lane = lanes_.find(d.channel);
+      if (lane == lanes_.end()) continue;
+      try {
+        if (auto content = ledger_.content(d.alert_id)) fall_back(*lane->second, content, d);
+      } catch (const std::exception& e) {
+        spdlog::error("dispatch: no fallback for delivery {}: {}", d.id, e.what());
+      }
+    }
+    failed.clear();
     for (const auto& p : batch) {
       auto started = Clock::now();
       try {

@@ -68,6 +68,8 @@ class DeliveryLedger {
                       bool dispatched, std::function<void(bool committed)> done) = 0;
   // A delivery's new state; stored in order, in batches.
   virtual void update(const Delivery& delivery) = 0;
+  // An alert's content as stored (blocking read), for a delivery that failed later, by receipt.
+  virtual std::shared_ptr<const AlertContent> content(const std::string& alert_id) = 0;
 };
 
 struct ChannelPolicy {
@@ -103,6 +105,9 @@ class Dispatcher {
   void dispatch(Alert alert, IncidentRecord incident);
   // Deliveries stored before a restart and not finished: queued again as they are.
   void resume(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries);
+  // The provider said later (a receipt) that a sent delivery failed: it falls back like a send
+  // that failed. Never blocks.
+  void failed_by_receipt(Delivery delivery);
   // Stops taking work; sends in progress finish. What is queued stays queued in the ledger.
   void stop();
 
@@ -134,6 +139,7 @@ class Dispatcher {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Planned> inbox_;
+  std::vector<Delivery> failed_later_;
   bool stopping_ = false;
   std::thread planner_;
   Histogram plan_seconds_{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};

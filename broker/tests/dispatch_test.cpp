@@ -162,7 +162,7 @@ steps:
       "\n    status_callback: http://127.0.0.1:HTTP_PORT/api/v1/receipts/sms"
       "\n    ca_file: " +
       provider.ca_file() +
-      "\n    retry_initial: 1s\n"
+      "\n    retry_initial: 1s\n    fallback: email\n"
       "  webhook:\n    provider: http\n    url: " +
       provider.base_url() +
       "/hooks/tocsin\n    secret_env: TEST_HOOK_SECRET\n    ca_file: " + provider.ca_file() +
@@ -194,12 +194,20 @@ steps:
   CHECK(*query_strings(server.database(),
                        "SELECT last_error FROM deliveries WHERE address = '+15145550102'")
              .begin() == "provider: undelivered (error 30003)");
+  // The SMS the provider could not deliver goes by email instead (channels.sms.fallback).
+  REQUIRE(wait_until([&] { return state_of("jean.tremblay@ville.example") == "sent"; }, 15s));
+  CHECK(count(server,
+              "SELECT count(*) FROM deliveries WHERE channel = 'email' AND fallback_of = "
+              "(SELECT id FROM deliveries WHERE address = '+15145550102')") == 1);
   REQUIRE(
       wait_until([&] { return state_of(provider.base_url() + "/hooks/tocsin") == "sent"; }, 10s));
 
   // Marie also prefers email: it arrived over STARTTLS, in French.
-  REQUIRE(wait_until([&] { return smtp.messages().size() == 1; }, 10s));
-  auto mail = smtp.messages().front();
+  REQUIRE(wait_until([&] { return smtp.messages().size() == 2; }, 10s));
+  auto mails = smtp.messages();
+  auto mail = mails[0].at("headers").at("to").as_string() == "marie.gagnon@ville.example"
+                  ? mails[0]
+                  : mails[1];
   CHECK(mail.at("tls").as_bool());
   CHECK(mail.at("headers").at("to").as_string() == "marie.gagnon@ville.example");
   CHECK(mail.at("headers").at("subject").as_string() ==

@@ -59,6 +59,7 @@ class MemoryLedger : public DeliveryLedger {
     {
       std::lock_guard lock(mutex_);
       for (const auto& d : deliveries) rows_[d.id] = d;
+      contents_[content->alert.id] = content;
       if (dispatched) dispatched_.push_back(content->alert.id);
     }
     done(true);
@@ -66,6 +67,11 @@ class MemoryLedger : public DeliveryLedger {
   void update(const Delivery& d) override {
     std::lock_guard lock(mutex_);
     rows_[d.id] = d;
+  }
+  std::shared_ptr<const AlertContent> content(const std::string& alert_id) override {
+    std::lock_guard lock(mutex_);
+    auto it = contents_.find(alert_id);
+    return it == contents_.end() ? nullptr : it->second;
   }
   std::vector<Delivery> rows() const {
     std::lock_guard lock(mutex_);
@@ -84,6 +90,7 @@ class MemoryLedger : public DeliveryLedger {
   mutable std::mutex mutex_;
   std::map<std::string, Delivery> rows_;
   std::vector<std::string> dispatched_;
+  std::map<std::string, std::shared_ptr<const AlertContent>> contents_;
 };
 
 // Staff from a fixed directory; the message text names the template, channel and language.
