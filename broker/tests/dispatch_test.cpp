@@ -288,3 +288,67 @@ steps:
   CHECK(wait_until([&] { return redis.hgetall("tocsin:siren:port-2")["polled_at"] != ""; }, 3s));
   CHECK(count(server, "SELECT updates FROM incidents WHERE type = 'siren.fault'") == 0);
 }
+
+TEST_CASE("end to end: the shipped flood playbook over real peers, from report to siren") {
+  FakeProvider provider;
+  SmtpServer smtp;
+  TempDir sim_dir;
+  auto sim_port = free_tcp_port();
+  Process sim({TOCSIN_BINARY, "siren-sim", "--listen", "127.0.0.1:" + std::to_string(sim_port)},
+              (sim_dir.path() / "sim.log").string());
+  REQUIRE(wait_for_port(sim_port, 10s));
+
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  options.env = {{"TEST_SMS_TOKEN", provider.token()}};
+  options.channels_yaml =
+      "  sms:\n    provider: twilio\n    api_base: " + provider.base_url() +
+      "\n    account_sid: " + provider.sid() +
+      "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\"\n    ca_file: " +
+      provider.ca_file() + "\n    fallback: email\n" +
+      "  email:\n    provider: smtp\n    url: " + smtp.url() +
+      "\n    from: alertes@ville.example\n    starttls: off\n"
+      "  console: {provider: outbox}\n  websocket: {provider: live}\n  cap: {provider: outbox}\n"
+      "  siren:\n    provider: modbus\n    controllers:\n      - { id: rdp-1, endpoint: "
+      "\"127.0.0.1:" +
+      std::to_string(sim_port) + "\", zones: [riverside] }\n";
+  TocsinServer server(options);
+  server.start();
+  SensorClient client(server.zmq_endpoint());
+  std::ifstream in(TOCSIN_SOURCE_DIR "/docs/examples/incidents/flood.json");
+  std::string id = accepted_id(client, std::string((std::istreambuf_iterator<char>(in)), {}));
+
+  auto in_state = [&](const std::string& channel, const std::string& state) {
+    return count(server, "SELECT count(*) FROM deliveries WHERE channel = '" + channel +
+                             "' AND state = '" + state + "'");
+  };
+  // Step 1: the duty officers, on their channels.
+  REQUIRE(wait_until([&] { return in_state("sms", "sent") == 2 && in_state("email", "sent") == 1; },
+                     15s));
+  CHECK(provider.requests().size() == 2);
+  REQUIRE(wait_until([&] { return smtp.messages().size() == 1; }, 10s));
+
+  // Acknowledged: the escalation is skipped, the public alert waits for a second person.
+  REQUIRE(server.post("/api/v1/incidents/" + id + "/ack", R"({"by":"mgagnon"})")->status == 200);
+  std::string approval;
+  REQUIRE(wait_until(
+      [&] {
+        auto a = json::parse(server.get("/api/v1/approvals?state=pending")->body).at("approvals");
+        if (a.as_array().empty()) return false;
+        approval = std::string(a.as_array()[0].at("id").as_string());
+        return true;
+      },
+      10s));
+  CHECK(in_state("siren", "delivered") == 0);
+  REQUIRE(
+      server.post("/api/v1/approvals/" + approval + "/approve", R"({"by":"swilliams"})")->status ==
+      200);
+
+  // Approved: the public feed in both languages, then the riverside siren, confirmed.
+  REQUIRE(wait_until([&] { return in_state("websocket", "sent") == 2; }, 10s));
+  REQUIRE(wait_until([&] { return in_state("siren", "delivered") == 1; }, 10s));
+  CHECK(count(server, "SELECT count(*) FROM deliveries WHERE state = 'failed'") == 0);
+  CHECK(count(server, "SELECT count(*) FROM alerts WHERE status != 'dispatched'") == 0);
+  // The public notify and the siren: both public, both after the approval.
+  CHECK(count(server, "SELECT count(*) FROM alerts WHERE public = 1") == 2);
+}

@@ -13,12 +13,14 @@ namespace tocsin::channels {
 
 namespace {
 
-// RFC 2047 encoded-word for a header holding non-ASCII text.
+// RFC 2047 encoded-word for a header holding anything but printable ASCII: a line break from a
+// sensor's headline can never start a header of its own.
 std::string header_text(const std::string& text) {
-  bool ascii = std::all_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x80 && c != '\n';
+  bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f;
   });
-  if (ascii) return text;
+  if (plain) return text;
   return "=?UTF-8?B?" + base64(text) + "?=";
 }
 

@@ -103,3 +103,14 @@ TEST_CASE("an unknown mailbox (550) is a permanent failure, a closed port is ret
   CHECK(c.outcome == Outcome::retry);
   CHECK(c.reason == "connect");
 }
+
+TEST_CASE("a line break in the subject (from a sensor's headline) cannot add a header") {
+  SmtpServer server;
+  SmtpChannel email(options(server, "off"));
+  Mail m("marie.gagnon@ville.example");
+  m.message.subject = "Crue\r\nBcc: everyone@ville.example";
+  REQUIRE(email.send(m.request()).outcome == Outcome::sent);
+  auto msg = server.messages().at(0);
+  CHECK(!msg.at("headers").as_object().contains("bcc"));
+  CHECK(msg.at("rcpt_tos").as_array().size() == 1);
+}
