@@ -105,9 +105,10 @@ class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<F
       spdlog::warn("live feed: dropping a session: {}", why);
       ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, why),
                       [self = shared_from_this()](beast::error_code) {});
-      // A client that reads nothing will not read the close frame either: cut it off.
+      // The close frame waits behind the write the client is not reading; if it starts reading
+      // again it gets the reason. One that still reads nothing is cut off.
       auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor());
-      timer->expires_after(std::chrono::seconds(2));
+      timer->expires_after(std::chrono::seconds(30));
       timer->async_wait([self = shared_from_this(), timer](beast::error_code) {
         beast::error_code ignored;
         beast::get_lowest_layer(self->ws_).socket().close(ignored);
