@@ -24,7 +24,7 @@ json::value ms_or_null(const sqlite::Statement& st, int c) {
 
 constexpr const char* kAlertJsonSelect =
     "SELECT id, incident_id, run_id, playbook_id, step, kind, audience, channels, template, "
-    "public, zones, pattern, duration_s, status, created_at FROM alerts ";
+    "public, zones, pattern, duration_s, status, created_at, cap_status FROM alerts ";
 
 json::object alert_row_json(const sqlite::Statement& st) {
   return json::object{{"id", st.text(0)},
@@ -41,7 +41,8 @@ json::object alert_row_json(const sqlite::Statement& st) {
                       {"pattern", st.text(11)},
                       {"duration_s", st.integer(12)},
                       {"status", st.text(13)},
-                      {"created_at", ms_or_null(st, 14)}};
+                      {"created_at", ms_or_null(st, 14)},
+                      {"cap_status", st.text(15)}};
 }
 
 }  // namespace
@@ -75,6 +76,7 @@ IncidentRecord read_incident_row(const sqlite::Statement& st) {
     r.acknowledged_at = from_unix_ms(st.integer(17));
     r.acknowledged_by = st.text(18);
   }
+  i.status = parse_status(st.text(19)).value_or(Status::actual);
   return r;
 }
 
@@ -94,6 +96,8 @@ Alert read_alert_row(const sqlite::Statement& st) {
   a.pattern = st.text(10);
   a.duration = std::chrono::seconds(st.integer(11));
   a.created_at = from_unix_ms(st.integer(12));
+  a.status = parse_status(st.text(13)).value_or(Status::actual);
+  a.allow_in_exercise = st.integer(14) != 0;
   return a;
 }
 

@@ -29,13 +29,13 @@ struct IncidentEvent {
 constexpr const char* kIncidentSelect =
     "SELECT id, dedup_key, state, source, type, severity, urgency, certainty, headline, "
     "description, location, attributes, occurred_at, received_at, created_at, updated_at, updates, "
-    "acknowledged_at, acknowledged_by FROM incidents ";
+    "acknowledged_at, acknowledged_by, status FROM incidents ";
 IncidentRecord read_incident_row(const sqlite::Statement& st);
 
 // SELECT … FROM alerts with the columns read_alert_row expects.
 constexpr const char* kAlertSelect =
     "SELECT id, incident_id, run_id, playbook_id, kind, audience, channels, template, public, "
-    "zones, pattern, duration_s, created_at FROM alerts ";
+    "zones, pattern, duration_s, created_at, cap_status, allow_in_exercise FROM alerts ";
 Alert read_alert_row(const sqlite::Statement& st);
 
 // SELECT … FROM deliveries with the columns read_delivery_row expects.

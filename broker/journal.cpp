@@ -30,8 +30,8 @@ struct WriterStatements {
         insert(db.prepare(
             "INSERT INTO incidents (id, dedup_key, state, source, type, severity, urgency, "
             "certainty, headline, description, location, attributes, occurred_at, received_at, "
-            "created_at, updated_at, updates, node_id) VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, "
-            "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 0, ?15)")),
+            "created_at, updated_at, updates, node_id, status) VALUES (?1, ?2, 'active', ?3, ?4, "
+            "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 0, ?15, ?16)")),
         // An update carries the new state; what it leaves out (no headline, unknown urgency, an
         // attribute it does not mention) keeps its earlier value.
         update(db.prepare(
@@ -332,7 +332,7 @@ void Transaction::report(Journal::Report& p) {
     r.id = ids_.next();
     rec.created_at = at_;
     bind_report(st_.insert, r, p.location_json, p.attributes_json, at_);
-    st_.insert.bind(15, node_id_);
+    st_.insert.bind(15, node_id_).bind(16, to_string(r.status));
     st_.insert.run();
   }
   bool created = rec.updates == 0;

@@ -51,8 +51,9 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
       run_by_id_(db.prepare(std::string(kRunColumns) + "WHERE id = ?1")),
       insert_alert_(db.prepare(
           "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, "
-          "channels, template, public, zones, pattern, duration_s, status, created_at) VALUES "
-          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'pending', ?14)")),
+          "channels, template, public, zones, pattern, duration_s, status, created_at, "
+          "cap_status, allow_in_exercise) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+          "?12, ?13, 'pending', ?14, ?15, ?16)")),
       insert_approval_(db.prepare(
           "INSERT INTO approvals (id, run_id, incident_id, playbook_id, step, role, required, "
           "distinct_from_initiator, initiator, status, due_at, created_at) VALUES (?1, ?2, ?3, "
@@ -140,10 +141,21 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
   update_run_.run();
 
   for (const auto& a : fx.alerts) {
-    Alert alert{
-        ids_.next(), incident.incident.id, run.id,      run.playbook_id, a.kind,    a.audience,
-        a.channels,  a.template_name,      a.is_public, a.zones,         a.pattern, a.duration,
-        at};
+    Alert alert{ids_.next(),
+                incident.incident.id,
+                run.id,
+                run.playbook_id,
+                a.kind,
+                a.audience,
+                a.channels,
+                a.template_name,
+                a.is_public,
+                a.zones,
+                a.pattern,
+                a.duration,
+                at,
+                incident.incident.status,
+                a.allow_in_exercise};
     insert_alert_.bind(1, alert.id).bind(2, alert.incident_id).bind(3, alert.run_id);
     insert_alert_.bind(4, alert.playbook_id).bind(5, std::int64_t(a.step)).bind(6, a.kind);
     insert_alert_.bind(7, json::serialize(to_json(a.audience)));
@@ -151,6 +163,8 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     insert_alert_.bind(10, std::int64_t(a.is_public)).bind(11, json::serialize(strings(a.zones)));
     insert_alert_.bind(12, a.pattern).bind(13, std::int64_t(a.duration.count()));
     insert_alert_.bind(14, to_unix_ms(at));
+    insert_alert_.bind(15, to_string(alert.status));
+    insert_alert_.bind(16, std::int64_t(alert.allow_in_exercise));
     insert_alert_.run();
     alerts_.push_back(AlertRecord{std::move(alert), incident});
   }

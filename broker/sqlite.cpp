@@ -239,6 +239,11 @@ CREATE INDEX deliveries_alert ON deliveries (alert_id, state);
 CREATE INDEX deliveries_unfinished ON deliveries (state) WHERE state IN ('queued', 'sending');
 CREATE INDEX deliveries_provider_ref ON deliveries (provider_ref) WHERE provider_ref != '';
 )sql",
+    R"sql(
+ALTER TABLE incidents ADD COLUMN status TEXT NOT NULL DEFAULT 'actual';  -- CAP: actual, exercise…
+ALTER TABLE alerts ADD COLUMN cap_status TEXT NOT NULL DEFAULT 'actual';  -- its incident's
+ALTER TABLE alerts ADD COLUMN allow_in_exercise INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include <boost/json/fwd.hpp>
 
+#include "core/incident.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 
@@ -48,6 +49,8 @@ struct Alert {
   std::string pattern;              // siren
   std::chrono::seconds duration{};  // siren
   Timestamp created_at{};
+  Status status = Status::actual;  // its incident's: anything else is an exercise, a test…
+  bool allow_in_exercise = false;  // the step lets a non-actual alert reach the public
 };
 
 enum class DeliveryState { queued, sending, sent, delivered, failed };

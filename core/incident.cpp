@@ -44,6 +44,13 @@ std::string_view to_string(Urgency v) {
 std::string_view to_string(Certainty v) {
   return kCertainty[static_cast<int>(v)];
 }
+constexpr std::array<std::string_view, 5> kStatus{"actual", "exercise", "test", "system", "draft"};
+std::string_view to_string(Status v) {
+  return kStatus[static_cast<int>(v)];
+}
+std::optional<Status> parse_status(std::string_view t) {
+  return lookup<Status>(kStatus, t);
+}
 std::optional<Severity> parse_severity(std::string_view t) {
   return lookup<Severity>(kSeverity, t);
 }
@@ -337,7 +344,7 @@ Result<Incident> incident_from_json(const json::value& v, const IncidentLimits& 
   if (!v.is_object()) return Error{"wrong_type", "body: must be a JSON object", "body"};
   const json::object& obj = v.get_object();
   FieldReader r(obj, "");
-  if (auto e = r.only({"source", "type", "severity", "urgency", "certainty", "headline",
+  if (auto e = r.only({"source", "type", "severity", "urgency", "certainty", "status", "headline",
                        "description", "location", "attributes", "occurred_at", "dedup_key"}))
     return *e;
 
@@ -379,6 +386,16 @@ Result<Incident> incident_from_json(const json::value& v, const IncidentLimits& 
     inc.certainty = *c;
   }
 
+  text.clear();
+  if (auto e = r.text("status", false, 32, text)) return *e;
+  if (!text.empty() || r.find("status")) {
+    auto st = parse_status(text);
+    if (!st)
+      return field_error("invalid_value", "status",
+                         "'" + text + "' is not one of actual, exercise, test, system, draft");
+    inc.status = *st;
+  }
+
   if (auto e = r.text("headline", false, limits.max_headline, inc.headline)) return *e;
   if (auto e = r.text("description", false, limits.max_description, inc.description, true))
     return *e;
@@ -403,6 +420,9 @@ Result<Incident> incident_from_json(const json::value& v, const IncidentLimits& 
 
   if (auto e = r.text("dedup_key", false, limits.max_string, inc.dedup_key)) return *e;
   if (inc.dedup_key.empty()) inc.dedup_key = default_dedup_key(inc);
+  // An exercise never merges into a real incident, nor a real report into an exercise.
+  if (inc.status != Status::actual)
+    inc.dedup_key = std::string(to_string(inc.status)) + ":" + inc.dedup_key;
   return inc;
 }
 
@@ -439,6 +459,7 @@ json::object to_json(const Incident& inc) {
   o["severity"] = to_string(inc.severity);
   o["urgency"] = to_string(inc.urgency);
   o["certainty"] = to_string(inc.certainty);
+  o["status"] = to_string(inc.status);
   o["headline"] = inc.headline;
   o["description"] = inc.description;
   if (!inc.location.empty()) o["location"] = to_json(inc.location);

@@ -21,6 +21,9 @@ namespace tocsin {
 enum class Severity { unknown, minor, moderate, severe, extreme };
 enum class Urgency { unknown, past, future, expected, immediate };
 enum class Certainty { unknown, unlikely, possible, likely, observed };
+// CAP 1.2 <status>: only `actual` is real; the others never reach the public unless a playbook
+// step allows it (and then every message carries the template's exercise marking).
+enum class Status { actual, exercise, test, system, draft };
 
 std::string_view to_string(Severity v);
 std::string_view to_string(Urgency v);
@@ -28,6 +31,8 @@ std::string_view to_string(Certainty v);
 std::optional<Severity> parse_severity(std::string_view text);
 std::optional<Urgency> parse_urgency(std::string_view text);
 std::optional<Certainty> parse_certainty(std::string_view text);
+std::string_view to_string(Status v);
+std::optional<Status> parse_status(std::string_view text);
 
 struct GeoPoint {
   double lat = 0;
@@ -53,6 +58,7 @@ struct Incident {
   Severity severity = Severity::unknown;
   Urgency urgency = Urgency::unknown;
   Certainty certainty = Certainty::unknown;
+  Status status = Status::actual;
   std::string headline;
   std::string description;
   Location location;

@@ -197,6 +197,15 @@ void Dispatcher::plan(const Planned& p) {
   content->alert = alert;
   std::vector<std::string> wanted =
       alert.kind == "siren" ? std::vector<std::string>{"siren"} : alert.channels;
+  // The engine holds back a non-actual public alert; this is the second lock on the same door.
+  if (alert.status != Status::actual && (alert.is_public || alert.kind == "siren") &&
+      !alert.allow_in_exercise) {
+    spdlog::critical(
+        "dispatch: alert {} is public but its incident is {}, and its step does not "
+        "allow that: nothing is sent",
+        alert.id, to_string(alert.status));
+    wanted.clear();
+  }
   std::vector<std::string> usable;
   for (const auto& c : wanted) {
     if (lanes_.count(c))

@@ -1,6 +1,8 @@
 #include "dispatchers/templates.hpp"
 
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -34,6 +36,54 @@ std::string severity_text(Severity s, const std::string& language) {
 
 }  // namespace
 
+std::optional<std::string> exercise_wording(const std::string& text) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  // What shows for an exercise only ({{#exercise}}), for a real alert only ({{^exercise}}), and
+  // always (the rest, which an exercise shows too).
+  std::string always, exercise, real_only;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    auto open = std::min(text.find("{{#exercise}}", at), text.find("{{^exercise}}", at));
+    if (open == std::string::npos) {
+      always += text.substr(at);
+      break;
+    }
+    always += text.substr(at, open - at);
+    auto close = text.find("{{/exercise}}", open);
+    if (close == std::string::npos) break;  // the compiler reports the unclosed section
+    (text[open + 2] == '#' ? exercise : real_only) += text.substr(open + 13, close - open - 13);
+    at = close + 13;
+  }
+  static const char* claims_real[] = {"not a drill", "not an exercise", "pas un exercice",
+                                      "pas une simulation"};
+  static const char* drill[] = {"exercise", "exercice", "drill", "simulation"};
+  auto find_any = [](const std::string& t, const auto& words) -> const char* {
+    for (const char* w : words)
+      if (t.find(w) != std::string::npos) return w;
+    return nullptr;
+  };
+  auto strip = [&](std::string t) {
+    for (const char* w : claims_real)
+      for (auto p = t.find(w); p != std::string::npos; p = t.find(w)) t.erase(p, std::strlen(w));
+    return t;
+  };
+  std::string a = lower(always), e = lower(exercise), r = lower(real_only);
+  if (const char* w = find_any(a, claims_real))
+    return std::string("'") + w +
+           "' outside {{^exercise}}…{{/exercise}}: an exercise would say it too";
+  if (const char* w = find_any(a, drill))
+    return std::string("exercise wording '") + w +
+           "' outside {{#exercise}}…{{/exercise}}: a real alert would carry it";
+  if (const char* w = find_any(strip(r), drill))
+    return std::string("exercise wording '") + w + "' in {{^exercise}}…{{/exercise}}";
+  if (const char* w = find_any(e, claims_real))
+    return std::string("the exercise marking says '") + w + "'";
+  return std::nullopt;
+}
+
 std::variant<TemplateSet, std::vector<std::string>> TemplateSet::load(
     const std::filesystem::path& dir) {
   TemplateSet set;
@@ -63,6 +113,10 @@ std::variant<TemplateSet, std::vector<std::string>> TemplateSet::load(
     mustache::mustache compiled(text);
     if (!compiled.is_valid()) {
       errors.push_back(file + ": " + compiled.error_message());
+      continue;
+    }
+    if (auto wrong = exercise_wording(text)) {
+      errors.push_back(file + ": " + *wrong);
       continue;
     }
     set.sources_[*key] = std::move(text);
@@ -113,8 +167,12 @@ Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRe
   incident.set("occurred_at", format_rfc3339(inc.occurred_at));
   incident.set("occurred_at_text", time_text(inc.occurred_at, lang));
   incident.set("attributes", attributes);
+  incident.set("status", std::string(to_string(inc.status)));
   mustache::data context;
   context.set("incident", incident);
+  // {{#exercise}}…{{/exercise}}: the marking every message of a non-actual incident carries.
+  context.set("exercise", inc.status == Status::actual ? mustache::data::type::bool_false
+                                                       : mustache::data::type::bool_true);
 
   mustache::mustache tmpl(it->second);
   if (key.channel.find("html") == std::string::npos)

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -44,6 +45,12 @@ class TemplateSet {
 Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zones,
                                const std::string& template_name, const IncidentRecord& incident,
                                const std::string& language, const std::string& channel);
+
+// The exercise lint of one template text. What every rendering shows has no exercise wording
+// (exercise, exercice, drill, simulation) and no claim to be real (not a drill, pas un exercice);
+// {{#exercise}} sections (exercise only) make no claim to be real; {{^exercise}} sections (real
+// alerts only) may say "not a drill". The problem, or nullopt.
+std::optional<std::string> exercise_wording(const std::string& text);
 
 // A time as a reader of `language` writes it, in UTC: "22 novembre 2026, 14 h 05 UTC",
 // "November 22, 2026, 2:05 PM UTC".

@@ -91,16 +91,36 @@ class Runner {
 
  private:
   // Executes a step; false when the run parks at it.
+  // Exercise vs live by construction: a non-actual incident's public alert or siren is not made
+  // at all unless its step allows it.
+  bool held_back(bool is_public, bool allowed) {
+    if (incident_.status == Status::actual || !is_public || allowed) return false;
+    note("held back: the incident's status is " + std::string(to_string(incident_.status)) +
+         " and the step does not say allow_in_exercise");
+    return true;
+  }
+
   bool enter(const Step& step) {
     if (auto* n = std::get_if<Notify>(&step.action)) {
-      fx_.alerts.push_back(AlertRequest{
-          s_.step, "notify", n->audience, n->channels, n->template_name, n->is_public, {}, {}, {}});
+      if (held_back(n->is_public, n->allow_in_exercise)) return true;
+      fx_.alerts.push_back(AlertRequest{s_.step,
+                                        "notify",
+                                        n->audience,
+                                        n->channels,
+                                        n->template_name,
+                                        n->is_public,
+                                        {},
+                                        {},
+                                        {},
+                                        n->allow_in_exercise});
       note(std::string(n->is_public ? "PUBLIC " : "") + "notify " + n->audience.describe() +
            " via " + list(n->channels) + " (template " + n->template_name + ")");
       return true;
     }
     if (auto* sr = std::get_if<Siren>(&step.action)) {
+      if (held_back(true, sr->allow_in_exercise)) return true;
       AlertRequest a;
+      a.allow_in_exercise = sr->allow_in_exercise;
       a.step = s_.step;
       a.kind = "siren";
       a.is_public = true;

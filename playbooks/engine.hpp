@@ -64,6 +64,7 @@ struct AlertRequest {
   std::vector<std::string> zones;  // siren
   std::string pattern;             // siren
   Seconds duration{};              // siren
+  bool allow_in_exercise = false;
 };
 
 struct ApprovalRequest {

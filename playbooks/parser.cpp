@@ -196,6 +196,24 @@ class PlaybookReader {
                                   " (" + name + "." + lang + "." + c + ".mustache)");
   }
 
+  // A step that may run for an exercise needs templates that say so: each file it renders has an
+  // {{#exercise}}…{{/exercise}} section, shown only when the incident is not actual.
+  void exercise_marking(const YAML::Node& at, const std::string& path, const std::string& name,
+                        const std::vector<std::string>& channels) {
+    if (!catalog_.require_template_files) return;
+    for (const auto& c : channels) {
+      if (!catalog_.templated_channels.count(c)) continue;
+      for (const char* lang : {"fr", "en"}) {
+        auto it = catalog_.template_texts.find(TemplateFile{name, lang, c});
+        if (it != catalog_.template_texts.end() &&
+            it->second.find("{{#exercise}}") == std::string::npos)
+          r_.error(at.Mark(), path + ": allow_in_exercise needs an exercise marking in " + name +
+                                  "." + lang + "." + c +
+                                  ".mustache ({{#exercise}}EXERCISE{{/exercise}})");
+      }
+    }
+  }
+
   std::optional<Step> step(const YAML::Node& node, std::size_t index) {
     std::string path = "steps[" + std::to_string(index) + "]";
     if (!r_.mapping(node, path,
@@ -232,7 +250,8 @@ class PlaybookReader {
     std::string bp = path + "." + kind;
     if (kind == "notify") {
       Notify n;
-      if (r_.mapping(body, bp, {"audience", "channels", "template", "public"})) {
+      if (r_.mapping(body, bp,
+                     {"audience", "channels", "template", "public", "allow_in_exercise"})) {
         if (auto a = r_.section(body, bp, "audience", true))
           audience(*a, bp + ".audience", n.audience);
         channels(body, bp, n.channels);
@@ -240,6 +259,9 @@ class PlaybookReader {
         if (body["template"])
           template_files(body["template"], bp + ".template", n.template_name, n.channels);
         r_.boolean(body, bp, "public", n.is_public);
+        r_.boolean(body, bp, "allow_in_exercise", n.allow_in_exercise);
+        if (n.allow_in_exercise && body["template"])
+          exercise_marking(body["template"], bp + ".template", n.template_name, n.channels);
         if (n.is_public && !n.audience.residents)
           r_.error(body.Mark(), bp + ": a public alert needs residents in its audience");
         if (n.audience.residents && !n.is_public)
@@ -255,7 +277,8 @@ class PlaybookReader {
       s.action = w;
     } else if (kind == "siren") {
       Siren sr;
-      if (r_.mapping(body, bp, {"zones", "pattern", "duration"})) {
+      if (r_.mapping(body, bp, {"zones", "pattern", "duration", "allow_in_exercise"})) {
+        r_.boolean(body, bp, "allow_in_exercise", sr.allow_in_exercise);
         zones(body, bp, "zones", sr.zones, true);
         if (r_.string(body, bp, "pattern", true, sr.pattern))
           r_.choice(body, bp, "pattern", sr.pattern, kSirenPatterns);

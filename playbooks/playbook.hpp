@@ -47,6 +47,7 @@ struct Notify {
   std::vector<std::string> channels;
   std::string template_name;
   bool is_public = false;
+  bool allow_in_exercise = false;  // a public notify also runs for a non-actual incident
 };
 
 struct Wait {
@@ -58,6 +59,7 @@ struct Siren {
   std::vector<std::string> zones;
   std::string pattern;
   Seconds duration{};
+  bool allow_in_exercise = false;  // sounds for a non-actual incident too (a siren drill)
 };
 
 struct RequireApproval {
@@ -105,7 +107,8 @@ struct Catalog {
   bool require_template_files = false;
   std::set<TemplateFile> template_files;
   std::set<std::string> templated_channels{"sms", "email", "console", "websocket"};
-  std::map<std::string, std::string> fallbacks;  // channel → the channel it falls back to
+  std::map<std::string, std::string> fallbacks;        // channel → the channel it falls back to
+  std::map<TemplateFile, std::string> template_texts;  // for the exercise-marking check
   std::set<std::string> roles;
   std::set<std::string> groups;
   std::set<std::string> people;

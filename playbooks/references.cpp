@@ -2,12 +2,16 @@
 
 #include "core/template_files.hpp"
 
+#include <fstream>
+#include <iterator>
+
 namespace tocsin::playbooks {
 
 Catalog References::catalog() const {
   Catalog c;
   c.templates = templates;
   c.template_files = template_files;
+  c.template_texts = template_texts;
   c.require_template_files = true;
   c.roles = people.roles();
   c.groups = people.groups();
@@ -37,6 +41,10 @@ std::variant<References, std::vector<std::string>> load_references(const Referen
       if (auto t = parse_template_file_name(e.path().filename().string())) {
         refs.templates.insert(t->name);
         refs.template_files.insert(*t);
+        if (e.file_size(ec) <= 64 * 1024) {
+          std::ifstream in(e.path(), std::ios::binary);
+          refs.template_texts[*t] = std::string(std::istreambuf_iterator<char>(in), {});
+        }
       } else
         errors.push_back(e.path().string() +
                          ": not named NAME.LANG.CHANNEL.mustache (LANG fr or en)");

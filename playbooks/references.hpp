@@ -3,6 +3,7 @@
 // message templates. Validated before any playbook is read.
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <variant>
@@ -19,6 +20,7 @@ struct References {
   Directory people;
   std::set<std::string> templates;  // names: flood-public for flood-public.fr.sms.mustache
   std::set<TemplateFile> template_files;
+  std::map<TemplateFile, std::string> template_texts;
 
   Catalog catalog() const;
 };

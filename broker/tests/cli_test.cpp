@@ -178,3 +178,28 @@ TEST_CASE("tocsin playbook test refuses an SMS longer than max_segments, never c
   std::filesystem::current_path(cwd);
   CHECK(ok.exit_code == 0);
 }
+
+TEST_CASE("an exercise incident through every shipped playbook makes no public alert and no siren",
+          "[cli][exercise]") {
+  TempDir dir;
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(TOCSIN_SOURCE_DIR);
+  for (const char* name : {"flood", "hazmat", "earthquake", "boil-water", "severe-weather"}) {
+    std::ifstream in(std::string("docs/examples/incidents/") + name + ".json");
+    std::string report((std::istreambuf_iterator<char>(in)), {});
+    auto brace = report.rfind('}');
+    report.insert(brace, R"(, "status": "exercise")");
+    auto file = dir.path() / (std::string(name) + ".json");
+    std::ofstream(file) << report;
+    // Acknowledged and approved: everything a real incident would unlock.
+    auto r = run_command({TOCSIN_BINARY, "playbook", "test", "--incident", file.string(),
+                          "--ack-after", "1m", "--approve-after", "2m"},
+                         20s);
+    INFO(name << "\n" << r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("PUBLIC notify") == std::string::npos);
+    CHECK(r.output.find(": siren ") == std::string::npos);
+    CHECK(r.output.find("held back: the incident's status is exercise") != std::string::npos);
+  }
+  std::filesystem::current_path(cwd);
+}

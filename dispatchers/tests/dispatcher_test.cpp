@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "dispatchers/stages.hpp"
+#include "dispatchers/templates.hpp"
 #include "dispatchers/tests/doubles.hpp"
 #include "tests/support/wait.hpp"
 
@@ -228,4 +229,34 @@ TEST_CASE("backoff doubles with jitter up to its cap") {
     CHECK(d9 <= 1000ms);
   }
   CHECK(b.delay(1, 5000ms) == 5000ms);
+}
+
+TEST_CASE("an exercise alert that is public never gets a delivery unless its step allows it") {
+  World w;
+  Audience a;
+  a.people = {"jean"};
+  Alert drill = alert_to(a, {"sms", "websocket"});
+  drill.is_public = true;
+  drill.status = Status::exercise;
+  w.dispatcher->dispatch(drill, IncidentRecord{});
+  Alert allowed = drill;
+  allowed.id = "01ALERTALLOWED000000000000";
+  allowed.allow_in_exercise = true;
+  w.dispatcher->dispatch(allowed, IncidentRecord{});
+  REQUIRE(w.settled(3));  // jean by SMS, the public feed in two languages: the allowed alert only
+  for (const auto& d : w.ledger.rows()) CHECK(d.alert_id == allowed.id);
+}
+
+TEST_CASE(
+    "template lint: no drill wording in what a real alert shows, no 'not a drill' in a drill") {
+  CHECK(!exercise_wording("ALERTE CRUE {{incident.zone_name}}"));
+  CHECK(!exercise_wording("{{#exercise}}EXERCICE — {{/exercise}}ALERTE CRUE"));
+  CHECK(*exercise_wording("Exercice de crue: évacuez") ==
+        "exercise wording 'exercice' outside {{#exercise}}…{{/exercise}}: a real alert would "
+        "carry it");
+  CHECK(*exercise_wording("{{#exercise}}THIS IS NOT A DRILL{{/exercise}} Flood") ==
+        "the exercise marking says 'not a drill'");
+  CHECK(!exercise_wording("{{^exercise}}This is not a drill.{{/exercise}}"));
+  CHECK(*exercise_wording("This is not a drill. Flood!") ==
+        "'not a drill' outside {{^exercise}}…{{/exercise}}: an exercise would say it too");
 }

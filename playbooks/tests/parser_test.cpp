@@ -146,3 +146,24 @@ TEST_CASE("durations") {
   CHECK_FALSE(parse_duration("10"));
   CHECK_FALSE(parse_duration("m"));
 }
+
+TEST_CASE("allow_in_exercise needs an exercise marking in every template file it renders") {
+  auto catalog = test_catalog();
+  catalog.require_template_files = true;
+  for (const char* lang : {"fr", "en"}) {
+    catalog.template_files.insert(TemplateFile{"public", lang, "sms"});
+    catalog.template_texts[TemplateFile{"public", lang, "sms"}] =
+        std::string(lang) == "fr" ? "{{#exercise}}EXERCICE {{/exercise}}ALERTE" : "ALERT";
+  }
+  auto set = parse_playbook(R"(id: drill
+match: { type: flood.* }
+steps:
+  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true, allow_in_exercise: true }
+  - siren: { zones: [riverside], pattern: test, duration: 1m, allow_in_exercise: true }
+)",
+                            "drill.yaml", catalog);
+  REQUIRE(set.errors.size() == 1);
+  CHECK(set.errors[0] ==
+        "drill.yaml:4:87: steps[0].notify.template: allow_in_exercise needs an exercise marking in "
+        "public.en.sms.mustache ({{#exercise}}EXERCISE{{/exercise}})");
+}
