@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "broker/delivery_ledger.hpp"
+#include "broker/source_watch.hpp"
 #include "channels/sms/twilio_channel.hpp"
 #include "core/ulid.hpp"
 
@@ -145,6 +146,23 @@ void Api::handle(ApiRequest request, Respond respond) {
       return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
     return get_alert(id, std::move(respond));
   }
+  if (path == "/api/v1/sources") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    json::array list = sources_ ? sources_->list() : json::array{};
+    return respond(json_response(200, json::object{{"sources", std::move(list)}}));
+  }
+  constexpr std::string_view sources_prefix = "/api/v1/sources/";
+  if (path.rfind(sources_prefix, 0) == 0 && path.size() > sources_prefix.size() + 10 &&
+      path.compare(path.size() - 10, 10, "/heartbeat") == 0) {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    std::string id = path.substr(sources_prefix.size(), path.size() - sources_prefix.size() - 10);
+    if (!sources_ || !sources_->expects(id))
+      return respond(error(
+          404,
+          Error{"not_found", "source: '" + id + "' is not in the expected sources", "source"}));
+    sources_->seen(id);
+    return respond(json_response(200, json::object{{"source", id}, {"seen", true}}));
+  }
   if (path == "/api/v1/receipts/sms") {
     if (m != "POST") return respond(method_not_allowed("POST"));
     return sms_receipt(request, std::move(respond));
@@ -173,6 +191,7 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
     metrics_.rejected(parsed.error().code);
     return respond(error(parsed.error().code == "too_large" ? 413 : 400, parsed.error()));
   }
+  if (sources_) sources_->seen(parsed->source);
   journal_.submit(
       std::move(parsed.value()), [this, respond = std::move(respond)](Result<Accepted> r) {
         if (!r) {

@@ -37,6 +37,7 @@ using Respond = std::function<void(ApiResponse)>;
 using HealthReport = std::function<std::string()>;
 
 class SqliteDeliveryLedger;
+class SourceWatch;
 
 // What the API needs of the delivery side: receipts go to the ledger; metrics come from the
 // dispatcher.
@@ -58,6 +59,7 @@ class Api {
 
   void handle(ApiRequest request, Respond respond);
   void deliveries(ApiDeliveries d) { deliveries_ = std::move(d); }
+  void sources(SourceWatch* watch) { sources_ = watch; }
 
   static ApiResponse error(int status, const Error& e);
 
@@ -85,6 +87,7 @@ class Api {
   HealthReport health_;
   PlaybookLibrary& library_;
   ApiDeliveries deliveries_;
+  SourceWatch* sources_ = nullptr;
   Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
 };
 

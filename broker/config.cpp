@@ -256,7 +256,10 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto ingest = r.section(root, "", "ingest", true);
-      ingest && r.mapping(*ingest, "ingest", {"zmq", "max_in_flight", "limits"})) {
+      ingest && r.mapping(*ingest, "ingest", {"zmq", "max_in_flight", "limits", "sources"})) {
+    std::string sources;
+    if (r.string(*ingest, "ingest", "sources", false, sources))
+      c.ingest.sources = std::filesystem::absolute(sources);
     if (auto zmq = r.section(*ingest, "ingest", "zmq", true);
         zmq && r.mapping(*zmq, "ingest.zmq", {"bind"})) {
       if (r.string(*zmq, "ingest.zmq", "bind", true, c.ingest.zmq_bind) &&

@@ -89,6 +89,7 @@ struct Config {
   struct {
     std::string zmq_bind;
     std::size_t max_in_flight = 20000;  // past this, the broker stops reading (back-pressure)
+    std::filesystem::path sources;      // expected sources and their heartbeats; empty: none
   } ingest;
   IncidentLimits limits;
   struct {

@@ -21,6 +21,7 @@
 #include "broker/managed_redis.hpp"
 #include "broker/playbook_library.hpp"
 #include "broker/siren_watch.hpp"
+#include "broker/source_watch.hpp"
 #include "broker/sqlite.hpp"
 #include "broker/timers.hpp"
 #include "broker/zmq_ingest.hpp"
@@ -112,6 +113,18 @@ int serve(const Config& config) {
   dispatchers::Dispatcher dispatcher(std::move(channels.setups), ledger, sources, sources);
   DispatchingSink alerts(dispatcher);
   Unfinished unfinished = load_unfinished(database);
+  std::vector<ExpectedSource> expected;
+  if (!config.ingest.sources.empty()) {
+    auto loaded = load_sources(config.ingest.sources);
+    if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
+      for (const auto& e : *errors) spdlog::critical("{}", e);
+      spdlog::critical("tocsin: refusing to start with invalid expected sources");
+      if (managed) managed->stop();
+      return 1;
+    }
+    expected = std::get<std::vector<ExpectedSource>>(loaded);
+  }
+  SourceWatch watch(journal, std::move(expected));
   zmq::context_t zmq_context(1);
   ZmqIngest ingest(zmq_context, config.ingest.zmq_bind, journal, config.limits,
                    config.ingest.max_in_flight, metrics);
@@ -145,6 +158,8 @@ int serve(const Config& config) {
       api_deliveries.sms_auth_token = t->auth_token.value_or("");
     }
   api.deliveries(std::move(api_deliveries));
+  api.sources(&watch);
+  ingest.on_seen([&watch](const std::string& source) { watch.seen(source); });
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
   http.live_feed(feed, config.http.feed_max_queue);
 
@@ -164,6 +179,7 @@ int serve(const Config& config) {
   if (resumed || !unfinished.pending_alerts.empty())
     spdlog::info("dispatch: resuming {} deliveries and {} undispatched alerts", resumed,
                  unfinished.pending_alerts.size());
+  watch.start();
   ingest.start();
   http.start();
   spdlog::info("tocsin ready: node {}, data in {}", config.node_id, config.data_dir.string());
@@ -182,6 +198,7 @@ int serve(const Config& config) {
   ingest.stop();  // every report read is answered: its commit is awaited
   http.stop();
   timers.stop();
+  watch.stop();
   if (channels.sirens) channels.sirens->stop_polling();
   dispatcher.stop();  // sends in progress finish; what is queued stays queued in SQLite
   journal.stop();     // commits whatever is left

@@ -174,11 +174,28 @@ void ZmqIngest::run() {
       std::string request_id = frames.size() > 1 ? frames[1].to_string() : std::string();
       std::string verb = frames.size() == 4 ? frames[2].to_string() : std::string();
       bool is_action = verb == "ack" || verb == "resolve" || verb == "cancel";
+      if (verb == "heartbeat" && request_id.size() <= kMaxRequestId) {
+        // [request-id][heartbeat][{"source": id}]: answered at once, nothing to store.
+        boost::system::error_code ec;
+        auto v = boost::json::parse(frames[3].to_string_view(), ec);
+        const boost::json::value* src =
+            !ec && v.is_object() ? v.get_object().if_contains("source") : nullptr;
+        if (!src || !src->is_string() || src->get_string().empty() ||
+            src->get_string().size() > 128) {
+          refuse(identity, request_id,
+                 Error{"invalid_value", "source: give the source id, as in its reports", "source"});
+          continue;
+        }
+        std::string source(src->get_string());
+        if (on_seen_) on_seen_(source);
+        send_frames(*socket, {identity, request_id, "ok", source, "heartbeat"});
+        continue;
+      }
       if (frames.size() != 3 && !is_action) {
         refuse(identity, request_id,
                Error{"bad_frames",
                      "frames: expected [request-id][json report] or "
-                     "[request-id][ack|resolve|cancel][json], got " +
+                     "[request-id][ack|resolve|cancel|heartbeat][json], got " +
                          std::to_string(frames.size() - 1) + " frames",
                      "frames"});
         continue;
@@ -207,6 +224,7 @@ void ZmqIngest::run() {
           continue;
         }
         report = std::move(parsed.value());
+        if (on_seen_) on_seen_(report->source);
       }
       ++in_flight;
       auto reply = [this, identity = std::move(identity), request_id = std::move(request_id),

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -28,6 +29,8 @@ class ZmqIngest {
 
   // Binds (throws zmq::error_t on failure), then serves on its own thread.
   void start();
+  // Told of each source that speaks (a valid report or a heartbeat). Before start().
+  void on_seen(std::function<void(const std::string&)> f) { on_seen_ = std::move(f); }
   // Stops reading new requests, waits until every request read so far is answered, closes.
   void stop();
 
@@ -44,6 +47,7 @@ class ZmqIngest {
   zmq::context_t& context_;
   std::string bind_;
   Journal& journal_;
+  std::function<void(const std::string&)> on_seen_;
   IncidentLimits limits_;
   std::size_t max_in_flight_;
   BrokerMetrics& metrics_;

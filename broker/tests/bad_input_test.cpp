@@ -79,7 +79,8 @@ TEST_CASE("bad input over ZeroMQ gets an error reply naming the field, and servi
     CHECK((*one)[1] == "error");
     CHECK((*one)[2] == "bad_frames");
     CHECK((*one)[3] ==
-          "frames: expected [request-id][json report] or [request-id][ack|resolve|cancel][json], "
+          "frames: expected [request-id][json report] or "
+          "[request-id][ack|resolve|cancel|heartbeat][json], "
           "got 1 frames");
 
     client.send({"r3", "reopen", incident_json("s", "k")});

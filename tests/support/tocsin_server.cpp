@@ -43,7 +43,8 @@ TocsinServer::TocsinServer(ServerOptions options)
   cfg << "node:\n  id: test-node\n"
       << "storage:\n  data_dir: " << data_dir() << "\n"
       << "ingest:\n  zmq:\n    bind: " << zmq_endpoint() << "\n"
-      << "http:\n  bind: 127.0.0.1:" << http_port_ << "\n  max_body_bytes: 65536\n"
+      << options_.ingest_yaml << "http:\n  bind: 127.0.0.1:" << http_port_
+      << "\n  max_body_bytes: 65536\n"
       << options_.http_yaml;
   if (!options_.playbooks_dir.empty())
     cfg << "playbooks:\n  dir: " << options_.playbooks_dir

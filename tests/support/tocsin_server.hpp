@@ -22,7 +22,8 @@ struct ServerOptions {
   // The `channels:` section's body (indented two spaces); empty: every channel to the outbox.
   std::string channels_yaml;
   std::vector<std::pair<std::string, std::string>> env;  // extra environment (secrets)
-  std::string http_yaml;  // more keys of the http: section, each "  key: value\n"
+  std::string http_yaml;    // more keys of the http: section, each "  key: value\n"
+  std::string ingest_yaml;  // more keys of the ingest: section
 };
 
 class TocsinServer {
