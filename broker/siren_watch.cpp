@@ -30,21 +30,14 @@ void SirenWatch::on_status(const channels::SirenStatus& s) {
     spdlog::info("siren {}: back to normal", s.controller);
     return;
   }
-  Incident i;
-  i.source = "tocsin/siren-poller";
-  i.type = "siren.fault";
-  i.severity = Severity::moderate;
-  i.urgency = Urgency::expected;
-  i.certainty = Certainty::observed;
-  i.headline = "Siren " + s.controller + ": " + fault;
-  i.description = s.reachable ? "The controller reports fault code " + std::to_string(s.fault_code)
-                              : "The controller does not answer: " + s.error;
-  i.attributes = {{"controller", s.controller},
-                  {"reachable", s.reachable},
-                  {"fault_code", double(s.fault_code)},
-                  {"ac_power", s.ac_power}};
-  i.occurred_at = i.received_at = s.at;
-  i.dedup_key = "siren.fault/" + s.controller;
+  Incident i = raised_by_tocsin(
+      "tocsin/siren-poller", "siren.fault", s.controller, "Siren " + s.controller + ": " + fault,
+      s.reachable ? "The controller reports fault code " + std::to_string(s.fault_code)
+                  : "The controller does not answer: " + s.error,
+      {{"controller", s.controller},
+       {"reachable", s.reachable},
+       {"fault_code", double(s.fault_code)},
+       {"ac_power", s.ac_power}});
   spdlog::warn("siren {}: {}; raising a siren.fault incident", s.controller, fault);
   journal_.submit(std::move(i), [controller = s.controller](Result<Accepted> r) {
     if (!r)

@@ -110,17 +110,10 @@ void SourceWatch::check() {
       }
   }
   for (const auto& id : silent) {
-    Incident i;
-    i.source = "tocsin/source-watch";
-    i.type = "source.silent";
-    i.severity = Severity::moderate;
-    i.urgency = Urgency::expected;
-    i.certainty = Certainty::observed;
-    i.headline = "Source " + id + " is silent";
-    i.description = id + " has not reported or sent a heartbeat within its expected interval";
-    i.attributes = {{"source", id}};
-    i.occurred_at = i.received_at = at;
-    i.dedup_key = "source.silent/" + id;
+    Incident i =
+        raised_by_tocsin("tocsin/source-watch", "source.silent", id, "Source " + id + " is silent",
+                         id + " has not reported or sent a heartbeat within its expected interval",
+                         {{"source", id}});
     spdlog::warn("source {}: silent; raising a source.silent incident", id);
     journal_.submit(std::move(i), [this, id](Result<Accepted> r) {
       if (!r) {

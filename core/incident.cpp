@@ -315,6 +315,22 @@ Result<Incident> read_incident_file(const std::string& path, const IncidentLimit
   return r;
 }
 
+Incident raised_by_tocsin(std::string source, std::string type, const std::string& subject,
+                          std::string headline, std::string description, Attributes attributes) {
+  Incident i;
+  i.source = std::move(source);
+  i.type = std::move(type);
+  i.severity = Severity::moderate;
+  i.urgency = Urgency::expected;
+  i.certainty = Certainty::observed;
+  i.headline = std::move(headline);
+  i.description = std::move(description);
+  i.attributes = std::move(attributes);
+  i.occurred_at = i.received_at = now();
+  i.dedup_key = i.type + "/" + subject;
+  return i;
+}
+
 std::string default_dedup_key(const Incident& incident) {
   return incident.source + "|" + incident.type + "|" + incident.location.zone.value_or("");
 }

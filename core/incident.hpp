@@ -68,6 +68,11 @@ struct Incident {
   std::string dedup_key;
 };
 
+// An incident Tocsin raises about itself (a siren fault, a silent source): moderate, expected,
+// observed, now, and keyed `type/subject` so that repeats fold into the active one.
+Incident raised_by_tocsin(std::string source, std::string type, const std::string& subject,
+                          std::string headline, std::string description, Attributes attributes);
+
 // Limits on one incident report; every input has one.
 struct IncidentLimits {
   std::size_t max_bytes = 64 * 1024;

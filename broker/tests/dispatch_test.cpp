@@ -24,6 +24,15 @@ namespace json = boost::json;
 
 namespace {
 
+// The sms: section for the fake provider (token in TEST_SMS_TOKEN), falling back to email, with
+// more keys (each "\n    key: value") at the end.
+std::string twilio_sms_yaml(const FakeProvider& provider, const std::string& more = "") {
+  return "  sms:\n    provider: twilio\n    api_base: " + provider.base_url() +
+         "\n    account_sid: " + provider.sid() +
+         "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\"\n    ca_file: " +
+         provider.ca_file() + "\n    fallback: email" + more + "\n";
+}
+
 long long count(const TocsinServer& s, const std::string& sql) {
   return query_integer(s.database(), sql);
 }
@@ -156,15 +165,10 @@ steps:
   // The status callback URL needs the server's port, known once the server object exists: the
   // configuration names a placeholder port, rewritten below before start.
   options.channels_yaml =
-      "  sms:\n    provider: twilio\n    api_base: " + provider.base_url() +
-      "\n    account_sid: " + provider.sid() +
-      "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\""
-      "\n    status_callback: http://127.0.0.1:HTTP_PORT/api/v1/receipts/sms"
-      "\n    ca_file: " +
-      provider.ca_file() +
-      "\n    retry_initial: 1s\n    fallback: email\n"
-      "  webhook:\n    provider: http\n    url: " +
-      provider.base_url() +
+      twilio_sms_yaml(provider,
+                      "\n    status_callback: http://127.0.0.1:HTTP_PORT/api/v1/receipts/sms"
+                      "\n    retry_initial: 1s") +
+      "  webhook:\n    provider: http\n    url: " + provider.base_url() +
       "/hooks/tocsin\n    secret_env: TEST_HOOK_SECRET\n    ca_file: " + provider.ca_file() +
       "\n"
       "  email:\n    provider: smtp\n    url: " +
@@ -302,11 +306,7 @@ TEST_CASE("end to end: the shipped flood playbook over real peers, from report t
   options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
   options.env = {{"TEST_SMS_TOKEN", provider.token()}};
   options.channels_yaml =
-      "  sms:\n    provider: twilio\n    api_base: " + provider.base_url() +
-      "\n    account_sid: " + provider.sid() +
-      "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\"\n    ca_file: " +
-      provider.ca_file() + "\n    fallback: email\n" +
-      "  email:\n    provider: smtp\n    url: " + smtp.url() +
+      twilio_sms_yaml(provider) + "  email:\n    provider: smtp\n    url: " + smtp.url() +
       "\n    from: alertes@ville.example\n    starttls: off\n"
       "  console: {provider: outbox}\n  websocket: {provider: live}\n  cap: {provider: outbox}\n"
       "  siren:\n    provider: modbus\n    controllers:\n      - { id: rdp-1, endpoint: "
