@@ -124,13 +124,11 @@ std::optional<json::object> IncidentStore::alert(const std::string& id, std::siz
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   json::object out = alert_row_json(st);
-  json::object counts{{"queued", 0}, {"sending", 0}, {"sent", 0}, {"delivered", 0}, {"failed", 0}};
+  json::object counts;
   std::int64_t total = 0;
-  auto c = db_.prepare("SELECT state, count(*) FROM deliveries WHERE alert_id = ?1 GROUP BY state");
-  c.bind(1, id);
-  while (c.step()) {
-    counts[c.text(0)] = c.integer(1);
-    total += c.integer(1);
+  for (const auto& [state, n] : counts_of(id)) {
+    counts[state] = n;
+    total += n;
   }
   out["delivery_counts"] = std::move(counts);
   out["delivery_total"] = total;
@@ -161,17 +159,19 @@ std::optional<json::object> IncidentStore::alert(const std::string& id, std::siz
 std::map<std::string, std::map<std::string, std::int64_t>> IncidentStore::delivery_counts(
     const std::vector<std::string>& alert_ids) {
   std::lock_guard lock(mutex_);
+  std::map<std::string, std::map<std::string, std::int64_t>> out;
+  for (const auto& id : alert_ids) out[id] = counts_of(id);
+  return out;
+}
+
+std::map<std::string, std::int64_t> IncidentStore::counts_of(const std::string& alert_id) {
   auto st =
       db_.prepare("SELECT state, count(*) FROM deliveries WHERE alert_id = ?1 GROUP BY state");
-  std::map<std::string, std::map<std::string, std::int64_t>> out;
-  for (const auto& id : alert_ids) {
-    auto& counts = out[id];
-    for (const char* s : {"queued", "sending", "sent", "delivered", "failed"}) counts[s] = 0;
-    st.bind(1, id);
-    while (st.step()) counts[st.text(0)] = st.integer(1);
-    st.reset();
-  }
-  return out;
+  std::map<std::string, std::int64_t> counts;
+  for (const char* s : {"queued", "sending", "sent", "delivered", "failed"}) counts[s] = 0;
+  st.bind(1, alert_id);
+  while (st.step()) counts[st.text(0)] = st.integer(1);
+  return counts;
 }
 
 std::vector<IncidentRecord> IncidentStore::read(sqlite::Statement& st) {

@@ -65,6 +65,8 @@ class IncidentStore {
 
  private:
   std::vector<IncidentRecord> read(sqlite::Statement& st);
+  // Delivery counts by state for one alert (every state present); the caller holds mutex_.
+  std::map<std::string, std::int64_t> counts_of(const std::string& alert_id);
 
   std::mutex mutex_;
   sqlite::Connection db_;

@@ -10,6 +10,7 @@
 
 #include "channels/siren/siren_channel.hpp"
 #include "tests/support/fake_provider.hpp"
+#include "tests/support/json_lines.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
@@ -48,11 +49,7 @@ struct Controller {
     return SirenController{"rdp-1", "127.0.0.1", port, 1, {"riverside"}, profile};
   }
   std::vector<boost::json::object> writes() const {
-    std::ifstream in(dir.path() / "writes.jsonl");
-    std::vector<boost::json::object> out;
-    for (std::string line; std::getline(in, line);)
-      out.push_back(boost::json::parse(line).as_object());
-    return out;
+    return t::read_json_lines(dir.path() / "writes.jsonl");
   }
   void write_register(int address, std::uint16_t value) const {
     modbus_t* ctx = modbus_new_tcp("127.0.0.1", port);

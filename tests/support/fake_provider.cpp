@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/support/json_lines.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"
 
@@ -82,11 +83,7 @@ std::string FakeProvider::ca_file() const {
 }
 
 std::vector<boost::json::object> FakeProvider::requests() const {
-  std::ifstream in(dir_.path() / "requests.jsonl");
-  std::vector<boost::json::object> out;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(boost::json::parse(line).as_object());
-  return out;
+  return read_json_lines(dir_.path() / "requests.jsonl");
 }
 
 }  // namespace tocsin::test

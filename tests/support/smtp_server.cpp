@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "tests/support/fake_provider.hpp"
+#include "tests/support/json_lines.hpp"
 #include "tests/support/tocsin_server.hpp"
 
 namespace tocsin::test {
@@ -36,11 +37,7 @@ std::string SmtpServer::ca_file() const {
 }
 
 std::vector<boost::json::object> SmtpServer::messages() const {
-  std::ifstream in(dir_.path() / "messages.jsonl");
-  std::vector<boost::json::object> out;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(boost::json::parse(line).as_object());
-  return out;
+  return read_json_lines(dir_.path() / "messages.jsonl");
 }
 
 }  // namespace tocsin::test
