@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
         "('A', 'I', 'R', 'p', 0, 'notify', '{}', '[\"sms\"]', 't', 1, '[]', '', 0, 'pending', 0)");
   }
   BrokerMetrics metrics;
-  Journal journal(JournalOptions{db, "bench", 4096, "full"}, metrics);
+  Journal journal(JournalOptions{db, "bench", 4096, "full", {}}, metrics);
   journal.start(JournalListeners{}, nullptr);
   SqliteDeliveryLedger sqlite_ledger(journal, db, nullptr);
   TimedLedger ledger(sqlite_ledger);

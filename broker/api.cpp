@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include "broker/audit.hpp"
 #include "broker/delivery_ledger.hpp"
 #include "broker/source_watch.hpp"
 #include "channels/sms/twilio_channel.hpp"
@@ -167,6 +168,23 @@ void Api::handle(ApiRequest request, Respond respond) {
     if (m != "POST") return respond(method_not_allowed("POST"));
     return sms_receipt(request, std::move(respond));
   }
+  if (path == "/api/v1/silences") {
+    if (m == "POST") return create_silence(request, std::move(respond));
+    if (m == "GET") return list_silences(query, std::move(respond));
+    return respond(method_not_allowed("GET, POST"));
+  }
+  constexpr std::string_view silences_prefix = "/api/v1/silences/";
+  if (path.rfind(silences_prefix, 0) == 0 && path.size() > silences_prefix.size() + 7 &&
+      path.compare(path.size() - 7, 7, "/expire") == 0) {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return expire_silence(
+        path.substr(silences_prefix.size(), path.size() - silences_prefix.size() - 7), request,
+        std::move(respond));
+  }
+  if (path == "/api/v1/audit") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return list_audit(query, std::move(respond));
+  }
   if (path == "/api/v1/playbooks") {
     if (m != "GET") return respond(method_not_allowed("GET"));
     return list_playbooks(std::move(respond));
@@ -192,18 +210,23 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
     return respond(error(parsed.error().code == "too_large" ? 413 : 400, parsed.error()));
   }
   if (sources_) sources_->seen(parsed->source);
-  journal_.submit(
-      std::move(parsed.value()), [this, respond = std::move(respond)](Result<Accepted> r) {
-        if (!r) {
-          metrics_.rejected(r.error().code);
-          return respond(error(503, r.error()));
-        }
-        auto resp = json_response(
-            r->created ? 201 : 200,
-            json::object{{"id", r->incident_id}, {"result", r->created ? "created" : "updated"}});
-        resp.headers["Location"] = "/api/v1/incidents/" + r->incident_id;
-        respond(std::move(resp));
-      });
+  journal_.submit(std::move(parsed.value()),
+                  [this, respond = std::move(respond)](Result<Accepted> r) {
+                    if (!r) {
+                      metrics_.rejected(r.error().code);
+                      return respond(error(503, r.error()));
+                    }
+                    auto resp = json_response(r->created ? 201 : 200, [&] {
+                      json::object o{{"id", r->incident_id},
+                                     {"result", r->folded    ? "folded"
+                                                : r->created ? "created"
+                                                             : "updated"}};
+                      if (!r->silenced_by.empty()) o["silenced_by"] = r->silenced_by;
+                      return o;
+                    }());
+                    resp.headers["Location"] = "/api/v1/incidents/" + r->incident_id;
+                    respond(std::move(resp));
+                  });
 }
 
 void Api::list_incidents(const std::map<std::string, std::string>& query, Respond respond) {
@@ -432,6 +455,104 @@ void Api::reload_playbooks(Respond respond) {
                                      {"errors", std::move(list)}}}}));
     }
     respond(json_response(200, playbook_list(library_.current())));
+  });
+}
+
+namespace {
+
+Result<json::value> json_body(const ApiRequest& request) {
+  if (request.content_type.rfind("application/json", 0) != 0)
+    return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
+  boost::system::error_code ec;
+  json::value v = json::parse(request.body, ec);
+  if (ec) return Error{"invalid_json", "body: not valid JSON (" + ec.message() + ")", ""};
+  return v;
+}
+
+std::int64_t query_int(const std::map<std::string, std::string>& q, const char* key,
+                       std::int64_t fallback, std::int64_t max) {
+  auto it = q.find(key);
+  if (it == q.end()) return fallback;
+  try {
+    return std::clamp<std::int64_t>(std::stoll(it->second), 0, max);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
+void Api::create_silence(const ApiRequest& request, Respond respond) {
+  auto body = json_body(request);
+  if (!body)
+    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  auto set = library_.current();
+  auto parsed = silence_from_json(body.value(), now(), silence_limits_,
+                                  set ? &set->references.zones : nullptr);
+  if (!parsed) return respond(error(400, parsed.error()));
+  auto silence = std::make_shared<Silence>(std::move(parsed.value()));
+  silence->id = UlidGenerator().next();
+  journal_.write([silence](sqlite::Connection& db) { silences::insert(db, *silence); },
+                 [silence, respond = std::move(respond)](bool ok) {
+                   if (!ok)
+                     return respond(error(
+                         503, Error{"storage_unavailable", "the window could not be stored", ""}));
+                   spdlog::info("silence {} opened by {} until {}: {}", silence->id,
+                                silence->author, format_rfc3339(silence->ends_at), silence->reason);
+                   auto r = json_response(201, to_json(*silence, now()));
+                   r.headers["Location"] = "/api/v1/silences/" + silence->id;
+                   respond(std::move(r));
+                 });
+}
+
+void Api::expire_silence(const std::string& id, const ApiRequest& request, Respond respond) {
+  auto body = json_body(request);
+  if (!body)
+    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  const auto* by = body->is_object() ? body->as_object().if_contains("by") : nullptr;
+  if (!by || !by->is_string() || by->as_string().empty() || by->as_string().size() > 256)
+    return respond(error(400, Error{"invalid", "by: required (who ends the window)", "by"}));
+  auto result = std::make_shared<Result<Silence>>(Error{"storage_unavailable", "", ""});
+  journal_.write(
+      [result, id, who = std::string(by->as_string())](sqlite::Connection& db) {
+        *result = silences::expire(db, id, who, now());
+      },
+      [result, respond = std::move(respond)](bool ok) {
+        if (!ok)
+          return respond(
+              error(503, Error{"storage_unavailable", "the window could not be expired", ""}));
+        if (!*result)
+          return respond(error(result->error().code == "not_found" ? 404 : 409, result->error()));
+        spdlog::info("silence {} expired by {}", result->value().id, result->value().expired_by);
+        respond(json_response(200, to_json(result->value(), now())));
+      });
+}
+
+void Api::list_silences(const std::map<std::string, std::string>& query, Respond respond) {
+  bool all = query.count("all") && query.at("all") != "0" && query.at("all") != "false";
+  auto limit = query_int(query, "limit", 100, 1000);
+  read("silences", std::move(respond), [this, all, limit] {
+    auto list = store_.with_connection(
+        [&](sqlite::Connection& db) { return silences::list(db, now(), all, std::size_t(limit)); });
+    json::array out;
+    Timestamp t = now();
+    for (const auto& s : list) out.push_back(to_json(s, t));
+    return json_response(200, json::object{{"silences", std::move(out)}});
+  });
+}
+
+void Api::list_audit(const std::map<std::string, std::string>& query, Respond respond) {
+  auto after = query_int(query, "after", 0, std::numeric_limits<std::int64_t>::max());
+  auto limit = query_int(query, "limit", 100, 1000);
+  read("audit", std::move(respond), [this, after, limit] {
+    auto rows = store_.with_connection(
+        [&](sqlite::Connection& db) { return audit::page(db, after, limit); });
+    json::object o{{"entries", rows}};
+    if (!rows.empty() && std::int64_t(rows.size()) == limit)
+      o["next"] =
+          "/api/v1/audit?after=" + std::to_string(rows.back().as_object().at("seq").as_int64()) +
+          "&limit=" + std::to_string(limit);
+    return json_response(200, o);
   });
 }
 

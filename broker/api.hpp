@@ -11,6 +11,7 @@
 #include "broker/incident_store.hpp"
 #include "broker/journal.hpp"
 #include "broker/playbook_library.hpp"
+#include "broker/silences.hpp"
 #include "broker/worker.hpp"
 #include "core/incident.hpp"
 
@@ -60,6 +61,7 @@ class Api {
   void handle(ApiRequest request, Respond respond);
   void deliveries(ApiDeliveries d) { deliveries_ = std::move(d); }
   void sources(SourceWatch* watch) { sources_ = watch; }
+  void silence_limits(SilenceLimits limits) { silence_limits_ = limits; }
 
   static ApiResponse error(int status, const Error& e);
 
@@ -79,6 +81,10 @@ class Api {
   void sms_receipt(const ApiRequest& request, Respond respond);
   void list_playbooks(Respond respond);
   void reload_playbooks(Respond respond);
+  void create_silence(const ApiRequest& request, Respond respond);
+  void expire_silence(const std::string& id, const ApiRequest& request, Respond respond);
+  void list_silences(const std::map<std::string, std::string>& query, Respond respond);
+  void list_audit(const std::map<std::string, std::string>& query, Respond respond);
 
   Journal& journal_;
   IncidentStore& store_;
@@ -88,6 +94,7 @@ class Api {
   PlaybookLibrary& library_;
   ApiDeliveries deliveries_;
   SourceWatch* sources_ = nullptr;
+  SilenceLimits silence_limits_;
   Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
 };
 

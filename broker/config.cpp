@@ -237,7 +237,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   c.source_file = name;
   if (!r.mapping(root, "",
                  {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks",
-                  "channels"}))
+                  "channels", "silences"}))
     return ConfigErrors{r.take()};
 
   if (auto node = r.section(root, "", "node", true); node && r.mapping(*node, "node", {"id"})) {
@@ -256,7 +256,16 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto ingest = r.section(root, "", "ingest", true);
-      ingest && r.mapping(*ingest, "ingest", {"zmq", "max_in_flight", "limits", "sources"})) {
+      ingest &&
+      r.mapping(*ingest, "ingest", {"zmq", "max_in_flight", "limits", "sources", "storm"})) {
+    if (auto storm = r.section(*ingest, "ingest", "storm", false);
+        storm &&
+        r.mapping(*storm, "ingest.storm", {"per_source_per_minute", "per_type_per_minute"})) {
+      r.integer(*storm, "ingest.storm", "per_source_per_minute",
+                c.ingest.storm.per_source_per_minute, 0, 1'000'000);
+      r.integer(*storm, "ingest.storm", "per_type_per_minute", c.ingest.storm.per_type_per_minute,
+                0, 1'000'000);
+    }
     std::string sources;
     if (r.string(*ingest, "ingest", "sources", false, sources))
       c.ingest.sources = std::filesystem::absolute(sources);
@@ -314,6 +323,11 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     r.secret(*redis, "redis", "password_env", c.redis.password);
     r.string(*redis, "redis", "server_binary", false, c.redis.server_binary);
   }
+
+  if (auto silences = r.section(root, "", "silences", false);
+      silences && r.mapping(*silences, "silences", {"max_window"}))
+    r.duration(*silences, "silences", "max_window", false, c.silences.max_window,
+               std::chrono::minutes(1), std::chrono::hours(24 * 90));
 
   if (auto journal = r.section(root, "", "journal", false);
       journal && r.mapping(*journal, "journal", {"max_batch", "synchronous"})) {

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "broker/journal.hpp"
+#include "broker/silences.hpp"
 #include "core/incident.hpp"
 #include "dispatchers/dispatcher.hpp"
 
@@ -90,6 +92,7 @@ struct Config {
     std::string zmq_bind;
     std::size_t max_in_flight = 20000;  // past this, the broker stops reading (back-pressure)
     std::filesystem::path sources;      // expected sources and their heartbeats; empty: none
+    StormLimits storm;                  // new incidents per source / type per minute; 0: none
   } ingest;
   IncidentLimits limits;
   struct {
@@ -104,6 +107,7 @@ struct Config {
     std::filesystem::path dir, people, zones, templates;
   } playbooks;
   std::vector<ChannelConfig> channels;
+  SilenceLimits silences;  // maintenance windows: max_window
   struct {
     std::size_t max_batch = 4096;
     std::string synchronous = "full";  // SQLite PRAGMA synchronous: full or normal

@@ -5,11 +5,14 @@
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <boost/json.hpp>
 
 #include "broker/incident_store.hpp"
 #include "broker/sqlite.hpp"
 
 namespace tocsin {
+
+namespace json = boost::json;
 
 struct SqliteDeliveryLedger::Statements {
   explicit Statements(sqlite::Connection& db)
@@ -156,10 +159,17 @@ Unfinished load_unfinished(const std::filesystem::path& database) {
   auto incident = db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1");
   auto pending =
       db.prepare(std::string(kAlertSelect) + "WHERE status = 'pending' ORDER BY created_at, id");
+  auto grouped = db.prepare("SELECT grouped FROM alerts WHERE id = ?1");
   while (pending.step()) {
     Alert a = read_alert_row(pending);
     incident.bind(1, a.incident_id);
-    if (incident.step()) out.pending_alerts.emplace_back(std::move(a), read_incident_row(incident));
+    if (incident.step()) {
+      IncidentRecord rec = read_incident_row(incident);
+      grouped.bind(1, a.id);
+      if (grouped.step()) rec.group = group_from_json(json::parse(grouped.text(0)));
+      grouped.reset();
+      out.pending_alerts.emplace_back(std::move(a), std::move(rec));
+    }
     incident.reset();
   }
 

@@ -24,7 +24,20 @@ json::value ms_or_null(const sqlite::Statement& st, int c) {
 
 constexpr const char* kAlertJsonSelect =
     "SELECT id, incident_id, run_id, playbook_id, step, kind, audience, channels, template, "
-    "public, zones, pattern, duration_s, status, created_at, cap_status FROM alerts ";
+    "public, zones, pattern, duration_s, status, created_at, cap_status, grouped FROM alerts ";
+
+// The incidents a grouped run's alert speaks for, as the API shows them.
+json::array group_json(const std::string& stored) {
+  json::array out;
+  for (const auto& m : group_from_json(json::parse(stored)))
+    out.push_back(json::object{{"incident_id", m.id},
+                               {"source", m.source},
+                               {"type", m.type},
+                               {"headline", m.headline},
+                               {"zone", m.zone},
+                               {"severity", to_string(m.severity)}});
+  return out;
+}
 
 json::object alert_row_json(const sqlite::Statement& st) {
   return json::object{{"id", st.text(0)},
@@ -42,7 +55,8 @@ json::object alert_row_json(const sqlite::Statement& st) {
                       {"duration_s", st.integer(12)},
                       {"status", st.text(13)},
                       {"created_at", ms_or_null(st, 14)},
-                      {"cap_status", st.text(15)}};
+                      {"cap_status", st.text(15)},
+                      {"group", group_json(st.text(16))}};
 }
 
 }  // namespace
@@ -77,6 +91,8 @@ IncidentRecord read_incident_row(const sqlite::Statement& st) {
     r.acknowledged_by = st.text(18);
   }
   i.status = parse_status(st.text(19)).value_or(Status::actual);
+  if (!st.is_null(20)) r.silenced_by = st.text(20);
+  r.folded = st.integer(21);
   return r;
 }
 

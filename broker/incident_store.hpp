@@ -29,7 +29,7 @@ struct IncidentEvent {
 constexpr const char* kIncidentSelect =
     "SELECT id, dedup_key, state, source, type, severity, urgency, certainty, headline, "
     "description, location, attributes, occurred_at, received_at, created_at, updated_at, updates, "
-    "acknowledged_at, acknowledged_by, status FROM incidents ";
+    "acknowledged_at, acknowledged_by, status, silenced_by, folded FROM incidents ";
 IncidentRecord read_incident_row(const sqlite::Statement& st);
 
 // SELECT … FROM alerts with the columns read_alert_row expects.
@@ -59,6 +59,12 @@ class IncidentStore {
   boost::json::array approvals(const std::string& status, std::size_t limit);
   // One alert with its deliveries counted by state and the first `limit` of them.
   std::optional<boost::json::object> alert(const std::string& id, std::size_t limit);
+  // Any other read, under the store's lock (silences, the audit trail).
+  template <class F>
+  auto with_connection(F&& f) {
+    std::lock_guard lock(mutex_);
+    return f(db_);
+  }
   // Delivery counts by state for each alert named.
   std::map<std::string, std::map<std::string, std::int64_t>> delivery_counts(
       const std::vector<std::string>& alert_ids);

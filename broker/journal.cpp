@@ -9,7 +9,9 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "broker/audit.hpp"
 #include "broker/incident_store.hpp"
+#include "broker/silences.hpp"
 #include "broker/sqlite.hpp"
 
 namespace tocsin {
@@ -51,10 +53,17 @@ struct WriterStatements {
             "WHERE id = ?1 AND state = 'active' AND acknowledged_at IS NULL")),
         close(db.prepare(
             "UPDATE incidents SET state = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'active'")),
-        by_id(db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1")) {}
+        by_id(db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1")),
+        latest_of_source(db.prepare("SELECT id FROM incidents WHERE source = ?1 AND state = "
+                                    "'active' ORDER BY created_at DESC LIMIT 1")),
+        latest_of_type(db.prepare("SELECT id FROM incidents WHERE type = ?1 AND state = "
+                                  "'active' ORDER BY created_at DESC LIMIT 1")),
+        fold(db.prepare("UPDATE incidents SET severity = ?2, updated_at = ?3, updates = updates + "
+                        "1, folded = folded + 1 WHERE id = ?1")),
+        silence(db.prepare("UPDATE incidents SET silenced_by = ?2 WHERE id = ?1")) {}
 
   sqlite::Statement begin, commit, rollback, find_active, insert, update, event, acknowledge, close,
-      by_id;
+      by_id, latest_of_source, latest_of_type, fold, silence;
   sqlite3* close_db = nullptr;  // for sqlite3_changes after `close`
 };
 
@@ -72,6 +81,49 @@ void bind_report(sqlite::Statement& st, const Incident& r, const std::string& lo
   st.bind(12, to_unix_ms(r.occurred_at)).bind(13, to_unix_ms(r.received_at));
   st.bind(14, to_unix_ms(at));
 }
+
+// Storm control's counters: a token bucket per source and per type, refilled at the limit per
+// minute. On the writer thread only.
+class StormControl {
+ public:
+  explicit StormControl(StormLimits limits) : limits_(limits) {}
+
+  // Which limit a new incident would go over ("source", "type"), or nullptr.
+  const char* over(const Incident& i, std::chrono::steady_clock::time_point t) {
+    if (limits_.per_source_per_minute > 0 &&
+        tokens(sources_, i.source, limits_.per_source_per_minute, t) < 1.0)
+      return "source";
+    if (limits_.per_type_per_minute > 0 &&
+        tokens(types_, i.type, limits_.per_type_per_minute, t) < 1.0)
+      return "type";
+    return nullptr;
+  }
+  void created(const Incident& i) {
+    if (auto it = sources_.find(i.source); it != sources_.end()) it->second.tokens -= 1.0;
+    if (auto it = types_.find(i.type); it != types_.end()) it->second.tokens -= 1.0;
+  }
+
+ private:
+  struct Bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point at;
+  };
+  using Buckets = std::map<std::string, Bucket, std::less<>>;
+  static double tokens(Buckets& b, const std::string& key, int per_minute,
+                       std::chrono::steady_clock::time_point t) {
+    double cap = per_minute;
+    if (b.size() > 100000) std::erase_if(b, [&](const auto& kv) { return kv.second.at < t; });
+    auto [it, fresh] = b.try_emplace(key, Bucket{cap, t});
+    if (!fresh) {
+      double elapsed = std::chrono::duration<double>(t - it->second.at).count();
+      it->second.tokens = std::min(cap, it->second.tokens + elapsed * cap / 60.0);
+      it->second.at = t;
+    }
+    return it->second.tokens;
+  }
+  StormLimits limits_;
+  Buckets sources_, types_;
+};
 
 }  // namespace
 
@@ -149,9 +201,9 @@ namespace {
 // commit (replies, live-state records) apart from what a rollback undoes.
 class Transaction {
  public:
-  Transaction(WriterStatements& st, Runs& runs, UlidGenerator& ids, const std::string& node_id,
-              Timestamp at)
-      : st_(st), runs_(runs), ids_(ids), node_id_(node_id), at_(at) {}
+  Transaction(sqlite::Connection& db, WriterStatements& st, Runs& runs, UlidGenerator& ids,
+              const std::string& node_id, StormControl& storm, Timestamp at)
+      : db_(db), st_(st), runs_(runs), ids_(ids), node_id_(node_id), storm_(storm), at_(at) {}
 
   std::vector<std::function<void()>> replies;     // run after the commit
   std::map<std::string, IncidentRecord> changed;  // the incidents' state after the commit
@@ -200,16 +252,37 @@ class Transaction {
   }
 
   void report(Journal::Report& p);  // defined below, needs Journal's private types
+  void fold(Journal::Report& p, const std::string& target, const char* limit);
   void action(IncidentAction& a, ActionCallback& done);
   void vote(const std::string& approval_id, const std::string& by, bool approve,
             VoteCallback& done);
   void timer(const RunTimer& t) { settle(runs_.timer(t.run_id, t.due, at_)); }
 
+  // The maintenance window open now that matches the incident, if any (read once per batch).
+  const Silence* silenced(const Incident& i) {
+    if (!silences_) silences_ = silences::open_at(db_, at_);
+    const ZoneMap* zones = runs_.active() ? &runs_.active()->references.zones : nullptr;
+    for (const auto& s : *silences_)
+      if (s.matches(i, zones)) return &s;
+    return nullptr;
+  }
+  std::optional<std::string> fold_target(const char* limit, const Incident& r) {
+    auto& q = std::string_view(limit) == "source" ? st_.latest_of_source : st_.latest_of_type;
+    q.bind(1, std::string_view(limit) == "source" ? r.source : r.type);
+    std::optional<std::string> id;
+    if (q.step()) id = q.text(0);
+    q.reset();
+    return id;
+  }
+
+  sqlite::Connection& db_;
   WriterStatements& st_;
   Runs& runs_;
   UlidGenerator& ids_;
   const std::string& node_id_;
+  StormControl& storm_;
   Timestamp at_;
+  std::optional<std::vector<Silence>> silences_;
 };
 
 }  // namespace
@@ -223,6 +296,7 @@ void Journal::run() {
   st.close_db = db.handle();
   Runs runs(db, ids_);
   runs.use(initial_playbooks_);
+  StormControl storm(options_.storm);
   if (listeners_.timers) listeners_.timers->arm(runs.pending_timers());
 
   std::vector<Pending> batch;
@@ -242,7 +316,7 @@ void Journal::run() {
     metrics_.journal_queue.fetch_sub(long(batch.size()), std::memory_order_relaxed);
 
     auto started = std::chrono::steady_clock::now();
-    Transaction tx(st, runs, ids_, options_.node_id, now());
+    Transaction tx(db, st, runs, ids_, options_.node_id, storm, now());
     bool ok = true;
     try {
       st.begin.run();
@@ -320,22 +394,31 @@ void Transaction::report(Journal::Report& p) {
   Incident& r = p.report;
   IncidentRecord rec;
   st_.find_active.bind(1, r.dedup_key);
-  if (st_.find_active.step()) {
+  bool found = st_.find_active.step();
+  if (found) {
     r.id = st_.find_active.text(0);
     rec.created_at = from_unix_ms(st_.find_active.integer(1));
     rec.updates = st_.find_active.integer(2) + 1;
-    st_.find_active.reset();
+  }
+  st_.find_active.reset();
+  if (!found) {
+    auto steady = std::chrono::steady_clock::now();
+    if (const char* limit = storm_.over(r, steady)) {
+      if (auto target = fold_target(limit, r)) return fold(p, *target, limit);
+    }
+    storm_.created(r);
+  }
+  if (found) {
     bind_report(st_.update, r, p.location_json, p.attributes_json, at_);
     st_.update.run();
   } else {
-    st_.find_active.reset();
     r.id = ids_.next();
     rec.created_at = at_;
     bind_report(st_.insert, r, p.location_json, p.attributes_json, at_);
     st_.insert.bind(15, node_id_).bind(16, to_string(r.status));
     st_.insert.run();
   }
-  bool created = rec.updates == 0;
+  bool created = !found;
   event(r.id, created ? "created" : "updated", r.source, p.report_json);  // as received
   ++(created ? this->created : updated);
   std::string id = r.id;
@@ -345,9 +428,48 @@ void Transaction::report(Journal::Report& p) {
   } else {
     rec = reload(id);  // merged with what the incident had (fields left out, acknowledgement)
   }
-  if (runs_.active() || !created) settle(runs_.reported(rec, created, at_));
+  // A maintenance window keeps playbooks off the incidents it matches (journaled all the same);
+  // one that outlives its window runs its playbooks at its first update after the window.
+  const Silence* window = silenced(rec.incident);
+  if (window && rec.silenced_by.empty()) {
+    st_.silence.bind(1, id).bind(2, window->id);
+    st_.silence.run();
+    rec.silenced_by = window->id;
+    event(id, "silenced", "journal",
+          json::serialize(json::object{{"window", window->id}, {"reason", window->reason}}));
+  } else if (!window && !rec.silenced_by.empty()) {
+    st_.silence.bind(1, id).bind_null(2);
+    st_.silence.run();
+    event(id, "unsilenced", "journal", json::serialize(json::object{{"window", rec.silenced_by}}));
+    rec.silenced_by.clear();
+  }
+  if (rec.silenced_by.empty() && (runs_.active() || !created))
+    settle(runs_.reported(rec, created, at_));
+  std::string silenced_by = rec.silenced_by;
   changed[id] = std::move(rec);
-  replies.push_back([&p, id, created] { p.done(Accepted{id, created}); });
+  replies.push_back([&p, id, created, silenced_by] {
+    p.done(Accepted{id, created, false, silenced_by});
+  });
+}
+
+// Storm control: the report is kept (its event) and counted on a recent incident of the same
+// source or type; the incident's severity only ever rises by it.
+void Transaction::fold(Journal::Report& p, const std::string& target, const char* limit) {
+  IncidentRecord rec = reload(target);
+  Severity severity = std::max(rec.incident.severity, p.report.severity);
+  st_.fold.bind(1, target).bind(2, to_string(severity)).bind(3, to_unix_ms(at_));
+  st_.fold.run();
+  auto body = json::parse(p.report_json).as_object();
+  body["folded_by"] = std::string("storm control (per ") + limit + ")";
+  event(target, "folded", p.report.source, json::serialize(body));
+  ++updated;
+  bool rose = severity > rec.incident.severity;
+  rec = reload(target);
+  if (rose && rec.silenced_by.empty()) settle(runs_.reported(rec, false, at_));
+  changed[target] = rec;
+  replies.push_back([&p, target, silenced_by = rec.silenced_by] {
+    p.done(Accepted{target, false, true, silenced_by});
+  });
 }
 
 void Transaction::action(IncidentAction& a, ActionCallback& done) {
@@ -375,6 +497,8 @@ void Transaction::action(IncidentAction& a, ActionCallback& done) {
     state = a.kind == "resolve" ? "resolved" : "cancelled";
     settle(close(a.incident_id, state.c_str(), a.by, a.note));
   }
+  audit::append(db_, {at_, a.by, "incident." + a.kind, a.incident_id,
+                      json::serialize(json::object{{"note", a.note}, {"state", state}})});
   replies.push_back([&done, id = a.incident_id, state] { done(ActionDone{id, state}); });
 }
 
@@ -383,6 +507,9 @@ void Transaction::vote(const std::string& approval_id, const std::string& by, bo
   std::vector<std::string> resolve;
   auto result = runs_.vote(approval_id, by, approve, at_, resolve);
   settle(std::move(resolve));
+  if (result)
+    audit::append(db_, {at_, by, approve ? "approval.approve" : "approval.reject", approval_id,
+                        json::serialize(json::object{{"status", result.value()}})});
   replies.push_back([&done, result] { done(result); });
 }
 

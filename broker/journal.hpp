@@ -22,7 +22,9 @@ namespace tocsin {
 
 struct Accepted {
   std::string incident_id;
-  bool created = false;  // false: folded into the active incident with the same dedup_key
+  bool created = false;     // false: folded into the active incident with the same dedup_key
+  bool folded = false;      // storm control: over a rate limit, folded into a recent incident
+  std::string silenced_by;  // created in a maintenance window: no playbook runs for it
 };
 
 using AcceptCallback = std::function<void(Result<Accepted>)>;
@@ -62,11 +64,20 @@ struct JournalListeners {
   ActionSink* alerts = nullptr;
 };
 
+// Storm control: past these rates (new incidents per minute, 0: no limit), a report that would
+// open a new incident is folded into the most recent active incident of the same source (or
+// type) instead, as a counted update.
+struct StormLimits {
+  int per_source_per_minute = 0;
+  int per_type_per_minute = 0;
+};
+
 struct JournalOptions {
   std::filesystem::path database;
   std::string node_id;
   std::size_t max_batch = 4096;
   std::string synchronous = "full";
+  StormLimits storm;
 };
 
 class Journal {

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include "broker/admin_cli.hpp"
 #include "broker/config.hpp"
 #include "broker/playbook_cli.hpp"
 #include "broker/send.hpp"
@@ -148,7 +149,49 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"default", "federal-signal"}))
       ->capture_default_str();
 
+  std::string admin_config = "config/tocsin.yaml", silence_id, expire_by;
+  bool silence_all = false;
+  tocsin::SilenceRequest silence;
+  auto* sil = app.add_subcommand("silence", "Maintenance windows: matching incidents start no run");
+  sil->require_subcommand(1);
+  sil->add_option("--config,-c", admin_config)->capture_default_str();
+  auto* sil_add = sil->add_subcommand("add", "Open a window (it must end, within max_window)");
+  sil_add->add_option("--source", silence.source, "source glob, e.g. gauge-*");
+  sil_add->add_option("--type", silence.type, "type glob, e.g. flood.*");
+  sil_add->add_option("--zone", silence.zone, "zone id");
+  sil_add->add_option("--starts-at", silence.starts_at, "RFC 3339 (default: now)");
+  sil_add->add_option("--ends-at", silence.ends_at, "RFC 3339");
+  sil_add->add_option("--for", silence.duration, "instead of --ends-at, e.g. 2h");
+  sil_add->add_option("--reason", silence.reason)->required();
+  sil_add->add_option("--by", silence.author, "who opens it")->required();
+  auto* sil_list = sil->add_subcommand("list", "Open and scheduled windows");
+  sil_list->add_flag("--all", silence_all, "ended and expired ones too");
+  auto* sil_expire = sil->add_subcommand("expire", "End a window now");
+  sil_expire->add_option("id", silence_id)->required();
+  sil_expire->add_option("--by", expire_by, "who ends it")->required();
+
+  auto* aud = app.add_subcommand("audit", "The audit trail");
+  aud->require_subcommand(1);
+  aud->add_option("--config,-c", admin_config)->capture_default_str();
+  auto* aud_verify = aud->add_subcommand("verify", "Check the hash chain (exit 0 or 1)");
+  for (auto* leaf : {sil_add, sil_list, sil_expire, aud_verify}) leaf->fallthrough();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*sil || *aud) {
+    auto config = load_or_report(admin_config);
+    if (!config) return 1;
+    try {
+      if (*sil_add) return tocsin::silence_add(*config, silence, std::cout, std::cerr);
+      if (*sil_list) return tocsin::silence_list(*config, silence_all, std::cout, std::cerr);
+      if (*sil_expire)
+        return tocsin::silence_expire(*config, silence_id, expire_by, std::cout, std::cerr);
+      if (*aud_verify) return tocsin::audit_verify(*config, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "tocsin: " << e.what() << "\n";
+      return 2;
+    }
+  }
 
   if (*sim) return siren_sim(sim_listen, sim_profile);
 

@@ -26,7 +26,8 @@ std::shared_ptr<const ActivePlaybooks> make_active(
 namespace {
 
 constexpr const char* kRunColumns =
-    "SELECT id, incident_id, playbook_id, playbook_hash, playbook_text, state FROM playbook_runs ";
+    "SELECT id, incident_id, playbook_id, playbook_hash, playbook_text, state, group_key FROM "
+    "playbook_runs ";
 
 json::array strings(const std::vector<std::string>& v) {
   json::array a;
@@ -40,8 +41,8 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
     : ids_(ids),
       insert_run_(db.prepare(
           "INSERT INTO playbook_runs (id, incident_id, playbook_id, playbook_hash, playbook_text, "
-          "status, step, due_at, state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-          "?7, ?8, ?9, ?10, ?10)")),
+          "status, step, due_at, state, created_at, updated_at, group_key) VALUES (?1, ?2, ?3, ?4, "
+          "?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)")),
       update_run_(
           db.prepare("UPDATE playbook_runs SET status = ?2, step = ?3, due_at = ?4, state = ?5, "
                      "updated_at = ?6 WHERE id = ?1")),
@@ -52,8 +53,8 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
       insert_alert_(db.prepare(
           "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, "
           "channels, template, public, zones, pattern, duration_s, status, created_at, "
-          "cap_status, allow_in_exercise) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-          "?12, ?13, 'pending', ?14, ?15, ?16)")),
+          "cap_status, allow_in_exercise, grouped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+          "?10, ?11, ?12, ?13, 'pending', ?14, ?15, ?16, ?17)")),
       insert_approval_(db.prepare(
           "INSERT INTO approvals (id, run_id, incident_id, playbook_id, step, role, required, "
           "distinct_from_initiator, initiator, status, due_at, created_at) VALUES (?1, ?2, ?3, "
@@ -66,10 +67,30 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
           "INSERT INTO approval_votes (approval_id, person, decision, at) VALUES (?1, ?2, ?3, "
           "?4)")),
       incident_by_id_(db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1")),
-      playbooks_run_(db.prepare("SELECT playbook_id FROM playbook_runs WHERE incident_id = ?1")),
+      // A playbook runs once per incident: its own run, or the group run it joined.
+      playbooks_run_(db.prepare(
+          "SELECT playbook_id FROM playbook_runs WHERE incident_id = ?1 UNION SELECT r.playbook_id "
+          "FROM run_members m JOIN playbook_runs r ON r.id = m.run_id WHERE m.incident_id = ?1")),
       due_runs_(
           db.prepare("SELECT id, due_at FROM playbook_runs WHERE due_at IS NOT NULL AND status IN "
-                     "('waiting', 'awaiting_approval')")) {}
+                     "('waiting', 'awaiting_approval')")),
+      find_group_(db.prepare(
+          "SELECT id FROM playbook_runs WHERE playbook_id = ?1 AND group_key = ?2 AND status NOT "
+          "IN ('completed', 'cancelled', 'rejected') ORDER BY created_at DESC LIMIT 1")),
+      insert_member_(db.prepare(
+          "INSERT OR IGNORE INTO run_members (run_id, incident_id, joined_at) VALUES (?1, ?2, "
+          "?3)")),
+      members_(db.prepare(
+          "SELECT i.id, i.source, i.type, i.headline, json_extract(i.location, '$.zone'), "
+          "i.severity, i.occurred_at FROM run_members m JOIN incidents i ON i.id = m.incident_id "
+          "WHERE m.run_id = ?1 ORDER BY m.joined_at, i.id")),
+      insert_event_(db.prepare(
+          "INSERT INTO incident_events (incident_id, at, kind, actor, body) VALUES (?1, ?2, ?3, "
+          "'playbook', ?4)")),
+      member_runs_(db.prepare(std::string(kRunColumns) +
+                              "WHERE id IN (SELECT run_id FROM run_members WHERE incident_id = ?1) "
+                              "AND incident_id != ?1 AND status NOT IN ('completed', 'cancelled', "
+                              "'rejected')")) {}
 
 void Runs::discard() {
   timers_.clear();
@@ -109,6 +130,7 @@ std::optional<Runs::LoadedRun> Runs::load(sqlite::Statement& st) {
   r.playbook = playbook_for(st.text(3), st.text(4));
   if (!r.playbook) return std::nullopt;
   r.state = playbooks::run_state_from_json(json::parse(st.text(5)));
+  if (!st.is_null(6)) r.group_key = st.text(6);
   return r;
 }
 
@@ -140,6 +162,14 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
   update_run_.bind(5, json::serialize(playbooks::to_json(s))).bind(6, to_unix_ms(at));
   update_run_.run();
 
+  // An alert of a grouped run lists every incident of the group.
+  IncidentRecord grouped;
+  if (!run.group_key.empty() && !fx.alerts.empty()) {
+    grouped = incident;
+    grouped.group = members(run.id);
+  }
+  const IncidentRecord& about = run.group_key.empty() ? incident : grouped;
+  std::string grouped_json = json::serialize(to_json(about.group));
   for (const auto& a : fx.alerts) {
     Alert alert{ids_.next(),
                 incident.incident.id,
@@ -164,9 +194,9 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     insert_alert_.bind(12, a.pattern).bind(13, std::int64_t(a.duration.count()));
     insert_alert_.bind(14, to_unix_ms(at));
     insert_alert_.bind(15, to_string(alert.status));
-    insert_alert_.bind(16, std::int64_t(alert.allow_in_exercise));
+    insert_alert_.bind(16, std::int64_t(alert.allow_in_exercise)).bind(17, grouped_json);
     insert_alert_.run();
-    alerts_.push_back(AlertRecord{std::move(alert), incident});
+    alerts_.push_back(AlertRecord{std::move(alert), about});
   }
   if (fx.approval_closed) {
     close_approval_.bind(1, run.id).bind(2, *fx.approval_closed).bind(3, to_unix_ms(at));
@@ -189,16 +219,77 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
 }
 
 void Runs::start(const playbooks::Playbook& p, const IncidentRecord& incident, Timestamp at,
-                 std::vector<std::string>& resolve) {
-  LoadedRun run{ids_.next(), incident.incident.id, p.id, &p, {}};
+                 std::vector<std::string>& resolve, const std::string& group_key) {
+  LoadedRun run{ids_.next(), incident.incident.id, p.id, group_key, &p, {}};
   auto fx = playbooks::advance(
       p, run.state, Event{Event::Kind::start, at, incident.incident.source, {}}, incident.incident);
   insert_run_.bind(1, run.id).bind(2, run.incident_id).bind(3, p.id).bind(4, p.hash);
   insert_run_.bind(5, p.text).bind(6, to_string(run.state.status));
   insert_run_.bind(7, std::int64_t(run.state.step)).bind_null(8);
   insert_run_.bind(9, "{}").bind(10, to_unix_ms(at));
+  if (group_key.empty())
+    insert_run_.bind_null(11);
+  else
+    insert_run_.bind(11, group_key);
   insert_run_.run();
+  if (!group_key.empty()) {
+    insert_member_.bind(1, run.id).bind(2, run.incident_id).bind(3, to_unix_ms(at));
+    insert_member_.run();
+  }
   apply(run, fx, incident, at, resolve);
+}
+
+std::string Runs::group_key(const playbooks::Playbook& p, const Incident& incident) const {
+  std::string key;
+  for (const auto& by : p.group_by) {
+    std::string value;
+    if (by == "source") {
+      value = incident.source;
+    } else if (by == "type") {
+      value = incident.type;
+    } else if (incident.location.zone) {
+      value = *incident.location.zone;
+    } else if (active_) {
+      auto in = active_->references.zones.zones_of(incident.location);
+      if (!in.empty()) value = in.front();
+    }
+    key += (key.empty() ? "" : "|") + by + "=" + value;
+  }
+  return key;
+}
+
+std::optional<std::string> Runs::group_run(const playbooks::Playbook& p, const std::string& key) {
+  find_group_.bind(1, p.id).bind(2, key);
+  std::optional<std::string> id;
+  if (find_group_.step()) id = find_group_.text(0);
+  find_group_.reset();
+  return id;
+}
+
+void Runs::join(const std::string& run_id, const IncidentRecord& incident, Timestamp at) {
+  insert_member_.bind(1, run_id).bind(2, incident.incident.id).bind(3, to_unix_ms(at));
+  insert_member_.run();
+  insert_event_.bind(1, incident.incident.id).bind(2, to_unix_ms(at)).bind(3, "grouped");
+  insert_event_.bind(4, json::serialize(json::object{{"run", run_id}}));
+  insert_event_.run();
+}
+
+std::vector<GroupMember> Runs::members(const std::string& run_id) {
+  std::vector<GroupMember> out;
+  members_.bind(1, run_id);
+  while (members_.step()) {
+    GroupMember m;
+    m.id = members_.text(0);
+    m.source = members_.text(1);
+    m.type = members_.text(2);
+    m.headline = members_.text(3);
+    if (!members_.is_null(4)) m.zone = members_.text(4);
+    m.severity = parse_severity(members_.text(5)).value_or(Severity::unknown);
+    m.occurred_at = from_unix_ms(members_.integer(6));
+    out.push_back(std::move(m));
+  }
+  members_.reset();
+  return out;
 }
 
 std::vector<std::string> Runs::reported(const IncidentRecord& incident, bool created,
@@ -222,14 +313,39 @@ std::vector<std::string> Runs::reported(const IncidentRecord& incident, bool cre
     while (playbooks_run_.step()) running.insert(playbooks_run_.text(0));
     playbooks_run_.reset();
   }
-  for (const auto* p : matched)
-    if (!running.count(p->id)) start(*p, incident, at, resolve);
+  for (const auto* p : matched) {
+    if (running.count(p->id)) continue;
+    std::string key = p->group_by.empty() ? std::string() : group_key(*p, incident.incident);
+    if (!key.empty()) {
+      if (auto run = group_run(*p, key)) {
+        join(*run, incident, at);
+        continue;
+      }
+    }
+    start(*p, incident, at, resolve, key);
+  }
   return resolve;
 }
 
 std::vector<std::string> Runs::incident_event(const IncidentRecord& incident, Event::Kind kind,
                                               const std::string& by, Timestamp at) {
   std::vector<std::string> resolve;
+  // Acknowledging any incident of a group acknowledges the group's run; resolving one does not
+  // end the run the others still need.
+  if (kind == Event::Kind::acknowledged) {
+    std::vector<LoadedRun> grouped;
+    member_runs_.bind(1, incident.incident.id);
+    while (member_runs_.step())
+      if (auto r = load(member_runs_)) grouped.push_back(std::move(*r));
+    member_runs_.reset();
+    for (auto& run : grouped) {
+      auto lead = this->incident(run.incident_id);
+      if (!lead) continue;
+      auto fx =
+          playbooks::advance(*run.playbook, run.state, Event{kind, at, by, {}}, lead->incident);
+      if (!fx.refused) apply(run, fx, *lead, at, resolve);
+    }
+  }
   for (auto& run : open_runs(incident.incident.id)) {
     auto fx =
         playbooks::advance(*run.playbook, run.state, Event{kind, at, by, {}}, incident.incident);

@@ -82,6 +82,7 @@ class Runs {
  private:
   struct LoadedRun {
     std::string id, incident_id, playbook_id;
+    std::string group_key;  // group_by's values; empty: not grouped
     const playbooks::Playbook* playbook = nullptr;
     playbooks::RunState state;
   };
@@ -89,7 +90,12 @@ class Runs {
   const playbooks::Playbook* playbook_for(const std::string& hash, const std::string& text);
   std::optional<IncidentRecord> incident(const std::string& id);
   void start(const playbooks::Playbook& p, const IncidentRecord& incident, Timestamp at,
-             std::vector<std::string>& resolve);
+             std::vector<std::string>& resolve, const std::string& group_key);
+  std::string group_key(const playbooks::Playbook& p, const Incident& incident) const;
+  // The open run of playbook p for this group, if one is gathering or under way.
+  std::optional<std::string> group_run(const playbooks::Playbook& p, const std::string& key);
+  void join(const std::string& run_id, const IncidentRecord& incident, Timestamp at);
+  std::vector<GroupMember> members(const std::string& run_id);
   void apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRecord& incident,
              Timestamp at, std::vector<std::string>& resolve);
   std::vector<LoadedRun> open_runs(const std::string& incident_id);
@@ -102,7 +108,7 @@ class Runs {
   std::vector<AlertRecord> alerts_;
   sqlite::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_alert_,
       insert_approval_, close_approval_, approval_by_id_, insert_vote_, incident_by_id_,
-      playbooks_run_, due_runs_;
+      playbooks_run_, due_runs_, find_group_, insert_member_, members_, insert_event_, member_runs_;
 };
 
 }  // namespace tocsin

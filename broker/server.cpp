@@ -91,7 +91,7 @@ int serve(const Config& config) {
   IncidentStore live_store(database);  // the live-state thread's own reader
   LiveState live(endpoint, live_store, metrics, before_connect);
   Journal journal(JournalOptions{database, config.node_id, config.journal.max_batch,
-                                 config.journal.synchronous},
+                                 config.journal.synchronous, config.ingest.storm},
                   metrics);
   PlaybookLibrary library(config, [&journal](auto set) { journal.use(std::move(set)); });
   if (auto errors = library.reload(); !errors.empty()) {
@@ -146,6 +146,7 @@ int serve(const Config& config) {
                                         {"components", std::move(components)}});
   };
   Api api(journal, store, config.limits, metrics, health, library);
+  api.silence_limits(config.silences);
   ApiDeliveries api_deliveries;
   api_deliveries.ledger = &ledger;
   api_deliveries.metrics = [&dispatcher] { return dispatcher.render_metrics(); };

@@ -244,6 +244,47 @@ ALTER TABLE incidents ADD COLUMN status TEXT NOT NULL DEFAULT 'actual';  -- CAP:
 ALTER TABLE alerts ADD COLUMN cap_status TEXT NOT NULL DEFAULT 'actual';  -- its incident's
 ALTER TABLE alerts ADD COLUMN allow_in_exercise INTEGER NOT NULL DEFAULT 0;
 )sql",
+    R"sql(
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY,  -- 1, 2, 3…: a gap is a deleted row
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,      -- a person, a token, or a component (journal, cli)
+  action TEXT NOT NULL,     -- silence.create, incident.ack…
+  subject TEXT NOT NULL,    -- the id acted on
+  detail TEXT NOT NULL,     -- JSON
+  prev_hash TEXT NOT NULL,  -- the hash of row seq - 1 ('' for the first)
+  hash TEXT NOT NULL        -- SHA-256 over prev_hash and this row's fields
+);
+CREATE TABLE silences (
+  id TEXT PRIMARY KEY,
+  source TEXT NOT NULL,     -- glob; '' any
+  type TEXT NOT NULL,       -- glob; '' any
+  zone TEXT NOT NULL,       -- zone id; '' any
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expired_at INTEGER,       -- ended early
+  expired_by TEXT
+) WITHOUT ROWID;
+CREATE INDEX silences_ends ON silences (ends_at);
+ALTER TABLE incidents ADD COLUMN silenced_by TEXT;            -- the window that kept runs off
+ALTER TABLE incidents ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;  -- reports folded by storm control
+CREATE INDEX incidents_active_source ON incidents (source, created_at) WHERE state = 'active';
+CREATE INDEX incidents_active_type ON incidents (type, created_at) WHERE state = 'active';
+ALTER TABLE playbook_runs ADD COLUMN group_key TEXT;          -- group_by: the group's value
+CREATE INDEX playbook_runs_group ON playbook_runs (playbook_id, group_key)
+  WHERE group_key IS NOT NULL AND status NOT IN ('completed', 'cancelled', 'rejected');
+CREATE TABLE run_members (  -- the incidents a grouped run speaks for (its own included)
+  run_id TEXT NOT NULL REFERENCES playbook_runs (id),
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, incident_id)
+) WITHOUT ROWID;
+CREATE INDEX run_members_incident ON run_members (incident_id);
+ALTER TABLE alerts ADD COLUMN grouped TEXT NOT NULL DEFAULT '[]';  -- JSON: the group's incidents
+)sql",
 };
 
 }  // namespace

@@ -240,7 +240,9 @@ void ZmqIngest::run() {
       } else {
         journal_.submit(std::move(*report), [reply = std::move(reply)](Result<Accepted> r) mutable {
           if (!r) return reply(r.error());
-          reply(std::pair{r->incident_id, std::string(r->created ? "created" : "updated")});
+          reply(std::pair{r->incident_id, std::string(r->folded    ? "folded"
+                                                      : r->created ? "created"
+                                                                   : "updated")});
         });
       }
     }

@@ -500,7 +500,40 @@ boost::json::object to_json(const IncidentRecord& record) {
     o["acknowledged_at"] = format_rfc3339(*record.acknowledged_at);
     o["acknowledged_by"] = record.acknowledged_by;
   }
+  if (!record.silenced_by.empty()) o["silenced_by"] = record.silenced_by;
+  if (record.folded) o["folded"] = record.folded;
   return o;
+}
+
+boost::json::array to_json(const std::vector<GroupMember>& group) {
+  boost::json::array out;
+  for (const auto& m : group)
+    out.push_back(boost::json::object{{"id", m.id},
+                                      {"source", m.source},
+                                      {"type", m.type},
+                                      {"headline", m.headline},
+                                      {"zone", m.zone},
+                                      {"severity", to_string(m.severity)},
+                                      {"occurred_at", to_unix_ms(m.occurred_at)}});
+  return out;
+}
+
+std::vector<GroupMember> group_from_json(const boost::json::value& v) {
+  std::vector<GroupMember> out;
+  if (!v.is_array()) return out;
+  for (const auto& e : v.as_array()) {
+    const auto& o = e.as_object();
+    GroupMember m;
+    m.id = std::string(o.at("id").as_string());
+    m.source = std::string(o.at("source").as_string());
+    m.type = std::string(o.at("type").as_string());
+    m.headline = std::string(o.at("headline").as_string());
+    m.zone = std::string(o.at("zone").as_string());
+    m.severity = parse_severity(o.at("severity").as_string()).value_or(Severity::unknown);
+    m.occurred_at = from_unix_ms(o.at("occurred_at").to_number<std::int64_t>());
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace tocsin

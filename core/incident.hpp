@@ -118,6 +118,15 @@ bool is_valid_utf8(std::string_view text);
 
 namespace tocsin {
 
+// One incident of a grouped run (group_by): what an alert about the group lists.
+struct GroupMember {
+  std::string id, source, type, headline, zone;
+  Severity severity = Severity::unknown;
+  Timestamp occurred_at{};
+};
+boost::json::array to_json(const std::vector<GroupMember>& group);
+std::vector<GroupMember> group_from_json(const boost::json::value& v);
+
 // An incident as the journal keeps it: the latest report plus its life so far.
 struct IncidentRecord {
   Incident incident;
@@ -127,6 +136,10 @@ struct IncidentRecord {
   std::int64_t updates = 0;  // reports folded into it after the first
   std::optional<Timestamp> acknowledged_at;
   std::string acknowledged_by;
+  std::string silenced_by;  // the maintenance window that keeps its playbooks from running
+  std::int64_t folded = 0;  // reports storm control folded into it (counted in updates too)
+  // For an alert of a grouped run: every incident the run speaks for (this one included).
+  std::vector<GroupMember> group;
 };
 
 boost::json::object to_json(const IncidentRecord& record);

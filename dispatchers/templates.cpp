@@ -170,6 +170,24 @@ Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRe
   incident.set("status", std::string(to_string(inc.status)));
   mustache::data context;
   context.set("incident", incident);
+  // A grouped run's alert: {{#group}}{{source}} {{headline}}{{/group}}, {{group_count}}.
+  mustache::data group{mustache::data::type::list};
+  for (const auto& m : record.group) {
+    mustache::data item;
+    item.set("id", m.id);
+    item.set("source", m.source);
+    item.set("type", m.type);
+    item.set("headline", m.headline);
+    item.set("severity", severity_text(m.severity, lang));
+    std::string name = m.zone;
+    if (const Zone* z = zones.find(m.zone)) name = lang == "fr" ? z->name_fr : z->name_en;
+    item.set("zone_name", name);
+    group.push_back(item);
+  }
+  context.set("group", group);
+  context.set("group_count", std::to_string(record.group.empty() ? 1 : record.group.size()));
+  context.set("grouped", record.group.size() > 1 ? mustache::data::type::bool_true
+                                                 : mustache::data::type::bool_false);
   // {{#exercise}}…{{/exercise}}: the marking every message of a non-actual incident carries.
   context.set("exercise", inc.status == Status::actual ? mustache::data::type::bool_false
                                                        : mustache::data::type::bool_true);

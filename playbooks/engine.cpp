@@ -197,7 +197,8 @@ json::object to_json(const RunState& s) {
                  {"start_severity", to_string(s.start_severity)},
                  {"initiator", s.initiator},
                  {"approvers", std::move(approvers)},
-                 {"escalations", s.escalations}};
+                 {"escalations", s.escalations},
+                 {"gathering", s.gathering}};
   o["due"] = s.due ? json::value(to_unix_ms(*s.due)) : json::value(nullptr);
   return o;
 }
@@ -215,6 +216,7 @@ RunState run_state_from_json(const json::value& v) {
   s.initiator = std::string(o.at("initiator").as_string());
   for (const auto& a : o.at("approvers").as_array()) s.approvers.emplace_back(a.as_string());
   s.escalations = int(o.at("escalations").to_number<std::int64_t>());
+  if (auto* g = o.if_contains("gathering")) s.gathering = g->as_bool();
   return s;
 }
 
@@ -234,13 +236,21 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
       s.initiator = e.by;
       fx.timeline.push_back("run started for " + std::string(incident.type) + " (" +
                             std::string(to_string(incident.severity)) + ")");
+      if (p.group_wait.count() > 0) {
+        s.gathering = true;
+        s.status = RunStatus::waiting;
+        s.due = e.at + p.group_wait;
+        fx.timeline.push_back("gathering incidents with the same " + list(p.group_by) + " for " +
+                              format_duration(p.group_wait));
+        break;
+      }
       runner.run();
       break;
 
     case Event::Kind::acknowledged:
       s.acknowledged = true;
       fx.timeline.push_back("acknowledged by " + e.by);
-      if (s.status == RunStatus::waiting && current &&
+      if (s.status == RunStatus::waiting && !s.gathering && current &&
           std::get_if<Wait>(&current->action)->until == "acknowledged")
         runner.advance_past_current();
       break;
@@ -271,7 +281,11 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
         fx.refused = "not due";  // a stale timer: the run moved on
         break;
       }
-      if (s.status == RunStatus::waiting) {
+      if (s.status == RunStatus::waiting && s.gathering) {
+        s.gathering = false;
+        fx.timeline.push_back("group_wait over: the group's steps start");
+        runner.run();
+      } else if (s.status == RunStatus::waiting) {
         fx.timeline.push_back("step " + std::to_string(s.step + 1) + ": wait over");
         runner.advance_past_current();
       } else if (s.status == RunStatus::awaiting_approval && current) {

@@ -40,6 +40,7 @@ struct RunState {
   std::string initiator;               // who the incident came from: never their own approver
   std::vector<std::string> approvers;  // for the current approval
   int escalations = 0;
+  bool gathering = false;  // group_wait: waiting for the group's other incidents before step 1
 };
 
 boost::json::object to_json(const RunState& state);

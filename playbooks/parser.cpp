@@ -348,7 +348,8 @@ class PlaybookReader {
   }
 
   std::optional<Playbook> playbook(const YAML::Node& root) {
-    if (!r_.mapping(root, "", {"id", "description", "match", "steps"})) return std::nullopt;
+    if (!r_.mapping(root, "", {"id", "description", "match", "group_by", "group_wait", "steps"}))
+      return std::nullopt;
     Playbook p;
     if (r_.string(root, "", "id", true, p.id)) {
       static const std::regex id_re("^[a-z0-9][a-z0-9-]{0,63}$");
@@ -357,6 +358,7 @@ class PlaybookReader {
     }
     r_.string(root, "", "description", false, p.description);
     if (auto m = r_.section(root, "", "match", true)) match(*m, p.match);
+    group(root, p);
     if (auto steps = r_.section(root, "", "steps", true)) {
       if (!steps->IsSequence() || steps->size() == 0) {
         r_.error(steps->Mark(), "steps: must be a non-empty list");
@@ -370,6 +372,32 @@ class PlaybookReader {
   }
 
  private:
+  // group_by + group_wait: incidents that match within the wait, with the same values of
+  // group_by, share one run (one page, one public alert listing them).
+  void group(const YAML::Node& root, Playbook& p) {
+    if (root["group_by"]) {
+      std::string one;
+      if (root["group_by"].IsScalar()) {
+        if (r_.string(root, "", "group_by", true, one)) p.group_by.push_back(one);
+      } else
+        r_.string_list(root, "", "group_by", true, p.group_by);
+      for (const auto& key : p.group_by)
+        if (key != "zone" && key != "source" && key != "type")
+          r_.error(root["group_by"].Mark(),
+                   "group_by: '" + key + "' is not one of zone, source, type");
+      if (!root["group_wait"])
+        r_.error(root["group_by"].Mark(),
+                 "group_wait: required with group_by (how long the first incident waits for "
+                 "others)");
+    }
+    if (root["group_wait"]) {
+      if (!root["group_by"])
+        r_.error(root["group_wait"].Mark(), "group_wait: without group_by it groups nothing");
+      r_.duration(root, "", "group_wait", true, p.group_wait, std::chrono::seconds(1),
+                  std::chrono::hours(1));
+    }
+  }
+
   YamlReader& r_;
   const Catalog& catalog_;
 };

@@ -93,6 +93,10 @@ struct Playbook {
   std::string description;
   std::string file;
   MatchSpec match;
+  // Storm control: incidents matching within group_wait of the first, with the same values of
+  // group_by (zone, source, type), join its run instead of starting their own.
+  std::vector<std::string> group_by;
+  Seconds group_wait{};
   std::vector<Step> steps;
   std::string text;  // the file as loaded: a run keeps the version it started with
   std::string hash;  // of the text

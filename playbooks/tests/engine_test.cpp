@@ -161,3 +161,25 @@ TEST_CASE("run state survives a JSON round trip (what SQLite keeps)") {
   CHECK(copy.initiator == "gauge-1");
   CHECK(copy.due == r.s.due);
 }
+
+TEST_CASE("group_wait: a grouped run gathers first, and an acknowledgement does not skip it") {
+  Run r;
+  r.p = parse_one(std::string(kFlood).replace(std::string(kFlood).find("steps:"), 6,
+                                              "group_by: zone\ngroup_wait: 30s\nsteps:"));
+  REQUIRE(r.p.group_by == std::vector<std::string>{"zone"});
+  auto fx = r.at(0s, Event::Kind::start, "gauge-1");
+  CHECK(fx.alerts.empty());
+  CHECK(r.s.gathering);
+  CHECK(r.s.status == RunStatus::waiting);
+  CHECK(r.s.due == r.t0 + 30s);
+  CHECK(r.at(10s, Event::Kind::acknowledged, "mgagnon").alerts.empty());
+  CHECK(r.s.status == RunStatus::waiting);
+  // The state survives a restart mid-gathering.
+  r.s = run_state_from_json(to_json(r.s));
+  CHECK(r.s.gathering);
+  auto due = r.at(30s, Event::Kind::timer);
+  REQUIRE(due.alerts.size() == 1);  // the page; the acknowledged wait is skipped
+  CHECK(due.alerts[0].template_name == "staff");
+  CHECK_FALSE(r.s.gathering);
+  CHECK(r.s.status == RunStatus::awaiting_approval);
+}

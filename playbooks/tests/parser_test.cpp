@@ -167,3 +167,24 @@ steps:
         "drill.yaml:4:87: steps[0].notify.template: allow_in_exercise needs an exercise marking in "
         "public.en.sms.mustache ({{#exercise}}EXERCISE{{/exercise}})");
 }
+
+TEST_CASE("group_by needs group_wait, and names zone, source or type") {
+  auto e = errors_of(
+      "id: p1\nmatch:\n  type: flood.*\ngroup_by: zone\nsteps:\n"
+      "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], "
+      "template: staff }\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].find("test.yaml:4:11: group_wait: required with group_by") == 0);
+  e = errors_of(
+      "id: p1\nmatch:\n  type: flood.*\ngroup_by: [zone, colour]\ngroup_wait: 30s\n"
+      "steps:\n  - notify: { audience: { roles: [duty-officer] }, channels: [sms], "
+      "template: staff }\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].find("'colour' is not one of zone, source, type") != std::string::npos);
+  e = errors_of(
+      "id: p1\nmatch:\n  type: flood.*\ngroup_wait: 30s\nsteps:\n"
+      "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], "
+      "template: staff }\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].find("group_wait: without group_by") != std::string::npos);
+}

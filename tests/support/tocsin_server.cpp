@@ -57,6 +57,7 @@ TocsinServer::TocsinServer(ServerOptions options)
                 "  websocket: {provider: outbox}\n  cap: {provider: outbox}\n"
                 "  webhook: {provider: outbox}\n"
               : options_.channels_yaml);
+  cfg << options_.extra_yaml;
   if (options_.redis_url.empty())
     cfg << "redis:\n  mode: managed\n";
   else

@@ -24,6 +24,7 @@ struct ServerOptions {
   std::vector<std::pair<std::string, std::string>> env;  // extra environment (secrets)
   std::string http_yaml;    // more keys of the http: section, each "  key: value\n"
   std::string ingest_yaml;  // more keys of the ingest: section
+  std::string extra_yaml;   // more top-level sections (silences:…)
 };
 
 class TocsinServer {

@@ -1,0 +1,136 @@
+#include "broker/admin_cli.hpp"
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <boost/json.hpp>
+
+#include "broker/audit.hpp"
+#include "broker/playbook_library.hpp"
+#include "broker/silences.hpp"
+#include "broker/sqlite.hpp"
+#include "core/ulid.hpp"
+#include "core/zones.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+
+std::filesystem::path database_of(const Config& config) {
+  return config.data_dir / "tocsin.db";
+}
+
+// The server's database, created and migrated if the server never ran.
+std::unique_ptr<sqlite::Connection> open_database(const Config& config) {
+  std::filesystem::create_directories(config.data_dir);
+  auto db = std::make_unique<sqlite::Connection>(database_of(config).string(),
+                                                 sqlite::Connection::Mode::read_write);
+  db->exec("PRAGMA journal_mode = WAL");
+  sqlite::migrate(*db);
+  return db;
+}
+
+// A write transaction beside the running server's (SQLite serializes them; busy_timeout waits).
+template <class F>
+auto in_transaction(sqlite::Connection& db, F&& f) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    auto result = f();
+    db.exec("COMMIT");
+    return result;
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+void print(const Silence& s, Timestamp t, std::ostream& out) {
+  auto o = to_json(s, t);
+  out << s.id << "  " << o.at("state").as_string() << "  until " << format_rfc3339(s.ends_at);
+  if (!s.source.empty()) out << "  source=" << s.source;
+  if (!s.type.empty()) out << "  type=" << s.type;
+  if (!s.zone.empty()) out << "  zone=" << s.zone;
+  out << "  by " << s.author << ": " << s.reason << "\n";
+}
+
+}  // namespace
+
+int silence_add(const Config& config, const SilenceRequest& r, std::ostream& out,
+                std::ostream& err) {
+  json::object body;
+  auto put = [&](const char* key, const std::string& v) {
+    if (!v.empty()) body[key] = v;
+  };
+  put("source", r.source);
+  put("type", r.type);
+  put("zone", r.zone);
+  put("starts_at", r.starts_at);
+  put("ends_at", r.ends_at);
+  put("duration", r.duration);
+  put("reason", r.reason);
+  put("author", r.author);
+  std::optional<ZoneMap> zones;
+  if (config.playbooks.enabled) {
+    auto loaded = load_zones(config.playbooks.zones.string());
+    if (loaded) zones = std::move(loaded.value());
+  }
+  auto parsed = silence_from_json(body, now(), config.silences, zones ? &*zones : nullptr);
+  if (!parsed) {
+    err << "refused: " << parsed.error().message << "\n";
+    return 1;
+  }
+  Silence s = std::move(parsed.value());
+  s.id = UlidGenerator().next();
+  auto db = open_database(config);
+  in_transaction(*db, [&] {
+    silences::insert(*db, s);
+    return 0;
+  });
+  print(s, now(), out);
+  return 0;
+}
+
+int silence_list(const Config& config, bool all, std::ostream& out, std::ostream&) {
+  auto db = open_database(config);
+  Timestamp t = now();
+  auto list = silences::list(*db, t, all, 1000);
+  if (list.empty()) out << (all ? "no windows\n" : "no open or scheduled windows\n");
+  for (const auto& s : list) print(s, t, out);
+  return 0;
+}
+
+int silence_expire(const Config& config, const std::string& id, const std::string& by,
+                   std::ostream& out, std::ostream& err) {
+  if (by.empty()) {
+    err << "refused: --by is required (who ends the window)\n";
+    return 1;
+  }
+  auto db = open_database(config);
+  auto result = in_transaction(*db, [&] { return silences::expire(*db, id, by, now()); });
+  if (!result) {
+    err << "refused: " << result.error().message << "\n";
+    return 1;
+  }
+  print(result.value(), now(), out);
+  return 0;
+}
+
+int audit_verify(const Config& config, std::ostream& out, std::ostream& err) {
+  if (!std::filesystem::exists(database_of(config))) {
+    err << database_of(config).string() << ": no database (the server never ran here)\n";
+    return 1;
+  }
+  sqlite::Connection db(database_of(config).string(), sqlite::Connection::Mode::read_only);
+  auto v = audit::verify(db);
+  if (v.first_bad) {
+    err << "audit chain broken: " << v.problem << "\n";
+    return 1;
+  }
+  out << "audit chain ok: " << v.rows << " rows\n";
+  return 0;
+}
+
+}  // namespace tocsin

@@ -1,0 +1,114 @@
+#include "broker/audit.hpp"
+
+#include <openssl/sha.h>
+
+#include <boost/json.hpp>
+
+namespace tocsin::audit {
+
+namespace json = boost::json;
+
+namespace {
+
+// Each field length-prefixed, so that no two different rows hash the same bytes.
+std::string row_hash(const std::string& prev, std::int64_t seq, std::int64_t at, const Entry& e) {
+  std::string bytes;
+  auto add = [&](const std::string& field) {
+    bytes += std::to_string(field.size());
+    bytes += ':';
+    bytes += field;
+  };
+  add(prev);
+  add(std::to_string(seq));
+  add(std::to_string(at));
+  add(e.actor);
+  add(e.action);
+  add(e.subject);
+  add(e.detail);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+void append(sqlite::Connection& db, const Entry& e) {
+  auto last = db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  std::int64_t seq = 1;
+  std::string prev;
+  if (last.step()) {
+    seq = last.integer(0) + 1;
+    prev = last.text(1);
+  }
+  last.reset();
+  std::int64_t at = to_unix_ms(e.at);
+  auto insert = db.prepare(
+      "INSERT INTO audit (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?1, "
+      "?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  insert.bind(1, seq).bind(2, at).bind(3, e.actor).bind(4, e.action).bind(5, e.subject);
+  insert.bind(6, e.detail).bind(7, prev).bind(8, row_hash(prev, seq, at, e));
+  insert.run();
+}
+
+Verdict verify(sqlite::Connection& db) {
+  Verdict v;
+  auto st = db.prepare(
+      "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq");
+  std::string prev;
+  std::int64_t expected = 1;
+  while (st.step()) {
+    ++v.rows;
+    std::int64_t seq = st.integer(0);
+    Entry e{{}, st.text(2), st.text(3), st.text(4), st.text(5)};
+    auto fail = [&](std::string problem) {
+      v.first_bad = seq;
+      v.problem = std::move(problem);
+    };
+    if (seq != expected)
+      fail("row " + std::to_string(expected) + " is missing (the next row is " +
+           std::to_string(seq) + ")");
+    else if (st.text(6) != prev)
+      fail("row " + std::to_string(seq) + " does not carry the hash of row " +
+           std::to_string(seq - 1));
+    else if (row_hash(prev, seq, st.integer(1), e) != st.text(7))
+      fail("row " + std::to_string(seq) + " was changed after it was written");
+    if (v.first_bad) break;
+    prev = st.text(7);
+    ++expected;
+  }
+  st.reset();
+  return v;
+}
+
+json::array page(sqlite::Connection& db, std::int64_t after, std::int64_t limit) {
+  auto st = db.prepare(
+      "SELECT seq, at, actor, action, subject, detail, hash FROM audit WHERE seq > ?1 ORDER BY seq "
+      "LIMIT ?2");
+  st.bind(1, after).bind(2, limit);
+  json::array out;
+  while (st.step()) {
+    json::value detail;
+    try {
+      detail = json::parse(st.text(5));
+    } catch (const std::exception&) {
+      detail = json::string(st.text(5));
+    }
+    out.push_back(json::object{{"seq", st.integer(0)},
+                               {"at", format_rfc3339(from_unix_ms(st.integer(1)))},
+                               {"actor", st.text(2)},
+                               {"action", st.text(3)},
+                               {"subject", st.text(4)},
+                               {"detail", std::move(detail)},
+                               {"hash", st.text(6)}});
+  }
+  st.reset();
+  return out;
+}
+
+}  // namespace tocsin::audit

@@ -1,0 +1,39 @@
+#pragma once
+// The audit trail: every change a person or a machine makes (a silence, an acknowledgement, a
+// vote) appended to `audit`, each row carrying the SHA-256 of the one before, so that an edited
+// or deleted row breaks the chain from there on. Appended inside the caller's transaction.
+
+#include <cstdint>
+#include <string>
+
+#include <boost/json/fwd.hpp>
+
+#include "broker/sqlite.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace tocsin::audit {
+
+struct Entry {
+  Timestamp at{};
+  std::string actor;    // a person, a token's name, or a component (cli, playbook)
+  std::string action;   // silence.create, silence.expire, incident.ack, approval.approve…
+  std::string subject;  // the id acted on
+  std::string detail;   // JSON object
+};
+
+// Appends one row; the caller holds a write transaction (BEGIN IMMEDIATE) on `db`.
+void append(sqlite::Connection& db, const Entry& entry);
+
+struct Verdict {
+  std::int64_t rows = 0;
+  std::int64_t first_bad = 0;  // 0: the chain holds
+  std::string problem;
+};
+// Recomputes the chain from the first row.
+Verdict verify(sqlite::Connection& db);
+
+// A page of rows after `after` (seq), oldest first.
+boost::json::array page(sqlite::Connection& db, std::int64_t after, std::int64_t limit);
+
+}  // namespace tocsin::audit
