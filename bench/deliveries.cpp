@@ -43,7 +43,7 @@ class Crowd : public dispatchers::AudienceSource, public dispatchers::MessageRen
     return Message{language, "",
                    language == "fr" ? "ALERTE CRUE: éloignez-vous des berges."
                                     : "FLOOD WARNING: keep away from the riverbanks.",
-                   ""};
+                   "", ""};
   }
 
  private:
@@ -75,6 +75,7 @@ class TimedLedger : public dispatchers::DeliveryLedger {
     });
   }
   void update(const Delivery& d) override { inner_.update(d); }
+  void block(const Alert& a, const std::vector<std::string>& p) override { inner_.block(a, p); }
   std::shared_ptr<const dispatchers::AlertContent> content(const std::string& id) override {
     return inner_.content(id);
   }
@@ -136,9 +137,12 @@ int main(int argc, char** argv) {
   alert.kind = "notify";
   alert.channels = {"sms"};
   alert.is_public = true;
+  alert.expires = std::chrono::hours(6);
   alert.created_at = now();
+  IncidentRecord incident;
+  incident.incident.location.zone = "riverside";
   auto started = Clock::now();
-  dispatcher.dispatch(alert, IncidentRecord{});
+  dispatcher.dispatch(alert, incident);
   {
     std::unique_lock lock(ledger.mutex);
     ledger.wake.wait(lock, [&] { return ledger.finished; });

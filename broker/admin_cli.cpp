@@ -1,7 +1,9 @@
 #include "broker/admin_cli.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 
 #include <boost/json.hpp>
@@ -12,6 +14,7 @@
 #include "broker/sqlite.hpp"
 #include "core/ulid.hpp"
 #include "core/zones.hpp"
+#include "dispatchers/public_lint.hpp"
 
 namespace tocsin {
 
@@ -115,6 +118,42 @@ int silence_expire(const Config& config, const std::string& id, const std::strin
     return 1;
   }
   print(result.value(), now(), out);
+  return 0;
+}
+
+int alert_lint(const std::string& file, std::ostream& out, std::ostream& err) {
+  constexpr std::uintmax_t kMax = 256 * 1024;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    err << file << ": " << ec.message() << "\n";
+    return 1;
+  }
+  if (size > kMax) {
+    err << file << ": larger than " << kMax << " bytes\n";
+    return 1;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code jec;
+  auto v = json::parse(text, jec);
+  if (jec) {
+    err << file << ": not valid JSON (" << jec.message() << ")\n";
+    return 1;
+  }
+  auto draft = dispatchers::public_draft_from_json(v);
+  if (!draft) {
+    err << file << ": " << draft.error().message << "\n";
+    return 1;
+  }
+  auto problems = dispatchers::lint_public_alert(*draft);
+  for (const auto& p : problems) out << file << ": " << p << "\n";
+  if (!problems.empty()) {
+    out << problems.size() << " problem" << (problems.size() > 1 ? "s" : "")
+        << ": this alert would be blocked\n";
+    return 1;
+  }
+  out << file << ": ok\n";
   return 0;
 }
 

@@ -320,6 +320,7 @@ int status_for(const Error& e) {
   if (e.code == "not_found") return 404;
   if (e.code == "conflict") return 409;
   if (e.code == "forbidden") return 403;
+  if (e.code == "unprocessable") return 422;
   if (e.code == "unsupported_media_type") return 415;
   if (e.code == "too_large") return 413;
   if (e.code == "storage_unavailable") return 503;

@@ -138,7 +138,7 @@ std::shared_ptr<dispatchers::AlertContent> read_content(sqlite::Connection& db,
   messages.bind(1, alert_id);
   while (messages.step())
     content->messages[{messages.text(0), messages.text(1)}] =
-        Message{messages.text(1), messages.text(2), messages.text(3), messages.text(4)};
+        Message{messages.text(1), messages.text(2), messages.text(3), messages.text(4), ""};
   return content;
 }
 
@@ -151,6 +151,32 @@ std::shared_ptr<const dispatchers::AlertContent> SqliteDeliveryLedger::content(
     reader_ = std::make_unique<sqlite::Connection>(database_.string(),
                                                    sqlite::Connection::Mode::read_only);
   return read_content(*reader_, alert_id);
+}
+
+void SqliteDeliveryLedger::block(const Alert& alert, const std::vector<std::string>& problems) {
+  json::array list;
+  std::string all;
+  for (const auto& p : problems) {
+    list.emplace_back(p);
+    all += (all.empty() ? "" : "\n") + p;
+  }
+  journal_.write(
+      [id = alert.id, text = json::serialize(list)](sqlite::Connection& db) {
+        auto st = db.prepare("UPDATE alerts SET status = 'blocked', problems = ?2 WHERE id = ?1");
+        st.bind(1, id).bind(2, text);
+        st.run();
+      },
+      [this, id = alert.id](bool) { changed_({id}); });
+  // Someone must look: the public was not warned.
+  Incident i = raised_by_tocsin(
+      "tocsin/dispatcher", "alert.blocked", alert.id,
+      "Public alert blocked: " + (problems.empty() ? std::string() : problems.front()),
+      "The public alert " + alert.id + " of incident " + alert.incident_id + " (playbook " +
+          alert.playbook_id + ") was not sent:\n" + all,
+      {{"alert", alert.id}, {"incident", alert.incident_id}, {"playbook", alert.playbook_id}});
+  journal_.submit(std::move(i), [id = alert.id](Result<Accepted> r) {
+    if (!r) spdlog::error("alert {}: the alert.blocked incident was not stored", id);
+  });
 }
 
 Unfinished load_unfinished(const std::filesystem::path& database) {

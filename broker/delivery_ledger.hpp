@@ -30,6 +30,7 @@ class SqliteDeliveryLedger : public dispatchers::DeliveryLedger {
               std::function<void(bool committed)> done) override;
   void update(const Delivery& delivery) override;
   std::shared_ptr<const dispatchers::AlertContent> content(const std::string& alert_id) override;
+  void block(const Alert& alert, const std::vector<std::string>& problems) override;
 
   // A provider's receipt: the delivery it knows as `provider_ref` on `channel` reached its
   // recipient (delivered) or not (failed). `done` gets the delivery as changed (nullopt: none

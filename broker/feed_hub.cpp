@@ -30,8 +30,10 @@ std::size_t FeedHub::publish(const std::string& language,
   std::lock_guard lock(mutex_);
   std::size_t n = 0;
   for (auto& [s, what] : subscribers_) {
-    // Consoles see the public feed once, in French and English both.
-    if (what.console || what.language.empty() || what.language == language) {
+    // A page that chose a language gets that language; a page that did not (and every console)
+    // gets the message in French and English together, once.
+    bool both = language == "fr+en";
+    if (what.language == language || ((what.console || what.language.empty()) && both)) {
       s->push(message);
       ++n;
     }

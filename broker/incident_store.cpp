@@ -24,7 +24,8 @@ json::value ms_or_null(const sqlite::Statement& st, int c) {
 
 constexpr const char* kAlertJsonSelect =
     "SELECT id, incident_id, run_id, playbook_id, step, kind, audience, channels, template, "
-    "public, zones, pattern, duration_s, status, created_at, cap_status, grouped FROM alerts ";
+    "public, zones, pattern, duration_s, status, created_at, cap_status, grouped, expires_s, "
+    "approved, problems FROM alerts ";
 
 // The incidents a grouped run's alert speaks for, as the API shows them.
 json::array group_json(const std::string& stored) {
@@ -40,23 +41,27 @@ json::array group_json(const std::string& stored) {
 }
 
 json::object alert_row_json(const sqlite::Statement& st) {
-  return json::object{{"id", st.text(0)},
-                      {"incident_id", st.text(1)},
-                      {"run_id", st.text(2)},
-                      {"playbook", st.text(3)},
-                      {"step", st.integer(4) + 1},
-                      {"kind", st.text(5)},
-                      {"audience", json::parse(st.text(6))},
-                      {"channels", json::parse(st.text(7))},
-                      {"template", st.text(8)},
-                      {"public", st.integer(9) != 0},
-                      {"zones", json::parse(st.text(10))},
-                      {"pattern", st.text(11)},
-                      {"duration_s", st.integer(12)},
-                      {"status", st.text(13)},
-                      {"created_at", ms_or_null(st, 14)},
-                      {"cap_status", st.text(15)},
-                      {"group", group_json(st.text(16))}};
+  return json::object{
+      {"id", st.text(0)},
+      {"incident_id", st.text(1)},
+      {"run_id", st.text(2)},
+      {"playbook", st.text(3)},
+      {"step", st.integer(4) + 1},
+      {"kind", st.text(5)},
+      {"audience", json::parse(st.text(6))},
+      {"channels", json::parse(st.text(7))},
+      {"template", st.text(8)},
+      {"public", st.integer(9) != 0},
+      {"zones", json::parse(st.text(10))},
+      {"pattern", st.text(11)},
+      {"duration_s", st.integer(12)},
+      {"status", st.text(13)},
+      {"created_at", ms_or_null(st, 14)},
+      {"cap_status", st.text(15)},
+      {"group", group_json(st.text(16))},
+      {"expires_s", st.integer(17)},
+      {"approved_reach", st.is_null(18) ? json::value(nullptr) : json::parse(st.text(18))},
+      {"problems", json::parse(st.text(19))}};
 }
 
 }  // namespace
@@ -114,6 +119,9 @@ Alert read_alert_row(const sqlite::Statement& st) {
   a.created_at = from_unix_ms(st.integer(12));
   a.status = parse_status(st.text(13)).value_or(Status::actual);
   a.allow_in_exercise = st.integer(14) != 0;
+  a.step = std::size_t(st.integer(15));
+  a.expires = std::chrono::seconds(st.integer(16));
+  if (!st.is_null(17)) a.approved = reach_from_json(json::parse(st.text(17)));
   return a;
 }
 
@@ -268,7 +276,8 @@ json::array IncidentStore::approvals(const std::string& status, std::size_t limi
       "SELECT a.id, a.run_id, a.incident_id, a.playbook_id, a.step, a.role, a.required, "
       "a.distinct_from_initiator, a.initiator, a.status, a.due_at, a.created_at, a.closed_at, "
       "(SELECT json_group_array(json_object('person', person, 'decision', decision)) FROM "
-      "approval_votes v WHERE v.approval_id = a.id) FROM approvals a WHERE ?1 = '' OR a.status = "
+      "approval_votes v WHERE v.approval_id = a.id), a.preview, (SELECT status FROM incidents i "
+      "WHERE i.id = a.incident_id) FROM approvals a WHERE ?1 = '' OR a.status = "
       "?1 ORDER BY a.created_at DESC LIMIT ?2");
   st.bind(1, status).bind(2, std::int64_t(limit));
   json::array out;
@@ -286,7 +295,9 @@ json::array IncidentStore::approvals(const std::string& status, std::size_t limi
                                {"due_at", ms_or_null(st, 10)},
                                {"created_at", ms_or_null(st, 11)},
                                {"closed_at", ms_or_null(st, 12)},
-                               {"votes", json::parse(st.text(13))}});
+                               {"votes", json::parse(st.text(13))},
+                               {"preview", json::parse(st.text(14))},
+                               {"incident_status", st.text(15)}});
   return out;
 }
 

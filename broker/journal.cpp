@@ -296,6 +296,7 @@ void Journal::run() {
   st.close_db = db.handle();
   Runs runs(db, ids_);
   runs.use(initial_playbooks_);
+  runs.preview_with(listeners_.reach);
   StormControl storm(options_.storm);
   if (listeners_.timers) listeners_.timers->arm(runs.pending_timers());
 

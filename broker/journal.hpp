@@ -62,6 +62,7 @@ struct JournalListeners {
   CommitObserver* incidents = nullptr;  // live state
   TimerArm* timers = nullptr;
   ActionSink* alerts = nullptr;
+  ReachPreview reach;  // the dispatcher's: what an approval's public steps would reach
 };
 
 // Storm control: past these rates (new incidents per minute, 0: no limit), a report that would

@@ -176,7 +176,16 @@ int main(int argc, char** argv) {
   auto* aud_verify = aud->add_subcommand("verify", "Check the hash chain (exit 0 or 1)");
   for (auto* leaf : {sil_add, sil_list, sil_expire, aud_verify}) leaf->fallthrough();
 
+  std::string lint_file;
+  auto* alert_cmd = app.add_subcommand("alert", "Composed public alerts");
+  alert_cmd->require_subcommand(1);
+  auto* alert_lint = alert_cmd->add_subcommand(
+      "lint", "The public-alert lint on a composed alert (JSON): exit 0 clean, 1 problems");
+  alert_lint->add_option("file", lint_file, "the composed alert")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*alert_lint) return tocsin::alert_lint(lint_file, std::cout, std::cerr);
 
   if (*sil || *aud) {
     auto config = load_or_report(admin_config);

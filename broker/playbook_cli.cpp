@@ -7,6 +7,8 @@
 
 #include "broker/playbook_library.hpp"
 #include "channels/sms/segments.hpp"
+#include "dispatchers/public_lint.hpp"
+#include "dispatchers/templates.hpp"
 
 namespace tocsin {
 
@@ -62,6 +64,52 @@ int check_sms_length(const Config& config, const ActivePlaybooks& l, const playb
   return errors;
 }
 
+// The public-alert lint on each public notify of the playbook, as it would render for this
+// incident: the same rules the approver and the dispatcher apply.
+int check_public_alerts(const Config& config, const ActivePlaybooks& l,
+                        const playbooks::Playbook& p, const Incident& incident, std::ostream& out) {
+  if (!l.templates) return 0;
+  IncidentRecord record;
+  record.incident = incident;
+  int errors = 0;
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    const auto* n = std::get_if<playbooks::Notify>(&p.steps[i].action);
+    if (!n || !n->is_public) continue;
+    dispatchers::PublicDraft d;
+    d.status = incident.status;
+    d.sent = now();
+    d.effective = d.sent;
+    d.expires = d.sent + n->expires;
+    d.headline = incident.headline;
+    if (!n->audience.resident_zones.empty())
+      d.area = n->audience.resident_zones;
+    else if (incident.location.zone)
+      d.area = {*incident.location.zone};
+    else if (!incident.location.empty())
+      d.area = {incident.location.polygon.empty() ? "point" : "polygon"};
+    for (const auto& ch : n->channels) {
+      if (!l.references.catalog().templated_channels.count(ch)) continue;
+      for (const char* lang : {"fr", "en"}) {
+        auto m = dispatchers::render_message(*l.templates, l.references.zones, n->template_name,
+                                             record, lang, ch);
+        if (m)
+          d.messages[ch][lang] = std::move(*m);
+        else
+          d.render_errors.push_back("messages." + ch + "." + lang + ": " + m.error().message);
+      }
+    }
+    for (const auto& c : config.channels)
+      if (c.name == "sms") d.max_segments = c.policy.max_segments;
+    for (const auto& problem : dispatchers::lint_public_alert(d)) {
+      if (problem.find("SMS segments") != std::string::npos) continue;  // check_sms_length's
+      ++errors;
+      out << "  error: step " << i + 1 << " (public, " << n->template_name << "): " << problem
+          << "; it would be blocked\n";
+    }
+  }
+  return errors;
+}
+
 }  // namespace
 
 int playbook_check(const Config& config, const std::string& dir, std::ostream& out,
@@ -95,6 +143,7 @@ int playbook_test(const Config& config, const std::string& dir, const std::strin
   for (const auto* p : matched) {
     out << "\nplaybook " << p->id << "\n";
     for (const auto& line : playbooks::dry_run(*p, *incident, options)) out << "  " << line << "\n";
+    errors += check_public_alerts(config, *l, *p, *incident, out);
     errors += check_sms_length(config, *l, *p, *incident, out);
   }
   return errors ? 1 : 0;

@@ -53,16 +53,16 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
       insert_alert_(db.prepare(
           "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, "
           "channels, template, public, zones, pattern, duration_s, status, created_at, "
-          "cap_status, allow_in_exercise, grouped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-          "?10, ?11, ?12, ?13, 'pending', ?14, ?15, ?16, ?17)")),
+          "cap_status, allow_in_exercise, grouped, expires_s, approved) VALUES (?1, ?2, ?3, ?4, "
+          "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'pending', ?14, ?15, ?16, ?17, ?18, ?19)")),
       insert_approval_(db.prepare(
           "INSERT INTO approvals (id, run_id, incident_id, playbook_id, step, role, required, "
-          "distinct_from_initiator, initiator, status, due_at, created_at) VALUES (?1, ?2, ?3, "
-          "?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11)")),
+          "distinct_from_initiator, initiator, status, due_at, created_at, preview) VALUES (?1, "
+          "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12)")),
       close_approval_(db.prepare(
           "UPDATE approvals SET status = ?2, closed_at = ?3 WHERE run_id = ?1 AND status = "
           "'pending'")),
-      approval_by_id_(db.prepare("SELECT run_id, status FROM approvals WHERE id = ?1")),
+      approval_by_id_(db.prepare("SELECT run_id, status, preview FROM approvals WHERE id = ?1")),
       insert_vote_(db.prepare(
           "INSERT INTO approval_votes (approval_id, person, decision, at) VALUES (?1, ?2, ?3, "
           "?4)")),
@@ -90,7 +90,9 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
       member_runs_(db.prepare(std::string(kRunColumns) +
                               "WHERE id IN (SELECT run_id FROM run_members WHERE incident_id = ?1) "
                               "AND incident_id != ?1 AND status NOT IN ('completed', 'cancelled', "
-                              "'rejected')")) {}
+                              "'rejected')")),
+      approved_preview_(db.prepare("SELECT preview FROM approvals WHERE run_id = ?1 AND status = "
+                                   "'approved' ORDER BY created_at DESC LIMIT 1")) {}
 
 void Runs::discard() {
   timers_.clear();
@@ -162,6 +164,11 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
   update_run_.bind(5, json::serialize(playbooks::to_json(s))).bind(6, to_unix_ms(at));
   update_run_.run();
 
+  // Closed first: the alerts an approval lets through carry what it approved.
+  if (fx.approval_closed) {
+    close_approval_.bind(1, run.id).bind(2, *fx.approval_closed).bind(3, to_unix_ms(at));
+    close_approval_.run();
+  }
   // An alert of a grouped run lists every incident of the group.
   IncidentRecord grouped;
   if (!run.group_key.empty() && !fx.alerts.empty()) {
@@ -185,7 +192,11 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
                 a.duration,
                 at,
                 incident.incident.status,
-                a.allow_in_exercise};
+                a.allow_in_exercise,
+                a.step,
+                a.expires,
+                {}};
+    if (a.is_public) alert.approved = approved_reach(run.id, a.step);
     insert_alert_.bind(1, alert.id).bind(2, alert.incident_id).bind(3, alert.run_id);
     insert_alert_.bind(4, alert.playbook_id).bind(5, std::int64_t(a.step)).bind(6, a.kind);
     insert_alert_.bind(7, json::serialize(to_json(a.audience)));
@@ -195,12 +206,13 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     insert_alert_.bind(14, to_unix_ms(at));
     insert_alert_.bind(15, to_string(alert.status));
     insert_alert_.bind(16, std::int64_t(alert.allow_in_exercise)).bind(17, grouped_json);
+    insert_alert_.bind(18, std::int64_t(alert.expires.count()));
+    if (alert.approved)
+      insert_alert_.bind(19, json::serialize(to_json(*alert.approved)));
+    else
+      insert_alert_.bind_null(19);
     insert_alert_.run();
     alerts_.push_back(AlertRecord{std::move(alert), about});
-  }
-  if (fx.approval_closed) {
-    close_approval_.bind(1, run.id).bind(2, *fx.approval_closed).bind(3, to_unix_ms(at));
-    close_approval_.run();
   }
   if (fx.approval_opened) {
     const auto& ap = *fx.approval_opened;
@@ -209,6 +221,9 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     insert_approval_.bind(7, std::int64_t(ap.count));
     insert_approval_.bind(8, std::int64_t(ap.distinct_from_initiator)).bind(9, s.initiator);
     insert_approval_.bind(10, to_unix_ms(ap.due)).bind(11, to_unix_ms(at));
+    json::array reach;
+    for (const auto& r : preview(*run.playbook, ap.step, incident)) reach.push_back(to_json(r));
+    insert_approval_.bind(12, json::serialize(reach));
     insert_approval_.run();
   }
   if (s.due) timers_.push_back({run.id, *s.due});
@@ -237,6 +252,58 @@ void Runs::start(const playbooks::Playbook& p, const IncidentRecord& incident, T
     insert_member_.run();
   }
   apply(run, fx, incident, at, resolve);
+}
+
+std::vector<Reach> Runs::preview(const playbooks::Playbook& p, std::size_t approval_step,
+                                 const IncidentRecord& incident) {
+  std::vector<Reach> out;
+  if (!preview_) return out;
+  for (std::size_t i = approval_step + 1; i < p.steps.size(); ++i) {
+    const auto& action = p.steps[i].action;
+    if (std::holds_alternative<playbooks::RequireApproval>(action)) break;
+    Alert a;
+    a.incident_id = incident.incident.id;
+    a.playbook_id = p.id;
+    a.step = i;
+    a.status = incident.incident.status;
+    if (const auto* n = std::get_if<playbooks::Notify>(&action); n && n->is_public) {
+      a.kind = "notify";
+      a.audience = n->audience;
+      a.channels = n->channels;
+      a.template_name = n->template_name;
+      a.is_public = true;
+      a.expires = n->expires;
+      a.allow_in_exercise = n->allow_in_exercise;
+    } else if (const auto* s = std::get_if<playbooks::Siren>(&action)) {
+      a.kind = "siren";
+      a.is_public = true;
+      a.zones = s->zones;
+      a.pattern = s->pattern;
+      a.duration = s->duration;
+      a.channels = {"siren"};
+      a.allow_in_exercise = s->allow_in_exercise;
+    } else {
+      continue;
+    }
+    if (a.status != Status::actual && !a.allow_in_exercise) continue;  // held back anyway
+    a.created_at = now();
+    out.push_back(preview_(a, incident));
+  }
+  return out;
+}
+
+std::optional<Reach> Runs::approved_reach(const std::string& run_id, std::size_t step) {
+  approved_preview_.bind(1, run_id);
+  std::optional<Reach> out;
+  if (approved_preview_.step()) {
+    json::value stored = json::parse(approved_preview_.text(0));
+    for (const auto& r : stored.as_array()) {
+      auto reach = reach_from_json(r);
+      if (reach.step == step) out = std::move(reach);
+    }
+  }
+  approved_preview_.reset();
+  return out;
 }
 
 std::string Runs::group_key(const playbooks::Playbook& p, const Incident& incident) const {
@@ -372,15 +439,23 @@ std::vector<std::string> Runs::timer(const std::string& run_id, Timestamp due, T
 Result<std::string> Runs::vote(const std::string& approval_id, const std::string& by, bool approve,
                                Timestamp at, std::vector<std::string>& resolve) {
   approval_by_id_.bind(1, approval_id);
-  std::string run_id, status;
+  std::string run_id, status, problems;
   if (approval_by_id_.step()) {
     run_id = approval_by_id_.text(0);
     status = approval_by_id_.text(1);
+    json::value preview = json::parse(approval_by_id_.text(2));
+    for (const auto& r : preview.as_array())
+      for (const auto& p : reach_from_json(r).problems)
+        problems += (problems.empty() ? "" : "; ") + p;
   }
   approval_by_id_.reset();
   if (run_id.empty()) return Error{"not_found", "id: no approval " + approval_id, "id"};
   if (status != "pending")
     return Error{"conflict", "approval " + approval_id + " is already " + status, "id"};
+  // The lint and bilingual parity block the send: approving past them would approve nothing.
+  if (approve && !problems.empty())
+    return Error{"unprocessable", "cannot approve: the public alert would be blocked: " + problems,
+                 "id"};
   const Person* person = active_ ? active_->references.people.find(by) : nullptr;
   if (!person) return Error{"forbidden", "by: '" + by + "' is not in the staff directory", "by"};
 

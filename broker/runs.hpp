@@ -3,6 +3,7 @@
 // so a run's new state, the alerts and approvals it made, and the incident change that caused
 // them commit together, or not at all. Timers and alerts are handed on only after the commit.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -49,6 +50,10 @@ class ActionSink {
   virtual void on_alerts(const std::vector<AlertRecord>& alerts) = 0;
 };
 
+// What a public alert would reach if sent now, with its lint (the dispatcher's answer): shown
+// to the approver and recorded with the approval. Called on the journal's thread.
+using ReachPreview = std::function<Reach(const Alert&, const IncidentRecord&)>;
+
 struct RunTimer {
   std::string run_id;
   Timestamp due;
@@ -59,6 +64,7 @@ class Runs {
   Runs(sqlite::Connection& db, UlidGenerator& ids);
 
   void use(std::shared_ptr<const ActivePlaybooks> set) { active_ = std::move(set); }
+  void preview_with(ReachPreview preview) { preview_ = std::move(preview); }
   const std::shared_ptr<const ActivePlaybooks>& active() const { return active_; }
 
   // In the writer's transaction. Each returns the ids of incidents a run asks to resolve.
@@ -96,6 +102,10 @@ class Runs {
   std::optional<std::string> group_run(const playbooks::Playbook& p, const std::string& key);
   void join(const std::string& run_id, const IncidentRecord& incident, Timestamp at);
   std::vector<GroupMember> members(const std::string& run_id);
+  // The reach of each public step after an approval step, up to the next approval.
+  std::vector<Reach> preview(const playbooks::Playbook& p, std::size_t approval_step,
+                             const IncidentRecord& incident);
+  std::optional<Reach> approved_reach(const std::string& run_id, std::size_t step);
   void apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRecord& incident,
              Timestamp at, std::vector<std::string>& resolve);
   std::vector<LoadedRun> open_runs(const std::string& incident_id);
@@ -106,9 +116,11 @@ class Runs {
   std::map<std::string, std::unique_ptr<playbooks::Playbook>> older_;
   std::vector<RunTimer> timers_;
   std::vector<AlertRecord> alerts_;
+  ReachPreview preview_;
   sqlite::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_alert_,
       insert_approval_, close_approval_, approval_by_id_, insert_vote_, incident_by_id_,
-      playbooks_run_, due_runs_, find_group_, insert_member_, members_, insert_event_, member_runs_;
+      playbooks_run_, due_runs_, find_group_, insert_member_, members_, insert_event_, member_runs_,
+      approved_preview_;
 };
 
 }  // namespace tocsin

@@ -166,7 +166,11 @@ int serve(const Config& config) {
 
   live.start();
   timers.start();
-  journal.start(JournalListeners{&commits, &timers, &alerts}, library.current());
+  journal.start(JournalListeners{&commits, &timers, &alerts,
+                                 [&dispatcher](const Alert& a, const IncidentRecord& i) {
+                                   return dispatcher.reach(a, i);
+                                 }},
+                library.current());
   dispatcher.start();
   if (channels.sirens) channels.sirens->start_polling();
   // What a crash or a stop left: alerts never planned, deliveries queued or in progress.

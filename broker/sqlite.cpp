@@ -284,6 +284,10 @@ CREATE TABLE run_members (  -- the incidents a grouped run speaks for (its own i
 ) WITHOUT ROWID;
 CREATE INDEX run_members_incident ON run_members (incident_id);
 ALTER TABLE alerts ADD COLUMN grouped TEXT NOT NULL DEFAULT '[]';  -- JSON: the group's incidents
+ALTER TABLE alerts ADD COLUMN expires_s INTEGER NOT NULL DEFAULT 0;  -- public: stands this long
+ALTER TABLE alerts ADD COLUMN approved TEXT;    -- JSON Reach: what its approval approved
+ALTER TABLE alerts ADD COLUMN problems TEXT NOT NULL DEFAULT '[]';  -- why it was blocked
+ALTER TABLE approvals ADD COLUMN preview TEXT NOT NULL DEFAULT '[]';  -- JSON [Reach], per public step
 )sql",
 };
 

@@ -82,4 +82,45 @@ std::optional<DeliveryState> delivery_state_from(std::string_view s) {
   return std::nullopt;
 }
 
+std::string Reach::describe() const {
+  std::string out;
+  for (const auto& [channel, n] : recipients)
+    out += (out.empty() ? "" : ", ") + channel + " " + std::to_string(n);
+  if (out.empty()) out = "no recipients";
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  if (!zones.empty()) out += "; zones " + list(zones);
+  if (!sirens.empty()) out += "; sirens " + list(sirens);
+  return out;
+}
+
+boost::json::object to_json(const Reach& r) {
+  boost::json::object recipients;
+  for (const auto& [c, n] : r.recipients) recipients[c] = n;
+  boost::json::array zones, sirens, problems;
+  for (const auto& z : r.zones) zones.emplace_back(z);
+  for (const auto& z : r.sirens) sirens.emplace_back(z);
+  for (const auto& z : r.problems) problems.emplace_back(z);
+  return boost::json::object{{"step", r.step + 1},
+                             {"recipients", std::move(recipients)},
+                             {"zones", std::move(zones)},
+                             {"sirens", std::move(sirens)},
+                             {"problems", std::move(problems)}};
+}
+
+Reach reach_from_json(const boost::json::value& v) {
+  Reach r;
+  const auto& o = v.as_object();
+  r.step = std::size_t(o.at("step").to_number<std::int64_t>() - 1);
+  for (const auto& [c, n] : o.at("recipients").as_object())
+    r.recipients[std::string(c)] = std::size_t(n.to_number<std::int64_t>());
+  for (const auto& z : o.at("zones").as_array()) r.zones.emplace_back(z.as_string());
+  for (const auto& z : o.at("sirens").as_array()) r.sirens.emplace_back(z.as_string());
+  for (const auto& z : o.at("problems").as_array()) r.problems.emplace_back(z.as_string());
+  return r;
+}
+
 }  // namespace tocsin

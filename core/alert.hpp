@@ -4,6 +4,7 @@
 // into deliveries) and the channels (which carry them).
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,24 @@ struct Audience {
 boost::json::object to_json(const Audience& a);
 Audience audience_from_json(const boost::json::value& v);
 
+// What a public alert reaches: recipients per channel, its area and its sirens. Shown to the
+// approver and recorded with the approval; computed again at send time, and a difference fails
+// closed. `problems` (the public-alert lint, bilingual parity) each block the send.
+struct Reach {
+  std::size_t step = 0;                           // the playbook step of the alert
+  std::map<std::string, std::size_t> recipients;  // channel → deliveries
+  std::vector<std::string> zones;                 // the area
+  std::vector<std::string> sirens;                // controller ids
+  std::vector<std::string> problems;
+
+  bool same_reach(const Reach& o) const {
+    return recipients == o.recipients && zones == o.zones && sirens == o.sirens;
+  }
+  std::string describe() const;  // "sms 120, websocket 2; zones riverside; sirens rdp-1"
+};
+boost::json::object to_json(const Reach& r);
+Reach reach_from_json(const boost::json::value& v);
+
 // An alert a playbook run made: a message for an audience on channels, or a siren pattern in
 // zones.
 struct Alert {
@@ -51,6 +70,9 @@ struct Alert {
   Timestamp created_at{};
   Status status = Status::actual;  // its incident's: anything else is an exercise, a test…
   bool allow_in_exercise = false;  // the step lets a non-actual alert reach the public
+  std::size_t step = 0;            // the playbook step that made it
+  std::chrono::seconds expires{};  // a public notify: how long after it is sent it stands
+  std::optional<Reach> approved;   // what the approver approved it to reach
 };
 
 enum class DeliveryState { queued, sending, sent, delivered, failed };
@@ -87,7 +109,8 @@ struct Message {
   std::string language;
   std::string subject;  // email
   std::string text;
-  std::string html;  // email, optional
+  std::string html;      // email, optional
+  std::string alphabet;  // sms: what the template declared ({{! alphabet: ucs2 }}); gsm if not
 };
 
 }  // namespace tocsin

@@ -191,10 +191,8 @@ std::optional<std::string> Dispatcher::address(const channels::Channel& c,
   return std::nullopt;
 }
 
-void Dispatcher::plan(const Planned& p) {
-  const Alert& alert = p.alert;
-  auto content = std::make_shared<AlertContent>();
-  content->alert = alert;
+std::vector<Delivery> Dispatcher::recipients(const Alert& alert,
+                                             const IncidentRecord& incident) const {
   std::vector<std::string> wanted =
       alert.kind == "siren" ? std::vector<std::string>{"siren"} : alert.channels;
   // The engine holds back a non-actual public alert; this is the second lock on the same door.
@@ -215,16 +213,13 @@ void Dispatcher::plan(const Planned& p) {
                     c);
   }
 
-  Timestamp at = now();
   std::vector<Delivery> deliveries;
   auto add = [&](const std::string& channel, Recipient to) {
     Delivery d;
-    d.id = ids_.next();
     d.alert_id = alert.id;
     d.incident_id = alert.incident_id;
     d.channel = channel;
     d.recipient = std::move(to);
-    d.created_at = d.next_attempt_at = at;
     deliveries.push_back(std::move(d));
   };
 
@@ -234,7 +229,7 @@ void Dispatcher::plan(const Planned& p) {
   bool personal = std::any_of(usable.begin(), usable.end(), [&](const std::string& c) {
     return lanes_.at(c)->channel->addressing() != Addressing::broadcast;
   });
-  if (personal) contacts = audience_.contacts(alert, p.incident);
+  if (personal) contacts = audience_.contacts(alert, incident);
   for (const auto& c : usable) {
     const auto& ch = *lanes_.at(c)->channel;
     if (ch.addressing() == Addressing::broadcast)
@@ -262,6 +257,105 @@ void Dispatcher::plan(const Planned& p) {
     for (const auto& c : chosen)
       add(c, Recipient{who.id, *address(*lanes_.at(c)->channel, who), who.language});
   }
+  return deliveries;
+}
+
+Message Dispatcher::bilingual(const Message& fr, const Message& en) {
+  Message m;
+  m.language = kBothLanguages;
+  m.subject = fr.subject.empty() ? en.subject : fr.subject + " / " + en.subject;
+  m.text = fr.text + "\n\n" + en.text;
+  if (!fr.html.empty() || !en.html.empty()) m.html = fr.html + "\n<hr>\n" + en.html;
+  return m;
+}
+
+PublicDraft Dispatcher::draft(const Alert& alert, const IncidentRecord& incident,
+                              const std::vector<Delivery>& deliveries) const {
+  PublicDraft d;
+  d.status = alert.status;
+  d.sent = now();
+  d.effective = d.sent;
+  if (alert.expires.count() > 0) d.expires = d.sent + alert.expires;
+  d.headline = incident.incident.headline;
+  const Location& where = incident.incident.location;
+  if (!alert.zones.empty())
+    d.area = alert.zones;
+  else if (!alert.audience.resident_zones.empty())
+    d.area = alert.audience.resident_zones;
+  else if (where.zone)
+    d.area = {*where.zone};
+  else if (!where.polygon.empty())
+    d.area = {"polygon"};
+  else if (where.point)
+    d.area = {"point"};
+  // Every channel that carries text, in both languages, whoever the recipients are: a public
+  // alert is bilingual before anything is sent.
+  std::set<std::string> channels;
+  for (const auto& dl : deliveries) {
+    channels.insert(dl.channel);
+    const auto& fb = lanes_.at(dl.channel)->policy.fallback;
+    if (!fb.empty() && lanes_.count(fb)) channels.insert(fb);
+  }
+  for (const auto& c : channels) {
+    if (!lanes_.at(c)->channel->uses_templates()) continue;
+    for (const char* lang : {"fr", "en"}) {
+      auto m = renderer_.render(alert, incident, lang, c);
+      if (m)
+        d.messages[c][lang] = std::move(*m);
+      else
+        d.render_errors.push_back("messages." + c + "." + lang + ": " + m.error().message);
+    }
+    if (c == "sms") d.max_segments = lanes_.at(c)->policy.max_segments;
+  }
+  return d;
+}
+
+Reach Dispatcher::reach(const Alert& alert, const IncidentRecord& incident) const {
+  auto deliveries = recipients(alert, incident);
+  return reach_of(alert, incident, deliveries);
+}
+
+Reach Dispatcher::reach_of(const Alert& alert, const IncidentRecord& incident,
+                           const std::vector<Delivery>& deliveries) const {
+  Reach r;
+  r.step = alert.step;
+  for (const auto& d : deliveries) {
+    ++r.recipients[d.channel];
+    if (d.channel == "siren") r.sirens.push_back(d.recipient.id);
+  }
+  auto d = draft(alert, incident, deliveries);
+  r.zones = d.area;
+  if (alert.kind == "notify" && alert.is_public && !deliveries.empty())
+    r.problems = lint_public_alert(d);
+  return r;
+}
+
+void Dispatcher::plan(const Planned& p) {
+  const Alert& alert = p.alert;
+  auto content = std::make_shared<AlertContent>();
+  content->alert = alert;
+  Timestamp at = now();
+  std::vector<Delivery> deliveries = recipients(alert, p.incident);
+  for (auto& d : deliveries) {
+    d.id = ids_.next();
+    d.created_at = d.next_attempt_at = at;
+  }
+
+  // A public alert goes out as linted and as approved, or not at all.
+  if (alert.is_public || alert.kind == "siren") {
+    Reach now_reach = reach_of(alert, p.incident, deliveries);
+    auto problems = now_reach.problems;
+    if (alert.approved && !alert.approved->same_reach(now_reach))
+      problems.push_back("reach: approved " + alert.approved->describe() + ", now " +
+                         now_reach.describe());
+    if (!problems.empty()) {
+      std::string all;
+      for (const auto& pr : problems) all += (all.empty() ? "" : "; ") + pr;
+      spdlog::critical("dispatch: public alert {} is blocked, nothing is sent: {}", alert.id, all);
+      ledger_.block(alert, problems);
+      return;
+    }
+  }
 
   // One rendering per (channel, language), and for the channels a failed delivery falls back to.
   std::set<std::pair<std::string, std::string>> needed;
@@ -272,7 +366,18 @@ void Dispatcher::plan(const Planned& p) {
   }
   for (const auto& [channel, language] : needed) {
     if (!lanes_.at(channel)->channel->uses_templates()) {
-      content->messages[{channel, language}] = Message{language, "", "", ""};
+      content->messages[{channel, language}] = Message{language, "", "", "", ""};
+      continue;
+    }
+    if (language == kBothLanguages) {
+      // A channel with no reader's language (the public feed's page in both): French, then
+      // English.
+      auto fr = renderer_.render(alert, p.incident, "fr", channel);
+      auto en = renderer_.render(alert, p.incident, "en", channel);
+      if (fr && en)
+        content->messages[{channel, language}] = bilingual(*fr, *en);
+      else
+        spdlog::error("dispatch: alert {}: no bilingual {} message", alert.id, channel);
       continue;
     }
     auto m = renderer_.render(alert, p.incident, language, channel);

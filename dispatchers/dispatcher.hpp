@@ -22,8 +22,12 @@
 #include "core/metrics.hpp"
 #include "core/result.hpp"
 #include "core/ulid.hpp"
+#include "dispatchers/public_lint.hpp"
 
 namespace tocsin::dispatchers {
+
+// A recipient's language when the channel has no reader's language: French and English together.
+inline constexpr const char* kBothLanguages = "fr+en";
 
 // A person (staff member, later a resident) the audience names, with what each channel needs.
 struct Contact {
@@ -70,6 +74,9 @@ class DeliveryLedger {
   virtual void update(const Delivery& delivery) = 0;
   // An alert's content as stored (blocking read), for a delivery that failed later, by receipt.
   virtual std::shared_ptr<const AlertContent> content(const std::string& alert_id) = 0;
+  // A public alert the lint, bilingual parity or its approved reach stopped: marked blocked with
+  // the reasons (and an incident raised), nothing sent.
+  virtual void block(const Alert& alert, const std::vector<std::string>& problems) = 0;
 };
 
 struct ChannelPolicy {
@@ -112,6 +119,11 @@ class Dispatcher {
   void stop();
 
   bool has_channel(const std::string& name) const;
+  // What a public alert would reach if sent now: deliveries per channel, area, sirens, and the
+  // public-alert lint's problems. Thread-safe (the journal asks when an approval opens).
+  Reach reach(const Alert& alert, const IncidentRecord& incident) const;
+  // French then English in one message, for a recipient of language kBothLanguages.
+  static Message bilingual(const Message& fr, const Message& en);
   std::string render_metrics() const;
 
  private:
@@ -122,6 +134,11 @@ class Dispatcher {
   };
   void plan_loop();
   void plan(const Planned& p);
+  std::vector<Delivery> recipients(const Alert& alert, const IncidentRecord& incident) const;
+  PublicDraft draft(const Alert& alert, const IncidentRecord& incident,
+                    const std::vector<Delivery>& deliveries) const;
+  Reach reach_of(const Alert& alert, const IncidentRecord& incident,
+                 const std::vector<Delivery>& deliveries) const;
   void enqueue(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries);
   void work(Lane& lane);
   void finish(Lane& lane, std::shared_ptr<const AlertContent> content, Delivery d,

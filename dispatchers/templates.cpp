@@ -125,6 +125,12 @@ std::variant<TemplateSet, std::vector<std::string>> TemplateSet::load(
   return set;
 }
 
+std::string TemplateSet::alphabet(const TemplateKey& key) const {
+  auto it = sources_.find(key);
+  if (it == sources_.end()) return "gsm";
+  return it->second.find("{{! alphabet: ucs2 }}") != std::string::npos ? "ucs2" : "gsm";
+}
+
 std::vector<TemplateKey> TemplateSet::keys() const {
   std::vector<TemplateKey> out;
   for (const auto& [k, v] : sources_) out.push_back(k);
@@ -230,6 +236,7 @@ Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zone
   Message m;
   m.language = language;
   m.text = std::move(text.value());
+  if (channel == "sms") m.alphabet = templates.alphabet({template_name, language, channel});
   if (channel == "email") {
     constexpr std::string_view kSubject = "Subject:";
     if (m.text.compare(0, kSubject.size(), kSubject) != 0)

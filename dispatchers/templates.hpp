@@ -27,6 +27,8 @@ class TemplateSet {
   static std::variant<TemplateSet, std::vector<std::string>> load(const std::filesystem::path& dir);
 
   bool has(const TemplateKey& key) const { return sources_.count(key) > 0; }
+  // What an SMS template declares with {{! alphabet: gsm|ucs2 }}; "gsm" when it does not.
+  std::string alphabet(const TemplateKey& key) const;
   std::vector<TemplateKey> keys() const;
 
   // The text a recipient reading `key.language` gets on `key.channel` for this incident.

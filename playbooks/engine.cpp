@@ -112,7 +112,8 @@ class Runner {
                                         {},
                                         {},
                                         {},
-                                        n->allow_in_exercise});
+                                        n->allow_in_exercise,
+                                        n->expires});
       note(std::string(n->is_public ? "PUBLIC " : "") + "notify " + n->audience.describe() +
            " via " + list(n->channels) + " (template " + n->template_name + ")");
       return true;

@@ -66,6 +66,7 @@ struct AlertRequest {
   std::string pattern;             // siren
   Seconds duration{};              // siren
   bool allow_in_exercise = false;
+  Seconds expires{};  // public notify
 };
 
 struct ApprovalRequest {

@@ -250,8 +250,9 @@ class PlaybookReader {
     std::string bp = path + "." + kind;
     if (kind == "notify") {
       Notify n;
-      if (r_.mapping(body, bp,
-                     {"audience", "channels", "template", "public", "allow_in_exercise"})) {
+      if (r_.mapping(
+              body, bp,
+              {"audience", "channels", "template", "public", "allow_in_exercise", "expires"})) {
         if (auto a = r_.section(body, bp, "audience", true))
           audience(*a, bp + ".audience", n.audience);
         channels(body, bp, n.channels);
@@ -264,6 +265,13 @@ class PlaybookReader {
           exercise_marking(body["template"], bp + ".template", n.template_name, n.channels);
         if (n.is_public && !n.audience.residents)
           r_.error(body.Mark(), bp + ": a public alert needs residents in its audience");
+        if (n.is_public && !body["expires"])
+          r_.error(body.Mark(), bp + ".expires: required for a public alert (how long it stands)");
+        if (body["expires"]) {
+          if (!n.is_public)
+            r_.error(body["expires"].Mark(), bp + ".expires: only a public alert expires");
+          r_.duration(body, bp, "expires", true, n.expires, Seconds(60), Seconds(7 * 86400));
+        }
         if (n.audience.residents && !n.is_public)
           r_.error(body.Mark(), bp + ": an alert to residents must say public: true");
       }

@@ -48,6 +48,7 @@ struct Notify {
   std::string template_name;
   bool is_public = false;
   bool allow_in_exercise = false;  // a public notify also runs for a non-actual incident
+  Seconds expires{};               // a public alert stands this long after it is sent
 };
 
 struct Wait {

@@ -344,8 +344,9 @@ TEST_CASE("end to end: the shipped flood playbook over real peers, from report t
       server.post("/api/v1/approvals/" + approval + "/approve", R"({"by":"swilliams"})")->status ==
       200);
 
-  // Approved: the public feed in both languages, then the riverside siren, confirmed.
-  REQUIRE(wait_until([&] { return in_state("websocket", "sent") == 2; }, 10s));
+  // Approved: the public feed in each language and in both together, then the riverside siren,
+  // confirmed.
+  REQUIRE(wait_until([&] { return in_state("websocket", "sent") == 3; }, 10s));
   REQUIRE(wait_until([&] { return in_state("siren", "delivered") == 1; }, 10s));
   CHECK(count(server, "SELECT count(*) FROM deliveries WHERE state = 'failed'") == 0);
   CHECK(count(server, "SELECT count(*) FROM alerts WHERE status != 'dispatched'") == 0);

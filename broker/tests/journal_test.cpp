@@ -44,7 +44,7 @@ struct JournalFixture {
   JournalFixture() {
     sqlite::Connection c(db, sqlite::Connection::Mode::read_write);
     sqlite::migrate(c);
-    journal.start(JournalListeners{&recorder, nullptr, nullptr}, nullptr);
+    journal.start(JournalListeners{&recorder, nullptr, nullptr, {}}, nullptr);
   }
   Accepted submit_and_wait(Incident inc) {
     std::promise<Result<Accepted>> done;

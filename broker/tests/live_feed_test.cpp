@@ -23,7 +23,7 @@ namespace {
 const char* kPublicPlaybook = R"(id: public
 match: { type: test.public }
 steps:
-  - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true }
+  - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true, expires: 6h }
 )";
 
 std::string read_file(const std::filesystem::path& p) {

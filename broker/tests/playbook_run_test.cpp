@@ -181,7 +181,7 @@ TEST_CASE("a public alert waits for a second person's approval", "[playbooks][ap
 match: { type: flood.* }
 steps:
   - require_approval: { role: approver, distinct_from_initiator: true, timeout: 15m }
-  - notify: { audience: { residents: { area: incident } }, channels: [sms, websocket], template: flood-public, public: true }
+  - notify: { audience: { residents: { area: incident } }, channels: [sms, websocket], template: flood-public, public: true, expires: 6h }
 )");
   TocsinServer server(with(redis, pb));
   server.start();
@@ -230,7 +230,7 @@ TEST_CASE("a rejected approval stops the run: nothing public goes out", "[playbo
 match: { type: flood.* }
 steps:
   - require_approval: { role: approver, timeout: 15m }
-  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: flood-public, public: true }
+  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: flood-public, public: true, expires: 6h }
 )");
   TocsinServer server(with(redis, pb));
   server.start();
@@ -370,7 +370,7 @@ steps:
       escalate_to: { groups: [eoc-managers] }
       escalate_channels: [sms]
       escalate_template: flood-staff-escalation
-  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: flood-public, public: true }
+  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: flood-public, public: true, expires: 6h }
 )");
   TocsinServer server(with(redis, pb));
   server.start();

@@ -28,7 +28,7 @@ group_by: zone
 group_wait: 3s
 steps:
   - notify: { audience: { roles: [duty-officer] }, channels: [email], template: flood-staff }
-  - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true }
+  - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true, expires: 6h }
   - resolve_when: { attributes: { level_m: { "<": 3.0 } } }
 )";
   ServerOptions options;

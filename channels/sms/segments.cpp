@@ -14,6 +14,14 @@ constexpr std::u32string_view kBasic =
 // The extension table: an escape septet and the character, two septets each.
 constexpr std::u32string_view kExtension = U"\f^{}\\[~]|€";
 
+std::size_t segments_for(std::size_t units, std::size_t single, std::size_t multi) {
+  if (units == 0) return 0;
+  if (units <= single) return 1;
+  return (units + multi - 1) / multi;
+}
+
+}  // namespace
+
 char32_t next_code_point(std::string_view s, std::size_t& i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
   int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : 3;
@@ -23,14 +31,6 @@ char32_t next_code_point(std::string_view s, std::size_t& i) {
   i += std::size_t(n) + 1;
   return cp;
 }
-
-std::size_t segments_for(std::size_t units, std::size_t single, std::size_t multi) {
-  if (units == 0) return 0;
-  if (units <= single) return 1;
-  return (units + multi - 1) / multi;
-}
-
-}  // namespace
 
 Segments count_segments(std::string_view text) {
   Segments out;

@@ -22,4 +22,7 @@ struct Segments {
 // `text` must be valid UTF-8.
 Segments count_segments(std::string_view text);
 
+// The code point at byte i of valid UTF-8, advancing i past it.
+char32_t next_code_point(std::string_view s, std::size_t& i);
+
 }  // namespace tocsin::channels::sms

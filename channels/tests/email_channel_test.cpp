@@ -24,7 +24,7 @@ struct Mail {
     alert.is_public = is_public;
     message = Message{"fr", "Alerte crue : Berges de la rivière des Prairies",
                       "ALERTE CRUE: éloignez-vous des berges.\n\nGravité : grave\n",
-                      "<h1>Alerte crue</h1><p>Éloignez-vous des berges.</p>"};
+                      "<h1>Alerte crue</h1><p>Éloignez-vous des berges.</p>", ""};
   }
   SendRequest request() const { return SendRequest{delivery, alert, message}; }
 };

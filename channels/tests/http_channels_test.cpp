@@ -27,7 +27,7 @@ struct Send {
     delivery.channel = "sms";
     delivery.recipient = Recipient{"mgagnon", to, "fr"};
     alert.id = "01ALERT0000000000000000000";
-    message = Message{"fr", "", "ALERTE CRUE: éloignez-vous des berges & restez à l'abri", ""};
+    message = Message{"fr", "", "ALERTE CRUE: éloignez-vous des berges & restez à l'abri", "", ""};
   }
   SendResult through(Channel& c) { return c.send(SendRequest{delivery, alert, message}); }
 };

@@ -21,7 +21,8 @@ std::string alert_message(const SendRequest& r) {
 std::vector<Recipient> WebSocketChannel::broadcast_recipients(const Alert& alert) const {
   if (!alert.is_public) return {};
   return {Recipient{"public", "/ws/public?lang=fr", "fr"},
-          Recipient{"public", "/ws/public?lang=en", "en"}};
+          Recipient{"public", "/ws/public?lang=en", "en"},
+          Recipient{"public", "/ws/public", "fr+en"}};
 }
 
 SendResult WebSocketChannel::send(const SendRequest& r) {

@@ -237,12 +237,15 @@ TEST_CASE("an exercise alert that is public never gets a delivery unless its ste
   a.people = {"jean"};
   Alert drill = alert_to(a, {"sms", "websocket"});
   drill.is_public = true;
+  drill.expires = 1h;
   drill.status = Status::exercise;
-  w.dispatcher->dispatch(drill, IncidentRecord{});
+  IncidentRecord riverside;
+  riverside.incident.location.zone = "riverside";
+  w.dispatcher->dispatch(drill, riverside);
   Alert allowed = drill;
   allowed.id = "01ALERTALLOWED000000000000";
   allowed.allow_in_exercise = true;
-  w.dispatcher->dispatch(allowed, IncidentRecord{});
+  w.dispatcher->dispatch(allowed, riverside);
   REQUIRE(w.settled(3));  // jean by SMS, the public feed in two languages: the allowed alert only
   for (const auto& d : w.ledger.rows()) CHECK(d.alert_id == allowed.id);
 }
@@ -259,4 +262,123 @@ TEST_CASE(
   CHECK(!exercise_wording("{{^exercise}}This is not a drill.{{/exercise}}"));
   CHECK(*exercise_wording("This is not a drill. Flood!") ==
         "'not a drill' outside {{^exercise}}…{{/exercise}}: an exercise would say it too");
+}
+
+namespace {
+
+Alert public_alert(std::vector<std::string> channels) {
+  Audience residents;
+  residents.residents = true;
+  residents.residents_incident_area = true;
+  Alert a = alert_to(residents, std::move(channels));
+  a.is_public = true;
+  a.expires = 6h;
+  return a;
+}
+
+IncidentRecord in_riverside() {
+  IncidentRecord r;
+  r.incident.headline = "Crue";
+  r.incident.location.zone = "riverside";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a public alert in one language only, or without an expiry or an area, is blocked") {
+  World w;
+  w.sources.texts_["websocket"] = "ALERTE CRUE";  // French and English render the same
+  auto same = public_alert({"websocket"});
+  w.dispatcher->dispatch(same, in_riverside());
+  REQUIRE(wait_until([&] { return w.ledger.blocked().size() == 1; }, 5000ms));
+  w.sources.texts_.clear();
+  Alert no_expiry = public_alert({"websocket"});
+  no_expiry.id = "01ALERTNOEXPIRY00000000000";
+  no_expiry.expires = 0s;
+  w.dispatcher->dispatch(no_expiry, IncidentRecord{});
+  REQUIRE(wait_until([&] { return w.ledger.blocked().size() == 2; }, 5000ms));
+  auto blocked = w.ledger.blocked();
+  CHECK(blocked.at(same.id) ==
+        std::vector<std::string>{
+            "messages.websocket: French and English render to the same text (one language is "
+            "missing)"});
+  CHECK(blocked.at(no_expiry.id) ==
+        std::vector<std::string>{"expires: required for a public alert",
+                                 "area: required for a public alert (a zone, a point or a "
+                                 "polygon)"});
+  CHECK(w.ledger.rows().empty());  // nothing sent, nothing queued
+  CHECK(w.feed->calls().empty());
+}
+
+TEST_CASE("a public alert whose reach changed since its approval fails closed") {
+  World w;
+  auto a = public_alert({"websocket"});
+  Reach approved = w.dispatcher->reach(a, in_riverside());
+  CHECK(approved.problems.empty());
+  CHECK(approved.recipients == std::map<std::string, std::size_t>{{"websocket", 2}});
+  CHECK(approved.zones == std::vector<std::string>{"riverside"});
+  // The feed now reaches a third audience (the bilingual page) that nobody approved.
+  w.feed->broadcast.push_back(Recipient{"public", "feed", kBothLanguages});
+  a.approved = approved;
+  w.dispatcher->dispatch(a, in_riverside());
+  REQUIRE(wait_until([&] { return w.ledger.blocked().size() == 1; }, 5000ms));
+  CHECK(w.ledger.blocked().at(a.id) ==
+        std::vector<std::string>{
+            "reach: approved websocket 2; zones riverside, now websocket 3; zones riverside"});
+  CHECK(w.feed->calls().empty());
+
+  // Approved as it is now: it goes out, the bilingual page getting French then English.
+  Alert again = public_alert({"websocket"});
+  again.id = "01ALERTAGAIN00000000000000";
+  again.approved = w.dispatcher->reach(again, in_riverside());
+  w.dispatcher->dispatch(again, in_riverside());
+  REQUIRE(w.settled(3));
+  std::set<std::string> texts;
+  for (const auto& c : w.feed->calls()) texts.insert(c.text);
+  CHECK(texts == std::set<std::string>{"flood-staff/websocket/fr", "flood-staff/websocket/en",
+                                       "flood-staff/websocket/fr\n\nflood-staff/websocket/en"});
+}
+
+TEST_CASE("the public-alert lint names each problem") {
+  PublicDraft d;
+  d.sent = from_unix_ms(1'800'000'000'000);
+  d.expires = d.sent - 1min;
+  d.onset = d.sent - 10min;
+  d.headline = std::string(161, 'x');
+  d.area = {"riverside"};
+  d.max_segments = 1;
+  d.messages["sms"]["fr"] = Message{"fr", "", "Montez à l’étage\x07", "", ""};
+  d.messages["sms"]["en"] = Message{"en", "", std::string(200, 'a'), "", ""};
+  d.messages["email"]["fr"] = Message{"fr", "Crue", "Texte", "", ""};
+  d.messages["email"]["en"] = Message{"en", " ", "Text", "", ""};
+  auto problems = lint_public_alert(d);
+  std::vector<std::string> expected{
+      "expires: 2027-01-15T08:00:00.000Z is not after the send time 2027-01-15T08:00:00.000Z",
+      "onset: 2027-01-15T07:50:00.000Z is before the send time 2027-01-15T08:00:00.000Z",
+      "headline: 161 characters, over the limit of 160",
+      "messages.email.en: empty subject",
+      "messages.email.fr: missing: a public alert goes out in French and English or not at all",
+  };
+  for (const auto& p : problems) INFO(p);
+  CHECK(std::find(problems.begin(), problems.end(), expected[1]) != problems.end());
+  CHECK(std::find(problems.begin(), problems.end(), expected[2]) != problems.end());
+  CHECK(std::find(problems.begin(), problems.end(), expected[3]) != problems.end());
+  auto has = [&](const std::string& needle) {
+    return std::any_of(problems.begin(), problems.end(),
+                       [&](const std::string& p) { return p.find(needle) != std::string::npos; });
+  };
+  CHECK(has("expires: "));
+  CHECK(has("messages.sms.fr: control character U+0007"));
+  CHECK(has("messages.sms.fr: typographic quote '’'"));
+  CHECK(has("messages.sms.en: 2 SMS segments, over max_segments 1"));
+  CHECK_FALSE(has("messages.sms.fr: 'é'"));  // é is in the GSM alphabet
+  d.messages["sms"]["fr"].text = "Montez à l'étage, fenêtres fermées";
+  auto outside = lint_public_alert(d);
+  CHECK(std::any_of(outside.begin(), outside.end(), [](const auto& p) {
+    return p == "messages.sms.fr: 'ê' is outside the GSM alphabet the template declared";
+  }));
+  d.messages["sms"]["fr"].alphabet = "ucs2";
+  auto declared = lint_public_alert(d);
+  CHECK(std::none_of(declared.begin(), declared.end(),
+                     [](const auto& p) { return p.find("GSM alphabet") != std::string::npos; }));
 }

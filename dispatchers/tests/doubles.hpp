@@ -32,9 +32,9 @@ class ScriptedChannel : public channels::Channel {
 
   // channels::Channel
   channels::Addressing addressing() const override { return addressing_; }
-  std::vector<Recipient> broadcast_recipients(const Alert&) const override {
-    return {Recipient{"public", "feed", "fr"}, Recipient{"public", "feed", "en"}};
-  }
+  std::vector<Recipient> broadcast_recipients(const Alert&) const override { return broadcast; }
+  std::vector<Recipient> broadcast{Recipient{"public", "feed", "fr"},
+                                   Recipient{"public", "feed", "en"}};
   channels::SendResult send(const channels::SendRequest& r) override {
     std::lock_guard lock(mutex_);
     calls_.push_back(
@@ -73,6 +73,14 @@ class MemoryLedger : public DeliveryLedger {
     auto it = contents_.find(alert_id);
     return it == contents_.end() ? nullptr : it->second;
   }
+  void block(const Alert& alert, const std::vector<std::string>& problems) override {
+    std::lock_guard lock(mutex_);
+    blocked_[alert.id] = problems;
+  }
+  std::map<std::string, std::vector<std::string>> blocked() const {
+    std::lock_guard lock(mutex_);
+    return blocked_;
+  }
   std::vector<Delivery> rows() const {
     std::lock_guard lock(mutex_);
     std::vector<Delivery> out;
@@ -91,6 +99,7 @@ class MemoryLedger : public DeliveryLedger {
   std::map<std::string, Delivery> rows_;
   std::vector<std::string> dispatched_;
   std::map<std::string, std::shared_ptr<const AlertContent>> contents_;
+  std::map<std::string, std::vector<std::string>> blocked_;
 };
 
 // Staff from a fixed directory; the message text names the template, channel and language.
@@ -107,8 +116,9 @@ class FixedSources : public AudienceSource, public MessageRenderer {
   Result<Message> render(const Alert& alert, const IncidentRecord&, const std::string& language,
                          const std::string& channel) override {
     if (auto it = texts_.find(channel); it != texts_.end())
-      return Message{language, "", it->second, ""};
-    return Message{language, "subject", alert.template_name + "/" + channel + "/" + language, ""};
+      return Message{language, "", it->second, "", ""};
+    return Message{language, "subject", alert.template_name + "/" + channel + "/" + language, "",
+                   ""};
   }
   std::map<std::string, std::string> texts_;  // channel → a text to render instead
 

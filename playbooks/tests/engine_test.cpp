@@ -20,7 +20,7 @@ steps:
   - when: not_acknowledged
     notify: { audience: { groups: [eoc-managers] }, channels: [sms], template: escalation }
   - require_approval: { role: approver, timeout: 15m, on_timeout: escalate, escalate_to: { groups: [eoc-managers] }, escalate_channels: [sms], escalate_template: escalation, max_escalations: 1 }
-  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true }
+  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true, expires: 6h }
   - siren: { zones: [riverside], pattern: wail, duration: 3m }
   - resolve_when: { attributes: { level_m: { "<": 3.5 } } }
 )";

@@ -35,7 +35,7 @@ steps:
   - when: not_acknowledged
     notify: { audience: { groups: [eoc-managers] }, channels: [sms], template: escalation }
   - require_approval: { role: approver, timeout: 15m }
-  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true }
+  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true, expires: 6h }
   - siren: { zones: [riverside], pattern: wail, duration: 3m }
   - resolve_when: { attributes: { level_m: { "<": 3.5 } } }
 )");
@@ -90,7 +90,7 @@ TEST_CASE("broken playbooks are refused with the exact position of each error") 
        "test.yaml:5:11: steps[0].when: 'tuesday' is not one of acknowledged, not_acknowledged, "
        "approved, severity_rose"},
       {kHead + "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: "
-               "public, public: true }\n",
+               "public, public: true, expires: 6h }\n",
        "test.yaml:5:13: steps[0].notify: a public alert needs residents in its audience"},
       {kHead + "  - require_approval: { role: approver, timeout: 5m, on_timeout: escalate }\n",
        "test.yaml:5:23: missing required key 'steps[0].require_approval.escalate_to'"},
@@ -158,7 +158,7 @@ TEST_CASE("allow_in_exercise needs an exercise marking in every template file it
   auto set = parse_playbook(R"(id: drill
 match: { type: flood.* }
 steps:
-  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true, allow_in_exercise: true }
+  - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true, expires: 6h, allow_in_exercise: true }
   - siren: { zones: [riverside], pattern: test, duration: 1m, allow_in_exercise: true }
 )",
                             "drill.yaml", catalog);

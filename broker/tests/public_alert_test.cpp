@@ -1,0 +1,166 @@
+// Public-alert safety: the approver sees what a public alert will reach (recorded with the
+// approval, checked again at send time), cannot approve one the lint blocks, and a composed
+// alert is linted from the command line.
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <boost/json.hpp>
+
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/tocsin_server.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tocsin::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+std::string flood(const std::string& headline) {
+  return json::serialize(json::object{{"source", "gauge-rdp-17"},
+                                      {"type", "flood.water_level"},
+                                      {"severity", "severe"},
+                                      {"headline", headline},
+                                      {"location", json::object{{"zone", "riverside"}}},
+                                      {"attributes", json::object{{"level_m", 4.4}}}});
+}
+
+// Reports a flood, acknowledges it, and returns the approval the public step waits for.
+json::object pending_approval(TocsinServer& server, const std::string& headline) {
+  auto r = server.post("/api/v1/incidents", flood(headline));
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  auto id = std::string(json::parse(r->body).at("id").as_string());
+  REQUIRE(server.post("/api/v1/incidents/" + id + "/ack", R"({"by":"mgagnon"})")->status == 200);
+  json::object approval;
+  REQUIRE(wait_until(
+      [&] {
+        auto a = json::parse(server.get("/api/v1/approvals?state=pending")->body).at("approvals");
+        if (a.as_array().empty()) return false;
+        approval = a.as_array()[0].as_object();
+        return true;
+      },
+      10s));
+  return approval;
+}
+
+}  // namespace
+
+TEST_CASE("the approver sees the reach of the public steps, and it is recorded with the alert",
+          "[public]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  TocsinServer server(options);
+  server.start();
+  auto approval = pending_approval(server, "Crue de la rivière");
+  auto preview = approval.at("preview").as_array();
+  REQUIRE(preview.size() == 2);  // the public notify (step 5) and the siren (step 6)
+  CHECK(preview[0].at("step") == 5);
+  // No residents registry yet: the public feed (outbox here) in French and in English.
+  CHECK(preview[0].at("recipients") == json::object{{"websocket", 2}});
+  CHECK(preview[0].at("zones") == json::array{"riverside"});
+  CHECK(preview[0].at("problems").as_array().empty());
+  CHECK(preview[1].at("step") == 6);
+  CHECK(preview[1].at("zones") == json::array{"riverside"});
+  CHECK(approval.at("incident_status") == "actual");
+
+  std::string id(approval.at("id").as_string());
+  REQUIRE(server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams"})")->status ==
+          200);
+  std::string alert_id;
+  REQUIRE(wait_until(
+      [&] {
+        auto ids = query_strings(server.database(),
+                                 "SELECT id FROM alerts WHERE public = 1 AND kind = 'notify' AND "
+                                 "status = 'dispatched'");
+        if (ids.empty()) return false;
+        alert_id = *ids.begin();
+        return true;
+      },
+      10s));
+  auto alert = json::parse(server.get("/api/v1/alerts/" + alert_id)->body).at("alert");
+  CHECK(alert.at("approved_reach").at("recipients") == json::object{{"websocket", 2}});
+  CHECK(alert.at("expires_s") == 6 * 3600);
+  CHECK(alert.at("delivery_total") == 2);
+}
+
+TEST_CASE("an approver cannot approve a public alert the lint would block", "[public]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  TocsinServer server(options);
+  server.start();
+  auto approval = pending_approval(server, std::string(200, 'H'));
+  auto problems = approval.at("preview").as_array()[0].at("problems").as_array();
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0] == "headline: 200 characters, over the limit of 160");
+
+  std::string id(approval.at("id").as_string());
+  auto r = server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams"})");
+  REQUIRE(r);
+  CHECK(r->status == 422);
+  CHECK(r->body.find("cannot approve: the public alert would be blocked: headline: 200 "
+                     "characters") != std::string::npos);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM approvals WHERE status = "
+                      "'pending'") == 1);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM alerts WHERE public = 1") == 0);
+}
+
+TEST_CASE("tocsin alert lint checks a composed alert", "[public][cli]") {
+  auto ok = run_command({TOCSIN_BINARY, "alert", "lint",
+                         TOCSIN_SOURCE_DIR "/docs/examples/alerts/flood-riverside.json"},
+                        10s);
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output.find(": ok") != std::string::npos);
+
+  TempDir dir;
+  auto file = (dir.path() / "bad.json").string();
+  std::ofstream(file) << R"({
+    "sent": "2026-11-23T14:00:00Z", "effective": "2026-11-23T13:00:00Z",
+    "headline": "Crue", "area": [],
+    "messages": {
+      "sms": {"fr": "Montez à l’étage", "en": "Montez à l’étage"},
+      "websocket": {"fr": "ALERTE CRUE"}
+    }})";
+  auto bad = run_command({TOCSIN_BINARY, "alert", "lint", file}, 10s);
+  INFO(bad.output);
+  CHECK(bad.exit_code == 1);
+  for (const char* expected :
+       {"expires: required for a public alert",
+        "effective: 2026-11-23T13:00:00.000Z is before the send time",
+        "area: required for a public alert", "messages.sms.fr: typographic quote '’'",
+        "messages.sms: French and English render to the same text",
+        "messages.websocket.en: missing: a public alert goes out in French and English",
+        "problems: this alert would be blocked"})
+    CHECK(bad.output.find(expected) != std::string::npos);
+}
+
+TEST_CASE("a public alert the lint blocks at send time is not sent and raises alert.blocked",
+          "[public]") {
+  TempDir playbooks;
+  std::ofstream(playbooks.path() / "direct.yaml") << R"(id: direct-public
+match: { type: flood.water_level }
+steps:
+  - notify: { audience: { residents: { area: incident } }, channels: [sms, websocket], template: flood-public, public: true, expires: 2h }
+)";
+  ServerOptions options;
+  options.playbooks_dir = playbooks.path().string();
+  TocsinServer server(options);
+  server.start();
+  REQUIRE(server.post("/api/v1/incidents", flood(std::string(170, 'H')))->status == 201);
+  REQUIRE(wait_until(
+      [&] {
+        return query_integer(server.database(),
+                             "SELECT count(*) FROM incidents WHERE type = 'alert.blocked'") == 1;
+      },
+      10s));
+  CHECK(query_strings(server.database(), "SELECT status FROM alerts") ==
+        std::set<std::string>{"blocked"});
+  CHECK(query_strings(server.database(), "SELECT problems FROM alerts") ==
+        std::set<std::string>{R"(["headline: 170 characters, over the limit of 160"])"});
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM deliveries") == 0);
+  CHECK(server.outbox("websocket").empty());
+}
