@@ -210,8 +210,9 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
     return respond(error(parsed.error().code == "too_large" ? 413 : 400, parsed.error()));
   }
   if (sources_) sources_->seen(parsed->source);
+  std::string status(to_string(parsed->status));
   journal_.submit(std::move(parsed.value()),
-                  [this, respond = std::move(respond)](Result<Accepted> r) {
+                  [this, status, respond = std::move(respond)](Result<Accepted> r) {
                     if (!r) {
                       metrics_.rejected(r.error().code);
                       return respond(error(503, r.error()));
@@ -222,6 +223,7 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
                                                 : r->created ? "created"
                                                              : "updated"}};
                       if (!r->silenced_by.empty()) o["silenced_by"] = r->silenced_by;
+                      o["status"] = status;  // CAP: actual, exercise…
                       return o;
                     }());
                     resp.headers["Location"] = "/api/v1/incidents/" + r->incident_id;

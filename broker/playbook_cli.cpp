@@ -75,6 +75,7 @@ int check_public_alerts(const Config& config, const ActivePlaybooks& l,
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
     const auto* n = std::get_if<playbooks::Notify>(&p.steps[i].action);
     if (!n || !n->is_public) continue;
+    if (incident.status != Status::actual && !n->allow_in_exercise) continue;  // held back
     dispatchers::PublicDraft d;
     d.status = incident.status;
     d.sent = now();

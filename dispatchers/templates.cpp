@@ -131,6 +131,11 @@ std::string TemplateSet::alphabet(const TemplateKey& key) const {
   return it->second.find("{{! alphabet: ucs2 }}") != std::string::npos ? "ucs2" : "gsm";
 }
 
+bool TemplateSet::marks_exercise(const TemplateKey& key) const {
+  auto it = sources_.find(key);
+  return it != sources_.end() && it->second.find("{{#exercise}}") != std::string::npos;
+}
+
 std::vector<TemplateKey> TemplateSet::keys() const {
   std::vector<TemplateKey> out;
   for (const auto& [k, v] : sources_) out.push_back(k);
@@ -237,6 +242,20 @@ Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zone
   m.language = language;
   m.text = std::move(text.value());
   if (channel == "sms") m.alphabet = templates.alphabet({template_name, language, channel});
+  // Exercise vs live by construction: a message about a non-actual incident says so, in the
+  // template's own words or, when it has none (a staff page), in a prefix.
+  Status status = incident.incident.status;
+  bool marked = templates.marks_exercise({template_name, language, channel});
+  std::string prefix;
+  if (status != Status::actual && !marked) {
+    static const std::map<Status, std::pair<const char*, const char*>> kWords{
+        {Status::exercise, {"EXERCICE", "EXERCISE"}},
+        {Status::test, {"TEST", "TEST"}},
+        {Status::system, {"SYSTÈME", "SYSTEM"}},
+        {Status::draft, {"BROUILLON", "DRAFT"}}};
+    const auto& w = kWords.at(status);
+    prefix = std::string(language == "fr" ? w.first : w.second) + ": ";  // GSM-safe
+  }
   if (channel == "email") {
     constexpr std::string_view kSubject = "Subject:";
     if (m.text.compare(0, kSubject.size(), kSubject) != 0)
@@ -257,6 +276,10 @@ Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zone
       if (!h) return h.error();
       m.html = std::move(h.value());
     }
+  }
+  if (!prefix.empty()) {
+    m.text = prefix + m.text;
+    if (!m.subject.empty()) m.subject = prefix + m.subject;
   }
   return m;
 }

@@ -29,6 +29,8 @@ class TemplateSet {
   bool has(const TemplateKey& key) const { return sources_.count(key) > 0; }
   // What an SMS template declares with {{! alphabet: gsm|ucs2 }}; "gsm" when it does not.
   std::string alphabet(const TemplateKey& key) const;
+  // Whether the template has its own exercise marking ({{#exercise}}…{{/exercise}}).
+  bool marks_exercise(const TemplateKey& key) const;
   std::vector<TemplateKey> keys() const;
 
   // The text a recipient reading `key.language` gets on `key.channel` for this incident.

@@ -32,6 +32,7 @@ json::object pending_approval(TocsinServer& server, const std::string& headline)
   auto r = server.post("/api/v1/incidents", flood(headline));
   REQUIRE(r);
   REQUIRE(r->status == 201);
+  CHECK(json::parse(r->body).at("status") == "actual");
   auto id = std::string(json::parse(r->body).at("id").as_string());
   REQUIRE(server.post("/api/v1/incidents/" + id + "/ack", R"({"by":"mgagnon"})")->status == 200);
   json::object approval;

@@ -103,3 +103,21 @@ TEST_CASE("a template that does not compile, or is misnamed, is an error naming 
   CHECK(errors[1] == (dir.path / "flood.de.sms.mustache").string() +
                          ": not named NAME.LANG.CHANNEL.mustache (LANG fr or en)");
 }
+
+TEST_CASE("a message about an exercise says so, even from a template without a marking") {
+  auto loaded = TemplateSet::load(TOCSIN_SOURCE_DIR "/config/templates");
+  REQUIRE(std::holds_alternative<TemplateSet>(loaded));
+  const auto& set = std::get<TemplateSet>(loaded);
+  auto rec = flood();
+  rec.incident.status = Status::exercise;
+  auto fr = render_message(set, shipped_zones(), "flood-staff", rec, "fr", "sms");
+  REQUIRE(fr.ok());
+  CHECK(fr->text.rfind("EXERCICE: Tocsin: crue", 0) == 0);
+  auto en = render_message(set, shipped_zones(), "flood-staff", rec, "en", "email");
+  REQUIRE(en.ok());
+  CHECK(en->subject.rfind("EXERCISE: Flood", 0) == 0);
+  CHECK(en->text.rfind("EXERCISE: ", 0) == 0);
+  rec.incident.status = Status::actual;
+  auto real = render_message(set, shipped_zones(), "flood-staff", rec, "fr", "sms");
+  CHECK(real->text.rfind("Tocsin: crue", 0) == 0);
+}
