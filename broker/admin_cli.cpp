@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "broker/audit.hpp"
+#include "broker/auth.hpp"
 #include "broker/playbook_library.hpp"
 #include "broker/silences.hpp"
 #include "broker/sqlite.hpp"
@@ -118,6 +119,66 @@ int silence_expire(const Config& config, const std::string& id, const std::strin
     return 1;
   }
   print(result.value(), now(), out);
+  return 0;
+}
+
+int user_add(const Config& config, const std::string& name, const std::string& role,
+             const std::string& language, const std::string& password, std::ostream& out,
+             std::ostream& err) {
+  auto db = open_database(config);
+  auto r = in_transaction(
+      *db, [&] { return auth_admin::add_user(*db, name, role, password, language, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "user " << name << " (" << role << ") added\n";
+  return 0;
+}
+
+int token_add(const Config& config, const std::string& name, const std::string& scopes,
+              std::ostream& out, std::ostream& err) {
+  std::set<std::string> wanted;
+  std::size_t at = 0;
+  while (at <= scopes.size()) {
+    auto comma = scopes.find(',', at);
+    std::string s = scopes.substr(at, comma == std::string::npos ? comma : comma - at);
+    if (!s.empty()) wanted.insert(s);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  auto db = open_database(config);
+  auto r = in_transaction(*db, [&] { return auth_admin::add_token(*db, name, wanted, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  // The value is shown this once: only its hash is kept.
+  out << r->second << "\n";
+  err << "token " << r->first << " (" << name << ") created; keep the value above secret\n";
+  return 0;
+}
+
+int token_list(const Config& config, std::ostream& out) {
+  auto db = open_database(config);
+  for (const auto& t : auth_admin::list_tokens(*db)) {
+    const auto& o = t.as_object();
+    out << o.at("id").as_string() << "  " << o.at("name").as_string() << "  "
+        << json::serialize(o.at("scopes")) << (o.at("revoked_at").is_null() ? "" : "  revoked")
+        << "\n";
+  }
+  return 0;
+}
+
+int token_revoke(const Config& config, const std::string& id, std::ostream& out,
+                 std::ostream& err) {
+  auto db = open_database(config);
+  auto r = in_transaction(*db, [&] { return auth_admin::revoke_token(*db, id, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "token " << id << " revoked\n";
   return 0;
 }
 

@@ -53,6 +53,17 @@ std::map<std::string, std::string> parse_query(std::string_view q) {
   return out;
 }
 
+int status_for(const Error& e) {
+  if (e.code == "not_found") return 404;
+  if (e.code == "conflict") return 409;
+  if (e.code == "forbidden") return 403;
+  if (e.code == "unprocessable") return 422;
+  if (e.code == "unsupported_media_type") return 415;
+  if (e.code == "too_large") return 413;
+  if (e.code == "storage_unavailable") return 503;
+  return 400;
+}
+
 ApiResponse method_not_allowed(const std::string& allow) {
   auto r = Api::error(405, Error{"method_not_allowed", "method: use " + allow, "method"});
   r.headers["Allow"] = allow;
@@ -80,12 +91,109 @@ ApiResponse Api::error(int status, const Error& e) {
   return json_response(status, json::object{{"error", std::move(err)}});
 }
 
+std::string Api::scope_for(const std::string& method, const std::string& path) const {
+  if (path == "/health" || path == "/api/v1/login" || path == "/api/v1/receipts/sms") return "";
+  if (path == "/metrics") return public_metrics_ ? "" : "read";
+  auto ends = [&](std::string_view tail) {
+    return path.size() > tail.size() &&
+           path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (path == "/api/v1/audit" || path.rfind("/api/v1/tokens", 0) == 0 ||
+      path == "/api/v1/playbooks/reload")
+    return "admin";
+  if (method == "GET" || method == "HEAD") return "read";
+  if (path == "/api/v1/incidents" || ends("/heartbeat")) return "ingest";
+  if (ends("/approve") || ends("/reject")) return "approve";
+  if (path == "/api/v1/logout") return "read";
+  return "operate";  // ack, resolve, cancel, silences
+}
+
 void Api::handle(ApiRequest request, Respond respond) {
   std::string_view target = request.target;
   auto qmark = target.find('?');
   std::string path(target.substr(0, qmark));
   auto query = parse_query(qmark == std::string_view::npos ? "" : target.substr(qmark + 1));
   const std::string& m = request.method;
+
+  // Who may call what: every route but the public ones needs a session or a token with the
+  // route's scope; a session's state-changing request also needs its CSRF token and, if the
+  // browser says where it comes from, this origin.
+  if (std::string scope = scope_for(m, path); !scope.empty()) {
+    if (!auth_)
+      return respond(error(503, Error{"unavailable", "authentication is not set up", ""}));
+    request.principal = auth_->identify(request.headers);
+    if (!request.principal) {
+      auto r = error(401, Error{"unauthenticated",
+                                "sign in (POST /api/v1/login) or send Authorization: Bearer TOKEN",
+                                "Authorization"});
+      r.headers["WWW-Authenticate"] = "Bearer realm=\"tocsin\"";
+      return respond(std::move(r));
+    }
+    const Principal& who = *request.principal;
+    if (!who.can(scope))
+      return respond(error(403, Error{"forbidden",
+                                      who.id + (who.role.empty() ? "" : " (" + who.role + ")") +
+                                          " may not do this: it needs the '" + scope + "' scope",
+                                      "Authorization"}));
+    if (who.kind == "user" && m != "GET" && m != "HEAD") {
+      auto header = [&](const char* n) {
+        auto it = request.headers.find(n);
+        return it == request.headers.end() ? std::string() : it->second;
+      };
+      std::string origin = header("origin"), host = header("host");
+      if (!origin.empty() && origin != "http://" + host && origin != "https://" + host)
+        return respond(error(
+            403, Error{"cross_origin", "Origin: " + origin + " is not this server", "Origin"}));
+      std::string csrf = header("x-csrf-token");
+      if (csrf.size() != who.csrf.size() || !std::equal(csrf.begin(), csrf.end(), who.csrf.begin()))
+        return respond(error(403, Error{"csrf",
+                                        "X-CSRF-Token: missing or wrong (GET /api/v1/session "
+                                        "gives it)",
+                                        "X-CSRF-Token"}));
+    }
+  }
+
+  if (path == "/api/v1/login") {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return login(request, std::move(respond));
+  }
+  if (path == "/api/v1/logout") {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return logout(request, std::move(respond));
+  }
+  if (path == "/api/v1/session") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    const Principal& who = *request.principal;
+    json::array scopes;
+    for (const auto& s : who.scopes) scopes.emplace_back(s);
+    json::object o{{"id", who.id},
+                   {"kind", who.kind},
+                   {"role", who.role},
+                   {"language", who.language},
+                   {"scopes", std::move(scopes)}};
+    if (who.kind == "user") o["csrf_token"] = who.csrf;
+    return respond(json_response(200, o));
+  }
+  if (path == "/api/v1/tokens") {
+    if (m == "GET")
+      return read("tokens", std::move(respond), [this] {
+        return json_response(200, json::object{{"tokens", auth_->tokens()}});
+      });
+    if (m == "POST") return create_token(request, std::move(respond));
+    return respond(method_not_allowed("GET, POST"));
+  }
+  constexpr std::string_view tokens_prefix = "/api/v1/tokens/";
+  if (path.rfind(tokens_prefix, 0) == 0 && path.size() > tokens_prefix.size() + 7 &&
+      path.compare(path.size() - 7, 7, "/revoke") == 0) {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    std::string id = path.substr(tokens_prefix.size(), path.size() - tokens_prefix.size() - 7);
+    std::string by = request.principal->id;
+    return read("revoking a token", std::move(respond), [this, id, by] {
+      auto r = auth_->revoke_token(id, by);
+      if (!r) return error(status_for(r.error()), r.error());
+      return json_response(200, json::object{{"id", id}, {"revoked", true}});
+    });
+  }
 
   if (path == "/health") {
     if (m != "GET") return respond(method_not_allowed("GET"));
@@ -290,7 +398,8 @@ void Api::get_incident(const std::string& id, Respond respond) {
 
 namespace {
 
-// {"by": "person-or-system", "note": "…"}: who acts, until sessions (the console issue) say it.
+// {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
+// out, and may not name someone else); a machine's token names the person it acts for.
 Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request) {
   std::string_view ct = request.content_type;
   if (ct.substr(0, ct.find(';')) != "application/json")
@@ -306,27 +415,21 @@ Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request) 
       return Error{"unknown_field", std::string(kv.key()) + ": is not a known field",
                    std::string(kv.key())};
   auto* by = o.if_contains("by");
-  if (!by) return Error{"missing_field", "by: is required (who does this)", "by"};
-  if (!by->is_string() || by->as_string().empty() || by->as_string().size() > 128)
-    return Error{"wrong_type", "by: must be a non-empty string of at most 128 bytes", "by"};
   std::string note;
   if (auto* n = o.if_contains("note")) {
     if (!n->is_string() || n->as_string().size() > 2048)
       return Error{"wrong_type", "note: must be a string of at most 2048 bytes", "note"};
     note = n->as_string();
   }
+  if (request.principal && request.principal->kind == "user") {
+    if (by && (!by->is_string() || by->as_string() != request.principal->id))
+      return Error{"forbidden", "by: a signed-in user acts as themself", "by"};
+    return std::pair{request.principal->id, note};
+  }
+  if (!by) return Error{"missing_field", "by: is required (who does this)", "by"};
+  if (!by->is_string() || by->as_string().empty() || by->as_string().size() > 128)
+    return Error{"wrong_type", "by: must be a non-empty string of at most 128 bytes", "by"};
   return std::pair{std::string(by->as_string()), note};
-}
-
-int status_for(const Error& e) {
-  if (e.code == "not_found") return 404;
-  if (e.code == "conflict") return 409;
-  if (e.code == "forbidden") return 403;
-  if (e.code == "unprocessable") return 422;
-  if (e.code == "unsupported_media_type") return 415;
-  if (e.code == "too_large") return 413;
-  if (e.code == "storage_unavailable") return 503;
-  return 400;
 }
 
 }  // namespace
@@ -489,6 +592,14 @@ void Api::create_silence(const ApiRequest& request, Respond respond) {
   auto body = json_body(request);
   if (!body)
     return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  if (request.principal && request.principal->kind == "user" && body->is_object()) {
+    auto& o = body->as_object();
+    if (auto* a = o.if_contains("author");
+        a && (!a->is_string() || a->as_string() != request.principal->id))
+      return respond(
+          error(403, Error{"forbidden", "author: a signed-in user acts as themself", "author"}));
+    o["author"] = request.principal->id;
+  }
   auto set = library_.current();
   auto parsed = silence_from_json(body.value(), now(), silence_limits_,
                                   set ? &set->references.zones : nullptr);
@@ -512,6 +623,8 @@ void Api::expire_silence(const std::string& id, const ApiRequest& request, Respo
   auto body = json_body(request);
   if (!body)
     return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  if (request.principal && request.principal->kind == "user" && body->is_object())
+    body->as_object()["by"] = request.principal->id;
   const auto* by = body->is_object() ? body->as_object().if_contains("by") : nullptr;
   if (!by || !by->is_string() || by->as_string().empty() || by->as_string().size() > 256)
     return respond(error(400, Error{"invalid", "by: required (who ends the window)", "by"}));
@@ -557,6 +670,86 @@ void Api::list_audit(const std::map<std::string, std::string>& query, Respond re
           "&limit=" + std::to_string(limit);
     return json_response(200, o);
   });
+}
+
+void Api::login(const ApiRequest& request, Respond respond) {
+  if (!auth_) return respond(error(503, Error{"unavailable", "authentication is not set up", ""}));
+  auto body = json_body(request);
+  if (!body)
+    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  const auto* o = body->if_object();
+  auto text = [&](const char* k) -> std::optional<std::string> {
+    auto* v = o ? o->if_contains(k) : nullptr;
+    if (!v || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+  };
+  auto user = text("user"), password = text("password");
+  if (!user || !password)
+    return respond(error(400, Error{"invalid", "user, password: both required", "user"}));
+  reads_.post([this, user = *user, password = *password, remote = request.remote,
+               respond = std::move(respond)] {
+    std::chrono::seconds retry_after{0};
+    auto r = auth_->login(user, password, remote, retry_after);
+    if (!r) {
+      if (r.error().code == "rate_limited") {
+        auto resp = error(429, r.error());
+        resp.headers["Retry-After"] = std::to_string(retry_after.count());
+        return respond(std::move(resp));
+      }
+      return respond(error(r.error().code == "unauthenticated" ? 401 : 503, r.error()));
+    }
+    json::array scopes;
+    for (const auto& s : r->principal.scopes) scopes.emplace_back(s);
+    auto resp = json_response(200, json::object{{"id", r->principal.id},
+                                                {"role", r->principal.role},
+                                                {"language", r->principal.language},
+                                                {"scopes", std::move(scopes)},
+                                                {"csrf_token", r->principal.csrf},
+                                                {"expires_at", format_rfc3339(r->expires_at)}});
+    resp.headers["Set-Cookie"] = auth_->cookie(*r);
+    respond(std::move(resp));
+  });
+}
+
+void Api::logout(const ApiRequest& request, Respond respond) {
+  const Principal& who = *request.principal;
+  if (who.kind != "user")
+    return respond(error(400, Error{"invalid", "a token has no session to end", ""}));
+  std::string cookies;
+  if (auto it = request.headers.find("cookie"); it != request.headers.end()) cookies = it->second;
+  auto at = cookies.find("tocsin_session=");
+  std::string value = at == std::string::npos ? "" : cookies.substr(at + 15, 64);
+  auth_->logout(who, value);
+  auto resp = json_response(200, json::object{{"id", who.id}, {"signed_out", true}});
+  resp.headers["Set-Cookie"] = auth_->expired_cookie();
+  respond(std::move(resp));
+}
+
+void Api::create_token(const ApiRequest& request, Respond respond) {
+  auto body = json_body(request);
+  if (!body)
+    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  const auto* o = body->if_object();
+  const auto* name = o ? o->if_contains("name") : nullptr;
+  const auto* scopes = o ? o->if_contains("scopes") : nullptr;
+  if (!name || !name->is_string())
+    return respond(error(400, Error{"invalid", "name: required", "name"}));
+  std::set<std::string> wanted;
+  if (!scopes || !scopes->is_array())
+    return respond(error(400, Error{"invalid", "scopes: a list such as [\"ingest\"]", "scopes"}));
+  for (const auto& s : scopes->as_array()) {
+    if (!s.is_string())
+      return respond(error(400, Error{"invalid", "scopes: a list of strings", "scopes"}));
+    wanted.emplace(s.as_string());
+  }
+  std::string by = request.principal->id;
+  read("creating a token", std::move(respond),
+       [this, n = std::string(name->as_string()), wanted, by] {
+         auto r = auth_->create_token(n, wanted, by);
+         if (!r) return error(status_for(r.error()), r.error());
+         return json_response(201,
+                              json::object{{"id", r->first}, {"name", n}, {"token", r->second}});
+       });
 }
 
 }  // namespace tocsin

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/auth.hpp"
 #include "broker/broker_metrics.hpp"
 #include "broker/incident_store.hpp"
 #include "broker/journal.hpp"
@@ -23,6 +24,8 @@ struct ApiRequest {
   std::string content_type;
   std::string body;
   std::map<std::string, std::string> headers;  // names in lower case
+  std::string remote;                          // the client's address
+  std::optional<Principal> principal;          // who it is, once authenticated
 };
 
 struct ApiResponse {
@@ -62,6 +65,14 @@ class Api {
   void deliveries(ApiDeliveries d) { deliveries_ = std::move(d); }
   void sources(SourceWatch* watch) { sources_ = watch; }
   void silence_limits(SilenceLimits limits) { silence_limits_ = limits; }
+  // Every route but /health, /api/v1/login, the signed SMS receipts (and /metrics when
+  // `public_metrics`) needs a session or a token.
+  void authentication(Auth* auth, bool public_metrics) {
+    auth_ = auth;
+    public_metrics_ = public_metrics;
+  }
+  // The scope a route needs ("" public).
+  std::string scope_for(const std::string& method, const std::string& path) const;
 
   static ApiResponse error(int status, const Error& e);
 
@@ -85,6 +96,9 @@ class Api {
   void expire_silence(const std::string& id, const ApiRequest& request, Respond respond);
   void list_silences(const std::map<std::string, std::string>& query, Respond respond);
   void list_audit(const std::map<std::string, std::string>& query, Respond respond);
+  void login(const ApiRequest& request, Respond respond);
+  void logout(const ApiRequest& request, Respond respond);
+  void create_token(const ApiRequest& request, Respond respond);
 
   Journal& journal_;
   IncidentStore& store_;
@@ -95,6 +109,8 @@ class Api {
   ApiDeliveries deliveries_;
   SourceWatch* sources_ = nullptr;
   SilenceLimits silence_limits_;
+  Auth* auth_ = nullptr;
+  bool public_metrics_ = true;
   Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
 };
 

@@ -4,6 +4,22 @@
 
 #include <boost/json.hpp>
 
+namespace tocsin {
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace tocsin
+
 namespace tocsin::audit {
 
 namespace json = boost::json;
@@ -25,15 +41,7 @@ std::string row_hash(const std::string& prev, std::int64_t seq, std::int64_t at,
   add(e.action);
   add(e.subject);
   add(e.detail);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
+  return sha256_hex(bytes);
 }
 
 }  // namespace

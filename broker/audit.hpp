@@ -12,6 +12,11 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 
+namespace tocsin {
+// SHA-256 of the bytes, in lower-case hex.
+std::string sha256_hex(std::string_view bytes);
+}  // namespace tocsin
+
 namespace tocsin::audit {
 
 struct Entry {

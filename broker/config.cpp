@@ -294,7 +294,21 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto http = r.section(root, "", "http", true);
-      http && r.mapping(*http, "http", {"bind", "max_body_bytes", "threads", "feed_max_queue"})) {
+      http &&
+      r.mapping(*http, "http", {"bind", "max_body_bytes", "threads", "feed_max_queue", "auth"})) {
+    if (auto auth = r.section(*http, "http", "auth", false);
+        auth && r.mapping(*auth, "http.auth",
+                          {"public_metrics", "session_ttl", "login_attempts", "login_window",
+                           "secure_cookie"})) {
+      auto& a = c.http.auth;
+      r.boolean(*auth, "http.auth", "public_metrics", c.http.public_metrics);
+      r.duration(*auth, "http.auth", "session_ttl", false, a.session_ttl, std::chrono::minutes(5),
+                 std::chrono::hours(24 * 7));
+      r.integer(*auth, "http.auth", "login_attempts", a.login_attempts, 1, 1000);
+      r.duration(*auth, "http.auth", "login_window", false, a.login_window, std::chrono::seconds(1),
+                 std::chrono::hours(24));
+      r.boolean(*auth, "http.auth", "secure_cookie", a.secure_cookie);
+    }
     std::string bind;
     if (r.string(*http, "http", "bind", true, bind)) {
       if (auto hp = parse_host_port(bind))

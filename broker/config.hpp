@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "broker/auth.hpp"
 #include "broker/journal.hpp"
 #include "broker/silences.hpp"
 #include "core/incident.hpp"
@@ -100,6 +101,8 @@ struct Config {
     std::size_t max_body_bytes = 64 * 1024;
     int threads = 1;
     std::size_t feed_max_queue = 256;  // live-feed messages a WebSocket client may fall behind
+    AuthOptions auth;
+    bool public_metrics = true;  // GET /metrics without a token (a scraper on a trusted network)
   } http;
   RedisConfig redis;
   struct {

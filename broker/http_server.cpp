@@ -139,6 +139,16 @@ class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<F
   bool closing_ = false;
 };
 
+std::map<std::string, std::string> headers_of(const http::request<http::string_body>& req) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : req) {
+    std::string name(f.name_string());
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    out[name] = std::string(f.value());
+  }
+  return out;
+}
+
 std::map<std::string, std::string> query_of(std::string_view target) {
   std::map<std::string, std::string> out;
   auto q = target.find('?');
@@ -168,6 +178,7 @@ struct HttpServer::Impl {
 
   FeedHub* feed = nullptr;
   std::size_t feed_max_queue = 256;
+  Auth* auth = nullptr;
 
   Impl(const HostPort& b, std::size_t max_body, int threads, Api& api)
       : bind(b), max_body(max_body), thread_count(threads), api(api) {}
@@ -185,8 +196,14 @@ struct HttpServer::Impl {
       if (what.language != "" && what.language != "fr" && what.language != "en")
         return Api::error(400, Error{"invalid_value", "lang: fr or en", "lang"});
     } else if (path == "/ws/console") {
+      // A coordinator's session (the person is who signed in), or a token with the read scope
+      // naming the person whose console it serves.
       what.console = true;
-      what.person = query["person"];
+      auto who = auth ? auth->identify(headers_of(req)) : std::nullopt;
+      if (!who) return Api::error(401, Error{"unauthenticated", "sign in first", "Cookie"});
+      if (!who->can("read"))
+        return Api::error(403, Error{"forbidden", who->id + " may not read", "Authorization"});
+      what.person = who->kind == "user" ? who->id : query["person"];
       if (what.person.empty() || what.person.size() > 64)
         return Api::error(400, Error{"invalid_value", "person: who is at this console", "person"});
     } else {
@@ -233,16 +250,15 @@ struct HttpServer::Impl {
         co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         break;
       }
-      ApiRequest request{std::string(req.method_string()),
-                         std::string(req.target()),
-                         std::string(req[http::field::content_type]),
-                         std::move(req.body()),
-                         {}};
-      for (const auto& f : req) {
-        std::string name(f.name_string());
-        for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-        request.headers[name] = std::string(f.value());
-      }
+      ApiRequest request;
+      request.method = std::string(req.method_string());
+      request.target = std::string(req.target());
+      request.content_type = std::string(req[http::field::content_type]);
+      request.headers = headers_of(req);
+      request.body = std::move(req.body());
+      beast::error_code rec;
+      auto remote = stream.socket().remote_endpoint(rec);
+      if (!rec) request.remote = remote.address().to_string();
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
       ++active_requests;
@@ -284,6 +300,10 @@ void HttpServer::live_feed(FeedHub& hub, std::size_t max_queue) {
 
 HttpServer::~HttpServer() {
   stop();
+}
+
+void HttpServer::authentication(Auth& auth) {
+  impl_->auth = &auth;
 }
 
 void HttpServer::start() {

@@ -10,12 +10,16 @@
 
 namespace tocsin {
 
+class Auth;
+
 class HttpServer {
  public:
   HttpServer(const HostPort& bind, std::size_t max_body_bytes, int threads, Api& api);
   // Serves /ws/public and /ws/console from this hub; a session more than `max_queue` messages
   // behind is closed. Call before start().
   void live_feed(FeedHub& hub, std::size_t max_queue);
+  // Who may open /ws/console.
+  void authentication(Auth& auth);
   ~HttpServer();
 
   void start();  // binds (throws on failure), then serves on its own threads

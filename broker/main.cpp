@@ -176,6 +176,29 @@ int main(int argc, char** argv) {
   auto* aud_verify = aud->add_subcommand("verify", "Check the hash chain (exit 0 or 1)");
   for (auto* leaf : {sil_add, sil_list, sil_expire, aud_verify}) leaf->fallthrough();
 
+  std::string user_name, user_role, user_language = "fr", password_env, token_name, token_scopes,
+                                    token_id;
+  auto* user = app.add_subcommand("user", "Console accounts");
+  user->require_subcommand(1);
+  user->add_option("--config,-c", admin_config)->capture_default_str();
+  auto* user_add = user->add_subcommand(
+      "add", "Add a user; the password is read from standard input (or --password-env)");
+  user_add->add_option("name", user_name, "login name (a person id of people.yaml to approve)")
+      ->required();
+  user_add->add_option("--role", user_role, "viewer, operator, approver or admin")->required();
+  user_add->add_option("--language", user_language, "fr or en")->capture_default_str();
+  user_add->add_option("--password-env", password_env, "read the password from this variable");
+  auto* token = app.add_subcommand("token", "API tokens for machines");
+  token->require_subcommand(1);
+  token->add_option("--config,-c", admin_config)->capture_default_str();
+  auto* token_add = token->add_subcommand("add", "Create a token; its value is printed once");
+  token_add->add_option("name", token_name)->required();
+  token_add->add_option("--scope", token_scopes, "read,ingest,operate,approve,admin")->required();
+  auto* token_list = token->add_subcommand("list", "Tokens and their scopes");
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke a token now");
+  token_revoke->add_option("id", token_id)->required();
+  for (auto* leaf : {user_add, token_add, token_list, token_revoke}) leaf->fallthrough();
+
   std::string lint_file;
   auto* alert_cmd = app.add_subcommand("alert", "Composed public alerts");
   alert_cmd->require_subcommand(1);
@@ -186,6 +209,35 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (*alert_lint) return tocsin::alert_lint(lint_file, std::cout, std::cerr);
+
+  if (*user || *token) {
+    auto config = load_or_report(admin_config);
+    if (!config) return 1;
+    try {
+      if (*user_add) {
+        std::string password;
+        if (!password_env.empty()) {
+          const char* v = std::getenv(password_env.c_str());
+          if (!v) {
+            std::cerr << "--password-env: " << password_env << " is not set\n";
+            return 64;
+          }
+          password = v;
+        } else {
+          std::getline(std::cin, password);
+        }
+        return tocsin::user_add(*config, user_name, user_role, user_language, password, std::cout,
+                                std::cerr);
+      }
+      if (*token_add)
+        return tocsin::token_add(*config, token_name, token_scopes, std::cout, std::cerr);
+      if (*token_list) return tocsin::token_list(*config, std::cout);
+      if (*token_revoke) return tocsin::token_revoke(*config, token_id, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "tocsin: " << e.what() << "\n";
+      return 2;
+    }
+  }
 
   if (*sil || *aud) {
     auto config = load_or_report(admin_config);

@@ -147,6 +147,12 @@ int serve(const Config& config) {
   };
   Api api(journal, store, config.limits, metrics, health, library);
   api.silence_limits(config.silences);
+  Auth auth(
+      database, config.http.auth,
+      [&journal](std::function<void(sqlite::Connection&)> apply, std::function<void(bool)> done) {
+        journal.write(std::move(apply), std::move(done));
+      });
+  api.authentication(&auth, config.http.public_metrics);
   ApiDeliveries api_deliveries;
   api_deliveries.ledger = &ledger;
   api_deliveries.metrics = [&dispatcher] { return dispatcher.render_metrics(); };
@@ -162,6 +168,7 @@ int serve(const Config& config) {
   api.sources(&watch);
   ingest.on_seen([&watch](const std::string& source) { watch.seen(source); });
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
+  http.authentication(auth);
   http.live_feed(feed, config.http.feed_max_queue);
 
   live.start();

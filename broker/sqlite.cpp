@@ -289,6 +289,34 @@ ALTER TABLE alerts ADD COLUMN approved TEXT;    -- JSON Reach: what its approval
 ALTER TABLE alerts ADD COLUMN problems TEXT NOT NULL DEFAULT '[]';  -- why it was blocked
 ALTER TABLE approvals ADD COLUMN preview TEXT NOT NULL DEFAULT '[]';  -- JSON [Reach], per public step
 )sql",
+    R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,          -- the login name; a person id of config/people.yaml to approve
+  role TEXT NOT NULL,           -- viewer | operator | approver | admin
+  password_hash TEXT NOT NULL,  -- argon2id (libsodium crypto_pwhash_str)
+  language TEXT NOT NULL,       -- fr | en: the console's language
+  created_at INTEGER NOT NULL,
+  disabled_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,  -- SHA-256 of the cookie's value: the value itself is not stored
+  user_id TEXT NOT NULL REFERENCES users (id),
+  csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ended_at INTEGER              -- logged out
+) WITHOUT ROWID;
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,  -- SHA-256 of the token: shown once, never stored
+  scopes TEXT NOT NULL,             -- JSON array: read, ingest, operate, approve, admin
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  revoked_by TEXT
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

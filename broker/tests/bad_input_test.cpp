@@ -135,7 +135,7 @@ TEST_CASE("bad input over HTTP gets a JSON error naming the field, and serving g
     auto r = server.get("/api/v1/nothing");
     REQUIRE(r);
     CHECK(r->status == 404);
-    auto m = http_request(server.http_port(), "DELETE", "/api/v1/incidents");
+    auto m = server.request("DELETE", "/api/v1/incidents");
     REQUIRE(m);
     CHECK(m->status == 405);
     CHECK(m->headers["allow"] == "GET, POST");

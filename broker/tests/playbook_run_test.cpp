@@ -120,8 +120,7 @@ steps:
   SECTION("acknowledged over HTTP, resolved by an update") {
     std::string id =
         accepted_id(client, report("gauge-1", "flood.level", R"(,"attributes":{"level_m":4.2})"));
-    auto ack = http_request(server.http_port(), "POST", "/api/v1/incidents/" + id + "/ack",
-                            actor("mgagnon"));
+    auto ack = server.request("POST", "/api/v1/incidents/" + id + "/ack", actor("mgagnon"));
     REQUIRE(ack);
     CHECK(ack->status == 200);
     CHECK(json::parse(ack->body).at("result").as_string() == "acknowledged");
@@ -139,8 +138,7 @@ steps:
     auto events = json::parse(server.get("/api/v1/incidents/" + id)->body).at("events").as_array();
     CHECK(events.back().at("kind").as_string() == "resolved");
     CHECK(events.back().at("actor").as_string() == "playbook");
-    auto again = http_request(server.http_port(), "POST", "/api/v1/incidents/" + id + "/resolve",
-                              actor("mgagnon"));
+    auto again = server.request("POST", "/api/v1/incidents/" + id + "/resolve", actor("mgagnon"));
     REQUIRE(again);
     CHECK(again->status == 409);
   }
@@ -196,8 +194,7 @@ steps:
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
 
   auto vote = [&](const std::string& by, const char* verb) {
-    auto r = http_request(server.http_port(), "POST", "/api/v1/approvals/" + approval + "/" + verb,
-                          actor(by));
+    auto r = server.request("POST", "/api/v1/approvals/" + approval + "/" + verb, actor(by));
     REQUIRE(r);
     return *r;
   };
@@ -237,8 +234,7 @@ steps:
   SensorClient client(server.zmq_endpoint());
   accepted_id(client, report("gauge-9", "flood.level"));
   auto approval = one(server, "SELECT id FROM approvals");
-  auto r = http_request(server.http_port(), "POST", "/api/v1/approvals/" + approval + "/reject",
-                        actor("aroy"));
+  auto r = server.request("POST", "/api/v1/approvals/" + approval + "/reject", actor("aroy"));
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(json::parse(r->body).at("status").as_string() == "rejected");
@@ -271,7 +267,7 @@ steps:
            "id: [unclosed\n", "a: &x [1]\nid: second\nmatch: { type: x }\nsteps: *x\n"}) {
     INFO(broken);
     pb.write("b.yaml", broken);
-    auto r = http_request(server.http_port(), "POST", "/api/v1/playbooks/reload", "");
+    auto r = server.request("POST", "/api/v1/playbooks/reload", "");
     REQUIRE(r);
     CHECK(r->status == 422);
     auto err = json::parse(r->body).at("error");
@@ -329,7 +325,7 @@ TEST_CASE("a run in progress keeps the playbook version it started with across a
   std::string old_hash = one(server, "SELECT playbook_hash FROM playbook_runs");
 
   pb.write("v.yaml", version("flood-staff-escalation"));
-  auto r = http_request(server.http_port(), "POST", "/api/v1/playbooks/reload", "");
+  auto r = server.request("POST", "/api/v1/playbooks/reload", "");
   REQUIRE(r);
   REQUIRE(r->status == 200);
   std::string second = accepted_id(client, report("gauge-2", "flood.level"));
@@ -344,13 +340,12 @@ TEST_CASE("a run in progress keeps the playbook version it started with across a
                         "'") == old_hash);
 
   // Actions need to say who acts, and refuse what they do not know.
-  auto no_by =
-      http_request(server.http_port(), "POST", "/api/v1/incidents/" + first + "/ack", "{}");
+  auto no_by = server.request("POST", "/api/v1/incidents/" + first + "/ack", "{}");
   REQUIRE(no_by);
   CHECK(no_by->status == 400);
   CHECK(json::parse(no_by->body).at("error").at("field").as_string() == "by");
-  auto extra = http_request(server.http_port(), "POST", "/api/v1/incidents/" + first + "/ack",
-                            R"({"by":"mgagnon","urgent":true})");
+  auto extra = server.request("POST", "/api/v1/incidents/" + first + "/ack",
+                              R"({"by":"mgagnon","urgent":true})");
   REQUIRE(extra);
   CHECK(extra->status == 400);
   CHECK(json::parse(extra->body).at("error").at("code").as_string() == "unknown_field");

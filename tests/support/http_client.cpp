@@ -28,7 +28,8 @@ std::optional<HttpResponse> http_request(std::uint16_t port, const std::string& 
     close(fd);
     return std::nullopt;
   }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                    "\r\nConnection: close\r\n";
   if (!body.empty() || method == "POST") {
     req += "Content-Type: " + content_type + "\r\n";
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";

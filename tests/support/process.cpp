@@ -90,9 +90,15 @@ void Process::kill_and_wait() {
 }
 
 Completed run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout) {
+  return run_command_env(std::move(argv), {}, timeout);
+}
+
+Completed run_command_env(std::vector<std::string> argv,
+                          std::vector<std::pair<std::string, std::string>> env,
+                          std::chrono::milliseconds timeout) {
   TempDir dir;
   auto log = (dir.path() / "out.log").string();
-  Process p(std::move(argv), log);
+  Process p(std::move(argv), log, env);
   auto code = p.wait(timeout);
   if (!code) {
     p.kill_and_wait();

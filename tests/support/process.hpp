@@ -37,5 +37,8 @@ struct Completed {
   std::string output;
 };
 Completed run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout);
+Completed run_command_env(std::vector<std::string> argv,
+                          std::vector<std::pair<std::string, std::string>> env,
+                          std::chrono::milliseconds timeout);
 
 }  // namespace tocsin::test

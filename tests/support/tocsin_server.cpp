@@ -76,7 +76,28 @@ TocsinServer::~TocsinServer() {
   process_.kill_and_wait();
 }
 
+void TocsinServer::add_user(const std::string& name, const std::string& role,
+                            const std::string& password) {
+  auto env = options_.env;
+  env.emplace_back("TOCSIN_TEST_PASSWORD", password);
+  auto r = run_command_env({TOCSIN_BINARY, "user", "add", name, "--role", role, "--config",
+                            config_file(), "--password-env", "TOCSIN_TEST_PASSWORD"},
+                           env, std::chrono::seconds(20));
+  if (r.exit_code != 0) throw std::runtime_error("tocsin user add failed: " + r.output);
+}
+
 void TocsinServer::start() {
+  if (token_.empty()) {
+    auto r = run_command_env({TOCSIN_BINARY, "token", "add", "tests", "--scope",
+                              "read,ingest,operate,approve,admin", "--config", config_file()},
+                             options_.env, std::chrono::seconds(20));
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);)
+      if (line.size() == 64 && line.find_first_not_of("0123456789abcdef") == std::string::npos)
+        token_ = line;
+    if (r.exit_code != 0 || token_.empty())
+      throw std::runtime_error("tocsin token add failed: " + r.output);
+  }
   process_ = Process({TOCSIN_BINARY, "serve", "--config", config_file()},
                      (dir_.path() / "tocsin.log").string(), options_.env);
   bool up = wait_until(

@@ -48,13 +48,24 @@ class TocsinServer {
   std::vector<std::string> outbox(const std::string& channel) const;
   Process& process() { return process_; }
 
+  // Requests with the tests' admin token (Authorization: Bearer), made at the first start.
+  std::optional<HttpResponse> request(const std::string& method, const std::string& target,
+                                      const std::string& body = "",
+                                      const std::string& content_type = "application/json",
+                                      std::map<std::string, std::string> extra = {}) const {
+    extra.emplace("Authorization", "Bearer " + token_);
+    return http_request(http_port_, method, target, body, content_type, extra);
+  }
   std::optional<HttpResponse> get(const std::string& target) const {
-    return http_request(http_port_, "GET", target);
+    return request("GET", target);
   }
   std::optional<HttpResponse> post(const std::string& target, const std::string& body,
                                    const std::string& content_type = "application/json") const {
-    return http_request(http_port_, "POST", target, body, content_type);
+    return request("POST", target, body, content_type);
   }
+  const std::string& token() const { return token_; }
+  // A console account (tocsin user add), usable before or after start().
+  void add_user(const std::string& name, const std::string& role, const std::string& password);
   // The "status" of a component in /health ("" if unreachable).
   std::string health(const std::string& component) const;
 
@@ -63,6 +74,7 @@ class TocsinServer {
   TempDir dir_;
   std::uint16_t zmq_port_, http_port_;
   Process process_;
+  std::string token_;
 };
 
 // Read-only queries on a journal database for assertions.

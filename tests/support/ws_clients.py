@@ -12,7 +12,9 @@ import websockets
 
 
 async def reader(url, expect, counts, i, deadline, expect_others=0):
-    async with websockets.connect(url, max_size=2 ** 20, max_queue=None) as ws:
+    headers = {"Authorization": "Bearer " + TOKEN} if TOKEN else None
+    async with websockets.connect(url, max_size=2 ** 20, max_queue=None,
+                                  extra_headers=headers) as ws:
         counts[i] = 0
         ready[0] += 1
         try:
@@ -44,6 +46,7 @@ def stalled_session(host, port, path):
     return s
 
 
+TOKEN = os.environ.get("TOCSIN_TOKEN", "")  # an API token with the read scope, for /ws/console
 ready = [0]
 others = []  # the types of messages other than alerts, as received
 

@@ -1,0 +1,179 @@
+// Accounts, sessions, CSRF and tokens, against a real server: every state-changing route refuses
+// a missing session, a wrong role and a missing CSRF token; a session cookie does not work from
+// another origin; logins are rate limited; tokens are scoped and revocable.
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include "tests/support/tocsin_server.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace tocsin::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+struct Session {
+  std::string cookie, csrf;
+};
+
+Session login(const TocsinServer& s, const std::string& user, const std::string& password) {
+  auto r = http_request(s.http_port(), "POST", "/api/v1/login",
+                        json::serialize(json::object{{"user", user}, {"password", password}}));
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  std::string set_cookie = r->headers.at("set-cookie");
+  CHECK(set_cookie.find("HttpOnly") != std::string::npos);
+  CHECK(set_cookie.find("SameSite=Strict") != std::string::npos);
+  CHECK(set_cookie.find("Secure") == std::string::npos);  // no TLS here (http.auth.secure_cookie)
+  return {set_cookie.substr(0, set_cookie.find(';')),
+          std::string(json::parse(r->body).at("csrf_token").as_string())};
+}
+
+std::optional<HttpResponse> as(const TocsinServer& s, const Session& who, const std::string& method,
+                               const std::string& target, const std::string& body,
+                               bool with_csrf = true, const std::string& origin = "") {
+  std::map<std::string, std::string> h{{"Cookie", who.cookie}};
+  if (with_csrf) h["X-CSRF-Token"] = who.csrf;
+  if (!origin.empty()) h["Origin"] = origin;
+  return http_request(s.http_port(), method, target, body, "application/json", h);
+}
+
+std::string code_of(const std::optional<HttpResponse>& r) {
+  REQUIRE(r);
+  return std::string(json::parse(r->body).at("error").at("code").as_string());
+}
+
+}  // namespace
+
+TEST_CASE("every state-changing route refuses no session, a wrong role, and no CSRF token",
+          "[auth]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  TocsinServer server(options);
+  server.add_user("vera", "viewer", "correct horse battery");
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.add_user("ada", "admin", "correct horse battery");
+  server.start();
+  auto created = server.post("/api/v1/incidents", R"({"source":"gauge-rdp-17",
+      "type":"flood.water_level","severity":"severe","location":{"zone":"riverside"},
+      "attributes":{"level_m":4.4}})");
+  REQUIRE(created);
+  std::string id(json::parse(created->body).at("id").as_string());
+  const std::string fake = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  struct Route {
+    std::string target, body, scope;
+  };
+  std::vector<Route> routes{
+      {"/api/v1/incidents", R"({"source":"x","type":"t.t","severity":"minor"})", "ingest"},
+      {"/api/v1/incidents/" + id + "/ack", "{}", "operate"},
+      {"/api/v1/incidents/" + id + "/resolve", "{}", "operate"},
+      {"/api/v1/incidents/" + id + "/cancel", "{}", "operate"},
+      {"/api/v1/approvals/" + fake + "/approve", "{}", "approve"},
+      {"/api/v1/approvals/" + fake + "/reject", "{}", "approve"},
+      {"/api/v1/silences", R"({"source":"x","duration":"1h","reason":"r"})", "operate"},
+      {"/api/v1/silences/" + fake + "/expire", "{}", "operate"},
+      {"/api/v1/sources/gauge-a/heartbeat", "", "ingest"},
+      {"/api/v1/playbooks/reload", "", "admin"},
+      {"/api/v1/tokens", R"({"name":"x","scopes":["read"]})", "admin"},
+      {"/api/v1/tokens/" + fake + "/revoke", "", "admin"},
+  };
+  Session viewer = login(server, "vera", "correct horse battery");
+  Session operator_ = login(server, "mgagnon", "correct horse battery");
+  Session admin = login(server, "ada", "correct horse battery");
+  for (const auto& r : routes) {
+    INFO(r.target);
+    auto anonymous = http_request(server.http_port(), "POST", r.target, r.body);
+    REQUIRE(anonymous);
+    CHECK(anonymous->status == 401);
+    CHECK(anonymous->headers.count("www-authenticate") == 1);
+    auto wrong_role = as(server, viewer, "POST", r.target, r.body);
+    CHECK(wrong_role->status == 403);
+    CHECK(code_of(wrong_role) == "forbidden");
+    auto no_csrf = as(server, admin, "POST", r.target, r.body, false);
+    CHECK(no_csrf->status == 403);
+    CHECK(code_of(no_csrf) == "csrf");
+  }
+  // The operator's session from another origin: refused, even with the CSRF token.
+  auto foreign = as(server, operator_, "POST", "/api/v1/incidents/" + id + "/ack", "{}", true,
+                    "http://evil.example");
+  CHECK(foreign->status == 403);
+  CHECK(code_of(foreign) == "cross_origin");
+  // From this origin, with the token: done, as the signed-in person (not who the body names).
+  std::string here = "http://127.0.0.1:" + std::to_string(server.http_port());
+  auto ack = as(server, operator_, "POST", "/api/v1/incidents/" + id + "/ack", "{}", true, here);
+  REQUIRE(ack);
+  CHECK(ack->status == 200);
+  CHECK(code_of(as(server, operator_, "POST", "/api/v1/incidents/" + id + "/resolve",
+                   R"({"by":"swilliams"})")) == "forbidden");
+  auto incident = json::parse(server.get("/api/v1/incidents/" + id)->body);
+  CHECK(incident.at("acknowledged_by") == "mgagnon");
+  // Reading needs a session too; the viewer may.
+  CHECK(http_request(server.http_port(), "GET", "/api/v1/incidents")->status == 401);
+  CHECK(as(server, viewer, "GET", "/api/v1/incidents", "")->status == 200);
+  CHECK(as(server, viewer, "GET", "/api/v1/audit", "")->status == 403);  // admins only
+  // Public: health and (by default) metrics.
+  CHECK(http_request(server.http_port(), "GET", "/health")->status == 200);
+  CHECK(http_request(server.http_port(), "GET", "/metrics")->status == 200);
+  // The session survives a restart; after logout it is gone.
+  REQUIRE(server.terminate() == 0);
+  server.start();
+  auto me = as(server, operator_, "GET", "/api/v1/session", "");
+  REQUIRE(me->status == 200);
+  CHECK(json::parse(me->body).at("role") == "operator");
+  CHECK(as(server, operator_, "POST", "/api/v1/logout", "")->status == 200);
+  CHECK(as(server, operator_, "GET", "/api/v1/session", "")->status == 401);
+}
+
+TEST_CASE("logins are rate limited, and the console feed needs a session", "[auth]") {
+  TocsinServer server;
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.start();
+  auto attempt = [&](const std::string& password) {
+    return http_request(server.http_port(), "POST", "/api/v1/login",
+                        json::serialize(json::object{{"user", "mgagnon"}, {"password", password}}));
+  };
+  for (int i = 0; i < 5; ++i) CHECK(attempt("wrong password " + std::to_string(i))->status == 401);
+  auto limited = attempt("correct horse battery");  // even the right one, for now
+  REQUIRE(limited);
+  CHECK(limited->status == 429);
+  CHECK(std::stoi(limited->headers.at("retry-after")) > 0);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM sessions") == 0);
+
+  auto upgrade = http_request(server.http_port(), "GET", "/ws/console?person=mgagnon", "", "",
+                              {{"Upgrade", "websocket"},
+                               {"Connection", "Upgrade"},
+                               {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                               {"Sec-WebSocket-Version", "13"}});
+  REQUIRE(upgrade);
+  CHECK(upgrade->status == 401);
+}
+
+TEST_CASE("tokens are scoped, listed without their value, and revocable", "[auth]") {
+  TocsinServer server;
+  server.start();
+  auto made = server.post("/api/v1/tokens", R"({"name":"gauges","scopes":["ingest"]})");
+  REQUIRE(made);
+  REQUIRE(made->status == 201);
+  auto body = json::parse(made->body);
+  std::string token(body.at("token").as_string()), id(body.at("id").as_string());
+  auto with = [&](const std::string& method, const std::string& target, const std::string& b) {
+    return http_request(server.http_port(), method, target, b, "application/json",
+                        {{"Authorization", "Bearer " + token}});
+  };
+  auto report = R"({"source":"gauge-1","type":"flood.water_level","severity":"minor"})";
+  CHECK(with("POST", "/api/v1/incidents", report)->status == 201);
+  CHECK(with("GET", "/api/v1/incidents", "")->status == 403);  // ingest only
+  auto list = server.get("/api/v1/tokens");
+  REQUIRE(list);
+  CHECK(list->body.find(token) == std::string::npos);  // never shown again
+  CHECK(list->body.find("\"gauges\"") != std::string::npos);
+  REQUIRE(server.post("/api/v1/tokens/" + id + "/revoke", "")->status == 200);
+  CHECK(with("POST", "/api/v1/incidents", report)->status == 401);
+  // Created and revoked, by whom: in the audit trail.
+  auto audit = server.get("/api/v1/audit")->body;
+  CHECK(audit.find("token.revoke") != std::string::npos);
+}
