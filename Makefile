@@ -21,7 +21,11 @@ build: configure
 run: build
 	$(BUILD)/broker/tocsin serve --config $(CONFIG)
 
-test: build
+# playwright-core for the browser tests, from the lock file (npm's registry).
+tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
+
+test: build tests/browser/node_modules/.package-lock.json
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
 bench: build

@@ -1,7 +1,10 @@
 #include "broker/api.hpp"
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <boost/json.hpp>
+#include <fstream>
+#include <iterator>
 
 #include "broker/audit.hpp"
 #include "broker/delivery_ledger.hpp"
@@ -93,6 +96,7 @@ ApiResponse Api::error(int status, const Error& e) {
 
 std::string Api::scope_for(const std::string& method, const std::string& path) const {
   if (path == "/health" || path == "/api/v1/login" || path == "/api/v1/receipts/sms") return "";
+  if (path == "/" || path == "/console" || path.rfind("/console/", 0) == 0) return "";
   if (path == "/metrics") return public_metrics_ ? "" : "read";
   auto ends = [&](std::string_view tail) {
     return path.size() > tail.size() &&
@@ -153,6 +157,14 @@ void Api::handle(ApiRequest request, Respond respond) {
     }
   }
 
+  if (path == "/") {
+    ApiResponse r{302, "text/plain; charset=utf-8", "/console\n", {{"Location", "/console"}}};
+    return respond(std::move(r));
+  }
+  if (path == "/console" || path.rfind("/console/", 0) == 0) {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return respond(static_file(path));
+  }
   if (path == "/api/v1/login") {
     if (m != "POST") return respond(method_not_allowed("POST"));
     return login(request, std::move(respond));
@@ -670,6 +682,34 @@ void Api::list_audit(const std::map<std::string, std::string>& query, Respond re
           "&limit=" + std::to_string(limit);
     return json_response(200, o);
   });
+}
+
+ApiResponse Api::static_file(const std::string& path) const {
+  std::string name = path == "/console" || path == "/console/" ? "index.html" : path.substr(9);
+  // Only plain names of the files web/ ships: no directories, no dots but the extension's.
+  static const std::map<std::string, std::string> kTypes{{".html", "text/html; charset=utf-8"},
+                                                         {".js", "text/javascript; charset=utf-8"},
+                                                         {".css", "text/css; charset=utf-8"},
+                                                         {".svg", "image/svg+xml"},
+                                                         {".json", "application/json"}};
+  auto dot = name.find('.');
+  bool plain = !name.empty() && name.size() <= 64 && dot != std::string::npos &&
+               name.find('.', dot + 1) == std::string::npos &&
+               std::all_of(name.begin(), name.end(), [](char c) {
+                 return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+               });
+  auto type = plain ? kTypes.find(name.substr(dot)) : kTypes.end();
+  if (type == kTypes.end() || web_dir_.empty())
+    return error(404, Error{"not_found", "path: no such file " + path, "path"});
+  std::ifstream in(web_dir_ / name, std::ios::binary);
+  if (!in) return error(404, Error{"not_found", "path: no such file " + path, "path"});
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ApiResponse r{200, type->second, std::move(body), {}};
+  // The console's own code only: no framing, no scripts or connections elsewhere.
+  r.headers["Content-Security-Policy"] =
+      "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+  r.headers["X-Content-Type-Options"] = "nosniff";
+  return r;
 }
 
 void Api::login(const ApiRequest& request, Respond respond) {

@@ -71,6 +71,8 @@ class Api {
     auth_ = auth;
     public_metrics_ = public_metrics;
   }
+  // The console's static files (web/): /console and /console/FILE, public (the page signs in).
+  void web_root(std::filesystem::path dir) { web_dir_ = std::move(dir); }
   // The scope a route needs ("" public).
   std::string scope_for(const std::string& method, const std::string& path) const;
 
@@ -110,6 +112,8 @@ class Api {
   SourceWatch* sources_ = nullptr;
   SilenceLimits silence_limits_;
   Auth* auth_ = nullptr;
+  std::filesystem::path web_dir_;
+  ApiResponse static_file(const std::string& path) const;
   bool public_metrics_ = true;
   Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
 };

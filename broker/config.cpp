@@ -295,7 +295,11 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
 
   if (auto http = r.section(root, "", "http", true);
       http &&
-      r.mapping(*http, "http", {"bind", "max_body_bytes", "threads", "feed_max_queue", "auth"})) {
+      r.mapping(*http, "http",
+                {"bind", "max_body_bytes", "threads", "feed_max_queue", "auth", "web_dir"})) {
+    std::string web = "web";
+    r.string(*http, "http", "web_dir", false, web);
+    c.http.web_dir = std::filesystem::absolute(web);
     if (auto auth = r.section(*http, "http", "auth", false);
         auth && r.mapping(*auth, "http.auth",
                           {"public_metrics", "session_ttl", "login_attempts", "login_window",

@@ -102,7 +102,8 @@ struct Config {
     int threads = 1;
     std::size_t feed_max_queue = 256;  // live-feed messages a WebSocket client may fall behind
     AuthOptions auth;
-    bool public_metrics = true;  // GET /metrics without a token (a scraper on a trusted network)
+    std::filesystem::path web_dir;  // the console's static files; default: ./web
+    bool public_metrics = true;     // GET /metrics without a token (a scraper on a trusted network)
   } http;
   RedisConfig redis;
   struct {

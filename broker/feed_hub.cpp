@@ -6,10 +6,22 @@ namespace tocsin {
 
 namespace json = boost::json;
 
-void FeedHub::join(FeedSubscriber* s, Subscription what) {
+std::uint64_t FeedHub::join(FeedSubscriber* s, Subscription what) {
   std::lock_guard lock(mutex_);
   if (what.console) ++consoles_;
   subscribers_[s] = std::move(what);
+  return seq_;
+}
+
+void FeedHub::alerts_changed(const std::vector<std::string>& alert_ids) {
+  std::lock_guard lock(mutex_);
+  if (consoles_ == 0) return;
+  json::array ids;
+  for (const auto& id : alert_ids) ids.emplace_back(id);
+  auto message = std::make_shared<const std::string>(json::serialize(
+      json::object{{"type", "deliveries"}, {"seq", ++seq_}, {"alert_ids", std::move(ids)}}));
+  for (auto& [s, what] : subscribers_)
+    if (what.console) s->push(message);
 }
 
 void FeedHub::leave(FeedSubscriber* s) {
@@ -66,9 +78,11 @@ void FeedHub::on_committed(std::vector<IncidentRecord> records) {
       incident["acknowledged_at"] = format_rfc3339(*r.acknowledged_at);
       incident["acknowledged_by"] = r.acknowledged_by;
     }
-    auto message = std::make_shared<const std::string>(
-        json::serialize(json::object{{"type", "incident"}, {"incident", std::move(incident)}}));
+    incident["created_at"] = format_rfc3339(r.created_at);
+    incident["updates"] = r.updates;
     std::lock_guard lock(mutex_);
+    auto message = std::make_shared<const std::string>(json::serialize(
+        json::object{{"type", "incident"}, {"seq", ++seq_}, {"incident", std::move(incident)}}));
     for (auto& [s, what] : subscribers_)
       if (what.console) s->push(message);
   }

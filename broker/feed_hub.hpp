@@ -4,6 +4,8 @@
 // events. Publishing never blocks: a subscriber's push only queues (and drops a session that
 // fell too far behind).
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,7 +31,10 @@ struct Subscription {
 
 class FeedHub : public channels::Feed, public CommitObserver {
  public:
-  void join(FeedSubscriber* s, Subscription what);
+  // The console sequence number at the moment of joining: deltas after it reach the session; a
+  // snapshot taken after joining covers everything before (deltas are whole states, so one in
+  // both is harmless).
+  std::uint64_t join(FeedSubscriber* s, Subscription what);
   void leave(FeedSubscriber* s);
   std::size_t sessions() const;
 
@@ -40,11 +45,16 @@ class FeedHub : public channels::Feed, public CommitObserver {
                         std::shared_ptr<const std::string> message) override;
   // CommitObserver: incident changes, to consoles.
   void on_committed(std::vector<IncidentRecord> records) override;
+  // Delivery counts of these alerts changed: consoles refresh them.
+  void alerts_changed(const std::vector<std::string>& alert_ids);
+  // What a console gets first: every active incident with its runs, alerts and approvals.
+  std::function<std::string(std::uint64_t seq)> snapshot;
 
  private:
   mutable std::mutex mutex_;
   std::map<FeedSubscriber*, Subscription> subscribers_;
   std::size_t consoles_ = 0;
+  std::uint64_t seq_ = 0;  // console deltas, in order: each carries its number
 };
 
 // Tells several observers of each commit, in order.

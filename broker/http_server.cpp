@@ -76,7 +76,16 @@ class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<F
     ws_.read_message_max(4096);  // clients only listen; anything they send is small or ignored
     auto [ec] = co_await ws_.async_accept(req, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
-    hub_.join(this, what);
+    std::uint64_t seq = hub_.join(this, what);
+    // A console starts from a snapshot, sent before any delta (they are posted to this strand
+    // and run only once this coroutine waits).
+    if (what.console && hub_.snapshot) {
+      try {
+        enqueue(std::make_shared<const std::string>(hub_.snapshot(seq)));
+      } catch (const std::exception& e) {
+        spdlog::error("live feed: no snapshot for a console: {}", e.what());
+      }
+    }
     beast::flat_buffer buffer;
     for (;;) {
       auto [rec, n] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));

@@ -267,6 +267,13 @@ json::array IncidentStore::alerts(const std::string& incident_id, std::size_t li
   st.bind(1, incident_id).bind(2, std::int64_t(limit));
   json::array out;
   while (st.step()) out.push_back(alert_row_json(st));
+  st.reset();
+  for (auto& a : out) {
+    json::object counts;
+    for (const auto& [state, n] : counts_of(std::string(a.as_object().at("id").as_string())))
+      counts[state] = n;
+    a.as_object()["delivery_counts"] = std::move(counts);
+  }
   return out;
 }
 
@@ -299,6 +306,21 @@ json::array IncidentStore::approvals(const std::string& status, std::size_t limi
                                {"preview", json::parse(st.text(14))},
                                {"incident_status", st.text(15)}});
   return out;
+}
+
+json::object console_snapshot(IncidentStore& store, std::uint64_t seq) {
+  json::array incidents;
+  for (const auto& rec : store.all_active()) {
+    const std::string& id = rec.incident.id;
+    auto o = to_json(rec);
+    o["runs"] = store.runs(id);
+    o["alerts"] = store.alerts(id, 200);
+    incidents.push_back(std::move(o));
+  }
+  return json::object{{"type", "snapshot"},
+                      {"seq", seq},
+                      {"incidents", std::move(incidents)},
+                      {"approvals", store.approvals("pending", 200)}};
 }
 
 }  // namespace tocsin

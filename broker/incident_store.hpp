@@ -45,6 +45,11 @@ constexpr const char* kDeliverySelect =
     "last_error, provider_ref, fallback_of, created_at, next_attempt_at FROM deliveries ";
 Delivery read_delivery_row(const sqlite::Statement& st);
 
+class IncidentStore;
+// {"type": "snapshot", "seq", "incidents": [each active incident with its runs and its alerts
+// (with delivery counts by state)], "approvals": [pending]}: what a console starts from.
+boost::json::object console_snapshot(IncidentStore& store, std::uint64_t seq);
+
 class IncidentStore {
  public:
   explicit IncidentStore(const std::filesystem::path& database);

@@ -101,12 +101,18 @@ int serve(const Config& config) {
     return 1;
   }
   Timers timers([&journal](RunTimer t) { journal.timer_due(std::move(t)); });
-  SqliteDeliveryLedger ledger(journal, database, [&live](std::vector<std::string> alert_ids) {
-    live.alerts_changed(std::move(alert_ids));
-  });
+  FeedHub feed;
+  SqliteDeliveryLedger ledger(journal, database,
+                              [&live, &feed](std::vector<std::string> alert_ids) {
+                                feed.alerts_changed(alert_ids);
+                                live.alerts_changed(std::move(alert_ids));
+                              });
   ConfiguredSources sources(library);
   SirenWatch siren_watch(journal, live);
-  FeedHub feed;
+  IncidentStore console_store(database);  // the consoles' snapshots
+  feed.snapshot = [&console_store](std::uint64_t seq) {
+    return json::serialize(console_snapshot(console_store, seq));
+  };
   CommitFanout commits({&feed, &live});
   auto channels = make_channels(
       config, [&siren_watch](const channels::SirenStatus& s) { siren_watch.on_status(s); }, feed);
@@ -153,6 +159,7 @@ int serve(const Config& config) {
         journal.write(std::move(apply), std::move(done));
       });
   api.authentication(&auth, config.http.public_metrics);
+  api.web_root(config.http.web_dir);
   ApiDeliveries api_deliveries;
   api_deliveries.ledger = &ledger;
   api_deliveries.metrics = [&dispatcher] { return dispatcher.render_metrics(); };

@@ -1,0 +1,37 @@
+// The console in a real browser: tests/browser/console.mjs drives Debian's chromium (headless,
+// playwright-core) against a tocsin server it starts and restarts; screenshots of each step go
+// to build/test-output/console/.
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "tests/support/process.hpp"
+#include "tests/support/tocsin_server.hpp"
+
+using namespace tocsin::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive a restart",
+          "[browser]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  options.http_yaml = "  web_dir: " TOCSIN_SOURCE_DIR "/web\n";
+  TocsinServer server(options);  // its configuration; the script runs the server itself
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.add_user("swilliams", "approver", "correct horse battery");
+  auto out =
+      std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" / "console";
+  std::filesystem::remove_all(out);
+  auto r = run_command(
+      {"node", TOCSIN_SOURCE_DIR "/tests/browser/console.mjs", "--tocsin", TOCSIN_BINARY,
+       "--config", server.config_file(), "--port", std::to_string(server.http_port()), "--zmq",
+       server.zmq_endpoint(), "--out", out.string()},
+      180s);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("console: every step held") != std::string::npos);
+  for (const char* shot : {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png",
+                           "04-approved.png", "05-server-down.png", "06-reconnected.png"})
+    CHECK(std::filesystem::exists(out / shot));
+}

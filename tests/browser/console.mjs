@@ -1,0 +1,125 @@
+// The coordinator's console in a real browser (Debian's chromium, headless, driven by
+// playwright-core) against a real tocsin server that this script starts and restarts.
+// Usage: node console.mjs --tocsin BIN --config FILE --port N --zmq ENDPOINT --out DIR
+// Exit 0 when every step held; screenshots of each step in DIR.
+
+import { chromium } from "playwright-core";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+
+const arg = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) throw new Error(`--${name} is required`);
+  return process.argv[i + 1];
+};
+const tocsin = arg("tocsin"), config = arg("config"), port = arg("port"), zmq = arg("zmq");
+const out = arg("out");
+mkdirSync(out, { recursive: true });
+const base = `http://127.0.0.1:${port}`;
+const log = openSync(join(out, "tocsin.log"), "a");
+
+let server = null;
+async function startServer() {
+  server = spawn(tocsin, ["serve", "--config", config], { stdio: ["ignore", log, log] });
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch { /* not yet listening */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("tocsin did not start");
+}
+async function stopServer() {
+  const exited = new Promise((r) => server.once("exit", r));
+  server.kill("SIGTERM");
+  await exited;
+}
+
+function send(headline) {
+  const reply = execFileSync(tocsin, ["send", "--endpoint", zmq, "--source", "gauge-rdp-17",
+    "--type", "flood.water_level", "--severity", "severe", "--zone", "riverside",
+    "--attr", "level_m=4.4", "--headline", headline, "--dedup-key", headline]).toString();
+  const m = reply.match(/^ok (\S+) created/);
+  if (!m) throw new Error(`unexpected reply: ${reply}`);
+  return m[1];
+}
+
+let step = 0, last = null;
+async function shot(page, name) {
+  last = page;
+  await page.screenshot({ path: join(out, `${String(++step).padStart(2, "0")}-${name}.png`),
+                          fullPage: true });
+}
+
+async function signIn(browser, user) {
+  const page = await (await browser.newContext({ locale: "fr-CA" })).newPage();
+  await page.goto(`${base}/console`);
+  await page.fill('input[name="user"]', user);
+  await page.fill('input[name="password"]', "correct horse battery");
+  await page.press('input[name="password"]', "Enter");
+  await page.waitForSelector("#board:not([hidden])");
+  await page.waitForFunction(() => document.body.dataset.seq !== undefined);  // the snapshot
+  return page;
+}
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+                                        args: ["--no-sandbox"] });
+try {
+  await startServer();
+
+  // Signed in, the board is live.
+  const page = await signIn(browser, "mgagnon");
+  await shot(page, "signed-in");
+  let navigations = 0;
+  page.on("framenavigated", () => ++navigations);
+
+  // A report over ZeroMQ appears without a reload.
+  const sent = Date.now();
+  const id = send("Crue au pont");
+  const row = `li.incident[data-id="${id}"]`;
+  await page.waitForSelector(row, { timeout: 5000 });
+  console.log(`incident on the board ${Date.now() - sent} ms after it was sent`);
+  if (navigations) throw new Error("the page reloaded");
+  await page.waitForSelector(`${row} .badge.live`);
+  await shot(page, "incident-live");
+
+  // Acknowledged: the escalation step is skipped, the run waits for an approval.
+  await page.click(`${row} button.ack`);
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("reçu par mgagnon"), row);
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("awaiting_approval"), row);
+  await page.waitForSelector("#approvals li");
+  await shot(page, "acknowledged");
+
+  // The operator may not approve; an approver does, from another browser.
+  if (await page.$("#approvals li button.approve")) throw new Error("an operator can approve");
+  const approver = await signIn(browser, "swilliams");
+  await approver.click("#approvals li button.approve");
+  await approver.waitForFunction(() => document.querySelectorAll("#approvals li").length === 0);
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("(public)"), row);
+  await shot(approver, "approved");
+
+  // The server restarts: the board says so, reconnects by itself, and resynchronises.
+  await stopServer();
+  await page.waitForSelector("#link.down");
+  await shot(page, "server-down");
+  await startServer();
+  await page.waitForFunction(() => !document.querySelector("#link").classList.contains("down"),
+                             null, { timeout: 20000 });
+  const after = send("Crue au quai");
+  await page.waitForSelector(`li.incident[data-id="${after}"]`, { timeout: 5000 });
+  await page.waitForSelector(row);  // still there, from the new snapshot
+  if (navigations) throw new Error("the page reloaded");
+  await shot(page, "reconnected");
+  console.log("console: every step held");
+} catch (e) {
+  if (last) {
+    await last.screenshot({ path: join(out, "failure.png"), fullPage: true });
+    console.log(`failure; the page said: ${await last.textContent("main")}`);
+  }
+  throw e;
+} finally {
+  await browser.close();
+  if (server && server.exitCode === null) await stopServer();
+}
