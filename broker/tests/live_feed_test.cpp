@@ -138,3 +138,28 @@ steps:
   REQUIRE(bad);
   CHECK(bad->status == 404);  // not an upgrade: no such HTTP route
 }
+
+TEST_CASE("500 consoles: every delta reaches every console, in order", "[live]") {
+  TocsinServer server;
+  server.start();
+  TempDir out_dir;
+  auto out = out_dir.path() / "consoles.out";
+  constexpr int kIncidents = 50;
+  Process consoles(
+      {"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/console_clients.py", "--url",
+       "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console?person=mgagnon",
+       "--sessions", "500", "--expect", std::to_string(kIncidents), "--timeout", "120"},
+      out.string(), {{"TOCSIN_TOKEN", server.token()}});
+  REQUIRE(wait_until([&] { return read_file(out).find("ready") != std::string::npos; }, 90s));
+  SensorClient sensor(server.zmq_endpoint());
+  for (int i = 0; i < kIncidents; ++i)
+    accepted_id(sensor, R"({"source":"gauge-)" + std::to_string(i) +
+                            R"(","type":"flood.water_level","severity":"minor"})");
+  REQUIRE(consoles.wait(150s));
+  std::string text = read_file(out);
+  INFO(text);
+  auto result = json::parse(text.substr(text.find('{')));
+  CHECK(result.at("complete") == 500);
+  CHECK(result.at("gaps") == 0);
+  CHECK(result.at("out_of_order") == 0);
+}
