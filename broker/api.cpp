@@ -324,7 +324,18 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
     return respond(error(415, Error{"unsupported_media_type", "Content-Type: send application/json",
                                     "Content-Type"}));
   }
-  auto parsed = parse_incident(request.body, limits_);
+  // A signed-in person reports as themself: they are the incident's source (and so its
+  // initiator, who may not approve its public alert).
+  std::string body = request.body;
+  if (request.principal && request.principal->kind == "user" && body.size() <= limits_.max_bytes) {
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    if (!ec && v.is_object()) {
+      v.as_object()["source"] = request.principal->id;
+      body = json::serialize(v);
+    }
+  }
+  auto parsed = parse_incident(body, limits_);
   if (!parsed) {
     metrics_.rejected(parsed.error().code);
     return respond(error(parsed.error().code == "too_large" ? 413 : 400, parsed.error()));

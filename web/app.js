@@ -13,6 +13,8 @@ const words = {
     run: "déroulement", step: "étape", due: "échéance", reach: "portée",
     severity: { extreme: "EXTRÊME", severe: "GRAVE", moderate: "MODÉRÉE", minor: "MINEURE", unknown: "INCONNUE" },
     signed_in: (id, role) => `${id} (${role})`, updates: (n) => `${n} mise(s) à jour`,
+    report: "Signaler un incident", type: "Type", severity_label: "Gravité", zone: "Zone",
+    headline: "Titre", is_exercise: "Exercice (pas un incident réel)", send_report: "Signaler",
   },
   en: {
     language: "Language", sign_in: "Sign in", user: "User", password: "Password",
@@ -24,6 +26,8 @@ const words = {
     run: "run", step: "step", due: "due", reach: "reach",
     severity: { extreme: "EXTREME", severe: "SEVERE", moderate: "MODERATE", minor: "MINOR", unknown: "UNKNOWN" },
     signed_in: (id, role) => `${id} (${role})`, updates: (n) => `${n} update(s)`,
+    report: "Report an incident", type: "Type", severity_label: "Severity", zone: "Zone",
+    headline: "Headline", is_exercise: "Exercise (not a real incident)", send_report: "Report",
   },
 };
 const symbols = { extreme: "▲▲▲▲", severe: "▲▲▲", moderate: "▲▲", minor: "▲", unknown: "?" };
@@ -221,6 +225,7 @@ function signedIn(me, csrf) {
   if (!localStorage.getItem("tocsin.language") && me.language) state.language = me.language;
   $("login").hidden = true;
   $("board").hidden = false;
+  $("report").hidden = !me.scopes.includes("ingest");
   $("who").hidden = false;
   $("logout").hidden = false;
   translate();
@@ -237,6 +242,20 @@ $("login").addEventListener("submit", async (e) => {
   } catch (err) {
     $("login-error").textContent = err.status === 429 ? t("limited") : t("wrong");
   }
+});
+
+$("report").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  try {
+    await api("POST", "/api/v1/incidents", {
+      source: state.me.id, type: f.get("type"), severity: f.get("severity"),
+      headline: f.get("headline"), location: { zone: f.get("zone") },
+      status: f.get("exercise") ? "exercise" : "actual",
+    });
+    e.target.reset();
+    say("");
+  } catch (err) { say(err.message); }
 });
 
 $("logout").addEventListener("click", async () => {

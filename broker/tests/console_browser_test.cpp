@@ -20,6 +20,7 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   TocsinServer server(options);  // its configuration; the script runs the server itself
   server.add_user("mgagnon", "operator", "correct horse battery");
   server.add_user("swilliams", "approver", "correct horse battery");
+  server.add_user("plavoie", "approver", "correct horse battery");
   auto out =
       std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" / "console";
   std::filesystem::remove_all(out);
@@ -31,7 +32,9 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("console: every step held") != std::string::npos);
-  for (const char* shot : {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png",
-                           "04-approved.png", "05-server-down.png", "06-reconnected.png"})
+  for (const char* shot :
+       {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png", "04-approved.png",
+        "05-own-approval-refused.png", "06-second-person-approved.png", "07-server-down.png",
+        "08-reconnected.png"})
     CHECK(std::filesystem::exists(out / shot));
 }

@@ -18,6 +18,12 @@ class OutboxChannel : public Channel {
   // Channel
   Addressing addressing() const override { return addressing_; }
   std::vector<Recipient> broadcast_recipients(const Alert& alert) const override;
+  // As the channel it stands in for: the text channels render templates; a CAP feed, a webhook
+  // or a siren carries the alert itself.
+  bool uses_templates() const override {
+    return channel_ == "sms" || channel_ == "email" || channel_ == "console" ||
+           channel_ == "websocket";
+  }
   SendResult send(const SendRequest& request) override;
 
  private:

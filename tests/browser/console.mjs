@@ -100,6 +100,25 @@ try {
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("(public)"), row);
   await shot(approver, "approved");
 
+  // A person reports through the console: they initiated it, so their own approval is refused;
+  // a second approver's is not.
+  await approver.selectOption('#report select[name="type"]', "chem.chlorine_leak");
+  await approver.selectOption('#report select[name="severity"]', "extreme");
+  await approver.selectOption('#report select[name="zone"]', "industrial-park");
+  await approver.fill('#report input[name="headline"]', "Fuite de chlore");
+  await approver.click('#report button[type="submit"]');
+  await approver.waitForSelector("#approvals li button.approve");
+  await approver.click("#approvals li button.approve");
+  await approver.waitForFunction(() =>
+    document.querySelector("#message").textContent.includes("cannot approve their own alert"));
+  await shot(approver, "own-approval-refused");
+  const second = await signIn(browser, "plavoie");
+  await second.click("#approvals li button.approve");
+  await second.waitForFunction(() => document.querySelectorAll("#approvals li").length === 0);
+  await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
+    (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("(public)")));
+  await shot(second, "second-person-approved");
+
   // The server restarts: the board says so, reconnects by itself, and resynchronises.
   await stopServer();
   await page.waitForSelector("#link.down");
