@@ -8,6 +8,7 @@
 
 #include "broker/audit.hpp"
 #include "broker/delivery_ledger.hpp"
+#include "broker/follow_up.hpp"
 #include "broker/source_watch.hpp"
 #include "channels/sms/twilio_channel.hpp"
 #include "core/ulid.hpp"
@@ -108,6 +109,7 @@ std::string Api::scope_for(const std::string& method, const std::string& path) c
   if (method == "GET" || method == "HEAD") return "read";
   if (path == "/api/v1/incidents" || ends("/heartbeat")) return "ingest";
   if (ends("/approve") || ends("/reject")) return "approve";
+  // Cancelling or correcting a public alert is operate: the safe action is the easy one.
   if (path == "/api/v1/logout") return "read";
   return "operate";  // ack, resolve, cancel, silences
 }
@@ -261,6 +263,15 @@ void Api::handle(ApiRequest request, Respond respond) {
   }
   constexpr std::string_view alerts_prefix = "/api/v1/alerts/";
   if (path.rfind(alerts_prefix, 0) == 0) {
+    std::string rest = path.substr(alerts_prefix.size());
+    if (auto slash = rest.find('/'); slash != std::string::npos) {
+      std::string verb = rest.substr(slash + 1);
+      if (verb != "cancel" && verb != "correct")
+        return respond(error(404, Error{"not_found", "path: no such resource " + path, "path"}));
+      if (m != "POST") return respond(method_not_allowed("POST"));
+      return alert_follow_up(rest.substr(0, slash), verb == "cancel" ? "cancel" : "update", request,
+                             std::move(respond));
+    }
     if (m != "GET") return respond(method_not_allowed("GET"));
     std::string id = path.substr(alerts_prefix.size());
     if (!is_ulid(id))
@@ -801,6 +812,40 @@ void Api::create_token(const ApiRequest& request, Respond respond) {
          return json_response(201,
                               json::object{{"id", r->first}, {"name", n}, {"token", r->second}});
        });
+}
+
+void Api::alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,
+                          Respond respond) {
+  if (!is_ulid(id))
+    return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
+  auto actor = actor_of(request);
+  if (!actor) return respond(error(status_for(actor.error()), actor.error()));
+  auto made =
+      std::make_shared<Result<std::vector<AlertRecord>>>(Error{"storage_unavailable", "", ""});
+  journal_.write(
+      [made, id, kind, by = actor->first, note = actor->second](sqlite::Connection& db) {
+        *made = follow_up(db, id, kind, note, by, now());
+      },
+      [this, made, respond = std::move(respond)](bool committed) {
+        if (!committed)
+          return respond(error(503, Error{"storage_unavailable", "not stored; retry", ""}));
+        if (!*made) return respond(error(status_for(made->error()), made->error()));
+        json::array also;
+        for (const auto& rec : made->value()) {
+          const Alert& a = rec.alert;
+          spdlog::warn("alert {}: {} ({})", a.follow_up_of,
+                       a.template_name == "public-update" ? "corrected" : "cancelled", a.note);
+          if (deliveries_.dispatch) deliveries_.dispatch(a, rec.incident);
+          if (&rec != &made->value().front()) also.emplace_back(a.id);
+        }
+        const Alert& a = made->value().front().alert;
+        respond(json_response(201, json::object{{"id", a.id},
+                                                {"follow_up_of", a.follow_up_of},
+                                                {"kind", a.kind},
+                                                {"template", a.template_name},
+                                                {"pattern", a.pattern},
+                                                {"also", std::move(also)}}));
+      });
 }
 
 }  // namespace tocsin

@@ -53,6 +53,8 @@ struct ApiDeliveries {
   std::string sms_auth_token;
   // A delivery a receipt said failed: it falls back (the dispatcher).
   std::function<void(Delivery)> failed_by_receipt;
+  // A committed alert to plan and send now (a cancel or a correction).
+  std::function<void(Alert, IncidentRecord)> dispatch;
 };
 
 class Api {
@@ -91,6 +93,8 @@ class Api {
   void list_approvals(const std::map<std::string, std::string>& query, Respond respond);
   void list_alerts(const std::map<std::string, std::string>& query, Respond respond);
   void get_alert(const std::string& id, Respond respond);
+  void alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,
+                       Respond respond);
   void sms_receipt(const ApiRequest& request, Respond respond);
   void list_playbooks(Respond respond);
   void reload_playbooks(Respond respond);

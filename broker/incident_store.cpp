@@ -25,7 +25,7 @@ json::value ms_or_null(const sqlite::Statement& st, int c) {
 constexpr const char* kAlertJsonSelect =
     "SELECT id, incident_id, run_id, playbook_id, step, kind, audience, channels, template, "
     "public, zones, pattern, duration_s, status, created_at, cap_status, grouped, expires_s, "
-    "approved, problems FROM alerts ";
+    "approved, problems, follow_up_of, note FROM alerts ";
 
 // The incidents a grouped run's alert speaks for, as the API shows them.
 json::array group_json(const std::string& stored) {
@@ -61,7 +61,9 @@ json::object alert_row_json(const sqlite::Statement& st) {
       {"group", group_json(st.text(16))},
       {"expires_s", st.integer(17)},
       {"approved_reach", st.is_null(18) ? json::value(nullptr) : json::parse(st.text(18))},
-      {"problems", json::parse(st.text(19))}};
+      {"problems", json::parse(st.text(19))},
+      {"follow_up_of", st.is_null(20) ? json::value(nullptr) : json::value(st.text(20))},
+      {"note", st.text(21)}};
 }
 
 }  // namespace
@@ -122,6 +124,8 @@ Alert read_alert_row(const sqlite::Statement& st) {
   a.step = std::size_t(st.integer(15));
   a.expires = std::chrono::seconds(st.integer(16));
   if (!st.is_null(17)) a.approved = reach_from_json(json::parse(st.text(17)));
+  if (!st.is_null(18)) a.follow_up_of = st.text(18);
+  a.note = st.text(19);
   return a;
 }
 

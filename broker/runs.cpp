@@ -195,6 +195,8 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
                 a.allow_in_exercise,
                 a.step,
                 a.expires,
+                {},
+                {},
                 {}};
     if (a.is_public) alert.approved = approved_reach(run.id, a.step);
     insert_alert_.bind(1, alert.id).bind(2, alert.incident_id).bind(3, alert.run_id);

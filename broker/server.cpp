@@ -163,6 +163,9 @@ int serve(const Config& config) {
   ApiDeliveries api_deliveries;
   api_deliveries.ledger = &ledger;
   api_deliveries.metrics = [&dispatcher] { return dispatcher.render_metrics(); };
+  api_deliveries.dispatch = [&dispatcher](Alert a, IncidentRecord i) {
+    dispatcher.dispatch(std::move(a), std::move(i));
+  };
   api_deliveries.failed_by_receipt = [&dispatcher](Delivery d) {
     dispatcher.failed_by_receipt(std::move(d));
   };

@@ -316,6 +316,8 @@ CREATE TABLE api_tokens (
   revoked_at INTEGER,
   revoked_by TEXT
 ) WITHOUT ROWID;
+ALTER TABLE alerts ADD COLUMN follow_up_of TEXT;  -- a cancel or correction of this public alert
+ALTER TABLE alerts ADD COLUMN note TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -73,6 +73,8 @@ struct Alert {
   std::size_t step = 0;            // the playbook step that made it
   std::chrono::seconds expires{};  // a public notify: how long after it is sent it stands
   std::optional<Reach> approved;   // what the approver approved it to reach
+  std::string follow_up_of;        // a cancel or a correction: the public alert it follows
+  std::string note;                // its text ({{note}} in the templates)
 };
 
 enum class DeliveryState { queued, sending, sent, delivered, failed };

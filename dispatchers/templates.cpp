@@ -143,7 +143,7 @@ std::vector<TemplateKey> TemplateSet::keys() const {
 }
 
 Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRecord& record,
-                                        const ZoneMap& zones) const {
+                                        const ZoneMap& zones, const std::string& note) const {
   auto it = sources_.find(key);
   if (it == sources_.end())
     return Error{"missing_template",
@@ -181,6 +181,7 @@ Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRe
   incident.set("status", std::string(to_string(inc.status)));
   mustache::data context;
   context.set("incident", incident);
+  context.set("note", note);  // a cancel's or a correction's own words
   // A grouped run's alert: {{#group}}{{source}} {{headline}}{{/group}}, {{group_count}}.
   mustache::data group{mustache::data::type::list};
   for (const auto& m : record.group) {
@@ -235,8 +236,9 @@ std::string time_text(Timestamp t, const std::string& language) {
 
 Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zones,
                                const std::string& template_name, const IncidentRecord& incident,
-                               const std::string& language, const std::string& channel) {
-  auto text = templates.render({template_name, language, channel}, incident, zones);
+                               const std::string& language, const std::string& channel,
+                               const std::string& note) {
+  auto text = templates.render({template_name, language, channel}, incident, zones, note);
   if (!text) return text.error();
   Message m;
   m.language = language;
@@ -272,7 +274,7 @@ Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zone
     while (!m.text.empty() && m.text.front() == '\n') m.text.erase(0, 1);
     TemplateKey html{template_name, language, "email.html"};
     if (templates.has(html)) {
-      auto h = templates.render(html, incident, zones);
+      auto h = templates.render(html, incident, zones, note);
       if (!h) return h.error();
       m.html = std::move(h.value());
     }

@@ -37,7 +37,7 @@ class TemplateSet {
   // Numbers are written the recipient's way (4,3 in French, 4.3 in English); zone names come
   // from the zone map in the recipient's language. HTML-escaped only for *.html templates.
   Result<std::string> render(const TemplateKey& key, const IncidentRecord& incident,
-                             const ZoneMap& zones) const;
+                             const ZoneMap& zones, const std::string& note = "") const;
 
  private:
   std::map<TemplateKey, std::string> sources_;
@@ -48,7 +48,8 @@ class TemplateSet {
 // one) the HTML part.
 Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zones,
                                const std::string& template_name, const IncidentRecord& incident,
-                               const std::string& language, const std::string& channel);
+                               const std::string& language, const std::string& channel,
+                               const std::string& note = "");
 
 // The exercise lint of one template text. What every rendering shows has no exercise wording
 // (exercise, exercice, drill, simulation) and no claim to be real (not a drill, pas un exercice);

@@ -13,6 +13,8 @@ const words = {
     run: "déroulement", step: "étape", due: "échéance", reach: "portée",
     severity: { extreme: "EXTRÊME", severe: "GRAVE", moderate: "MODÉRÉE", minor: "MINEURE", unknown: "INCONNUE" },
     signed_in: (id, role) => `${id} (${role})`, updates: (n) => `${n} mise(s) à jour`,
+    cancel_alert: "Annuler l'alerte publique", correct_alert: "Corriger",
+    cancellation: "annulation", correction: "correction", correction_text: "Texte de la correction :",
     report: "Signaler un incident", type: "Type", severity_label: "Gravité", zone: "Zone",
     headline: "Titre", is_exercise: "Exercice (pas un incident réel)", send_report: "Signaler",
   },
@@ -26,6 +28,8 @@ const words = {
     run: "run", step: "step", due: "due", reach: "reach",
     severity: { extreme: "EXTREME", severe: "SEVERE", moderate: "MODERATE", minor: "MINOR", unknown: "UNKNOWN" },
     signed_in: (id, role) => `${id} (${role})`, updates: (n) => `${n} update(s)`,
+    cancel_alert: "Cancel the public alert", correct_alert: "Correct",
+    cancellation: "cancellation", correction: "correction", correction_text: "Correction text:",
     report: "Report an incident", type: "Type", severity_label: "Severity", zone: "Zone",
     headline: "Headline", is_exercise: "Exercise (not a real incident)", send_report: "Report",
   },
@@ -94,16 +98,29 @@ function incidentItem(i) {
     li.append(el("p", { class: "runs", text:
       `${t("run")} ${run.playbook}: ${run.status}, ${t("step")} ${run.step}` +
       (run.due_at ? `, ${t("due")} ${time(run.due_at)}` : "") }));
+  const followed = new Set((i.alerts || []).filter((a) => a.follow_up_of && a.template !== "public-update")
+                                            .map((a) => a.follow_up_of));
   for (const a of i.alerts || []) {
     const c = a.delivery_counts || {};
+    const label = a.follow_up_of ? (a.template === "public-update" ? t("correction") : t("cancellation"))
+                                 : a.kind;
     const total = Object.values(c).reduce((s, n) => s + n, 0);
     const done = (c.sent || 0) + (c.delivered || 0);
     const p = el("p", { class: "deliveries" },
-      el("span", { text: `${a.kind}${a.public ? " (public)" : ""} ${(a.channels || []).join(", ")}: ` }),
+      el("span", { text: `${label}${a.public ? " (public)" : ""} ${(a.channels || []).join(", ")}: ` }),
       el("progress", { max: String(total || 1), value: String(done),
                        "aria-label": `${done}/${total}` }),
       el("span", { text: ` ${done}/${total}` + (c.failed ? ` · ✗ ${c.failed}` : "") +
                          (a.status === "blocked" ? " · BLOCKED" : "") }));
+    // One action reaches every channel the public alert went to (sirens: the all-clear).
+    if (a.public && !a.follow_up_of && a.status === "dispatched" && !followed.has(a.id) &&
+        state.me && state.me.scopes.includes("operate")) {
+      p.append(el("button", { type: "button", class: "cancel-alert", text: t("cancel_alert"),
+                              onclick: () => followUp(a.id, "cancel") }));
+      if (a.kind !== "siren")
+        p.append(el("button", { type: "button", class: "correct-alert", text: t("correct_alert"),
+                                onclick: () => followUp(a.id, "correct") }));
+    }
     li.append(p);
   }
   const actions = el("p", { class: "actions" });
@@ -139,6 +156,16 @@ function say(text) { $("message").textContent = text || ""; }
 
 async function act(id, verb) {
   try { await api("POST", `/api/v1/incidents/${id}/${verb}`, {}); say(""); }
+  catch (e) { say(e.message); }
+}
+
+async function followUp(id, verb) {
+  let note = "";
+  if (verb === "correct") {
+    note = window.prompt(t("correction_text")) || "";
+    if (!note) return;
+  }
+  try { await api("POST", `/api/v1/alerts/${id}/${verb}`, { note }); say(""); }
   catch (e) { say(e.message); }
 }
 

@@ -34,7 +34,7 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   CHECK(r.output.find("console: every step held") != std::string::npos);
   for (const char* shot :
        {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png", "04-approved.png",
-        "05-own-approval-refused.png", "06-second-person-approved.png", "07-server-down.png",
-        "08-reconnected.png"})
+        "05-own-approval-refused.png", "06-second-person-approved.png",
+        "07-public-alert-cancelled.png", "08-server-down.png", "09-reconnected.png"})
     CHECK(std::filesystem::exists(out / shot));
 }

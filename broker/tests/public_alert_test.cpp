@@ -165,3 +165,75 @@ steps:
   CHECK(query_integer(server.database(), "SELECT count(*) FROM deliveries") == 0);
   CHECK(server.outbox("websocket").empty());
 }
+
+TEST_CASE("cancelling a public alert reaches every channel it went to, sirens get the all-clear",
+          "[public]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  options.channels_yaml =
+      "  sms: {provider: outbox}\n  email: {provider: outbox}\n  console: {provider: outbox}\n"
+      "  websocket: {provider: outbox}\n  cap: {provider: outbox}\n  siren: {provider: outbox}\n";
+  TocsinServer server(options);
+  server.start();
+  auto approval = pending_approval(server, "Crue de la rivière");
+  std::string approval_id(approval.at("id").as_string());
+  REQUIRE(server.post("/api/v1/approvals/" + approval_id + "/approve", R"({"by":"swilliams"})")
+              ->status == 200);
+  const auto db = server.database();
+  REQUIRE(wait_until(
+      [&] {
+        return query_integer(db,
+                             "SELECT count(*) FROM alerts WHERE public = 1 AND status = "
+                             "'dispatched'") == 2;
+      },
+      10s));
+  auto one = [&](const std::string& sql) { return *query_strings(db, sql).begin(); };
+  std::string notify = one("SELECT id FROM alerts WHERE public = 1 AND kind = 'notify'");
+  std::string siren = one("SELECT id FROM alerts WHERE kind = 'siren'");
+
+  auto r = server.post("/api/v1/alerts/" + notify + "/cancel",
+                       R"({"by":"swilliams","note":"Fausse alerte / False alarm"})");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 201);
+  std::string cancel(json::parse(r->body).at("id").as_string());
+  // The same action sounded the all-clear on the run's sirens.
+  CHECK(json::parse(r->body).at("also").as_array().size() == 1);
+  CHECK(server.post("/api/v1/alerts/" + siren + "/cancel", R"({"by":"swilliams"})")->status == 409);
+  // The same channels and audience, the cancel templates in both languages; the all-clear.
+  REQUIRE(wait_until(
+      [&] {
+        return query_integer(db,
+                             "SELECT count(*) FROM alerts WHERE follow_up_of IS NOT NULL AND "
+                             "status = 'dispatched'") == 2;
+      },
+      10s));
+  CHECK(one("SELECT channels FROM alerts WHERE id = '" + cancel + "'") ==
+        one("SELECT channels FROM alerts WHERE id = '" + notify + "'"));
+  CHECK(one("SELECT pattern FROM alerts WHERE follow_up_of = '" + siren + "'") == "all-clear");
+  REQUIRE(wait_until(
+      [&] {
+        auto lines = server.outbox("websocket");
+        return std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+                 return l.find(cancel) != std::string::npos;
+               }) == 2;
+      },
+      10s));
+  std::string feed;
+  for (const auto& l : server.outbox("websocket"))
+    if (l.find(cancel) != std::string::npos) feed += l;
+  CHECK(feed.find("ANNULATION: l'alerte pour Berges") != std::string::npos);
+  CHECK(feed.find("CANCELLED: the alert for") != std::string::npos);
+  CHECK(feed.find("False alarm") != std::string::npos);
+  CHECK(query_integer(db,
+                      "SELECT count(*) FROM deliveries WHERE channel = 'siren' AND alert_id "
+                      "IN (SELECT id FROM alerts WHERE follow_up_of = '" +
+                          siren + "')") > 0);
+
+  // Once is enough; a correction needs its text; the audit trail says who.
+  CHECK(server.post("/api/v1/alerts/" + notify + "/cancel", R"({"by":"swilliams"})")->status ==
+        409);
+  CHECK(server.post("/api/v1/alerts/" + notify + "/correct", R"({"by":"swilliams"})")->status ==
+        400);
+  CHECK(server.get("/api/v1/audit")->body.find("\"alert.cancel\"") != std::string::npos);
+}

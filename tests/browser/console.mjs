@@ -119,6 +119,12 @@ try {
     (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("(public)")));
   await shot(second, "second-person-approved");
 
+  // Cancelling the public alert is one action: every channel it went to gets the cancellation.
+  await second.click('li.incident:has-text("Fuite de chlore") p.deliveries button.cancel-alert');
+  await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
+    (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("annulation (public)")));
+  await shot(second, "public-alert-cancelled");
+
   // The server restarts: the board says so, reconnects by itself, and resynchronises.
   await stopServer();
   await page.waitForSelector("#link.down");

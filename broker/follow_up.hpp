@@ -1,0 +1,21 @@
+#pragma once
+// Cancel or correct a public alert in one action: a new alert on every channel the original went
+// to, to the same audience and area, with the shared `public-cancel` / `public-update` templates
+// (and the coordinator's note); a siren alert gets the all-clear. Audited.
+
+#include <string>
+
+#include "broker/runs.hpp"
+#include "broker/sqlite.hpp"
+#include "core/result.hpp"
+
+namespace tocsin {
+
+// In the caller's write transaction. kind: cancel | update (an update needs a note). A cancel
+// also cancels the other public alerts of the same run still standing (its sirens): one action.
+// The first alert made is the one asked for.
+Result<std::vector<AlertRecord>> follow_up(sqlite::Connection& db, const std::string& alert_id,
+                                           const std::string& kind, const std::string& note,
+                                           const std::string& by, Timestamp at);
+
+}  // namespace tocsin
