@@ -114,14 +114,21 @@ std::optional<Principal> Auth::session(const std::string& value) {
 std::optional<Principal> Auth::token(const std::string& value) {
   if (value.size() < 32 || value.size() > 256) return std::nullopt;
   std::string key = sha256_hex(value);
+  Timestamp t = now();
   std::lock_guard lock(mutex_);
-  if (auto it = tokens_.find(key); it != tokens_.end()) return it->second;
+  if (auto it = tokens_.find(key);
+      it != tokens_.end() && t - it->second.second < std::chrono::seconds(5))
+    return it->second.first;
   auto st = reader_.prepare(
       "SELECT name, scopes FROM api_tokens WHERE token_hash = ?1 AND revoked_at IS NULL");
   st.bind(1, key);
-  if (!st.step()) return std::nullopt;
+  if (!st.step()) {
+    tokens_.erase(key);
+    return std::nullopt;
+  }
   Principal p{"token:" + st.text(0), "token", "", "fr", scopes_from(st.text(1)), ""};
-  tokens_[key] = p;
+  if (tokens_.size() > 10000) tokens_.clear();
+  tokens_[key] = {p, t};
   return p;
 }
 

@@ -97,7 +97,9 @@ class Auth {
   std::map<std::string, Principal> sessions_;  // by token hash
   std::map<std::string, Timestamp> session_expiry_;
   std::set<std::string> ended_;  // logged out here: never cached again, whatever SQLite says yet
-  std::map<std::string, Principal> tokens_;                 // by token hash
+  // By token hash, with when it was read: re-read after a few seconds, so that a token revoked
+  // from the CLI (beside the running server) stops working promptly.
+  std::map<std::string, std::pair<Principal, Timestamp>> tokens_;
   std::map<std::string, std::vector<Timestamp>> failures_;  // by "user:NAME" / "addr:IP"
 };
 

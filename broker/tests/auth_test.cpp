@@ -177,3 +177,22 @@ TEST_CASE("tokens are scoped, listed without their value, and revocable", "[auth
   auto audit = server.get("/api/v1/audit")->body;
   CHECK(audit.find("token.revoke") != std::string::npos);
 }
+
+TEST_CASE("a token revoked from the CLI beside the running server stops working", "[auth]") {
+  TocsinServer server;
+  server.start();
+  auto made = server.post("/api/v1/tokens", R"({"name":"reader","scopes":["read"]})");
+  REQUIRE(made);
+  auto body = json::parse(made->body);
+  std::string token(body.at("token").as_string()), id(body.at("id").as_string());
+  auto read = [&] {
+    return http_request(server.http_port(), "GET", "/api/v1/incidents", "", "application/json",
+                        {{"Authorization", "Bearer " + token}})
+        ->status;
+  };
+  CHECK(read() == 200);
+  auto r =
+      run_command({TOCSIN_BINARY, "token", "revoke", id, "--config", server.config_file()}, 20s);
+  REQUIRE(r.exit_code == 0);
+  CHECK(wait_until([&] { return read() == 401; }, 20s));
+}
