@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "broker/audit.hpp"
+#include "broker/compose.hpp"
 #include "broker/delivery_ledger.hpp"
 #include "broker/follow_up.hpp"
 #include "broker/source_watch.hpp"
@@ -61,7 +62,8 @@ int status_for(const Error& e) {
   if (e.code == "not_found") return 404;
   if (e.code == "conflict") return 409;
   if (e.code == "forbidden") return 403;
-  if (e.code == "unprocessable") return 422;
+  if (e.code == "unprocessable" || e.code == "confirmation_required") return 422;
+  if (e.code == "unavailable") return 503;
   if (e.code == "unsupported_media_type") return 415;
   if (e.code == "too_large") return 413;
   if (e.code == "storage_unavailable") return 503;
@@ -242,6 +244,23 @@ void Api::handle(ApiRequest request, Respond respond) {
       if (m != "POST") return respond(method_not_allowed("POST"));
       return incident_action(id, action, request, std::move(respond));
     }
+    if (action == "compose" || action == "compose/preview") {
+      if (m != "POST") return respond(method_not_allowed("POST"));
+      return compose_alert(id, action == "compose/preview", request, std::move(respond));
+    }
+  }
+  if (path == "/api/v1/sirens") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return respond(ApiResponse{200,
+                               "application/json",
+                               deliveries_.sirens ? deliveries_.sirens() : R"({"zones":[]})",
+                               {}});
+  }
+  if (path == "/api/v1/compose") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    auto set = library_.current();
+    if (!set) return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
+    return respond(json_response(200, compose::options(*set, deliveries_.has_channel)));
   }
   if (path == "/api/v1/approvals") {
     if (m != "GET") return respond(method_not_allowed("GET"));
@@ -694,14 +713,15 @@ void Api::list_silences(const std::map<std::string, std::string>& query, Respond
 void Api::list_audit(const std::map<std::string, std::string>& query, Respond respond) {
   auto after = query_int(query, "after", 0, std::numeric_limits<std::int64_t>::max());
   auto limit = query_int(query, "limit", 100, 1000);
-  read("audit", std::move(respond), [this, after, limit] {
+  auto before = query_int(query, "before", 0, std::numeric_limits<std::int64_t>::max());
+  read("audit", std::move(respond), [this, after, limit, before] {
     auto rows = store_.with_connection(
-        [&](sqlite::Connection& db) { return audit::page(db, after, limit); });
+        [&](sqlite::Connection& db) { return audit::page(db, after, limit, before); });
     json::object o{{"entries", rows}};
     if (!rows.empty() && std::int64_t(rows.size()) == limit)
-      o["next"] =
-          "/api/v1/audit?after=" + std::to_string(rows.back().as_object().at("seq").as_int64()) +
-          "&limit=" + std::to_string(limit);
+      o["next"] = std::string("/api/v1/audit?") + (before > 0 ? "before=" : "after=") +
+                  std::to_string(rows.back().as_object().at("seq").as_int64()) +
+                  "&limit=" + std::to_string(limit);
     return json_response(200, o);
   });
 }
@@ -812,6 +832,69 @@ void Api::create_token(const ApiRequest& request, Respond respond) {
          return json_response(201,
                               json::object{{"id", r->first}, {"name", n}, {"token", r->second}});
        });
+}
+
+void Api::compose_alert(const std::string& id, bool preview_only, const ApiRequest& request,
+                        Respond respond) {
+  std::string_view ct = request.content_type;
+  if (ct.substr(0, ct.find(';')) != "application/json")
+    return respond(error(415, Error{"unsupported_media_type", "Content-Type: send application/json",
+                                    "Content-Type"}));
+  auto set = library_.current();
+  if (!set || !deliveries_.preview)
+    return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
+  if (!is_valid_utf8(request.body))
+    return respond(error(400, Error{"not_utf8", "body: is not valid UTF-8", "body"}));
+  auto parsed = compose::parse(request.body, *set);
+  if (!parsed) return respond(error(status_for(parsed.error()), parsed.error()));
+  std::string by = request.principal ? request.principal->id : "api";
+  reads_.post([this, id, preview_only, by, set, r = std::move(parsed.value()),
+               respond = std::move(respond)]() mutable {
+    try {
+      auto rec = store_.get(id);
+      if (!rec) return respond(error(404, Error{"not_found", "id: no incident " + id, "id"}));
+      if (rec->state != "active")
+        return respond(
+            error(409, Error{"conflict", "incident " + id + " is already " + rec->state, "id"}));
+      std::vector<dispatchers::AlertPreview> previews;
+      for (const auto& a : compose::alerts(r, *rec))
+        previews.push_back(deliveries_.preview(a, *rec));
+      auto preview = compose::preview_json(r, *rec, previews);
+      auto& listed = preview["problems"].as_array();
+      for (const auto& p : compose::check(r, by, rec->incident.status, *set))
+        listed.emplace_back(p);
+      if (preview_only) return respond(json_response(200, std::move(preview)));
+      const auto& problems = preview.at("problems").as_array();
+      if (!problems.empty()) {
+        auto e = error(
+            422, Error{"unprocessable",
+                       "the alert would be blocked: " + std::string(problems.front().as_string()),
+                       "template"});
+        return respond(std::move(e));
+      }
+      if (compose::needs_confirmation(r, rec->incident.status) && !compose::confirmed(r))
+        return respond(error(
+            422,
+            Error{"confirmation_required",
+                  "confirm: a LIVE public alert needs the word LIVE (or RÉEL) typed", "confirm"}));
+      std::string text = compose::playbook_text(r, by, rec->incident.status);
+      journal_.compose(
+          id, std::move(text), by,
+          [respond = std::move(respond), preview = std::move(preview),
+           live = rec->incident.status == Status::actual](Result<Runs::Composed> done) mutable {
+            if (!done) return respond(error(status_for(done.error()), done.error()));
+            spdlog::warn("incident {}: alert composed in the console ({}), run {}: {}",
+                         std::string(preview.at("incident").as_string()),
+                         live ? "LIVE" : "exercise", done->run_id, done->status);
+            respond(json_response(201, json::object{{"run", done->run_id},
+                                                    {"status", done->status},
+                                                    {"preview", std::move(preview)}}));
+          });
+    } catch (const std::exception& e) {
+      spdlog::error("api: composing an alert failed: {}", e.what());
+      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
+    }
+  });
 }
 
 void Api::alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,

@@ -15,6 +15,7 @@
 #include "broker/silences.hpp"
 #include "broker/worker.hpp"
 #include "core/incident.hpp"
+#include "dispatchers/public_lint.hpp"
 
 namespace tocsin {
 
@@ -55,6 +56,11 @@ struct ApiDeliveries {
   std::function<void(Delivery)> failed_by_receipt;
   // A committed alert to plan and send now (a cancel or a correction).
   std::function<void(Alert, IncidentRecord)> dispatch;
+  // A composed alert's preview (reach and text), and which channels are configured.
+  std::function<dispatchers::AlertPreview(const Alert&, const IncidentRecord&)> preview;
+  std::function<bool(const std::string&)> has_channel;
+  // The siren controllers by zone, with their last poll (JSON; SirenWatch::by_zone).
+  std::function<std::string()> sirens;
 };
 
 class Api {
@@ -93,6 +99,8 @@ class Api {
   void list_approvals(const std::map<std::string, std::string>& query, Respond respond);
   void list_alerts(const std::map<std::string, std::string>& query, Respond respond);
   void get_alert(const std::string& id, Respond respond);
+  void compose_alert(const std::string& id, bool preview_only, const ApiRequest& request,
+                     Respond respond);
   void alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,
                        Respond respond);
   void sms_receipt(const ApiRequest& request, Respond respond);

@@ -94,11 +94,14 @@ Verdict verify(sqlite::Connection& db) {
   return v;
 }
 
-json::array page(sqlite::Connection& db, std::int64_t after, std::int64_t limit) {
+json::array page(sqlite::Connection& db, std::int64_t after, std::int64_t limit,
+                 std::int64_t before) {
   auto st = db.prepare(
-      "SELECT seq, at, actor, action, subject, detail, hash FROM audit WHERE seq > ?1 ORDER BY seq "
-      "LIMIT ?2");
-  st.bind(1, after).bind(2, limit);
+      before > 0 ? "SELECT seq, at, actor, action, subject, detail, hash FROM audit WHERE seq < ?1 "
+                   "ORDER BY seq DESC LIMIT ?2"
+                 : "SELECT seq, at, actor, action, subject, detail, hash FROM audit WHERE seq > ?1 "
+                   "ORDER BY seq LIMIT ?2");
+  st.bind(1, before > 0 ? before : after).bind(2, limit);
   json::array out;
   while (st.step()) {
     json::value detail;

@@ -38,7 +38,9 @@ struct Verdict {
 // Recomputes the chain from the first row.
 Verdict verify(sqlite::Connection& db);
 
-// A page of rows after `after` (seq), oldest first.
-boost::json::array page(sqlite::Connection& db, std::int64_t after, std::int64_t limit);
+// A page of rows after `after` (seq), oldest first; or, when `before` is set, the rows before it,
+// newest first.
+boost::json::array page(sqlite::Connection& db, std::int64_t after, std::int64_t limit,
+                        std::int64_t before = 0);
 
 }  // namespace tocsin::audit

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <boost/json.hpp>
 
+#include "broker/audit.hpp"
 #include "broker/incident_store.hpp"
 #include "broker/sqlite.hpp"
 
@@ -80,6 +81,16 @@ void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertConten
         if (dispatched) {
           st.dispatched.bind(1, content->alert.id);
           st.dispatched.run();
+          // The dispatcher's change, audited: how many deliveries on which channels.
+          json::object per_channel;
+          for (const auto& d : *rows)
+            per_channel[d.channel] =
+                (per_channel.contains(d.channel) ? per_channel[d.channel].as_int64() : 0) + 1;
+          audit::append(db,
+                        {now(), "dispatcher", "alert.dispatch", content->alert.id,
+                         json::serialize(json::object{{"incident", content->alert.incident_id},
+                                                      {"public", content->alert.is_public},
+                                                      {"deliveries", std::move(per_channel)}})});
         }
       },
       [this, done = std::move(done), id = content->alert.id](bool committed) {
@@ -165,6 +176,8 @@ void SqliteDeliveryLedger::block(const Alert& alert, const std::vector<std::stri
         auto st = db.prepare("UPDATE alerts SET status = 'blocked', problems = ?2 WHERE id = ?1");
         st.bind(1, id).bind(2, text);
         st.run();
+        audit::append(db, {now(), "dispatcher", "alert.block", id,
+                           json::serialize(json::object{{"problems", json::parse(text)}})});
       },
       [this, id = alert.id](bool) { changed_({id}); });
   // Someone must look: the public was not warned.

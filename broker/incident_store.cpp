@@ -272,11 +272,41 @@ json::array IncidentStore::alerts(const std::string& incident_id, std::size_t li
   json::array out;
   while (st.step()) out.push_back(alert_row_json(st));
   st.reset();
+  auto by_channel = db_.prepare(
+      "SELECT channel, state, count(*) FROM deliveries WHERE alert_id = ?1 GROUP BY channel, "
+      "state");
+  auto controllers = db_.prepare(
+      "SELECT recipient, state, last_error FROM deliveries WHERE alert_id = ?1 AND channel = "
+      "'siren' ORDER BY recipient");
   for (auto& a : out) {
+    std::string id(a.as_object().at("id").as_string());
     json::object counts;
-    for (const auto& [state, n] : counts_of(std::string(a.as_object().at("id").as_string())))
-      counts[state] = n;
+    for (const auto& [state, n] : counts_of(id)) counts[state] = n;
     a.as_object()["delivery_counts"] = std::move(counts);
+    // Per channel, every state present (the console draws one bar per channel).
+    json::object channels;
+    by_channel.bind(1, id);
+    while (by_channel.step()) {
+      auto& c = channels[by_channel.text(0)];
+      if (!c.is_object())
+        c = json::object{
+            {"queued", 0}, {"sending", 0}, {"sent", 0}, {"delivered", 0}, {"failed", 0}};
+      c.as_object()[by_channel.text(1)] = by_channel.integer(2);
+    }
+    by_channel.reset();
+    a.as_object()["channel_counts"] = std::move(channels);
+    if (a.as_object().at("kind") == "siren") {
+      json::array sirens;
+      controllers.bind(1, id);
+      while (controllers.step()) {
+        json::object c{{"controller", controllers.text(0)}, {"state", controllers.text(1)}};
+        if (!controllers.is_null(2) && !controllers.text(2).empty())
+          c["error"] = controllers.text(2);
+        sirens.push_back(std::move(c));
+      }
+      controllers.reset();
+      a.as_object()["controllers"] = std::move(sirens);
+    }
   }
   return out;
 }

@@ -173,6 +173,12 @@ void Journal::vote(std::string approval_id, std::string by, bool approve, VoteCa
   enqueue(Vote{std::move(approval_id), std::move(by), approve, std::move(done)});
 }
 
+void Journal::compose(std::string incident_id, std::string playbook_text, std::string by,
+                      ComposeCallback done) {
+  enqueue(
+      Compose{std::move(incident_id), std::move(playbook_text), std::move(by), std::move(done)});
+}
+
 void Journal::timer_due(RunTimer timer) {
   enqueue(std::move(timer));
 }
@@ -220,10 +226,21 @@ class Transaction {
     return rec;
   }
 
+  // An incident event, and its row in the audit trail when a machine made the change (a sensor's
+  // report, storm control, a window, a playbook resolving it): a person's action has its own.
   void event(const std::string& id, const char* kind, const std::string& actor,
              const std::string& body) {
     st_.event.bind(1, id).bind(2, to_unix_ms(at_)).bind(3, kind).bind(4, actor).bind(5, body);
     st_.event.run();
+    std::string_view k(kind);
+    bool by_person = k == "acknowledged" || k == "composed" ||
+                     ((k == "resolved" || k == "cancelled") && actor != "playbook");
+    if (by_person) return;
+    // A report is kept whole in its event; the audit row carries its hash.
+    std::string detail = k == "created" || k == "updated"
+                             ? json::serialize(json::object{{"report_sha256", sha256_hex(body)}})
+                             : body;
+    audit::append(db_, {at_, actor, "incident." + std::string(kind), id, detail});
   }
 
   // Resolves what runs asked to resolve (resolve_when), which may in turn end other runs.
@@ -257,6 +274,7 @@ class Transaction {
   void vote(const std::string& approval_id, const std::string& by, bool approve,
             VoteCallback& done);
   void timer(const RunTimer& t) { settle(runs_.timer(t.run_id, t.due, at_)); }
+  void compose(Journal::Compose& c);
 
   // The maintenance window open now that matches the incident, if any (read once per batch).
   const Silence* silenced(const Incident& i) {
@@ -333,6 +351,8 @@ void Journal::run() {
                 tx.vote(cmd.approval_id, cmd.by, cmd.approve, cmd.done);
               else if constexpr (std::is_same_v<T, RunTimer>)
                 tx.timer(cmd);
+              else if constexpr (std::is_same_v<T, Compose>)
+                tx.compose(cmd);
               else if constexpr (std::is_same_v<T, Write>) {
                 cmd.apply(db);
                 if (cmd.done) tx.replies.push_back([&cmd] { cmd.done(true); });
@@ -365,6 +385,7 @@ void Journal::run() {
         if (auto* r = std::get_if<Report>(&p)) r->done(e);
         if (auto* a = std::get_if<Action>(&p)) a->done(e);
         if (auto* v = std::get_if<Vote>(&p)) v->done(e);
+        if (auto* c = std::get_if<Compose>(&p)) c->done(e);
         if (auto* w = std::get_if<Write>(&p); w && w->done) w->done(false);
         // A timer that fell with the batch is not lost: its run's due time is still in SQLite
         // and is re-armed below.
@@ -512,6 +533,19 @@ void Transaction::vote(const std::string& approval_id, const std::string& by, bo
     audit::append(db_, {at_, by, approve ? "approval.approve" : "approval.reject", approval_id,
                         json::serialize(json::object{{"status", result.value()}})});
   replies.push_back([&done, result] { done(result); });
+}
+
+void Transaction::compose(Journal::Compose& c) {
+  std::vector<std::string> resolve;
+  auto result = runs_.compose(c.playbook_text, c.incident_id, c.by, at_, resolve);
+  settle(std::move(resolve));
+  if (result) {
+    json::object body{{"run", result->run_id}, {"playbook", c.playbook_text}};
+    event(c.incident_id, "composed", c.by, json::serialize(body));
+    audit::append(db_, {at_, c.by, "alert.compose", c.incident_id, json::serialize(body)});
+    changed[c.incident_id] = reload(c.incident_id);  // consoles see its new run
+  }
+  replies.push_back([&c, result] { c.done(result); });
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ struct ActionDone {
 using ActionCallback = std::function<void(Result<ActionDone>)>;
 // The approval's status after the vote: pending, approved or rejected.
 using VoteCallback = std::function<void(Result<std::string>)>;
+using ComposeCallback = std::function<void(Result<Runs::Composed>)>;
 
 // Told of every committed change, in commit order, on the journal's thread. Must not block.
 class CommitObserver {
@@ -96,6 +97,9 @@ class Journal {
   void act(IncidentAction action, ActionCallback done);
   void vote(std::string approval_id, std::string by, bool approve, VoteCallback done);
   void timer_due(RunTimer timer);
+  // Starts a composed alert's one-off playbook (Runs::compose) for the incident; audited.
+  void compose(std::string incident_id, std::string playbook_text, std::string by,
+               ComposeCallback done);
   // Another component's writes (the delivery ledger's) in the journal's next transaction, so
   // SQLite keeps one writer: `apply` runs on the writer thread inside the transaction (it may
   // throw sqlite::Failure); `done(committed)` runs after the commit or the rollback.
@@ -123,6 +127,10 @@ class Journal {
     bool approve;
     VoteCallback done;
   };
+  struct Compose {
+    std::string incident_id, playbook_text, by;
+    ComposeCallback done;
+  };
   struct Use {
     std::shared_ptr<const ActivePlaybooks> playbooks;
   };
@@ -130,7 +138,7 @@ class Journal {
     std::function<void(sqlite::Connection&)> apply;
     std::function<void(bool)> done;
   };
-  using Pending = std::variant<Report, Action, Vote, RunTimer, Use, Write>;
+  using Pending = std::variant<Report, Action, Vote, RunTimer, Use, Write, Compose>;
 
  private:
   void enqueue(Pending p);

@@ -29,7 +29,8 @@ load_active_playbooks(const Config& config, const std::filesystem::path& dir) {
   if (!set.ok()) return std::move(set.errors);
   return make_active(std::move(references), std::move(set.playbooks),
                      std::make_shared<const dispatchers::TemplateSet>(
-                         std::move(std::get<dispatchers::TemplateSet>(templates))));
+                         std::move(std::get<dispatchers::TemplateSet>(templates))),
+                     &catalog);
 }
 
 std::vector<std::string> PlaybookLibrary::reload() {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include "broker/audit.hpp"
 #include "broker/incident_store.hpp"
 
 namespace tocsin {
@@ -13,12 +14,18 @@ using playbooks::RunStatus;
 
 std::shared_ptr<const ActivePlaybooks> make_active(
     playbooks::References references, std::vector<playbooks::Playbook> list,
-    std::shared_ptr<const dispatchers::TemplateSet> templates) {
+    std::shared_ptr<const dispatchers::TemplateSet> templates,
+    const playbooks::Catalog* configured) {
   auto a = std::make_shared<ActivePlaybooks>();
   a->templates = std::move(templates);
   a->references = std::move(references);
   a->playbooks = std::move(list);
   a->matcher = playbooks::Matcher(a->playbooks, a->references.zones);
+  a->catalog = a->references.catalog();
+  if (configured) {
+    a->catalog.channels = configured->channels;
+    a->catalog.fallbacks = configured->fallbacks;
+  }
   a->loaded_at = now();
   return a;
 }
@@ -38,7 +45,8 @@ json::array strings(const std::vector<std::string>& v) {
 }  // namespace
 
 Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
-    : ids_(ids),
+    : db_(db),
+      ids_(ids),
       insert_run_(db.prepare(
           "INSERT INTO playbook_runs (id, incident_id, playbook_id, playbook_hash, playbook_text, "
           "status, step, due_at, state, created_at, updated_at, group_key) VALUES (?1, ?2, ?3, ?4, "
@@ -112,8 +120,8 @@ const playbooks::Playbook* Runs::playbook_for(const std::string& hash, const std
       if (p.hash == hash) return &p;
   if (auto it = older_.find(hash); it != older_.end()) return it->second.get();
   // Started under an earlier set: its own text, checked against today's references.
-  auto set = playbooks::parse_playbook(
-      text, "run:" + hash, active_ ? active_->references.catalog() : playbooks::Catalog{});
+  auto set = playbooks::parse_playbook(text, "run:" + hash,
+                                       active_ ? active_->catalog : playbooks::Catalog{});
   if (!set.ok()) {
     spdlog::error("runs: the playbook version {} of an open run no longer validates: {}", hash,
                   set.errors.front());
@@ -230,16 +238,29 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
   }
   if (s.due) timers_.push_back({run.id, *s.due});
   if (fx.resolve_incident) resolve.push_back(incident.incident.id);
-  for (const auto& line : fx.timeline)
+  // Each step the run took is the incident's history and the audit trail's (a machine's change).
+  for (const auto& line : fx.timeline) {
     spdlog::info("run {} ({} for incident {}): {}", run.id, run.playbook_id, incident.incident.id,
                  line);
+    json::object body{{"run", run.id}, {"playbook", run.playbook_id}, {"line", line}};
+    insert_event_.bind(1, incident.incident.id).bind(2, to_unix_ms(at)).bind(3, "run");
+    insert_event_.bind(4, json::serialize(body));
+    insert_event_.run();
+    body.erase("run");
+    body["incident"] = incident.incident.id;
+    audit::append(db_,
+                  {at, "playbook:" + run.playbook_id, "run.step", run.id, json::serialize(body)});
+  }
 }
 
-void Runs::start(const playbooks::Playbook& p, const IncidentRecord& incident, Timestamp at,
-                 std::vector<std::string>& resolve, const std::string& group_key) {
+std::string Runs::start(const playbooks::Playbook& p, const IncidentRecord& incident, Timestamp at,
+                        std::vector<std::string>& resolve, const std::string& group_key,
+                        const std::string& initiator) {
   LoadedRun run{ids_.next(), incident.incident.id, p.id, group_key, &p, {}};
   auto fx = playbooks::advance(
-      p, run.state, Event{Event::Kind::start, at, incident.incident.source, {}}, incident.incident);
+      p, run.state,
+      Event{Event::Kind::start, at, initiator.empty() ? incident.incident.source : initiator, {}},
+      incident.incident);
   insert_run_.bind(1, run.id).bind(2, run.incident_id).bind(3, p.id).bind(4, p.hash);
   insert_run_.bind(5, p.text).bind(6, to_string(run.state.status));
   insert_run_.bind(7, std::int64_t(run.state.step)).bind_null(8);
@@ -254,6 +275,35 @@ void Runs::start(const playbooks::Playbook& p, const IncidentRecord& incident, T
     insert_member_.run();
   }
   apply(run, fx, incident, at, resolve);
+  return run.id;
+}
+
+Result<Runs::Composed> Runs::compose(const std::string& text, const std::string& incident_id,
+                                     const std::string& by, Timestamp at,
+                                     std::vector<std::string>& resolve) {
+  if (!active_) return Error{"unavailable", "no playbook set is loaded", ""};
+  auto set = playbooks::parse_playbook(text, "composed", active_->catalog);
+  if (!set.ok()) return Error{"invalid", set.errors.front(), "body"};
+  const auto& parsed = set.playbooks.front();
+  const playbooks::Playbook* p = nullptr;
+  if (auto it = older_.find(parsed.hash); it != older_.end()) {
+    p = it->second.get();
+  } else {
+    auto& slot = older_[parsed.hash];
+    slot = std::make_unique<playbooks::Playbook>(std::move(set.playbooks.front()));
+    p = slot.get();
+  }
+  auto inc = incident(incident_id);
+  if (!inc) return Error{"not_found", "id: no incident " + incident_id, "id"};
+  if (inc->state != "active")
+    return Error{"conflict", "incident " + incident_id + " is already " + inc->state, "id"};
+  std::string id = start(*p, *inc, at, resolve, "", by);
+  run_by_id_.bind(1, id);
+  std::string status = "running";
+  if (run_by_id_.step())
+    if (auto r = load(run_by_id_)) status = to_string(r->state.status);
+  run_by_id_.reset();
+  return Composed{id, status};
 }
 
 std::vector<Reach> Runs::preview(const playbooks::Playbook& p, std::size_t approval_step,
@@ -341,6 +391,8 @@ void Runs::join(const std::string& run_id, const IncidentRecord& incident, Times
   insert_event_.bind(1, incident.incident.id).bind(2, to_unix_ms(at)).bind(3, "grouped");
   insert_event_.bind(4, json::serialize(json::object{{"run", run_id}}));
   insert_event_.run();
+  audit::append(db_, {at, "playbook", "run.join", run_id,
+                      json::serialize(json::object{{"incident", incident.incident.id}})});
 }
 
 std::vector<GroupMember> Runs::members(const std::string& run_id) {

@@ -28,13 +28,15 @@ struct ActivePlaybooks {
   playbooks::References references;
   std::vector<playbooks::Playbook> playbooks;
   playbooks::Matcher matcher;  // points into the two above: never copied or moved
+  playbooks::Catalog catalog;  // what the set was validated against (zones: into references)
   std::shared_ptr<const dispatchers::TemplateSet> templates;  // compiled, for the dispatcher
   Timestamp loaded_at{};
 };
 
 std::shared_ptr<const ActivePlaybooks> make_active(
     playbooks::References references, std::vector<playbooks::Playbook> playbooks,
-    std::shared_ptr<const dispatchers::TemplateSet> templates = nullptr);
+    std::shared_ptr<const dispatchers::TemplateSet> templates = nullptr,
+    const playbooks::Catalog* configured = nullptr);  // its channels and fallbacks, if given
 
 // An alert a run made (a row in `alerts`, status pending until the dispatcher takes it), with
 // the incident as it stood when the alert was made.
@@ -76,6 +78,14 @@ class Runs {
   Result<std::string> vote(const std::string& approval_id, const std::string& by, bool approve,
                            Timestamp at, std::vector<std::string>& resolve);
   std::vector<std::string> timer(const std::string& run_id, Timestamp due, Timestamp at);
+  // A manual alert composed in the console: a one-off playbook (its YAML text), validated like a
+  // file of the set and started at once for an active incident, with `by` as its initiator (so
+  // that its approval needs someone else). Its text is kept with the run, like any run's.
+  struct Composed {
+    std::string run_id, status;
+  };
+  Result<Composed> compose(const std::string& text, const std::string& incident_id,
+                           const std::string& by, Timestamp at, std::vector<std::string>& resolve);
 
   // What the committed transaction leaves to do; cleared by discard() after a rollback.
   std::vector<RunTimer> take_timers() { return std::exchange(timers_, {}); }
@@ -95,8 +105,10 @@ class Runs {
   std::optional<LoadedRun> load(sqlite::Statement& st);
   const playbooks::Playbook* playbook_for(const std::string& hash, const std::string& text);
   std::optional<IncidentRecord> incident(const std::string& id);
-  void start(const playbooks::Playbook& p, const IncidentRecord& incident, Timestamp at,
-             std::vector<std::string>& resolve, const std::string& group_key);
+  // The run's initiator is the incident's source, unless `initiator` names someone.
+  std::string start(const playbooks::Playbook& p, const IncidentRecord& incident, Timestamp at,
+                    std::vector<std::string>& resolve, const std::string& group_key,
+                    const std::string& initiator = "");
   std::string group_key(const playbooks::Playbook& p, const Incident& incident) const;
   // The open run of playbook p for this group, if one is gathering or under way.
   std::optional<std::string> group_run(const playbooks::Playbook& p, const std::string& key);
@@ -110,6 +122,7 @@ class Runs {
              Timestamp at, std::vector<std::string>& resolve);
   std::vector<LoadedRun> open_runs(const std::string& incident_id);
 
+  sqlite::Connection& db_;
   UlidGenerator& ids_;
   std::shared_ptr<const ActivePlaybooks> active_;
   // Runs that started under an earlier set keep their text; parsed once, kept here by hash.

@@ -109,6 +109,13 @@ int serve(const Config& config) {
                               });
   ConfiguredSources sources(library);
   SirenWatch siren_watch(journal, live);
+  {
+    std::map<std::string, std::vector<std::string>> zones;
+    for (const auto& ch : config.channels)
+      if (const auto* sr = std::get_if<SirenSettings>(&ch.settings))
+        for (const auto& c : sr->controllers) zones[c.id] = c.zones;
+    siren_watch.controllers(std::move(zones));
+  }
   IncidentStore console_store(database);  // the consoles' snapshots
   feed.snapshot = [&console_store](std::uint64_t seq) {
     return json::serialize(console_snapshot(console_store, seq));
@@ -166,6 +173,13 @@ int serve(const Config& config) {
   api_deliveries.dispatch = [&dispatcher](Alert a, IncidentRecord i) {
     dispatcher.dispatch(std::move(a), std::move(i));
   };
+  api_deliveries.preview = [&dispatcher](const Alert& a, const IncidentRecord& i) {
+    return dispatcher.preview(a, i);
+  };
+  api_deliveries.has_channel = [&dispatcher](const std::string& c) {
+    return dispatcher.has_channel(c);
+  };
+  api_deliveries.sirens = [&siren_watch] { return siren_watch.by_zone(); };
   api_deliveries.failed_by_receipt = [&dispatcher](Delivery d) {
     dispatcher.failed_by_receipt(std::move(d));
   };

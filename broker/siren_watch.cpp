@@ -1,10 +1,46 @@
 #include "broker/siren_watch.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 namespace tocsin {
 
+void SirenWatch::controllers(std::map<std::string, std::vector<std::string>> zones_by_controller) {
+  std::lock_guard lock(mutex_);
+  zones_ = std::move(zones_by_controller);
+}
+
+std::string SirenWatch::by_zone() const {
+  namespace json = boost::json;
+  std::lock_guard lock(mutex_);
+  std::map<std::string, json::array> zones;
+  for (const auto& [id, covered] : zones_) {
+    json::object c{{"id", id}, {"polled", false}};
+    if (auto it = last_.find(id); it != last_.end()) {
+      const auto& s = it->second;
+      c = json::object{{"id", id},
+                       {"polled", true},
+                       {"reachable", s.reachable},
+                       {"sounding", s.sounding},
+                       {"fault_code", s.fault_code},
+                       {"ac_power", s.ac_power},
+                       {"battery_percent", s.battery_percent},
+                       {"error", s.error},
+                       {"polled_at", format_rfc3339(s.at)}};
+    }
+    for (const auto& z : covered) zones[z].push_back(c);
+  }
+  json::array out;
+  for (auto& [zone, list] : zones)
+    out.push_back(json::object{{"zone", zone}, {"controllers", std::move(list)}});
+  return json::serialize(json::object{{"zones", std::move(out)}});
+}
+
 void SirenWatch::on_status(const channels::SirenStatus& s) {
+  {
+    std::lock_guard lock(mutex_);
+    last_[s.controller] = s;
+  }
   std::vector<std::pair<std::string, std::string>> fields{
       {"controller", s.controller},
       {"reachable", s.reachable ? "1" : "0"},

@@ -18,13 +18,20 @@ class SirenWatch {
  public:
   SirenWatch(Journal& journal, LiveState& live) : journal_(journal), live_(live) {}
 
+  // The controllers configured and the zones each covers (before polling starts).
+  void controllers(std::map<std::string, std::vector<std::string>> zones_by_controller);
   // From the poller's thread.
   void on_status(const channels::SirenStatus& s);
+  // {"zones": [{"zone", "controllers": [{"id", "polled", "reachable", "sounding", "fault_code",
+  // "ac_power", "battery_percent", "error", "polled_at"}]}]}: what the console's board shows.
+  std::string by_zone() const;
 
  private:
+  std::map<std::string, std::vector<std::string>> zones_;  // controller → zones
+  std::map<std::string, channels::SirenStatus> last_;      // controller → its last poll
   Journal& journal_;
   LiveState& live_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::map<std::string, std::string> reported_;  // controller → the fault last reported ("" none)
 };
 

@@ -270,7 +270,8 @@ Message Dispatcher::bilingual(const Message& fr, const Message& en) {
 }
 
 PublicDraft Dispatcher::draft(const Alert& alert, const IncidentRecord& incident,
-                              const std::vector<Delivery>& deliveries) const {
+                              const std::vector<Delivery>& deliveries,
+                              const std::vector<std::string>& also) const {
   PublicDraft d;
   d.status = alert.status;
   d.sent = now();
@@ -291,11 +292,14 @@ PublicDraft Dispatcher::draft(const Alert& alert, const IncidentRecord& incident
   // Every channel that carries text, in both languages, whoever the recipients are: a public
   // alert is bilingual before anything is sent.
   std::set<std::string> channels;
-  for (const auto& dl : deliveries) {
-    channels.insert(dl.channel);
-    const auto& fb = lanes_.at(dl.channel)->policy.fallback;
+  auto add = [&](const std::string& c) {
+    if (!lanes_.count(c)) return;
+    channels.insert(c);
+    const auto& fb = lanes_.at(c)->policy.fallback;
     if (!fb.empty() && lanes_.count(fb)) channels.insert(fb);
-  }
+  };
+  for (const auto& dl : deliveries) add(dl.channel);
+  for (const auto& c : also) add(c);
   for (const auto& c : channels) {
     if (!lanes_.at(c)->channel->uses_templates()) continue;
     for (const char* lang : {"fr", "en"}) {
@@ -313,6 +317,14 @@ PublicDraft Dispatcher::draft(const Alert& alert, const IncidentRecord& incident
 Reach Dispatcher::reach(const Alert& alert, const IncidentRecord& incident) const {
   auto deliveries = recipients(alert, incident);
   return reach_of(alert, incident, deliveries);
+}
+
+AlertPreview Dispatcher::preview(const Alert& alert, const IncidentRecord& incident) const {
+  auto deliveries = recipients(alert, incident);
+  AlertPreview p;
+  p.reach = reach_of(alert, incident, deliveries);
+  p.draft = draft(alert, incident, deliveries, alert.channels);
+  return p;
 }
 
 Reach Dispatcher::reach_of(const Alert& alert, const IncidentRecord& incident,

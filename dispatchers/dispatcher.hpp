@@ -122,6 +122,9 @@ class Dispatcher {
   // What a public alert would reach if sent now: deliveries per channel, area, sirens, and the
   // public-alert lint's problems. Thread-safe (the journal asks when an approval opens).
   Reach reach(const Alert& alert, const IncidentRecord& incident) const;
+  // The reach, and the text on each channel the alert names (whether or not anyone is reached
+  // on it yet), in both languages. Thread-safe.
+  AlertPreview preview(const Alert& alert, const IncidentRecord& incident) const;
   // French then English in one message, for a recipient of language kBothLanguages.
   static Message bilingual(const Message& fr, const Message& en);
   std::string render_metrics() const;
@@ -136,7 +139,8 @@ class Dispatcher {
   void plan(const Planned& p);
   std::vector<Delivery> recipients(const Alert& alert, const IncidentRecord& incident) const;
   PublicDraft draft(const Alert& alert, const IncidentRecord& incident,
-                    const std::vector<Delivery>& deliveries) const;
+                    const std::vector<Delivery>& deliveries,
+                    const std::vector<std::string>& also = {}) const;
   Reach reach_of(const Alert& alert, const IncidentRecord& incident,
                  const std::vector<Delivery>& deliveries) const;
   void enqueue(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries);

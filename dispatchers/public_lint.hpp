@@ -34,6 +34,13 @@ struct PublicDraft {
   int max_segments = 0;                         // sms; 0: no limit
 };
 
+// What an alert would do if sent now (the console's compose preview): its reach, and its text
+// rendered in French and English on every text channel it names.
+struct AlertPreview {
+  Reach reach;
+  PublicDraft draft;
+};
+
 constexpr std::size_t kMaxHeadline = 160;  // characters; CAP advises short, SMS-sized headlines
 
 std::vector<std::string> lint_public_alert(const PublicDraft& draft);

@@ -17,6 +17,23 @@ const words = {
     cancellation: "annulation", correction: "correction", correction_text: "Texte de la correction :",
     report: "Signaler un incident", type: "Type", severity_label: "Gravité", zone: "Zone",
     headline: "Titre", is_exercise: "Exercice (pas un incident réel)", send_report: "Signaler",
+    compose: "Composer une alerte", template: "Modèle", channels: "Canaux", audience: "Destinataires",
+    residents: "Résidents des zones choisies (alerte publique)", zones: "Zones (cliquez, ou Espace, sur la carte)",
+    expires: "Expire après", sirens: "Sirènes", sound_sirens: "Faire sonner les sirènes des zones",
+    send: "Envoyer", close: "Fermer", picked: "Zones choisies", nothing_picked: "aucune zone choisie",
+    mode_live: "ALERTE RÉELLE : elle atteindra vraiment la population",
+    mode_exercise: (s) => `EXERCICE (${s}) : chaque message le dit`,
+    channel: "Canal", french: "Français", english: "English",
+    segments: (n, enc, units) => `${n} segment(s) SMS · ${enc === "gsm7" ? "GSM-7" : "UCS-2 (accents)"} · ${units} car.`,
+    reach_line: "Portée", sirens_line: "sirènes", held_back: "Exercice : la partie publique ne sera pas envoyée (ses modèles ne marquent pas l'exercice).",
+    type_confirm: (w) => `Alerte RÉELLE : tapez ${w} pour confirmer`,
+    needs_approval: "Une autre personne devra l'approuver avant l'envoi.",
+    composed: (status) => `Alerte composée (${status}).`,
+    states: { queued: "en attente", sending: "en cours", sent: "envoyé", delivered: "remis", failed: "échec" },
+    audit: "Journal d'audit", audit_note: "Chaque changement, par une personne ou une machine ; chaque ligne porte l'empreinte de la précédente (tocsin audit verify).",
+    when: "Quand", actor: "Qui", action: "Action", subject: "Objet", detail: "Détail", older: "Plus anciens",
+    by_initiator: "demandé par", siren_panel: "Sirènes par zone", not_polled: "pas encore interrogée", unreachable: "injoignable",
+    fault: "défaut", silent: "silencieuse", sounding: "sonne", on_battery: "sur batterie",
   },
   en: {
     language: "Language", sign_in: "Sign in", user: "User", password: "Password",
@@ -32,6 +49,23 @@ const words = {
     cancellation: "cancellation", correction: "correction", correction_text: "Correction text:",
     report: "Report an incident", type: "Type", severity_label: "Severity", zone: "Zone",
     headline: "Headline", is_exercise: "Exercise (not a real incident)", send_report: "Report",
+    compose: "Compose an alert", template: "Template", channels: "Channels", audience: "Audience",
+    residents: "Residents of the zones picked (public alert)", zones: "Zones (click, or Space, on the map)",
+    expires: "Expires after", sirens: "Sirens", sound_sirens: "Sound the zones' sirens",
+    send: "Send", close: "Close", picked: "Zones picked", nothing_picked: "no zone picked",
+    mode_live: "LIVE ALERT: it will really reach the public",
+    mode_exercise: (s) => `EXERCISE (${s}): every message says so`,
+    channel: "Channel", french: "Français", english: "English",
+    segments: (n, enc, units) => `${n} SMS segment(s) · ${enc === "gsm7" ? "GSM-7" : "UCS-2 (accents)"} · ${units} chars`,
+    reach_line: "Reach", sirens_line: "sirens", held_back: "Exercise: the public part will not be sent (its templates do not mark an exercise).",
+    type_confirm: (w) => `LIVE alert: type ${w} to confirm`,
+    needs_approval: "Another person must approve it before it is sent.",
+    composed: (status) => `Alert composed (${status}).`,
+    states: { queued: "queued", sending: "sending", sent: "sent", delivered: "delivered", failed: "failed" },
+    audit: "Audit trail", audit_note: "Every change, by a person or a machine; each row carries the hash of the one before (tocsin audit verify).",
+    when: "When", actor: "Who", action: "Action", subject: "Subject", detail: "Detail", older: "Older",
+    by_initiator: "asked by", siren_panel: "Sirens by zone", not_polled: "not polled yet", unreachable: "unreachable",
+    fault: "fault", silent: "silent", sounding: "sounding", on_battery: "on battery",
   },
 };
 const symbols = { extreme: "▲▲▲▲", severe: "▲▲▲", moderate: "▲▲", minor: "▲", unknown: "?" };
@@ -41,6 +75,7 @@ const state = {
   language: localStorage.getItem("tocsin.language") ||
     ((navigator.language || "fr").slice(0, 2) === "en" ? "en" : "fr"),
   me: null, csrf: "", incidents: new Map(), approvals: [], seq: 0, socket: null, retry: 1000,
+  options: null, composing: null, picked: new Set(), preview: null, sirens: [],
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => words[state.language][key];
@@ -73,6 +108,7 @@ function translate() {
   for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
   if (state.me) $("who").textContent = t("signed_in")(state.me.id, state.me.role);
   render();
+  if (state.composing) { drawMap(); showPreview(); }
 }
 
 function time(iso) {
@@ -94,32 +130,55 @@ function incidentItem(i) {
   li.append(el("p", { class: "meta", text:
     `${i.type} · ${i.source}${zone ? " · " + zone : ""} · ${time(i.created_at)} · ${t("updates")(i.updates || 0)}` +
     (i.acknowledged_by ? ` · ${t("acknowledged")} ${i.acknowledged_by}` : "") }));
-  for (const run of i.runs || [])
-    li.append(el("p", { class: "runs", text:
+  for (const run of i.runs || []) {
+    li.append(el("p", { class: "runs", "data-run": run.id, text:
       `${t("run")} ${run.playbook}: ${run.status}, ${t("step")} ${run.step}` +
       (run.due_at ? `, ${t("due")} ${time(run.due_at)}` : "") }));
+    // What the run did last (a step sent, skipped, held back, approved…), from its events.
+    const lines = (i.events || []).filter((e) => e.kind === "run" && e.report && e.report.run === run.id);
+    if (lines.length)
+      li.append(el("ul", { class: "timeline", "data-run": run.id }, ...lines.slice(-4).map((e) =>
+        el("li", { text: `${time(e.at)} · ${e.report.line}` }))));
+  }
   const followed = new Set((i.alerts || []).filter((a) => a.follow_up_of && a.template !== "public-update")
                                             .map((a) => a.follow_up_of));
   for (const a of i.alerts || []) {
-    const c = a.delivery_counts || {};
     const label = a.follow_up_of ? (a.template === "public-update" ? t("correction") : t("cancellation"))
                                  : a.kind;
-    const total = Object.values(c).reduce((s, n) => s + n, 0);
-    const done = (c.sent || 0) + (c.delivered || 0);
-    const p = el("p", { class: "deliveries" },
-      el("span", { text: `${label}${a.public ? " (public)" : ""} ${(a.channels || []).join(", ")}: ` }),
-      el("progress", { max: String(total || 1), value: String(done),
-                       "aria-label": `${done}/${total}` }),
-      el("span", { text: ` ${done}/${total}` + (c.failed ? ` · ✗ ${c.failed}` : "") +
+    const p = el("div", { class: "deliveries", "data-alert": a.id },
+      el("span", { text: `${label}${a.public ? " (public)" : ""} ${(a.channels || []).join(", ")}` +
                          (a.status === "blocked" ? " · BLOCKED" : "") }));
+    // One bar per channel: how many were sent or delivered of all, and what is queued or failed.
+    for (const [channel, c] of Object.entries(a.channel_counts || {})) {
+      const total = Object.values(c).reduce((s, n) => s + n, 0);
+      const done = (c.sent || 0) + (c.delivered || 0);
+      const parts = ["delivered", "sent", "queued", "sending", "failed"].filter((k) => c[k])
+        .map((k) => `${k === "failed" ? "✗ " : k === "delivered" ? "✓ " : ""}${c[k]} ${t("states")[k]}`);
+      p.append(el("p", { class: "channel", "data-channel": channel },
+        el("span", { class: "channel-name", text: `${channel} ` }),
+        el("progress", { max: String(total || 1), value: String(done),
+                         "aria-label": `${channel} ${done}/${total}` }),
+        el("span", { text: ` ${done}/${total} · ${parts.join(" · ")}` })));
+    }
+    if (a.kind === "siren") {  // per zone, each controller's state
+      const states = new Map((a.controllers || []).map((c) => [c.controller, c.state]));
+      for (const zone of a.zones || []) {
+        const ctl = (state.sirens.find((z) => z.zone === zone) || { controllers: [] }).controllers;
+        const said = ctl.map((c) => `${c.id} ${states.has(c.id) ? t("states")[states.get(c.id)] : "—"}`);
+        p.append(el("p", { class: "siren-zone", "data-zone": zone,
+                           text: `${zone}: ${said.join(", ") || [...states].map(([id, st]) => `${id} ${t("states")[st]}`).join(", ") || "—"}` }));
+      }
+    }
     // One action reaches every channel the public alert went to (sirens: the all-clear).
     if (a.public && !a.follow_up_of && a.status === "dispatched" && !followed.has(a.id) &&
         state.me && state.me.scopes.includes("operate")) {
-      p.append(el("button", { type: "button", class: "cancel-alert", text: t("cancel_alert"),
-                              onclick: () => followUp(a.id, "cancel") }));
+      const buttons = el("p", { class: "actions" });
+      buttons.append(el("button", { type: "button", class: "cancel-alert", text: t("cancel_alert"),
+                                    onclick: () => followUp(a.id, "cancel") }));
       if (a.kind !== "siren")
-        p.append(el("button", { type: "button", class: "correct-alert", text: t("correct_alert"),
-                                onclick: () => followUp(a.id, "correct") }));
+        buttons.append(el("button", { type: "button", class: "correct-alert", text: t("correct_alert"),
+                                      onclick: () => followUp(a.id, "correct") }));
+      p.append(buttons);
     }
     li.append(p);
   }
@@ -127,9 +186,13 @@ function incidentItem(i) {
   if (!i.acknowledged_at && state.me && state.me.scopes.includes("operate"))
     actions.append(el("button", { type: "button", class: "ack", text: t("ack"),
                                   onclick: () => act(i.id, "ack") }));
-  if (state.me && state.me.scopes.includes("operate"))
+  if (state.me && state.me.scopes.includes("operate")) {
     actions.append(el("button", { type: "button", class: "resolve", text: t("resolve"),
                                   onclick: () => act(i.id, "resolve") }));
+    if (state.options)
+      actions.append(el("button", { type: "button", class: "compose", text: t("compose"),
+                                    onclick: () => openCompose(i) }));
+  }
   li.append(actions);
   return li;
 }
@@ -139,17 +202,41 @@ function render() {
   list.sort((a, b) => (order[b.severity] || 0) - (order[a.severity] || 0) ||
                       String(b.created_at).localeCompare(String(a.created_at)));
   $("incidents").replaceChildren(...list.map(incidentItem));
+  $("sirens-title").hidden = state.sirens.length === 0;
+  $("sirens").replaceChildren(...state.sirens.map((z) => el("li", { "data-zone": z.zone },
+    el("strong", { text: `${z.zone}: ` }),
+    el("span", { text: z.controllers.map((c) => `${c.id} ${sirenWords(c)}`).join(" · ") }))));
   $("empty").hidden = list.length > 0;
   $("approvals").replaceChildren(...state.approvals.map((a) => {
     const reach = (a.preview || []).map((r) => Object.entries(r.recipients)
       .map(([c, n]) => `${c} ${n}`).join(", ") + ((r.problems || []).length ? ` ⚠ ${r.problems.join("; ")}` : ""))
       .join(" | ");
     const mine = state.me && state.me.scopes.includes("approve");
+    const exercise = a.incident_status && a.incident_status !== "actual";
+    const about = state.incidents.get(a.incident_id);
     return el("li", { "data-id": a.id },
-      el("span", { text: `${a.playbook} · ${t("step")} ${a.step} · ${a.role} · ${t("reach")}: ${reach} ` }),
+      el("span", { class: `badge ${exercise ? "exercise" : "live"}`,
+                   text: exercise ? `${t("exercise")} (${a.incident_status})` : t("live") }),
+      el("span", { text: ` ${about ? (about.headline || about.type) + " · " : ""}${a.playbook} · ` +
+                         `${t("step")} ${a.step} · ${a.role} · ${t("by_initiator")} ${a.initiator} · ${t("reach")}: ${reach} ` }),
       mine && el("button", { type: "button", class: "approve", text: t("approve"), onclick: () => vote(a.id, "approve") }),
       mine && el("button", { type: "button", class: "reject", text: t("reject"), onclick: () => vote(a.id, "reject") }));
   }));
+}
+
+// A controller in words (and a symbol), never colour alone.
+function sirenWords(c) {
+  if (!c.polled) return `? ${t("not_polled")}`;
+  if (!c.reachable) return `✗ ${t("unreachable")}${c.error ? ` (${c.error})` : ""}`;
+  const parts = [c.sounding && c.sounding !== "silent" ? `🔊 ${t("sounding")} ${c.sounding}` : `✓ ${t("silent")}`];
+  if (c.fault_code) parts.push(`✗ ${t("fault")} ${c.fault_code}`);
+  if (!c.ac_power) parts.push(`⚠ ${t("on_battery")}${c.battery_percent >= 0 ? ` ${c.battery_percent} %` : ""}`);
+  return parts.join(", ");
+}
+
+async function refreshSirens() {
+  try { state.sirens = (await api("GET", "/api/v1/sirens")).zones; render(); }
+  catch (e) { /* shown at the next poll */ }
 }
 
 function say(text) { $("message").textContent = text || ""; }
@@ -237,6 +324,251 @@ function connect() {
   };
 }
 
+
+// ---- Composing a manual alert -------------------------------------------------------------
+// A template, an audience, channels and zones picked on a map drawn from the zones' outlines;
+// previewed in both languages side by side (SMS segments counted) on every change. A live
+// public alert needs a typed word; a public one, another person's approval.
+
+const svgNS = "http://www.w3.org/2000/svg";
+const zoneName = (z) => (state.language === "fr" ? z.name_fr : z.name_en) || z.id;
+
+function ringArea(ring) {
+  let a = 0;
+  for (let i = 0; i < ring.length; ++i) {
+    const [x1, y1] = ring[i], [x2, y2] = ring[(i + 1) % ring.length];
+    a += x1 * y2 - x2 * y1;
+  }
+  return Math.abs(a / 2);
+}
+
+function drawMap() {
+  const svg = $("map");
+  const zones = state.options.zones;
+  const pts = zones.flatMap((z) => z.polygons.flat());
+  const minLon = Math.min(...pts.map((p) => p[0])), maxLon = Math.max(...pts.map((p) => p[0]));
+  const minLat = Math.min(...pts.map((p) => p[1])), maxLat = Math.max(...pts.map((p) => p[1]));
+  const k = Math.cos(((minLat + maxLat) / 2) * Math.PI / 180);  // degrees of longitude shrink
+  const width = 600, scale = width / ((maxLon - minLon) * k || 1);
+  const height = Math.round((maxLat - minLat) * scale) || 400;
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const xy = ([lon, lat]) => [((lon - minLon) * k * scale).toFixed(1), ((maxLat - lat) * scale).toFixed(1)];
+  const title = svg.querySelector("title");
+  svg.replaceChildren(title);
+  // The largest first, so that a smaller zone lies on top and can be picked.
+  const ordered = [...zones].sort((a, b) => b.polygons.reduce((s, r) => s + ringArea(r), 0) -
+                                            a.polygons.reduce((s, r) => s + ringArea(r), 0));
+  for (const z of ordered) {
+    const d = z.polygons.map((ring) => "M" + ring.map((p) => xy(p).join(" ")).join(" L") + " Z").join(" ");
+    const path = document.createElementNS(svgNS, "path");
+    path.setAttribute("d", d);
+    path.setAttribute("data-zone", z.id);
+    path.setAttribute("role", "checkbox");
+    path.setAttribute("tabindex", "0");
+    path.setAttribute("aria-label", zoneName(z));
+    path.setAttribute("aria-checked", String(state.picked.has(z.id)));
+    const tip = document.createElementNS(svgNS, "title");
+    tip.textContent = zoneName(z);
+    path.append(tip);
+    const toggle = () => {
+      if (state.picked.has(z.id)) state.picked.delete(z.id); else state.picked.add(z.id);
+      path.setAttribute("aria-checked", String(state.picked.has(z.id)));
+      pickedLine();
+      previewSoon();
+    };
+    path.addEventListener("click", toggle);
+    path.addEventListener("keydown", (e) => {
+      if (e.key === " " || e.key === "Enter") { e.preventDefault(); toggle(); }
+    });
+    svg.append(path);
+    const xs = z.polygons.flat().map((p) => Number(xy(p)[0])), ys = z.polygons.flat().map((p) => Number(xy(p)[1]));
+    const label = document.createElementNS(svgNS, "text");
+    label.setAttribute("x", String((Math.min(...xs) + 4).toFixed(1)));
+    label.setAttribute("y", String((Math.min(...ys) + 13).toFixed(1)));
+    label.textContent = z.id;
+    svg.append(label);
+  }
+  pickedLine();
+}
+
+function pickedLine() {
+  const names = state.options.zones.filter((z) => state.picked.has(z.id)).map(zoneName);
+  $("map-picked").textContent = `${t("picked")} : ${names.length ? names.join(", ") : t("nothing_picked")}`;
+}
+
+function fillComposeForm() {
+  const f = $("compose-form");
+  f.template.replaceChildren(...state.options.templates.map((tp) => el("option", { value: tp.name, text: tp.name })));
+  f.pattern.replaceChildren(...state.options.siren_patterns.map((p) => el("option", { value: p, text: p })));
+  f.pattern.value = "wail";
+  const groups = $("compose-groups");
+  groups.replaceChildren(...state.options.groups.map((g) =>
+    el("label", {}, el("input", { type: "checkbox", name: "group", value: g }), ` ${g}`)));
+  channelBoxes();
+}
+
+function channelBoxes() {
+  const f = $("compose-form");
+  const tp = state.options.templates.find((x) => x.name === f.template.value);
+  const was = new Set([...document.querySelectorAll("#compose-channels input:checked")].map((i) => i.value));
+  const legend = $("compose-channels").querySelector("legend");
+  $("compose-channels").replaceChildren(legend, ...(tp ? tp.channels : []).map((c) =>
+    el("label", {}, Object.assign(el("input", { type: "checkbox", name: "channel", value: c }),
+                                  { checked: was.has(c) }), ` ${c}`)));
+}
+
+function composeRequest() {
+  const f = $("compose-form");
+  const body = {
+    template: f.template.value,
+    channels: [...document.querySelectorAll("#compose-channels input:checked")].map((i) => i.value),
+    audience: { residents: f.residents.checked,
+                groups: [...document.querySelectorAll("#compose-groups input:checked")].map((i) => i.value) },
+    zones: [...state.picked],
+  };
+  if (f.residents.checked) body.expires = f.expires.value;
+  if (f.siren.checked) body.siren = { pattern: f.pattern.value, duration: f.duration.value };
+  return body;
+}
+
+function openCompose(incident) {
+  state.composing = incident;
+  state.picked = new Set(incident.location && incident.location.zone ? [incident.location.zone] : []);
+  state.preview = null;
+  $("compose-incident").textContent = incident.headline || incident.type;
+  const exercise = incident.status && incident.status !== "actual";
+  const mode = $("compose-mode");
+  mode.className = `mode ${exercise ? "exercise" : "live"}`;
+  mode.textContent = exercise ? t("mode_exercise")(incident.status) : t("mode_live");
+  $("confirm").value = "";
+  $("compose").hidden = false;
+  drawMap();
+  showPreview();
+  $("compose-form").template.focus();
+  previewSoon();
+}
+
+let previewTimer = null;
+function previewSoon() {
+  state.preview = null;
+  showPreview();
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(runPreview, 250);
+}
+
+async function runPreview() {
+  if (!state.composing) return;
+  const body = composeRequest();
+  try {
+    state.preview = await api("POST", `/api/v1/incidents/${state.composing.id}/compose/preview`, body);
+    state.previewError = "";
+  } catch (e) {
+    state.preview = null;
+    state.previewError = e.message;
+  }
+  showPreview();
+}
+
+function showPreview() {
+  const p = state.preview;
+  const box = $("compose-preview"), problems = $("compose-problems");
+  problems.replaceChildren();
+  if (!p) {
+    box.replaceChildren();
+    if (state.previewError) problems.append(el("li", { text: state.previewError }));
+    $("confirm-row").hidden = true;
+    updateSend();
+    return;
+  }
+  const rows = Object.entries(p.messages).map(([channel, langs]) => el("tr", { "data-channel": channel },
+    el("th", { scope: "row", text: channel }),
+    ...["fr", "en"].map((lang) => {
+      const m = langs[lang];
+      if (!m) return el("td", { lang, text: "—" });
+      return el("td", { lang, "data-lang": lang }, m.subject ? `${m.subject}\n\n${m.text}` : m.text,
+        m.segments !== undefined && el("span", { class: "segments", text: t("segments")(m.segments, m.encoding, m.units) }));
+    })));
+  const reach = Object.entries(p.reach.recipients).map(([c, n]) => `${c} ${n}`).join(", ") || "0";
+  box.replaceChildren(
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: t("channel") }),
+                                             el("th", { text: t("french") }), el("th", { text: t("english") }))),
+       el("tbody", {}, ...rows)),
+    el("p", { class: "reach", text: `${t("reach_line")} : ${reach} · ${t("zones").split(" (")[0]} : ${p.reach.zones.join(", ") || "—"}` +
+              (p.reach.sirens.length ? ` · ${t("sirens_line")} : ${p.reach.sirens.length}` : "") }),
+    ...[p.needs_approval && el("p", { text: t("needs_approval") }),
+        p.held_back && el("p", { class: "held-back", text: t("held_back") })].filter(Boolean));
+  for (const problem of p.problems) problems.append(el("li", { text: problem }));
+  const words = p.confirmation || [];
+  $("confirm-row").hidden = words.length === 0;
+  $("confirm-label").textContent = t("type_confirm")(state.language === "fr" ? "RÉEL" : "LIVE");
+  updateSend();
+}
+
+function updateSend() {
+  const p = state.preview;
+  const words = p ? p.confirmation || [] : [];
+  const typed = $("confirm").value.trim().toUpperCase();
+  $("compose-send").disabled = !p || p.problems.length > 0 ||
+                               (words.length > 0 && !words.includes(typed));
+}
+
+async function sendComposed() {
+  const body = composeRequest();
+  const words = state.preview ? state.preview.confirmation || [] : [];
+  if (words.length) body.confirm = $("confirm").value.trim().toUpperCase();
+  try {
+    const r = await api("POST", `/api/v1/incidents/${state.composing.id}/compose`, body);
+    const id = state.composing.id;
+    closeCompose();
+    say(t("composed")(r.status));
+    soon(id);
+  } catch (e) { say(e.message); }
+}
+
+function closeCompose() {
+  state.composing = null;
+  $("compose").hidden = true;
+}
+
+$("compose-form").addEventListener("change", (e) => {
+  if (e.target.name === "template") channelBoxes();
+  previewSoon();
+});
+$("compose-form").addEventListener("submit", (e) => e.preventDefault());
+$("confirm").addEventListener("input", updateSend);
+$("compose-send").addEventListener("click", sendComposed);
+$("compose-close").addEventListener("click", closeCompose);
+
+// ---- The audit trail (admins): newest first, a page at a time -------------------------------
+let auditNext = null;
+async function loadAudit(path) {
+  try {
+    const r = await api("GET", path);
+    $("audit-rows").append(...r.entries.map((e) => el("tr", { "data-seq": String(e.seq) },
+      el("td", { text: String(e.seq) }), el("td", { text: time(e.at) }), el("td", { text: e.actor }),
+      el("td", { text: e.action }), el("td", { text: e.subject }),
+      el("td", { class: "detail", text: JSON.stringify(e.detail) }))));
+    auditNext = r.next || null;
+    $("audit-older").hidden = !auditNext;
+  } catch (e) { say(e.message); }
+}
+$("show-audit").addEventListener("click", () => {
+  $("audit-rows").replaceChildren();
+  $("audit").hidden = false;
+  loadAudit("/api/v1/audit?before=9007199254740991&limit=50");
+  $("audit-close").focus();
+});
+$("audit-older").addEventListener("click", () => auditNext && loadAudit(auditNext));
+$("audit-close").addEventListener("click", () => { $("audit").hidden = true; });
+
+async function loadOptions() {
+  try {
+    state.options = await api("GET", "/api/v1/compose");
+    fillComposeForm();
+    render();
+  } catch (e) { /* no playbook set: no compose button */ }
+}
+
 async function start() {
   try {
     const me = await api("GET", "/api/v1/session");
@@ -255,8 +587,12 @@ function signedIn(me, csrf) {
   $("report").hidden = !me.scopes.includes("ingest");
   $("who").hidden = false;
   $("logout").hidden = false;
+  $("show-audit").hidden = !me.scopes.includes("admin");
   translate();
   connect();
+  if (me.scopes.includes("operate")) loadOptions();
+  refreshSirens();
+  setInterval(() => { if (state.me) refreshSirens(); }, 10000);  // the poller's own pace
 }
 
 $("login").addEventListener("submit", async (e) => {

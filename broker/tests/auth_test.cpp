@@ -15,31 +15,19 @@ namespace json = boost::json;
 
 namespace {
 
-struct Session {
-  std::string cookie, csrf;
-};
-
 Session login(const TocsinServer& s, const std::string& user, const std::string& password) {
-  auto r = http_request(s.http_port(), "POST", "/api/v1/login",
-                        json::serialize(json::object{{"user", user}, {"password", password}}));
-  REQUIRE(r);
-  INFO(r->body);
-  REQUIRE(r->status == 200);
-  std::string set_cookie = r->headers.at("set-cookie");
+  Session who = sign_in(s, user, password);
+  std::string set_cookie = who.login_headers.at("set-cookie");
   CHECK(set_cookie.find("HttpOnly") != std::string::npos);
   CHECK(set_cookie.find("SameSite=Strict") != std::string::npos);
   CHECK(set_cookie.find("Secure") == std::string::npos);  // no TLS here (http.auth.secure_cookie)
-  return {set_cookie.substr(0, set_cookie.find(';')),
-          std::string(json::parse(r->body).at("csrf_token").as_string())};
+  return who;
 }
 
 std::optional<HttpResponse> as(const TocsinServer& s, const Session& who, const std::string& method,
                                const std::string& target, const std::string& body,
                                bool with_csrf = true, const std::string& origin = "") {
-  std::map<std::string, std::string> h{{"Cookie", who.cookie}};
-  if (with_csrf) h["X-CSRF-Token"] = who.csrf;
-  if (!origin.empty()) h["Origin"] = origin;
-  return http_request(s.http_port(), method, target, body, "application/json", h);
+  return as_user(s, who, method, target, body, with_csrf, origin);
 }
 
 std::string code_of(const std::optional<HttpResponse>& r) {
@@ -72,6 +60,8 @@ TEST_CASE("every state-changing route refuses no session, a wrong role, and no C
       {"/api/v1/incidents/" + id + "/ack", "{}", "operate"},
       {"/api/v1/incidents/" + id + "/resolve", "{}", "operate"},
       {"/api/v1/incidents/" + id + "/cancel", "{}", "operate"},
+      {"/api/v1/incidents/" + id + "/compose", "{}", "operate"},
+      {"/api/v1/incidents/" + id + "/compose/preview", "{}", "operate"},
       {"/api/v1/approvals/" + fake + "/approve", "{}", "approve"},
       {"/api/v1/approvals/" + fake + "/reject", "{}", "approve"},
       {"/api/v1/silences", R"({"source":"x","duration":"1h","reason":"r"})", "operate"},

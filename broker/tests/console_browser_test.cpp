@@ -21,6 +21,7 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   server.add_user("mgagnon", "operator", "correct horse battery");
   server.add_user("swilliams", "approver", "correct horse battery");
   server.add_user("plavoie", "approver", "correct horse battery");
+  server.add_user("ada", "admin", "correct horse battery");
   auto out =
       std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" / "console";
   std::filesystem::remove_all(out);
@@ -35,6 +36,7 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   for (const char* shot :
        {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png", "04-approved.png",
         "05-own-approval-refused.png", "06-second-person-approved.png",
-        "07-public-alert-cancelled.png", "08-server-down.png", "09-reconnected.png"})
+        "07-public-alert-cancelled.png", "08-compose-preview.png", "09-compose-sent.png",
+        "10-audit-trail.png", "11-server-down.png", "12-reconnected.png"})
     CHECK(std::filesystem::exists(out / shot));
 }

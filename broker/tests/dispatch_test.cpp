@@ -352,4 +352,30 @@ TEST_CASE("end to end: the shipped flood playbook over real peers, from report t
   CHECK(count(server, "SELECT count(*) FROM alerts WHERE status != 'dispatched'") == 0);
   // The public notify and the siren: both public, both after the approval.
   CHECK(count(server, "SELECT count(*) FROM alerts WHERE public = 1") == 2);
+
+  // The board's view: the siren alert's controller and its state, the deliveries per channel,
+  // and each zone's controllers as last polled (sounding the pattern it was sent).
+  auto incident = json::parse(server.get("/api/v1/incidents/" + id)->body);
+  bool siren_seen = false;
+  for (const auto& a : incident.at("alerts").as_array()) {
+    if (a.at("kind") == "siren") {
+      siren_seen = true;
+      CHECK(a.at("controllers").at(0).at("controller") == "rdp-1");
+      CHECK(a.at("controllers").at(0).at("state") == "delivered");
+      CHECK(a.at("channel_counts").at("siren").at("delivered") == 1);
+    } else if (a.at("public") == true) {
+      CHECK(a.at("channel_counts").at("websocket").at("sent") == 3);
+    }
+  }
+  CHECK(siren_seen);
+  REQUIRE(wait_until(
+      [&] {
+        auto z = json::parse(server.get("/api/v1/sirens")->body).at("zones").as_array();
+        return z.size() == 1 && z[0].at("zone") == "riverside" &&
+               z[0].at("controllers").at(0).at("id") == "rdp-1" &&
+               z[0].at("controllers").at(0).at("polled") == true &&
+               z[0].at("controllers").at(0).at("reachable") == true &&
+               z[0].at("controllers").at(0).at("sounding") == "wail";
+      },
+      30s));
 }

@@ -89,6 +89,8 @@ try {
   await page.click(`${row} button.ack`);
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("reçu par mgagnon"), row);
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("awaiting_approval"), row);
+  await page.waitForFunction((sel) => document.querySelector(`${sel} .timeline`)?.textContent
+    .includes("notify skipped (when: not_acknowledged)"), row);  // the escalation, not sent
   await page.waitForSelector("#approvals li");
   await shot(page, "acknowledged");
 
@@ -98,6 +100,9 @@ try {
   await approver.click("#approvals li button.approve");
   await approver.waitForFunction(() => document.querySelectorAll("#approvals li").length === 0);
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("(public)"), row);
+  // Delivery progress per channel: a bar for each, with its counts in words.
+  await page.waitForSelector(`${row} .deliveries .channel[data-channel="websocket"] progress`);
+  await page.waitForSelector(`${row} .deliveries .channel[data-channel="sms"] progress`);
   await shot(approver, "approved");
 
   // A person reports through the console: they initiated it, so their own approval is refused;
@@ -120,10 +125,46 @@ try {
   await shot(second, "second-person-approved");
 
   // Cancelling the public alert is one action: every channel it went to gets the cancellation.
-  await second.click('li.incident:has-text("Fuite de chlore") p.deliveries button.cancel-alert');
+  await second.click('li.incident:has-text("Fuite de chlore") .deliveries button.cancel-alert');
   await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
     (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("annulation (public)")));
   await shot(second, "public-alert-cancelled");
+
+  // Composing a manual alert: a template, channels, residents, a zone added on the map with the
+  // keyboard; both languages previewed side by side with the SMS segment count. A live alert
+  // cannot be sent until the word is typed, and then waits for a second person.
+  await page.click(`${row} button.compose`);
+  await page.waitForSelector('#compose:not([hidden]) #map path[data-zone="old-port"]');
+  if (!(await page.textContent("#compose-mode")).includes("RÉELLE")) throw new Error("no LIVE marking");
+  await page.selectOption('#compose-form select[name="template"]', "flood-public");
+  await page.check('#compose-channels input[value="sms"]');
+  await page.check('#compose-channels input[value="websocket"]');
+  await page.check('#compose-form input[name="residents"]');
+  await page.focus('#map path[data-zone="old-port"]');  // riverside, the incident's, is picked
+  await page.keyboard.press("Space");
+  await page.waitForFunction(() => document.querySelector("#map-picked").textContent.includes("Vieux-Port"));
+  await page.waitForSelector('#compose-preview tr[data-channel="sms"] td[data-lang="fr"] .segments');
+  await page.waitForSelector('#compose-preview tr[data-channel="sms"] td[data-lang="en"] .segments');
+  await page.waitForSelector('#compose-preview tr[data-channel="websocket"] td[data-lang="en"]');
+  await page.waitForSelector("#confirm-row:not([hidden])");
+  if (!(await page.isDisabled("#compose-send"))) throw new Error("a live alert could be sent untyped");
+  await shot(page, "compose-preview");
+  await page.fill("#confirm", "RÉEL");
+  await page.waitForFunction(() => !document.querySelector("#compose-send").disabled);
+  await page.click("#compose-send");
+  await page.waitForFunction(() => document.querySelector("#message").textContent.includes("awaiting_approval"));
+  await page.waitForSelector("#compose", { state: "hidden" });
+  await approver.waitForSelector('#approvals li:has-text("composed")');
+  await shot(page, "compose-sent");
+
+  // An administrator pages through the audit trail: the people's actions and the machines'.
+  const admin = await signIn(browser, "ada");
+  await admin.click("#show-audit");
+  await admin.waitForSelector('#audit-rows tr:has-text("alert.compose")');
+  await admin.waitForSelector('#audit-rows tr:has-text("approval.approve")');
+  await admin.waitForSelector('#audit-rows tr:has-text("run.step")');
+  if (await page.isVisible("#show-audit")) throw new Error("an operator sees the audit trail");
+  await shot(admin, "audit-trail");
 
   // The server restarts: the board says so, reconnects by itself, and resynchronises.
   await stopServer();

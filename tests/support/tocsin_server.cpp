@@ -86,6 +86,27 @@ void TocsinServer::add_user(const std::string& name, const std::string& role,
   if (r.exit_code != 0) throw std::runtime_error("tocsin user add failed: " + r.output);
 }
 
+Session sign_in(const TocsinServer& s, const std::string& user, const std::string& password) {
+  namespace json = boost::json;
+  auto r = http_request(s.http_port(), "POST", "/api/v1/login",
+                        json::serialize(json::object{{"user", user}, {"password", password}}));
+  if (!r || r->status != 200 || !r->headers.count("set-cookie"))
+    throw std::runtime_error("signing in as " + user + " failed: " + (r ? r->body : "no answer"));
+  std::string set_cookie = r->headers.at("set-cookie");
+  return {set_cookie.substr(0, set_cookie.find(';')),
+          std::string(json::parse(r->body).at("csrf_token").as_string()), r->headers};
+}
+
+std::optional<HttpResponse> as_user(const TocsinServer& s, const Session& who,
+                                    const std::string& method, const std::string& target,
+                                    const std::string& body, bool with_csrf,
+                                    const std::string& origin) {
+  std::map<std::string, std::string> h{{"Cookie", who.cookie}};
+  if (with_csrf) h["X-CSRF-Token"] = who.csrf;
+  if (!origin.empty()) h["Origin"] = origin;
+  return http_request(s.http_port(), method, target, body, "application/json", h);
+}
+
 void TocsinServer::start() {
   if (token_.empty()) {
     auto r = run_command_env({TOCSIN_BINARY, "token", "add", "tests", "--scope",

@@ -77,6 +77,19 @@ class TocsinServer {
   std::string token_;
 };
 
+// A signed-in person's session: the cookie to send back and the CSRF token its writes need.
+struct Session {
+  std::string cookie, csrf;
+  std::map<std::string, std::string> login_headers;  // the login's response headers
+};
+// Signs in through POST /api/v1/login; throws if that is refused.
+Session sign_in(const TocsinServer& s, const std::string& user, const std::string& password);
+// A request as that person: the cookie, the CSRF token (unless told not to), an Origin if given.
+std::optional<HttpResponse> as_user(const TocsinServer& s, const Session& who,
+                                    const std::string& method, const std::string& target,
+                                    const std::string& body, bool with_csrf = true,
+                                    const std::string& origin = "");
+
 // Read-only queries on a journal database for assertions.
 std::set<std::string> query_strings(const std::string& database, const std::string& sql);
 long long query_integer(const std::string& database, const std::string& sql);
