@@ -136,6 +136,18 @@ int user_add(const Config& config, const std::string& name, const std::string& r
   return 0;
 }
 
+int user_disable(const Config& config, const std::string& name, std::ostream& out,
+                 std::ostream& err) {
+  auto db = open_database(config);
+  auto r = in_transaction(*db, [&] { return auth_admin::disable_user(*db, name, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "user " << name << " disabled; their sessions are ended\n";
+  return 0;
+}
+
 int token_add(const Config& config, const std::string& name, const std::string& scopes,
               std::ostream& out, std::ostream& err) {
   std::set<std::string> wanted;

@@ -23,6 +23,8 @@ int silence_expire(const Config& config, const std::string& id, const std::strin
 int user_add(const Config& config, const std::string& name, const std::string& role,
              const std::string& language, const std::string& password, std::ostream& out,
              std::ostream& err);
+int user_disable(const Config& config, const std::string& name, std::ostream& out,
+                 std::ostream& err);
 int token_add(const Config& config, const std::string& name, const std::string& scopes,
               std::ostream& out, std::ostream& err);
 int token_list(const Config& config, std::ostream& out);

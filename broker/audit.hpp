@@ -30,6 +30,17 @@ struct Entry {
 // Appends one row; the caller holds a write transaction (BEGIN IMMEDIATE) on `db`.
 void append(sqlite::Connection& db, const Entry& entry);
 
+// The same, with its statements prepared once: for the journal's writer, which appends a row for
+// each report.
+class Appender {
+ public:
+  explicit Appender(sqlite::Connection& db);
+  void append(const Entry& entry);
+
+ private:
+  sqlite::Statement last_, insert_;
+};
+
 struct Verdict {
   std::int64_t rows = 0;
   std::int64_t first_bad = 0;  // 0: the chain holds

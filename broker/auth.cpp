@@ -92,11 +92,15 @@ std::optional<Principal> Auth::session(const std::string& value) {
   std::lock_guard lock(mutex_);
   if (ended_.count(key)) return std::nullopt;
   if (auto it = sessions_.find(key); it != sessions_.end()) {
-    if (session_expiry_[key] > t) return it->second;
+    // Re-read after a few seconds: a user disabled from the CLI beside the running server is
+    // signed out promptly.
+    if (session_expiry_[key] > t && t - session_read_[key] < std::chrono::seconds(5))
+      return it->second;
     sessions_.erase(it);
-    return std::nullopt;
+    session_read_.erase(key);
+    if (session_expiry_[key] <= t) return std::nullopt;
   }
-  // Not cached: a session from before a restart.
+  // Not cached (a session from before a restart), or cached a while ago.
   auto st = reader_.prepare(
       "SELECT s.user_id, s.csrf, s.expires_at, u.role, u.language FROM sessions s JOIN users u ON "
       "u.id = s.user_id WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND u.disabled_at IS "
@@ -106,8 +110,13 @@ std::optional<Principal> Auth::session(const std::string& value) {
   Timestamp expires = from_unix_ms(st.integer(2));
   if (expires <= t) return std::nullopt;
   Principal p{st.text(0), "user", st.text(3), st.text(4), scopes_of_role(st.text(3)), st.text(1)};
+  if (sessions_.size() > 100000) {
+    sessions_.clear();
+    session_read_.clear();
+  }
   sessions_[key] = p;
   session_expiry_[key] = expires;
+  session_read_[key] = t;
   return p;
 }
 
@@ -334,6 +343,21 @@ Result<std::pair<std::string, std::string>> add_token(sqlite::Connection& db,
   audit::append(db, {now(), by, "token.create", id,
                      json::serialize(json::object{{"name", name}, {"scopes", list}})});
   return std::pair{id, value};
+}
+
+Result<std::string> disable_user(sqlite::Connection& db, const std::string& id,
+                                 const std::string& by) {
+  auto st = db.prepare("UPDATE users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL");
+  st.bind(1, id).bind(2, to_unix_ms(now()));
+  st.run();
+  if (sqlite3_changes(db.handle()) == 0)
+    return Error{"not_found", "name: no enabled user " + id, "name"};
+  auto end =
+      db.prepare("UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL");
+  end.bind(1, id).bind(2, to_unix_ms(now()));
+  end.run();
+  audit::append(db, {now(), by, "user.disable", id, "{}"});
+  return id;
 }
 
 Result<std::string> revoke_token(sqlite::Connection& db, const std::string& id,

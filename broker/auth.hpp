@@ -96,6 +96,7 @@ class Auth {
   sqlite::Connection reader_;
   std::map<std::string, Principal> sessions_;  // by token hash
   std::map<std::string, Timestamp> session_expiry_;
+  std::map<std::string, Timestamp> session_read_;  // when each cached session was read
   std::set<std::string> ended_;  // logged out here: never cached again, whatever SQLite says yet
   // By token hash, with when it was read: re-read after a few seconds, so that a token revoked
   // from the CLI (beside the running server) stops working promptly.
@@ -114,6 +115,9 @@ Result<std::pair<std::string, std::string>> add_token(sqlite::Connection& db,
                                                       const std::set<std::string>& scopes,
                                                       const std::string& by);
 Result<std::string> revoke_token(sqlite::Connection& db, const std::string& id,
+                                 const std::string& by);
+// No more sign-ins; the user's sessions end (a running server drops them within seconds).
+Result<std::string> disable_user(sqlite::Connection& db, const std::string& id,
                                  const std::string& by);
 boost::json::array list_tokens(sqlite::Connection& db);
 std::string random_secret();  // 32 random bytes, hex

@@ -60,10 +60,12 @@ struct WriterStatements {
                                   "'active' ORDER BY created_at DESC LIMIT 1")),
         fold(db.prepare("UPDATE incidents SET severity = ?2, updated_at = ?3, updates = updates + "
                         "1, folded = folded + 1 WHERE id = ?1")),
-        silence(db.prepare("UPDATE incidents SET silenced_by = ?2 WHERE id = ?1")) {}
+        silence(db.prepare("UPDATE incidents SET silenced_by = ?2 WHERE id = ?1")),
+        audit(db) {}
 
   sqlite::Statement begin, commit, rollback, find_active, insert, update, event, acknowledge, close,
       by_id, latest_of_source, latest_of_type, fold, silence;
+  audit::Appender audit;
   sqlite3* close_db = nullptr;  // for sqlite3_changes after `close`
 };
 
@@ -240,7 +242,7 @@ class Transaction {
     std::string detail = k == "created" || k == "updated"
                              ? json::serialize(json::object{{"report_sha256", sha256_hex(body)}})
                              : body;
-    audit::append(db_, {at_, actor, "incident." + std::string(kind), id, detail});
+    st_.audit.append({at_, actor, "incident." + std::string(kind), id, detail});
   }
 
   // Resolves what runs asked to resolve (resolve_when), which may in turn end other runs.

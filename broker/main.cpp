@@ -188,6 +188,9 @@ int main(int argc, char** argv) {
   user_add->add_option("--role", user_role, "viewer, operator, approver or admin")->required();
   user_add->add_option("--language", user_language, "fr or en")->capture_default_str();
   user_add->add_option("--password-env", password_env, "read the password from this variable");
+  auto* user_disable =
+      user->add_subcommand("disable", "Disable a user: no more sign-ins, their sessions end");
+  user_disable->add_option("name", user_name)->required();
   auto* token = app.add_subcommand("token", "API tokens for machines");
   token->require_subcommand(1);
   token->add_option("--config,-c", admin_config)->capture_default_str();
@@ -197,7 +200,8 @@ int main(int argc, char** argv) {
   auto* token_list = token->add_subcommand("list", "Tokens and their scopes");
   auto* token_revoke = token->add_subcommand("revoke", "Revoke a token now");
   token_revoke->add_option("id", token_id)->required();
-  for (auto* leaf : {user_add, token_add, token_list, token_revoke}) leaf->fallthrough();
+  for (auto* leaf : {user_add, user_disable, token_add, token_list, token_revoke})
+    leaf->fallthrough();
 
   std::string lint_file;
   auto* alert_cmd = app.add_subcommand("alert", "Composed public alerts");
@@ -229,6 +233,7 @@ int main(int argc, char** argv) {
         return tocsin::user_add(*config, user_name, user_role, user_language, password, std::cout,
                                 std::cerr);
       }
+      if (*user_disable) return tocsin::user_disable(*config, user_name, std::cout, std::cerr);
       if (*token_add)
         return tocsin::token_add(*config, token_name, token_scopes, std::cout, std::cerr);
       if (*token_list) return tocsin::token_list(*config, std::cout);

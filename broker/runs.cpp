@@ -45,7 +45,7 @@ json::array strings(const std::vector<std::string>& v) {
 }  // namespace
 
 Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
-    : db_(db),
+    : audit_(db),
       ids_(ids),
       insert_run_(db.prepare(
           "INSERT INTO playbook_runs (id, incident_id, playbook_id, playbook_hash, playbook_text, "
@@ -248,8 +248,7 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     insert_event_.run();
     body.erase("run");
     body["incident"] = incident.incident.id;
-    audit::append(db_,
-                  {at, "playbook:" + run.playbook_id, "run.step", run.id, json::serialize(body)});
+    audit_.append({at, "playbook:" + run.playbook_id, "run.step", run.id, json::serialize(body)});
   }
 }
 
@@ -391,8 +390,8 @@ void Runs::join(const std::string& run_id, const IncidentRecord& incident, Times
   insert_event_.bind(1, incident.incident.id).bind(2, to_unix_ms(at)).bind(3, "grouped");
   insert_event_.bind(4, json::serialize(json::object{{"run", run_id}}));
   insert_event_.run();
-  audit::append(db_, {at, "playbook", "run.join", run_id,
-                      json::serialize(json::object{{"incident", incident.incident.id}})});
+  audit_.append({at, "playbook", "run.join", run_id,
+                 json::serialize(json::object{{"incident", incident.incident.id}})});
 }
 
 std::vector<GroupMember> Runs::members(const std::string& run_id) {

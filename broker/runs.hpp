@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/audit.hpp"
 #include "broker/sqlite.hpp"
 #include "core/alert.hpp"
 #include "core/incident.hpp"
@@ -122,7 +123,7 @@ class Runs {
              Timestamp at, std::vector<std::string>& resolve);
   std::vector<LoadedRun> open_runs(const std::string& incident_id);
 
-  sqlite::Connection& db_;
+  audit::Appender audit_;
   UlidGenerator& ids_;
   std::shared_ptr<const ActivePlaybooks> active_;
   // Runs that started under an earlier set keep their text; parsed once, kept here by hash.

@@ -32,7 +32,7 @@ const words = {
     states: { queued: "en attente", sending: "en cours", sent: "envoyé", delivered: "remis", failed: "échec" },
     audit: "Journal d'audit", audit_note: "Chaque changement, par une personne ou une machine ; chaque ligne porte l'empreinte de la précédente (tocsin audit verify).",
     when: "Quand", actor: "Qui", action: "Action", subject: "Objet", detail: "Détail", older: "Plus anciens",
-    by_initiator: "demandé par", siren_panel: "Sirènes par zone", not_polled: "pas encore interrogée", unreachable: "injoignable",
+    confirm_approve: "Approuver l'alerte RÉELLE", by_initiator: "demandé par", siren_panel: "Sirènes par zone", not_polled: "pas encore interrogée", unreachable: "injoignable",
     fault: "défaut", silent: "silencieuse", sounding: "sonne", on_battery: "sur batterie",
   },
   en: {
@@ -64,7 +64,7 @@ const words = {
     states: { queued: "queued", sending: "sending", sent: "sent", delivered: "delivered", failed: "failed" },
     audit: "Audit trail", audit_note: "Every change, by a person or a machine; each row carries the hash of the one before (tocsin audit verify).",
     when: "When", actor: "Who", action: "Action", subject: "Subject", detail: "Detail", older: "Older",
-    by_initiator: "asked by", siren_panel: "Sirens by zone", not_polled: "not polled yet", unreachable: "unreachable",
+    confirm_approve: "Approve the LIVE alert", by_initiator: "asked by", siren_panel: "Sirens by zone", not_polled: "not polled yet", unreachable: "unreachable",
     fault: "fault", silent: "silent", sounding: "sounding", on_battery: "on battery",
   },
 };
@@ -207,6 +207,10 @@ function render() {
     el("strong", { text: `${z.zone}: ` }),
     el("span", { text: z.controllers.map((c) => `${c.id} ${sirenWords(c)}`).join(" · ") }))));
   $("empty").hidden = list.length > 0;
+  // While a live approval's word is being typed, the list stays as it is (focus, what is typed).
+  const shown = state.approvals.map((a) => a.id).join(",");
+  if (state.confirming && shown === state.shownApprovals) return;
+  state.shownApprovals = shown;
   $("approvals").replaceChildren(...state.approvals.map((a) => {
     const reach = (a.preview || []).map((r) => Object.entries(r.recipients)
       .map(([c, n]) => `${c} ${n}`).join(", ") + ((r.problems || []).length ? ` ⚠ ${r.problems.join("; ")}` : ""))
@@ -219,9 +223,34 @@ function render() {
                    text: exercise ? `${t("exercise")} (${a.incident_status})` : t("live") }),
       el("span", { text: ` ${about ? (about.headline || about.type) + " · " : ""}${a.playbook} · ` +
                          `${t("step")} ${a.step} · ${a.role} · ${t("by_initiator")} ${a.initiator} · ${t("reach")}: ${reach} ` }),
-      mine && el("button", { type: "button", class: "approve", text: t("approve"), onclick: () => vote(a.id, "approve") }),
-      mine && el("button", { type: "button", class: "reject", text: t("reject"), onclick: () => vote(a.id, "reject") }));
+      mine && el("button", { type: "button", class: "approve", text: t("approve"),
+                             onclick: () => (live(a) ? askWord(a.id) : vote(a.id, "approve")) }),
+      mine && el("button", { type: "button", class: "reject", text: t("reject"), onclick: () => vote(a.id, "reject") }),
+      state.confirming === a.id && confirmApproval(a));
   }));
+}
+
+// Approving a LIVE public alert is deliberate: the approver types the word first.
+const live = (a) => a.incident_status === "actual" && (a.preview || []).length > 0;
+function askWord(id) {
+  state.confirming = id;
+  state.shownApprovals = null;
+  render();
+  const input = document.querySelector(`#approvals li[data-id="${id}"] input.confirm-approve`);
+  if (input) input.focus();
+}
+function confirmApproval(a) {
+  const word = state.language === "fr" ? "RÉEL" : "LIVE";
+  const input = el("input", { class: "confirm-approve", autocomplete: "off", spellcheck: "false",
+                              "aria-label": t("type_confirm")(word) });
+  const go = el("button", { type: "button", class: "confirm-approve", text: t("confirm_approve"), disabled: "" });
+  input.addEventListener("input", () => {
+    go.disabled = !["LIVE", "RÉEL", "REEL"].includes(input.value.trim().toUpperCase());
+  });
+  go.addEventListener("click", () => { state.confirming = null; vote(a.id, "approve"); });
+  const cancel = el("button", { type: "button", text: t("close"),
+                                onclick: () => { state.confirming = null; state.shownApprovals = null; render(); } });
+  return el("p", { class: "confirm-row" }, el("label", {}, `${t("type_confirm")(word)} `, input), " ", go, " ", cancel);
 }
 
 // A controller in words (and a symbol), never colour alone.
@@ -257,6 +286,8 @@ async function followUp(id, verb) {
 }
 
 async function vote(id, verb) {
+  state.confirming = null;
+  state.shownApprovals = null;
   try { await api("POST", `/api/v1/approvals/${id}/${verb}`, {}); say(""); await refreshApprovals(); }
   catch (e) { say(e.message); }
 }

@@ -186,3 +186,26 @@ TEST_CASE("a token revoked from the CLI beside the running server stops working"
   REQUIRE(r.exit_code == 0);
   CHECK(wait_until([&] { return read() == 401; }, 20s));
 }
+
+TEST_CASE("a user disabled from the CLI is signed out and cannot sign in again", "[auth]") {
+  TocsinServer server;
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.start();
+  Session who = login(server, "mgagnon", "correct horse battery");
+  auto session = [&] { return as(server, who, "GET", "/api/v1/session", "")->status; };
+  CHECK(session() == 200);
+  auto r = run_command(
+      {TOCSIN_BINARY, "user", "disable", "mgagnon", "--config", server.config_file()}, 20s);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(wait_until([&] { return session() == 401; }, 20s));
+  auto again = http_request(server.http_port(), "POST", "/api/v1/login",
+                            R"({"user":"mgagnon","password":"correct horse battery"})");
+  REQUIRE(again);
+  CHECK(again->status == 401);
+  CHECK(server.get("/api/v1/audit")->body.find("\"user.disable\"") != std::string::npos);
+  // Once is enough.
+  CHECK(run_command({TOCSIN_BINARY, "user", "disable", "mgagnon", "--config", server.config_file()},
+                    20s)
+            .exit_code == 1);
+}

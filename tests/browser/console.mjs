@@ -64,6 +64,14 @@ async function signIn(browser, user) {
   return page;
 }
 
+// Approving a LIVE public alert: the word is typed first (the button stays disabled until then).
+async function approveLive(page) {
+  await page.click("#approvals li button.approve");
+  await page.waitForSelector("#approvals li button.confirm-approve[disabled]");
+  await page.fill("#approvals li input.confirm-approve", "RÉEL");
+  await page.click("#approvals li button.confirm-approve");
+}
+
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
                                         args: ["--no-sandbox"] });
 try {
@@ -97,7 +105,7 @@ try {
   // The operator may not approve; an approver does, from another browser.
   if (await page.$("#approvals li button.approve")) throw new Error("an operator can approve");
   const approver = await signIn(browser, "swilliams");
-  await approver.click("#approvals li button.approve");
+  await approveLive(approver);
   await approver.waitForFunction(() => document.querySelectorAll("#approvals li").length === 0);
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("(public)"), row);
   // Delivery progress per channel: a bar for each, with its counts in words.
@@ -113,12 +121,12 @@ try {
   await approver.fill('#report input[name="headline"]', "Fuite de chlore");
   await approver.click('#report button[type="submit"]');
   await approver.waitForSelector("#approvals li button.approve");
-  await approver.click("#approvals li button.approve");
+  await approveLive(approver);
   await approver.waitForFunction(() =>
     document.querySelector("#message").textContent.includes("cannot approve their own alert"));
   await shot(approver, "own-approval-refused");
   const second = await signIn(browser, "plavoie");
-  await second.click("#approvals li button.approve");
+  await approveLive(second);
   await second.waitForFunction(() => document.querySelectorAll("#approvals li").length === 0);
   await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
     (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("(public)")));
