@@ -452,8 +452,10 @@ void Api::get_incident(const std::string& id, Respond respond) {
 namespace {
 
 // {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
-// out, and may not name someone else); a machine's token names the person it acts for.
-Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request) {
+// out, and may not name someone else); a machine's token names the person it acts for. With
+// `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert).
+Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request,
+                                                     std::string* confirm = nullptr) {
   std::string_view ct = request.content_type;
   if (ct.substr(0, ct.find(';')) != "application/json")
     return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
@@ -464,7 +466,7 @@ Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request) 
   if (ec || !v.is_object()) return Error{"not_json", "body: must be a JSON object", "body"};
   const auto& o = v.as_object();
   for (const auto& kv : o)
-    if (kv.key() != "by" && kv.key() != "note")
+    if (kv.key() != "by" && kv.key() != "note" && !(confirm && kv.key() == "confirm"))
       return Error{"unknown_field", std::string(kv.key()) + ": is not a known field",
                    std::string(kv.key())};
   auto* by = o.if_contains("by");
@@ -473,6 +475,11 @@ Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request) 
     if (!n->is_string() || n->as_string().size() > 2048)
       return Error{"wrong_type", "note: must be a string of at most 2048 bytes", "note"};
     note = n->as_string();
+  }
+  if (auto* c = o.if_contains("confirm"); c && confirm) {
+    if (!c->is_string() || c->as_string().size() > 64)
+      return Error{"wrong_type", "confirm: must be a string of at most 64 bytes", "confirm"};
+    *confirm = c->as_string();
   }
   if (request.principal && request.principal->kind == "user") {
     if (by && (!by->is_string() || by->as_string() != request.principal->id))
@@ -503,9 +510,10 @@ void Api::approval_vote(const std::string& id, bool approve, const ApiRequest& r
                         Respond respond) {
   if (!is_ulid(id))
     return respond(error(404, Error{"not_found", "id: '" + id + "' is not an approval id", "id"}));
-  auto actor = actor_of(request);
+  std::string confirm;
+  auto actor = actor_of(request, &confirm);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
-  journal_.vote(id, actor->first, approve,
+  journal_.vote(id, actor->first, approve, compose::is_live_word(confirm),
                 [id, respond = std::move(respond)](Result<std::string> r) {
                   if (!r) return respond(error(status_for(r.error()), r.error()));
                   respond(json_response(200, json::object{{"id", id}, {"status", r.value()}}));

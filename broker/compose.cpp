@@ -186,8 +186,12 @@ bool needs_confirmation(const Request& r, Status incident_status) {
   return r.is_public() && incident_status == Status::actual;
 }
 
+bool is_live_word(std::string_view word) {
+  return word == "LIVE" || word == "RÉEL" || word == "REEL";
+}
+
 bool confirmed(const Request& r) {
-  return r.confirm == "LIVE" || r.confirm == "RÉEL" || r.confirm == "REEL";
+  return is_live_word(r.confirm);
 }
 
 std::string playbook_text(const Request& r, const std::string& by, Status incident_status) {

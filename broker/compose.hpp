@@ -50,6 +50,8 @@ Result<Request> parse(std::string_view body, const ActivePlaybooks& set);
 // A live (actual) public alert is sent only once its composer typed the word.
 bool needs_confirmation(const Request& r, Status incident_status);
 bool confirmed(const Request& r);
+// The words that confirm a live alert (a composed one, or an approval of one): LIVE, RÉEL, REEL.
+bool is_live_word(std::string_view word);
 
 // The one-off playbook: an approval by someone else first when public, then the notify, then
 // the sirens.

@@ -171,8 +171,9 @@ void Journal::act(IncidentAction action, ActionCallback done) {
   enqueue(Action{std::move(action), std::move(done)});
 }
 
-void Journal::vote(std::string approval_id, std::string by, bool approve, VoteCallback done) {
-  enqueue(Vote{std::move(approval_id), std::move(by), approve, std::move(done)});
+void Journal::vote(std::string approval_id, std::string by, bool approve, bool typed_live,
+                   VoteCallback done) {
+  enqueue(Vote{std::move(approval_id), std::move(by), approve, typed_live, std::move(done)});
 }
 
 void Journal::compose(std::string incident_id, std::string playbook_text, std::string by,
@@ -273,8 +274,7 @@ class Transaction {
   void report(Journal::Report& p);  // defined below, needs Journal's private types
   void fold(Journal::Report& p, const std::string& target, const char* limit);
   void action(IncidentAction& a, ActionCallback& done);
-  void vote(const std::string& approval_id, const std::string& by, bool approve,
-            VoteCallback& done);
+  void vote(Journal::Vote& v);
   void timer(const RunTimer& t) { settle(runs_.timer(t.run_id, t.due, at_)); }
   void compose(Journal::Compose& c);
 
@@ -350,7 +350,7 @@ void Journal::run() {
               else if constexpr (std::is_same_v<T, Action>)
                 tx.action(cmd.action, cmd.done);
               else if constexpr (std::is_same_v<T, Vote>)
-                tx.vote(cmd.approval_id, cmd.by, cmd.approve, cmd.done);
+                tx.vote(cmd);
               else if constexpr (std::is_same_v<T, RunTimer>)
                 tx.timer(cmd);
               else if constexpr (std::is_same_v<T, Compose>)
@@ -526,15 +526,16 @@ void Transaction::action(IncidentAction& a, ActionCallback& done) {
   replies.push_back([&done, id = a.incident_id, state] { done(ActionDone{id, state}); });
 }
 
-void Transaction::vote(const std::string& approval_id, const std::string& by, bool approve,
-                       VoteCallback& done) {
+void Transaction::vote(Journal::Vote& v) {
   std::vector<std::string> resolve;
-  auto result = runs_.vote(approval_id, by, approve, at_, resolve);
+  auto result = runs_.vote(v.approval_id, v.by, v.approve, v.typed_live, at_, resolve);
   settle(std::move(resolve));
   if (result)
-    audit::append(db_, {at_, by, approve ? "approval.approve" : "approval.reject", approval_id,
-                        json::serialize(json::object{{"status", result.value()}})});
-  replies.push_back([&done, result] { done(result); });
+    audit::append(
+        db_,
+        {at_, v.by, v.approve ? "approval.approve" : "approval.reject", v.approval_id,
+         json::serialize(json::object{{"status", result.value()}, {"typed_live", v.typed_live}})});
+  replies.push_back([&v, result] { v.done(result); });
 }
 
 void Transaction::compose(Journal::Compose& c) {

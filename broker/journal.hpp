@@ -95,7 +95,9 @@ class Journal {
   // All thread-safe; callbacks run on the writer thread once the change is durable (or failed).
   void submit(Incident report, AcceptCallback done);
   void act(IncidentAction action, ActionCallback done);
-  void vote(std::string approval_id, std::string by, bool approve, VoteCallback done);
+  // `typed_live`: the voter typed the word that confirms a live alert (needed to approve one).
+  void vote(std::string approval_id, std::string by, bool approve, bool typed_live,
+            VoteCallback done);
   void timer_due(RunTimer timer);
   // Starts a composed alert's one-off playbook (Runs::compose) for the incident; audited.
   void compose(std::string incident_id, std::string playbook_text, std::string by,
@@ -124,7 +126,7 @@ class Journal {
   };
   struct Vote {
     std::string approval_id, by;
-    bool approve;
+    bool approve, typed_live;
     VoteCallback done;
   };
   struct Compose {

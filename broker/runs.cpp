@@ -70,7 +70,8 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
       close_approval_(db.prepare(
           "UPDATE approvals SET status = ?2, closed_at = ?3 WHERE run_id = ?1 AND status = "
           "'pending'")),
-      approval_by_id_(db.prepare("SELECT run_id, status, preview FROM approvals WHERE id = ?1")),
+      approval_by_id_(
+          db.prepare("SELECT run_id, status, preview, step FROM approvals WHERE id = ?1")),
       insert_vote_(db.prepare(
           "INSERT INTO approval_votes (approval_id, person, decision, at) VALUES (?1, ?2, ?3, "
           "?4)")),
@@ -489,13 +490,28 @@ std::vector<std::string> Runs::timer(const std::string& run_id, Timestamp due, T
   return resolve;
 }
 
+namespace {
+// Whether the steps an approval opens (up to the next approval) alert the public.
+bool gates_public_alert(const playbooks::Playbook& p, std::size_t approval_step) {
+  for (std::size_t i = approval_step + 1; i < p.steps.size(); ++i) {
+    const auto& action = p.steps[i].action;
+    if (std::holds_alternative<playbooks::RequireApproval>(action)) return false;
+    if (const auto* n = std::get_if<playbooks::Notify>(&action); n && n->is_public) return true;
+    if (std::holds_alternative<playbooks::Siren>(action)) return true;
+  }
+  return false;
+}
+}  // namespace
+
 Result<std::string> Runs::vote(const std::string& approval_id, const std::string& by, bool approve,
-                               Timestamp at, std::vector<std::string>& resolve) {
+                               bool typed_live, Timestamp at, std::vector<std::string>& resolve) {
   approval_by_id_.bind(1, approval_id);
   std::string run_id, status, problems;
+  std::size_t step = 0;
   if (approval_by_id_.step()) {
     run_id = approval_by_id_.text(0);
     status = approval_by_id_.text(1);
+    step = std::size_t(approval_by_id_.integer(3));
     json::value preview = json::parse(approval_by_id_.text(2));
     for (const auto& r : preview.as_array())
       for (const auto& p : reach_from_json(r).problems)
@@ -524,6 +540,11 @@ Result<std::string> Runs::vote(const std::string& approval_id, const std::string
       Event{approve ? Event::Kind::approve : Event::Kind::reject, at, by, person->roles},
       inc->incident);
   if (fx.refused) return Error{"forbidden", *fx.refused, "by"};
+  // Deliberate, as a composed live alert is: the approver types the word (the Hawaii lesson).
+  if (approve && !typed_live && inc->incident.status == Status::actual &&
+      gates_public_alert(*run->playbook, step))
+    return Error{"confirmation_required",
+                 "confirm: approving a LIVE alert needs the word LIVE (or RÉEL) typed", "confirm"};
   insert_vote_.bind(1, approval_id).bind(2, by).bind(3, approve ? "approve" : "reject");
   insert_vote_.bind(4, to_unix_ms(at));
   insert_vote_.run();

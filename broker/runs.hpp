@@ -76,8 +76,9 @@ class Runs {
                                           playbooks::Event::Kind kind, const std::string& by,
                                           Timestamp at);
   // The approval's new status (pending, approved, rejected), or why the vote was refused.
+  // Approving a live alert (its incident's status is actual) needs the word typed (`typed_live`).
   Result<std::string> vote(const std::string& approval_id, const std::string& by, bool approve,
-                           Timestamp at, std::vector<std::string>& resolve);
+                           bool typed_live, Timestamp at, std::vector<std::string>& resolve);
   std::vector<std::string> timer(const std::string& run_id, Timestamp due, Timestamp at);
   // A manual alert composed in the console: a one-off playbook (its YAML text), validated like a
   // file of the set and started at once for an active incident, with `by` as its initiator (so

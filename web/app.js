@@ -247,7 +247,10 @@ function confirmApproval(a) {
   input.addEventListener("input", () => {
     go.disabled = !["LIVE", "RÉEL", "REEL"].includes(input.value.trim().toUpperCase());
   });
-  go.addEventListener("click", () => { state.confirming = null; vote(a.id, "approve"); });
+  go.addEventListener("click", () => {
+    state.confirming = null;
+    vote(a.id, "approve", input.value.trim().toUpperCase());  // the server checks the word too
+  });
   const cancel = el("button", { type: "button", text: t("close"),
                                 onclick: () => { state.confirming = null; state.shownApprovals = null; render(); } });
   return el("p", { class: "confirm-row" }, el("label", {}, `${t("type_confirm")(word)} `, input), " ", go, " ", cancel);
@@ -285,10 +288,14 @@ async function followUp(id, verb) {
   catch (e) { say(e.message); }
 }
 
-async function vote(id, verb) {
+async function vote(id, verb, confirm) {
   state.confirming = null;
   state.shownApprovals = null;
-  try { await api("POST", `/api/v1/approvals/${id}/${verb}`, {}); say(""); await refreshApprovals(); }
+  try {
+    await api("POST", `/api/v1/approvals/${id}/${verb}`, confirm ? { confirm } : {});
+    say("");
+    await refreshApprovals();
+  }
   catch (e) { say(e.message); }
 }
 

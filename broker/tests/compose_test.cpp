@@ -146,7 +146,13 @@ TEST_CASE("a composed live public alert: previewed, confirmed by typing, approve
   CHECK(query_integer(db, "SELECT count(*) FROM alerts") == 0);
   auto own = post_as(server, composer, "/api/v1/approvals/" + approval + "/approve", "{}");
   CHECK(own->status == 403);
-  auto ok = post_as(server, second, "/api/v1/approvals/" + approval + "/approve", "{}");
+  // The second person types the word too: approving is what sends it.
+  auto untyped = post_as(server, second, "/api/v1/approvals/" + approval + "/approve", "{}");
+  CHECK(untyped->status == 422);
+  CHECK(error_field(untyped) == "confirm");
+  CHECK(query_integer(db, "SELECT count(*) FROM alerts") == 0);
+  auto ok = post_as(server, second, "/api/v1/approvals/" + approval + "/approve",
+                    R"({"confirm":"RÉEL"})");
   REQUIRE(ok);
   CHECK(ok->status == 200);
   REQUIRE(wait_until(
@@ -197,20 +203,49 @@ TEST_CASE("a composed exercise needs no typed word, and a staff-only alert no ap
           "[compose]") {
   TocsinServer server(outbox_server());
   server.add_user("mgagnon", "operator", "a long passphrase");
+  server.add_user("plavoie", "approver", "a long passphrase");
   server.start();
-  Session op = login(server, "mgagnon");
+  Session op = login(server, "mgagnon"), approver = login(server, "plavoie");
   std::string drill = report(server, "exercise");
-  auto p = post_as(server, op, "/api/v1/incidents/" + drill + "/compose/preview", kShelter);
+  std::string base = "/api/v1/incidents/" + drill + "/compose";
+  auto p = post_as(server, op, base + "/preview", kShelter);
   REQUIRE(p->status == 200);
   CHECK(json::parse(p->body).at("live") == false);
   CHECK(json::parse(p->body).at("confirmation").as_array().empty());
-  // Its templates do not mark an exercise: it would reach no resident (as a playbook's).
+  // Sirens never sound for an exercise.
   CHECK(json::parse(p->body).at("held_back") == true);
-  auto made = post_as(server, op, "/api/v1/incidents/" + drill + "/compose", kShelter);
+
+  // Without the siren, residents get it, marked as an exercise in both languages.
+  auto no_siren = json::parse(kShelter).as_object();
+  no_siren.erase("siren");
+  std::string drill_body = json::serialize(no_siren);
+  p = post_as(server, op, base + "/preview", drill_body);
+  REQUIRE(p->status == 200);
+  INFO(p->body);
+  auto preview = json::parse(p->body);
+  CHECK(preview.at("held_back") == false);
+  CHECK(preview.at("messages").at("sms").at("en").at("text").as_string().starts_with("EXERCISE: "));
+  CHECK(preview.at("messages").at("sms").at("fr").at("text").as_string().starts_with("EXERCICE: "));
+  auto made = post_as(server, op, base, drill_body);
   REQUIRE(made);
   INFO(made->body);
   CHECK(made->status == 201);
   CHECK(json::parse(made->body).at("status") == "awaiting_approval");  // still two people
+  const auto db = server.database();
+  std::string approval =
+      *query_strings(db, "SELECT id FROM approvals WHERE status = 'pending'").begin();
+  auto ok = post_as(server, approver, "/api/v1/approvals/" + approval + "/approve", "{}");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);  // an exercise's approval needs no typed word either
+  REQUIRE(wait_until(
+      [&] {
+        std::string all;
+        for (const auto& l : server.outbox("websocket")) all += l;
+        return all.find("EXERCICE : ALERTE: fuite de produit dangereux") != std::string::npos &&
+               all.find("EXERCISE: ALERT: hazardous material leak") != std::string::npos;
+      },
+      10s));
+  CHECK(query_integer(db, "SELECT count(*) FROM deliveries WHERE channel = 'siren'") == 0);
 
   std::string live = report(server, "actual");
   auto staff = post_as(server, op, "/api/v1/incidents/" + live + "/compose",

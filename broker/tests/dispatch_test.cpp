@@ -340,9 +340,10 @@ TEST_CASE("end to end: the shipped flood playbook over real peers, from report t
       },
       10s));
   CHECK(in_state("siren", "delivered") == 0);
-  REQUIRE(
-      server.post("/api/v1/approvals/" + approval + "/approve", R"({"by":"swilliams"})")->status ==
-      200);
+  REQUIRE(server
+              .post("/api/v1/approvals/" + approval + "/approve",
+                    R"({"by":"swilliams","confirm":"LIVE"})")
+              ->status == 200);
 
   // Approved: the public feed in each language and in both together, then the riverside siren,
   // confirmed.

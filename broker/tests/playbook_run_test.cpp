@@ -193,8 +193,10 @@ steps:
   CHECK(pending.at("approvals").as_array()[0].at("incident_id").as_string() == id);
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
 
-  auto vote = [&](const std::string& by, const char* verb) {
-    auto r = server.request("POST", "/api/v1/approvals/" + approval + "/" + verb, actor(by));
+  // A live alert: approving it takes the typed word as well.
+  auto vote = [&](const std::string& by, const char* verb, const char* confirm = "LIVE") {
+    auto r = server.request("POST", "/api/v1/approvals/" + approval + "/" + verb,
+                            R"({"by":")" + by + R"(","confirm":")" + confirm + R"("})");
     REQUIRE(r);
     return *r;
   };
@@ -208,6 +210,11 @@ steps:
         "jtremblay does not have the role approver");
   auto stranger = vote("nobody", "approve");
   CHECK(stranger.status == 403);
+  CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
+
+  auto untyped = vote("plavoie", "approve", "live?");
+  CHECK(untyped.status == 422);
+  CHECK(json::parse(untyped.body).at("error").at("field").as_string() == "confirm");
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
 
   auto ok = vote("plavoie", "approve");

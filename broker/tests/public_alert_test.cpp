@@ -68,8 +68,9 @@ TEST_CASE("the approver sees the reach of the public steps, and it is recorded w
   CHECK(approval.at("incident_status") == "actual");
 
   std::string id(approval.at("id").as_string());
-  REQUIRE(server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams"})")->status ==
-          200);
+  REQUIRE(
+      server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams","confirm":"LIVE"})")
+          ->status == 200);
   std::string alert_id;
   REQUIRE(wait_until(
       [&] {
@@ -98,7 +99,8 @@ TEST_CASE("an approver cannot approve a public alert the lint would block", "[pu
   CHECK(problems[0] == "headline: 200 characters, over the limit of 160");
 
   std::string id(approval.at("id").as_string());
-  auto r = server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams"})");
+  auto r =
+      server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams","confirm":"LIVE"})");
   REQUIRE(r);
   CHECK(r->status == 422);
   CHECK(r->body.find("cannot approve: the public alert would be blocked: headline: 200 "
@@ -177,7 +179,9 @@ TEST_CASE("cancelling a public alert reaches every channel it went to, sirens ge
   server.start();
   auto approval = pending_approval(server, "Crue de la rivière");
   std::string approval_id(approval.at("id").as_string());
-  REQUIRE(server.post("/api/v1/approvals/" + approval_id + "/approve", R"({"by":"swilliams"})")
+  REQUIRE(server
+              .post("/api/v1/approvals/" + approval_id + "/approve",
+                    R"({"by":"swilliams","confirm":"LIVE"})")
               ->status == 200);
   const auto db = server.database();
   REQUIRE(wait_until(
