@@ -33,6 +33,12 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("console: every step held") != std::string::npos);
+  // axe-core ran on the sign-in page, the board, the compose form and the audit trail.
+  std::size_t audited = 0;
+  for (auto at = r.output.find("no WCAG 2.1 AA violation"); at != std::string::npos;
+       at = r.output.find("no WCAG 2.1 AA violation", at + 1))
+    ++audited;
+  CHECK(audited == 4);
   for (const char* shot :
        {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png", "04-approved.png",
         "05-own-approval-refused.png", "06-second-person-approved.png",

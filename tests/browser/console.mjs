@@ -5,7 +5,8 @@
 
 import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, openSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const arg = (name) => {
@@ -64,6 +65,21 @@ async function signIn(browser, user) {
   return page;
 }
 
+// axe-core's WCAG 2.1 A and AA rules on the page as it stands: any violation fails the test,
+// named with the elements at fault. Evaluated through the DevTools protocol (the page's
+// Content-Security-Policy forbids an injected script, rightly).
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+async function accessible(page, what) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+  }));
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}: ` +
+    v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", "));
+  if (found.length) throw new Error(`${what} is not accessible: ${found.join("; ")}`);
+  console.log(`${what}: no WCAG 2.1 AA violation found by axe-core (${result.passes.length} rules passed)`);
+}
+
 // Approving a LIVE public alert: the word is typed first (the button stays disabled until then).
 async function approveLive(page) {
   await page.click("#approvals li button.approve");
@@ -77,7 +93,14 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 try {
   await startServer();
 
-  // Signed in, the board is live.
+  // The sign-in page, then the board, live.
+  {
+    const login = await (await browser.newContext({ locale: "fr-CA" })).newPage();
+    await login.goto(`${base}/console`);
+    await login.waitForSelector('input[name="user"]');
+    await accessible(login, "the sign-in page");
+    await login.context().close();
+  }
   const page = await signIn(browser, "mgagnon");
   await shot(page, "signed-in");
   let navigations = 0;
@@ -112,6 +135,7 @@ try {
   await page.waitForSelector(`${row} .deliveries .channel[data-channel="websocket"] progress`);
   await page.waitForSelector(`${row} .deliveries .channel[data-channel="sms"] progress`);
   await shot(approver, "approved");
+  await accessible(page, "the board (an incident, its runs, deliveries)");
 
   // A person reports through the console: they initiated it, so their own approval is refused;
   // a second approver's is not.
@@ -157,6 +181,7 @@ try {
   await page.waitForSelector("#confirm-row:not([hidden])");
   if (!(await page.isDisabled("#compose-send"))) throw new Error("a live alert could be sent untyped");
   await shot(page, "compose-preview");
+  await accessible(page, "the compose form with its preview");
   await page.fill("#confirm", "RÉEL");
   await page.waitForFunction(() => !document.querySelector("#compose-send").disabled);
   await page.click("#compose-send");
@@ -173,6 +198,7 @@ try {
   await admin.waitForSelector('#audit-rows tr:has-text("run.step")');
   if (await page.isVisible("#show-audit")) throw new Error("an operator sees the audit trail");
   await shot(admin, "audit-trail");
+  await accessible(admin, "the audit trail");
 
   // The server restarts: the board says so, reconnects by itself, and resynchronises.
   await stopServer();
