@@ -294,12 +294,28 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto http = r.section(root, "", "http", true);
-      http &&
-      r.mapping(*http, "http",
-                {"bind", "max_body_bytes", "threads", "feed_max_queue", "auth", "web_dir"})) {
+      http && r.mapping(*http, "http",
+                        {"bind", "max_body_bytes", "threads", "feed_max_queue", "auth", "web_dir",
+                         "tls"})) {
     std::string web = "web";
     r.string(*http, "http", "web_dir", false, web);
     c.http.web_dir = std::filesystem::absolute(web);
+    if (auto tls = r.section(*http, "http", "tls", false);
+        tls && r.mapping(*tls, "http.tls", {"certificate", "private_key"})) {
+      std::string cert, key;
+      // Both required; readable files (their contents are checked when the server starts).
+      for (auto [name, value] : {std::pair{"certificate", &cert}, {"private_key", &key}}) {
+        if (!r.string(*tls, "http.tls", name, true, *value)) continue;
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(*value, ec))
+          r.error((*tls)[name].Mark(),
+                  std::string("http.tls.") + name + ": no file at '" + *value + "'");
+      }
+      c.http.tls.certificate = cert.empty() ? "" : std::filesystem::absolute(cert);
+      c.http.tls.private_key = key.empty() ? "" : std::filesystem::absolute(key);
+      // Behind TLS, the session cookie says Secure (unless http.auth says otherwise).
+      c.http.auth.secure_cookie = !cert.empty();
+    }
     if (auto auth = r.section(*http, "http", "auth", false);
         auth && r.mapping(*auth, "http.auth",
                           {"public_metrics", "session_ttl", "login_attempts", "login_window",

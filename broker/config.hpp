@@ -104,6 +104,10 @@ struct Config {
     AuthOptions auth;
     std::filesystem::path web_dir;  // the console's static files; default: ./web
     bool public_metrics = true;     // GET /metrics without a token (a scraper on a trusted network)
+    struct {
+      std::filesystem::path certificate;  // PEM, the chain; empty: plain HTTP
+      std::filesystem::path private_key;  // PEM
+    } tls;
   } http;
   RedisConfig redis;
   struct {

@@ -11,9 +11,13 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace tocsin {
 
@@ -21,7 +25,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -42,9 +48,12 @@ auto async_handle(Api& api, ApiRequest request, Token&& token) {
       token, std::move(request));
 }
 
-http::response<http::string_body> to_beast(ApiResponse r, unsigned version, bool keep_alive) {
+http::response<http::string_body> to_beast(ApiResponse r, unsigned version, bool keep_alive,
+                                           bool tls) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "tocsin");
+  // Over TLS, browsers are told to keep to it (a year).
+  if (tls) res.set(http::field::strict_transport_security, "max-age=31536000");
   res.set(http::field::content_type, r.content_type);
   res.set(http::field::cache_control, "no-store");
   for (const auto& [k, v] : r.headers) res.set(k, v);
@@ -57,9 +66,12 @@ http::response<http::string_body> to_beast(ApiResponse r, unsigned version, bool
 // One live-feed WebSocket session. It owns a write queue and sends the next message only when
 // the last write completed; messages are shared, immutable buffers. A session whose queue
 // passes the limit (a client that does not read) is closed with the reason, never waited for.
-class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<FeedSession> {
+// Over plain TCP or TLS (`Stream`).
+template <class Stream>
+class FeedSession : public FeedSubscriber,
+                    public std::enable_shared_from_this<FeedSession<Stream>> {
  public:
-  FeedSession(beast::tcp_stream stream, FeedHub& hub, std::size_t max_queue)
+  FeedSession(Stream stream, FeedHub& hub, std::size_t max_queue)
       : ws_(std::move(stream)), hub_(hub), max_queue_(max_queue) {}
   ~FeedSession() override { hub_.leave(this); }  // a session dropped with the server, unread
 
@@ -99,7 +111,7 @@ class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<F
 
   // FeedSubscriber
   void push(std::shared_ptr<const std::string> message) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)] {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), message = std::move(message)] {
       self->enqueue(std::move(message));
     });
   }
@@ -113,12 +125,12 @@ class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<F
       std::string why = "too slow: more than " + std::to_string(max_queue_) + " messages waiting";
       spdlog::warn("live feed: dropping a session: {}", why);
       ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, why),
-                      [self = shared_from_this()](beast::error_code) {});
+                      [self = this->shared_from_this()](beast::error_code) {});
       // The close frame waits behind the write the client is not reading; if it starts reading
       // again it gets the reason. One that still reads nothing is cut off.
       auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor());
       timer->expires_after(std::chrono::seconds(30));
-      timer->async_wait([self = shared_from_this(), timer](beast::error_code) {
+      timer->async_wait([self = this->shared_from_this(), timer](beast::error_code) {
         beast::error_code ignored;
         beast::get_lowest_layer(self->ws_).socket().close(ignored);
       });
@@ -132,7 +144,7 @@ class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<F
     writing_ = true;
     ws_.text(true);
     ws_.async_write(asio::buffer(*queue_.front()),
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                       self->writing_ = false;
                       if (ec || self->closing_) return;
                       self->queue_.pop_front();
@@ -140,7 +152,7 @@ class FeedSession : public FeedSubscriber, public std::enable_shared_from_this<F
                     });
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   FeedHub& hub_;
   std::size_t max_queue_;
   std::deque<std::shared_ptr<const std::string>> queue_;
@@ -188,14 +200,15 @@ struct HttpServer::Impl {
   FeedHub* feed = nullptr;
   std::size_t feed_max_queue = 256;
   Auth* auth = nullptr;
+  std::optional<ssl::context> tls;  // set: HTTPS and WSS only
 
   Impl(const HostPort& b, std::size_t max_body, int threads, Api& api)
       : bind(b), max_body(max_body), thread_count(threads), api(api) {}
 
   // /ws/public?lang=fr|en (no auth: public alerts only) and /ws/console?person=ID. An answer
   // other than a session (bad path or query) is an HTTP error.
-  std::optional<ApiResponse> upgrade(beast::tcp_stream& stream,
-                                     http::request<http::string_body>& req) {
+  template <class Stream>
+  std::optional<ApiResponse> upgrade(Stream& stream, http::request<http::string_body>& req) {
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
     auto query = query_of(target);
@@ -219,23 +232,26 @@ struct HttpServer::Impl {
       return Api::error(404, Error{"not_found", "no WebSocket at " + std::string(path), "path"});
     }
     if (!feed) return Api::error(503, Error{"unavailable", "the live feed is off", ""});
-    auto session = std::make_shared<FeedSession>(std::move(stream), *feed, feed_max_queue);
+    auto session = std::make_shared<FeedSession<Stream>>(std::move(stream), *feed, feed_max_queue);
     asio::co_spawn(session->executor(), session->run(std::move(req), what),
                    [session](std::exception_ptr) {});
     return std::nullopt;
   }
 
-  asio::awaitable<void> session(beast::tcp_stream stream) {
-    beast::flat_buffer buffer;
+  template <class Stream>
+  asio::awaitable<void> session(Stream stream, beast::flat_buffer buffer) {
+    constexpr bool over_tls = std::is_same_v<Stream, tls_stream>;
+    auto& tcp_layer = beast::get_lowest_layer(stream);
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(16 * 1024);
       parser.body_limit(max_body);
-      stream.expires_after(std::chrono::seconds(60));
+      tcp_layer.expires_after(std::chrono::seconds(60));
       auto [ec, n] =
           co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-          ec == beast::error::timeout || ec == asio::error::connection_reset)
+          ec == beast::error::timeout || ec == asio::error::connection_reset ||
+          ec == ssl::error::stream_truncated)
         break;
       if (ec) {
         int status = ec == http::error::body_limit     ? 413
@@ -246,8 +262,8 @@ struct HttpServer::Impl {
         std::string message = status == 413
                                   ? "body: over the limit of " + std::to_string(max_body) + " bytes"
                                   : "request: " + ec.message();
-        auto res = to_beast(Api::error(status, Error{code, message, field}), 11, false);
-        stream.expires_after(std::chrono::seconds(10));
+        auto res = to_beast(Api::error(status, Error{code, message, field}), 11, false, over_tls);
+        tcp_layer.expires_after(std::chrono::seconds(10));
         co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         break;
       }
@@ -255,7 +271,7 @@ struct HttpServer::Impl {
       if (websocket::is_upgrade(req)) {
         auto refused = upgrade(stream, req);
         if (!refused) co_return;  // the stream belongs to the WebSocket session now
-        auto res = to_beast(std::move(*refused), req.version(), false);
+        auto res = to_beast(std::move(*refused), req.version(), false, over_tls);
         co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         break;
       }
@@ -266,20 +282,54 @@ struct HttpServer::Impl {
       request.headers = headers_of(req);
       request.body = std::move(req.body());
       beast::error_code rec;
-      auto remote = stream.socket().remote_endpoint(rec);
+      auto remote = tcp_layer.socket().remote_endpoint(rec);
       if (!rec) request.remote = remote.address().to_string();
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
       ++active_requests;
       ApiResponse response = co_await async_handle(api, std::move(request), asio::use_awaitable);
-      auto res = to_beast(std::move(response), version, keep_alive);
-      stream.expires_after(std::chrono::seconds(30));
+      auto res = to_beast(std::move(response), version, keep_alive, over_tls);
+      tcp_layer.expires_after(std::chrono::seconds(30));
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
       --active_requests;
       if (wec || !keep_alive) break;
     }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (over_tls) {
+      tcp_layer.expires_after(std::chrono::seconds(5));
+      co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    }
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // With TLS on: the handshake, then the same session. A client speaking plain HTTP to this port
+  // is told to use https:// (a readable error, not a reset).
+  asio::awaitable<void> tls_session(beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    stream.expires_after(std::chrono::seconds(10));
+    auto [dec, is_tls] =
+        co_await beast::async_detect_ssl(stream, buffer, asio::as_tuple(asio::use_awaitable));
+    if (dec) co_return;
+    if (!is_tls) {
+      auto res = to_beast(Api::error(400, Error{"https_required",
+                                                "this port speaks HTTPS: use https://" + bind.host +
+                                                    ":" + std::to_string(bind.port),
+                                                "scheme"}),
+                          11, false, false);
+      co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    tls_stream secure(std::move(stream), *tls);
+    auto [hec, used] = co_await secure.async_handshake(ssl::stream_base::server, buffer.data(),
+                                                       asio::as_tuple(asio::use_awaitable));
+    if (hec) {
+      spdlog::debug("http: TLS handshake failed: {}", hec.message());
+      co_return;
+    }
+    buffer.consume(used);
+    co_await session(std::move(secure), std::move(buffer));
   }
 
   asio::awaitable<void> listen() {
@@ -294,7 +344,10 @@ struct HttpServer::Impl {
         continue;
       }
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, session(beast::tcp_stream(std::move(socket))), asio::detached);
+      if (tls)
+        asio::co_spawn(executor, tls_session(beast::tcp_stream(std::move(socket))), asio::detached);
+      else
+        asio::co_spawn(executor, session(beast::tcp_stream(std::move(socket)), {}), asio::detached);
     }
   }
 };
@@ -315,6 +368,28 @@ void HttpServer::authentication(Auth& auth) {
   impl_->auth = &auth;
 }
 
+void HttpServer::tls(const std::filesystem::path& certificate,
+                     const std::filesystem::path& private_key) {
+  ssl::context ctx(ssl::context::tls_server);
+  // TLS 1.2 and 1.3 only; OpenSSL's default ciphers for them (forward secrecy).
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(certificate.string(), ec);
+  if (ec)
+    throw std::runtime_error("http.tls.certificate: cannot use " + certificate.string() + ": " +
+                             ec.message());
+  ctx.use_private_key_file(private_key.string(), ssl::context::pem, ec);
+  if (ec)
+    throw std::runtime_error("http.tls.private_key: cannot use " + private_key.string() +
+                             " with the certificate " + certificate.string() + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
+    throw std::runtime_error("http.tls.private_key: " + private_key.string() +
+                             " does not match the certificate " + certificate.string());
+  impl_->tls.emplace(std::move(ctx));
+}
+
 void HttpServer::start() {
   auto& i = *impl_;
   tcp::resolver resolver(i.io);
@@ -331,7 +406,8 @@ void HttpServer::start() {
       pthread_setname_np(pthread_self(), "http");
       i.io.run();
     });
-  spdlog::info("http: listening on {}:{}", i.bind.host, i.bind.port);
+  spdlog::info("http: listening on {}:{}{}", i.bind.host, i.bind.port,
+               i.tls ? " (HTTPS and WSS only)" : "");
 }
 
 void HttpServer::stop() {

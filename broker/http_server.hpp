@@ -2,6 +2,7 @@
 // The HTTP server (Boost.Beast on Asio). This header stays free of Beast and Asio: they are heavy
 // to compile, so only http_server.cpp includes them.
 
+#include <filesystem>
 #include <memory>
 
 #include "broker/api.hpp"
@@ -20,6 +21,9 @@ class HttpServer {
   void live_feed(FeedHub& hub, std::size_t max_queue);
   // Who may open /ws/console.
   void authentication(Auth& auth);
+  // Serve HTTPS and WSS only, with this PEM certificate chain and key (throws, naming the file,
+  // if either cannot be used). Call before start().
+  void tls(const std::filesystem::path& certificate, const std::filesystem::path& private_key);
   ~HttpServer();
 
   void start();  // binds (throws on failure), then serves on its own threads

@@ -194,6 +194,8 @@ int serve(const Config& config) {
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
   http.authentication(auth);
   http.live_feed(feed, config.http.feed_max_queue);
+  if (!config.http.tls.certificate.empty())
+    http.tls(config.http.tls.certificate, config.http.tls.private_key);
 
   live.start();
   timers.start();

@@ -129,3 +129,30 @@ TEST_CASE("secrets come from environment variables and are never echoed") {
   CHECK(std::get<Config>(r).redis.password == "hunter2-very-secret");
   ::unsetenv("TOCSIN_TEST_SECRET");
 }
+
+TEST_CASE("http.tls needs both files, each one there, and makes the session cookie Secure") {
+  TempDir dir;
+  std::ofstream(dir.path() / "cert.pem") << "-----BEGIN CERTIFICATE-----\n";
+  std::ofstream(dir.path() / "key.pem") << "-----BEGIN PRIVATE KEY-----\n";
+  auto with_tls = [&](const std::string& tls) {
+    std::string yaml = kValid;
+    yaml.insert(yaml.find("redis:"), "  tls: " + tls + "\n");
+    return yaml;
+  };
+  auto cert = (dir.path() / "cert.pem").string(), key = (dir.path() / "key.pem").string();
+  auto file = dir.path() / "tocsin.yaml";
+  std::ofstream(file) << with_tls("{certificate: " + cert + ", private_key: " + key + "}");
+  auto r = load_config(file);
+  REQUIRE(std::holds_alternative<Config>(r));
+  CHECK(std::get<Config>(r).http.tls.certificate == cert);
+  CHECK(std::get<Config>(r).http.auth.secure_cookie);
+
+  auto missing = errors_of(dir, with_tls("{certificate: " + cert + ", private_key: nope.pem}"));
+  REQUIRE(missing.size() == 1);
+  INFO(missing[0]);
+  CHECK(missing[0].starts_with(file.string() + ":10:"));  // the line of http.tls
+  CHECK(missing[0].ends_with("http.tls.private_key: no file at 'nope.pem'"));
+  auto alone = errors_of(dir, with_tls("{certificate: " + cert + "}"));
+  REQUIRE(alone.size() == 1);
+  CHECK(alone[0].find("http.tls.private_key") != std::string::npos);
+}

@@ -124,6 +124,7 @@ void TocsinServer::start() {
   bool up = wait_until(
       [&] {
         if (!process_.running()) return true;
+        if (options_.ready) return options_.ready(*this);
         auto r = get("/health");
         return r && r->status == 200;
       },

@@ -2,6 +2,7 @@
 // A real `tocsin serve` child process with its own configuration, ports and data directory.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +16,8 @@ namespace tocsin::test {
 
 std::uint16_t free_tcp_port();
 
+class TocsinServer;
+
 struct ServerOptions {
   ServerOptions(std::string redis_url = {}) : redis_url(std::move(redis_url)) {}
   std::string redis_url;      // empty: redis.mode managed
@@ -25,6 +28,8 @@ struct ServerOptions {
   std::string http_yaml;    // more keys of the http: section, each "  key: value\n"
   std::string ingest_yaml;  // more keys of the ingest: section
   std::string extra_yaml;   // more top-level sections (silences:…)
+  // How start() knows the server is up; empty: GET /health over plain HTTP answers 200.
+  std::function<bool(const TocsinServer&)> ready;
 };
 
 class TocsinServer {

@@ -1,0 +1,89 @@
+// The HTTP server over TLS (http.tls), against a real TLS client (Python's ssl and websockets):
+// HTTPS and WSS with the configured certificate, verified against it; the session cookie marked
+// Secure; plain HTTP on that port told to use https://; a key that does not match refused at start.
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/tocsin_server.hpp"
+
+using namespace tocsin::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+const std::string kClient = TOCSIN_SOURCE_DIR "/tests/support/tls_client.py";
+
+// A self-signed certificate for 127.0.0.1 (P-256), made by the openssl command.
+void make_certificate(const std::filesystem::path& cert, const std::filesystem::path& key) {
+  auto r = run_command(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+       "-keyout", key.string(), "-out", cert.string(), "-days", "2", "-subj", "/CN=localhost",
+       "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+      30s);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+}
+
+ServerOptions over_tls(const std::filesystem::path& cert, const std::filesystem::path& key) {
+  ServerOptions options;
+  options.http_yaml =
+      "  tls: {certificate: " + cert.string() + ", private_key: " + key.string() + "}\n";
+  options.ready = [cert](const TocsinServer& s) {
+    return run_command({"/usr/bin/python3", kClient, "health", "--port",
+                        std::to_string(s.http_port()), "--cafile", cert.string()},
+                       10s)
+               .exit_code == 0;
+  };
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("over TLS: HTTPS and WSS with the configured certificate, and a Secure session cookie",
+          "[tls]") {
+  TempDir certs;
+  auto cert = certs.path() / "cert.pem", key = certs.path() / "key.pem";
+  make_certificate(cert, key);
+  TocsinServer server(over_tls(cert, key));
+  server.add_user("mgagnon", "operator", "a long passphrase");
+  server.start();
+
+  auto r = run_command(
+      {"/usr/bin/python3", kClient, "check", "--port", std::to_string(server.http_port()),
+       "--cafile", cert.string(), "--user", "mgagnon", "--password", "a long passphrase"},
+      60s);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  auto o = json::parse(r.output.substr(r.output.rfind('{'))).as_object();
+  CHECK(o.at("health") == 200);
+  CHECK((o.at("tls_version") == "TLSv1.3" || o.at("tls_version") == "TLSv1.2"));
+  CHECK(o.at("hsts") == "max-age=31536000");
+  CHECK(o.at("untrusted") == "refused");  // it is this certificate that the client verified
+  CHECK(o.at("plain_status") == 400);
+  CHECK(o.at("plain_error") == "https_required");
+  CHECK(o.at("login") == 200);
+  auto attributes = o.at("cookie_attributes").as_array();
+  for (const char* a : {"HttpOnly", "SameSite", "Secure"})
+    CHECK(std::find(attributes.begin(), attributes.end(), json::value(a)) != attributes.end());
+  CHECK(o.at("console_first") == "snapshot");  // the console's live feed, over wss://
+}
+
+TEST_CASE("a TLS key that does not match its certificate stops the server at start", "[tls]") {
+  TempDir certs;
+  auto cert = certs.path() / "cert.pem", key = certs.path() / "key.pem";
+  auto other_cert = certs.path() / "other-cert.pem", other_key = certs.path() / "other-key.pem";
+  make_certificate(cert, key);
+  make_certificate(other_cert, other_key);
+  TocsinServer server(over_tls(cert, other_key));
+  auto r = run_command({TOCSIN_BINARY, "serve", "--config", server.config_file()}, 30s);
+  INFO(r.output);
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("http.tls.private_key") != std::string::npos);
+  CHECK(r.output.find("mismatch") != std::string::npos);
+  CHECK(r.output.find("PRIVATE KEY") == std::string::npos);  // never the key itself
+}
