@@ -15,9 +15,24 @@ namespace tocsin {
 
 namespace json = boost::json;
 
+namespace {
+// A delivery's change in the audit trail: who it was for (their id, never their address: the
+// trail is kept for good and may not hold a resident's phone number), on what, and how it went.
+audit::Entry delivery_entry(const Delivery& d, const std::string& actor) {
+  json::object detail{{"alert", d.alert_id},           {"incident", d.incident_id},
+                      {"channel", d.channel},          {"recipient", d.recipient.id},
+                      {"attempts", d.attempts},        {"error", d.last_error},
+                      {"provider_ref", d.provider_ref}};
+  if (!d.fallback_of.empty()) detail["fallback_of"] = d.fallback_of;
+  return {now(), actor, std::string("delivery.") + to_string(d.state), d.id,
+          json::serialize(detail)};
+}
+}  // namespace
+
 struct SqliteDeliveryLedger::Statements {
   explicit Statements(sqlite::Connection& db)
       : db(db.handle()),
+        audit(db),
         insert(db.prepare(
             "INSERT INTO deliveries (id, alert_id, incident_id, channel, recipient, address, "
             "language, state, attempts, last_error, provider_ref, fallback_of, created_at, "
@@ -39,6 +54,7 @@ struct SqliteDeliveryLedger::Statements {
             "last_error, provider_ref, fallback_of, created_at, next_attempt_at")) {}
 
   sqlite3* db;
+  audit::Appender audit;
   sqlite::Statement insert, message, dispatched, update, receipt;
 };
 
@@ -91,6 +107,9 @@ void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertConten
                          json::serialize(json::object{{"incident", content->alert.incident_id},
                                                       {"public", content->alert.is_public},
                                                       {"deliveries", std::move(per_channel)}})});
+        } else {
+          // A delivery added later (a fallback to another channel): each its own row.
+          for (const auto& d : *rows) st.audit.append(delivery_entry(d, "dispatcher"));
         }
       },
       [this, done = std::move(done), id = content->alert.id](bool committed) {
@@ -102,11 +121,13 @@ void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertConten
 void SqliteDeliveryLedger::update(const Delivery& d) {
   journal_.write(
       [this, d](sqlite::Connection& db) {
-        auto& st = statements(db).update;
+        auto& all = statements(db);
+        auto& st = all.update;
         st.bind(1, d.id).bind(2, to_string(d.state)).bind(3, std::int64_t(d.attempts));
         st.bind(4, d.last_error).bind(5, d.provider_ref).bind(6, to_unix_ms(now()));
         st.bind(7, to_unix_ms(d.next_attempt_at));
         st.run();
+        if (sqlite3_changes(all.db) > 0) all.audit.append(delivery_entry(d, "dispatcher"));
       },
       [this, id = d.alert_id](bool committed) {
         if (!committed)
@@ -122,11 +143,14 @@ void SqliteDeliveryLedger::receipt(const std::string& channel, const std::string
   auto changed = std::make_shared<std::optional<Delivery>>();
   journal_.write(
       [this, channel, provider_ref, state, error, changed](sqlite::Connection& db) {
-        auto& st = statements(db).receipt;
+        auto& all = statements(db);
+        auto& st = all.receipt;
         st.bind(1, channel).bind(2, provider_ref).bind(3, to_string(state)).bind(4, error);
         st.bind(5, to_unix_ms(now()));
         if (st.step()) *changed = read_delivery_row(st);
         st.reset();
+        // The provider's word (a signed receipt), in the trail under its channel's name.
+        if (*changed) all.audit.append(delivery_entry(**changed, "provider:" + channel));
       },
       [this, changed, done = std::move(done)](bool committed) {
         if (!committed) changed->reset();

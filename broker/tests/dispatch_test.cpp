@@ -236,6 +236,44 @@ steps:
   REQUIRE(forged);
   CHECK(forged->status == 403);
   CHECK(state_of("+15145550101") == "delivered");
+
+  // Each delivery's changes are in the audit chain: the dispatcher's (queued again after the 429,
+  // sent), the provider's receipts (delivered, failed), the fallback to email; with whom they
+  // were for, never their phone number or address.
+  auto rows_for = [&](const std::string& address) {
+    std::string id = *query_strings(server.database(),
+                                    "SELECT id FROM deliveries WHERE address = '" + address + "'")
+                          .begin();
+    std::vector<std::string> out;
+    for (const auto& r : query_strings(server.database(),
+                                       "SELECT printf('%010d ', seq) || actor || ' ' || action "
+                                       "FROM audit WHERE subject = '" +
+                                           id + "'"))
+      out.push_back(r.substr(11));  // in the chain's order
+    return out;
+  };
+  // In this order (a receipt that overtakes "sent" may leave that row out: it then never happened).
+  auto marie = rows_for("+15145550101");
+  INFO(Catch::Detail::stringify(marie));
+  auto at = marie.begin();
+  for (const char* step : {"dispatcher delivery.sending", "dispatcher delivery.queued",
+                           "dispatcher delivery.sending", "provider:sms delivery.delivered"}) {
+    at = std::find(at, marie.end(), step);
+    REQUIRE(at != marie.end());
+    ++at;
+  }
+  auto failed = rows_for("+15145550102");
+  REQUIRE(!failed.empty());
+  CHECK(failed.back() == "provider:sms delivery.failed");
+  CHECK(rows_for("jean.tremblay@ville.example").front() == "dispatcher delivery.queued");
+  auto trail = server.get("/api/v1/audit?limit=1000")->body;
+  CHECK(trail.find("\"action\":\"delivery.delivered\"") != std::string::npos);
+  for (const char* address : {"+15145550101", "+15145550102", "jean.tremblay@ville.example"})
+    CHECK(trail.find(address) == std::string::npos);
+  auto verify = run_command_env(
+      {TOCSIN_BINARY, "audit", "verify", "--config", server.config_file()}, options.env, 20s);
+  INFO(verify.output);
+  CHECK(verify.exit_code == 0);
 }
 
 TEST_CASE(
