@@ -98,7 +98,8 @@ ApiResponse Api::error(int status, const Error& e) {
 }
 
 std::string Api::scope_for(const std::string& method, const std::string& path) const {
-  if (path == "/health" || path == "/api/v1/login" || path == "/api/v1/receipts/sms") return "";
+  if (path == "/api/v1/login" || path == "/api/v1/receipts/sms") return "";
+  if (path == "/health") return public_health_ ? "" : "read";
   if (path == "/" || path == "/console" || path.rfind("/console/", 0) == 0) return "";
   if (path == "/metrics") return public_metrics_ ? "" : "read";
   auto ends = [&](std::string_view tail) {

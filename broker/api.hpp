@@ -73,11 +73,12 @@ class Api {
   void deliveries(ApiDeliveries d) { deliveries_ = std::move(d); }
   void sources(SourceWatch* watch) { sources_ = watch; }
   void silence_limits(SilenceLimits limits) { silence_limits_ = limits; }
-  // Every route but /health, /api/v1/login, the signed SMS receipts (and /metrics when
-  // `public_metrics`) needs a session or a token.
-  void authentication(Auth* auth, bool public_metrics) {
+  // Every route but /api/v1/login, the signed SMS receipts (and /health and /metrics when
+  // public) needs a session or a token.
+  void authentication(Auth* auth, bool public_metrics, bool public_health) {
     auth_ = auth;
     public_metrics_ = public_metrics;
+    public_health_ = public_health;
   }
   // The console's static files (web/): /console and /console/FILE, public (the page signs in).
   void web_root(std::filesystem::path dir) { web_dir_ = std::move(dir); }
@@ -127,6 +128,7 @@ class Api {
   std::filesystem::path web_dir_;
   ApiResponse static_file(const std::string& path) const;
   bool public_metrics_ = true;
+  bool public_health_ = true;
   Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
 };
 

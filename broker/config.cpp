@@ -318,10 +318,11 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     }
     if (auto auth = r.section(*http, "http", "auth", false);
         auth && r.mapping(*auth, "http.auth",
-                          {"public_metrics", "session_ttl", "login_attempts", "login_window",
-                           "secure_cookie"})) {
+                          {"public_metrics", "public_health", "session_ttl", "login_attempts",
+                           "login_window", "secure_cookie"})) {
       auto& a = c.http.auth;
       r.boolean(*auth, "http.auth", "public_metrics", c.http.public_metrics);
+      r.boolean(*auth, "http.auth", "public_health", c.http.public_health);
       r.duration(*auth, "http.auth", "session_ttl", false, a.session_ttl, std::chrono::minutes(5),
                  std::chrono::hours(24 * 7));
       r.integer(*auth, "http.auth", "login_attempts", a.login_attempts, 1, 1000);

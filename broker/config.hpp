@@ -104,6 +104,7 @@ struct Config {
     AuthOptions auth;
     std::filesystem::path web_dir;  // the console's static files; default: ./web
     bool public_metrics = true;     // GET /metrics without a token (a scraper on a trusted network)
+    bool public_health = true;      // GET /health without a token (a load balancer's probe)
     struct {
       std::filesystem::path certificate;  // PEM, the chain; empty: plain HTTP
       std::filesystem::path private_key;  // PEM

@@ -165,7 +165,7 @@ int serve(const Config& config) {
       [&journal](std::function<void(sqlite::Connection&)> apply, std::function<void(bool)> done) {
         journal.write(std::move(apply), std::move(done));
       });
-  api.authentication(&auth, config.http.public_metrics);
+  api.authentication(&auth, config.http.public_metrics, config.http.public_health);
   api.web_root(config.http.web_dir);
   ApiDeliveries api_deliveries;
   api_deliveries.ledger = &ledger;

@@ -108,6 +108,20 @@ TEST_CASE("every state-changing route refuses no session, a wrong role, and no C
   // Public: health and (by default) metrics.
   CHECK(http_request(server.http_port(), "GET", "/health")->status == 200);
   CHECK(http_request(server.http_port(), "GET", "/metrics")->status == 200);
+  // Both can be closed: then a token (or a session) with the read scope is needed.
+  {
+    ServerOptions closed;
+    closed.http_yaml = "  auth: {public_health: false, public_metrics: false}\n";
+    TocsinServer guarded(closed);  // started: its own readiness probe carries the tests' token
+    guarded.add_user("vera", "viewer", "correct horse battery");
+    guarded.start();
+    for (const char* path : {"/health", "/metrics"}) {
+      CHECK(code_of(http_request(guarded.http_port(), "GET", path)) == "unauthenticated");
+      CHECK(guarded.get(path)->status == 200);
+      CHECK(as(guarded, login(guarded, "vera", "correct horse battery"), "GET", path, "")->status ==
+            200);
+    }
+  }
   // The session survives a restart; after logout it is gone.
   REQUIRE(server.terminate() == 0);
   server.start();
