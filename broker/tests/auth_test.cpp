@@ -62,6 +62,8 @@ TEST_CASE("every state-changing route refuses no session, a wrong role, and no C
       {"/api/v1/incidents/" + id + "/cancel", "{}", "operate"},
       {"/api/v1/incidents/" + id + "/compose", "{}", "operate"},
       {"/api/v1/incidents/" + id + "/compose/preview", "{}", "operate"},
+      {"/api/v1/alerts/" + fake + "/cancel", "{}", "operate"},
+      {"/api/v1/alerts/" + fake + "/correct", R"({"note":"x"})", "operate"},
       {"/api/v1/approvals/" + fake + "/approve", "{}", "approve"},
       {"/api/v1/approvals/" + fake + "/reject", "{}", "approve"},
       {"/api/v1/silences", R"({"source":"x","duration":"1h","reason":"r"})", "operate"},
@@ -87,6 +89,11 @@ TEST_CASE("every state-changing route refuses no session, a wrong role, and no C
     CHECK(no_csrf->status == 403);
     CHECK(code_of(no_csrf) == "csrf");
   }
+  // Logging out (any role may) needs a session and its CSRF token too: no page elsewhere can
+  // sign a coordinator out in the middle of a crisis.
+  CHECK(http_request(server.http_port(), "POST", "/api/v1/logout", "")->status == 401);
+  CHECK(code_of(as(server, viewer, "POST", "/api/v1/logout", "", false)) == "csrf");
+  CHECK(as(server, viewer, "GET", "/api/v1/session", "")->status == 200);  // still signed in
   // The operator's session from another origin: refused, even with the CSRF token.
   auto foreign = as(server, operator_, "POST", "/api/v1/incidents/" + id + "/ack", "{}", true,
                     "http://evil.example");
