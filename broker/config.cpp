@@ -7,6 +7,7 @@
 #include <map>
 #include <regex>
 
+#include "broker/sensor_keys.hpp"
 #include "core/yaml_reader.hpp"
 
 namespace tocsin {
@@ -270,7 +271,23 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     if (r.string(*ingest, "ingest", "sources", false, sources))
       c.ingest.sources = std::filesystem::absolute(sources);
     if (auto zmq = r.section(*ingest, "ingest", "zmq", true);
-        zmq && r.mapping(*zmq, "ingest.zmq", {"bind"})) {
+        zmq && r.mapping(*zmq, "ingest.zmq", {"bind", "curve"})) {
+      if (auto curve = r.section(*zmq, "ingest.zmq", "curve", false);
+          curve && r.mapping(*curve, "ingest.zmq.curve", {"secret_key_env", "sensors"})) {
+        auto& k = c.ingest.curve;
+        if (!(*curve)["secret_key_env"])
+          r.error(curve->Mark(),
+                  "ingest.zmq.curve.secret_key_env: is required (the name of the "
+                  "environment variable holding the broker's secret key)");
+        r.secret(*curve, "ingest.zmq.curve", "secret_key_env", k.secret_key);
+        if (k.secret_key && !is_curve_key(*k.secret_key))
+          r.error((*curve)["secret_key_env"].Mark(),
+                  "ingest.zmq.curve.secret_key_env: the variable does not hold a CURVE secret key "
+                  "(40 Z85 characters, as `tocsin keygen` prints)");
+        std::string sensors;
+        if (r.string(*curve, "ingest.zmq.curve", "sensors", true, sensors))
+          k.sensors = std::filesystem::absolute(sensors);
+      }
       if (r.string(*zmq, "ingest.zmq", "bind", true, c.ingest.zmq_bind) &&
           !is_zmq_endpoint(c.ingest.zmq_bind))
         r.error((*zmq)["bind"].Mark(),

@@ -94,6 +94,10 @@ struct Config {
     std::size_t max_in_flight = 20000;  // past this, the broker stops reading (back-pressure)
     std::filesystem::path sources;      // expected sources and their heartbeats; empty: none
     StormLimits storm;                  // new incidents per source / type per minute; 0: none
+    struct {
+      std::optional<std::string> secret_key;  // the broker's, Z85, from the environment; set: on
+      std::filesystem::path sensors;          // the sensors' public keys (broker/sensor_keys.hpp)
+    } curve;                                  // CurveZMQ: sensors authenticated and encrypted
   } ingest;
   IncidentLimits limits;
   struct {

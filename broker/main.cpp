@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -15,6 +16,7 @@
 #include "broker/config.hpp"
 #include "broker/playbook_cli.hpp"
 #include "broker/send.hpp"
+#include "broker/sensor_keys.hpp"
 #include "broker/server.hpp"
 #include "broker/template_cli.hpp"
 #include "channels/siren/siren_simulator.hpp"
@@ -94,6 +96,7 @@ int main(int argc, char** argv) {
     std::optional<double> lat, lon;
     std::vector<std::string> attrs;
     int timeout_ms = 5000;
+    std::string server_key, secret_key_env;
   } s;
   auto* send = app.add_subcommand("send", "Send one incident over ZeroMQ and print the reply");
   send->add_option("--endpoint", s.endpoint, "broker ZeroMQ endpoint")->capture_default_str();
@@ -111,6 +114,12 @@ int main(int argc, char** argv) {
   send->add_option("--occurred-at", s.occurred_at, "RFC 3339");
   send->add_option("--dedup-key", s.dedup_key);
   send->add_option("--attr", s.attrs, "attribute k=v (repeatable; numbers and true/false typed)");
+  send->add_option("--server-key", s.server_key,
+                   "the broker's CURVE public key (ingest.zmq.curve), Z85");
+  send->add_option("--secret-key-env", s.secret_key_env,
+                   "the environment variable holding this sensor's CURVE secret key");
+  auto* keygen = app.add_subcommand(
+      "keygen", "Print a new CURVE key pair (Z85) for the ZeroMQ bus: the broker's or a sensor's");
   send->add_option("--timeout-ms", s.timeout_ms, "how long to wait for the reply")
       ->capture_default_str();
 
@@ -308,8 +317,27 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (*keygen) {
+    auto pair = tocsin::curve_keypair();
+    std::cout << "public: " << pair.public_key << "\nsecret: " << pair.secret_key << "\n";
+    std::cerr << "keep the secret key in an environment variable, never in a file under "
+                 "version control; give the public key to the other side\n";
+    return 0;
+  }
+
   if (*send) {
     std::string body;
+    std::optional<tocsin::SensorCredentials> credentials;
+    if (!s.server_key.empty() || !s.secret_key_env.empty()) {
+      const char* secret =
+          s.secret_key_env.empty() ? nullptr : std::getenv(s.secret_key_env.c_str());
+      if (s.server_key.empty() || !secret) {
+        std::cerr << "tocsin send: CURVE needs --server-key and --secret-key-env naming a set "
+                     "variable\n";
+        return 64;
+      }
+      credentials = tocsin::SensorCredentials{s.server_key, secret};
+    }
     try {
       if (!s.json_file.empty()) {
         body = read_all(s.json_file);
@@ -339,7 +367,8 @@ int main(int argc, char** argv) {
         body = json::serialize(o);
       }
       auto outcome =
-          tocsin::send_incident(s.endpoint, body, std::chrono::milliseconds(s.timeout_ms));
+          tocsin::send_incident(s.endpoint, body, std::chrono::milliseconds(s.timeout_ms),
+                                credentials ? &*credentials : nullptr);
       (outcome.exit_code == 0 ? std::cout : std::cerr) << outcome.output << "\n";
       return outcome.exit_code;
     } catch (const std::exception& e) {

@@ -20,6 +20,7 @@
 #include "broker/live_state.hpp"
 #include "broker/managed_redis.hpp"
 #include "broker/playbook_library.hpp"
+#include "broker/sensor_keys.hpp"
 #include "broker/siren_watch.hpp"
 #include "broker/source_watch.hpp"
 #include "broker/sqlite.hpp"
@@ -141,6 +142,16 @@ int serve(const Config& config) {
   zmq::context_t zmq_context(1);
   ZmqIngest ingest(zmq_context, config.ingest.zmq_bind, journal, config.limits,
                    config.ingest.max_in_flight, metrics);
+  if (config.ingest.curve.secret_key) {
+    auto loaded = load_sensor_keys(config.ingest.curve.sensors);
+    if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
+      for (const auto& e : *errors) spdlog::critical("{}", e);
+      spdlog::critical("tocsin: refusing to start with an invalid sensors file");
+      if (managed) managed->stop();
+      return 1;
+    }
+    ingest.authenticate(*config.ingest.curve.secret_key, std::get<SensorKeys>(std::move(loaded)));
+  }
 
   HealthReport health = [&] {
     std::string redis_status = live.status();

@@ -12,6 +12,8 @@
 #include <optional>
 #include <zmq.hpp>
 
+#include "playbooks/playbook.hpp"
+
 namespace tocsin {
 
 namespace {
@@ -77,8 +79,25 @@ ZmqIngest::~ZmqIngest() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
+void ZmqIngest::authenticate(std::string secret_key, SensorKeys sensors) {
+  secret_key_ = std::move(secret_key);
+  sensors_.emplace(std::move(sensors));
+}
+
 void ZmqIngest::start() {
+  if (!secret_key_.empty()) {
+    // The ZAP handler is bound first: libzmq asks it about every CURVE client from then on.
+    auto zap = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::rep);
+    zap->set(zmq::sockopt::linger, 0);
+    zap->bind("inproc://zeromq.zap.01");
+    zap_ = zap.release();
+  }
   auto socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
+  if (!secret_key_.empty()) {
+    socket->set(zmq::sockopt::curve_server, 1);
+    socket->set(zmq::sockopt::curve_secretkey, secret_key_);
+    socket->set(zmq::sockopt::zap_domain, "tocsin");
+  }
   socket->set(zmq::sockopt::linger, 2000);  // let the last acknowledgements leave on stop
   socket->set(zmq::sockopt::rcvhwm, 100000);
   socket->set(zmq::sockopt::sndhwm, 100000);
@@ -92,7 +111,14 @@ void ZmqIngest::start() {
     pthread_setname_np(pthread_self(), "zmq-ingest");
     run();
   });
-  spdlog::info("ingest: ZeroMQ ROUTER bound at {}", bind_);
+  if (secret_key_.empty())
+    spdlog::warn(
+        "ingest: ZeroMQ ROUTER bound at {}, NOT authenticated: anyone who reaches it can "
+        "report (set ingest.zmq.curve)",
+        bind_);
+  else
+    spdlog::info("ingest: ZeroMQ ROUTER bound at {} (CurveZMQ, {} sensors)", bind_,
+                 sensors_->size());
 }
 
 void ZmqIngest::stop() {
@@ -117,8 +143,42 @@ void ZmqIngest::post(Reply reply) {
   }
 }
 
+// ZAP (ZeroMQ RFC 27): [version][request id][domain][address][identity][mechanism][key…] in,
+// [version][request id][status][text][user id][metadata] out. A listed key passes, named.
+void ZmqIngest::answer_zap() {
+  auto& zap = *static_cast<zmq::socket_t*>(zap_);
+  std::vector<zmq::message_t> f;
+  zmq::message_t m;
+  do {
+    if (!zap.recv(m, zmq::recv_flags::dontwait)) break;
+    f.push_back(std::move(m));
+    m = zmq::message_t();
+  } while (f.back().more());
+  if (f.size() < 6) return;  // not a ZAP request: nothing sane to answer (REP needs one)
+  std::string version = f[0].to_string(), request_id = f[1].to_string();
+  std::string address = f[3].to_string(), mechanism = f[5].to_string();
+  const SensorKey* sensor = nullptr;
+  std::string key;
+  if (mechanism == "CURVE" && f.size() == 7 && f[6].size() == 32) {
+    char z85[41];
+    zmq_z85_encode(z85, static_cast<const std::uint8_t*>(f[6].data()), 32);
+    key = z85;
+    sensor = sensors_->by_public_key(key);
+  }
+  if (!sensor) {
+    metrics_.rejected("unknown_sensor");
+    spdlog::warn("ingest: refused a ZeroMQ client from {}: {} key {} is not in the sensors file",
+                 address, mechanism, key.empty() ? "(none)" : key);
+  }
+  std::string status = sensor ? "200" : "400";
+  std::string text = sensor ? "OK" : "unknown sensor key";
+  std::string user = sensor ? sensor->name : "";
+  send_frames(zap, {version, request_id, status, text, user, ""});
+}
+
 void ZmqIngest::run() {
   std::unique_ptr<zmq::socket_t> socket(static_cast<zmq::socket_t*>(socket_));
+  std::unique_ptr<zmq::socket_t> zap(static_cast<zmq::socket_t*>(zap_));
   std::size_t in_flight = 0;
   std::deque<Reply> ready;
   std::vector<zmq::message_t> frames;
@@ -131,10 +191,13 @@ void ZmqIngest::run() {
   while (true) {
     bool reading = !stopping_ && in_flight < max_in_flight_;
     if (stopping_ && in_flight == 0) break;
-    std::array<zmq::pollitem_t, 2> items{
+    std::array<zmq::pollitem_t, 3> items{
         zmq::pollitem_t{socket->handle(), 0, short(reading ? ZMQ_POLLIN : 0), 0},
-        zmq::pollitem_t{nullptr, wake_fd_, ZMQ_POLLIN, 0}};
-    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(-1));
+        zmq::pollitem_t{nullptr, wake_fd_, ZMQ_POLLIN, 0},
+        zmq::pollitem_t{zap ? zap->handle() : nullptr, zap ? 0 : -1, short(zap ? ZMQ_POLLIN : 0),
+                        0}};
+    zmq::poll(items.data(), zap ? 3 : 2, std::chrono::milliseconds(-1));
+    if (zap && (items[2].revents & ZMQ_POLLIN)) answer_zap();
 
     if (items[1].revents & ZMQ_POLLIN) {
       std::uint64_t n;
@@ -174,6 +237,24 @@ void ZmqIngest::run() {
       std::string request_id = frames.size() > 1 ? frames[1].to_string() : std::string();
       std::string verb = frames.size() == 4 ? frames[2].to_string() : std::string();
       bool is_action = verb == "ack" || verb == "resolve" || verb == "cancel";
+      // With CURVE: the sensor the ZAP handler named, and what it may do.
+      const SensorKey* sensor = nullptr;
+      if (sensors_) {
+        const char* user = frames.back().gets("User-Id");
+        sensor = sensors_->by_name(user ? user : "");
+        if (!sensor) {  // cannot happen: the handshake let only listed keys in
+          refuse(identity, request_id, Error{"forbidden", "sensor: not authenticated", "sensor"});
+          continue;
+        }
+      }
+      auto may_report_as = [&](const std::string& source) -> std::optional<Error> {
+        if (!sensor) return std::nullopt;
+        for (const auto& glob : sensor->sources)
+          if (playbooks::glob_match(glob, source)) return std::nullopt;
+        return Error{"forbidden",
+                     "source: sensor '" + sensor->name + "' may not report as '" + source + "'",
+                     "source"};
+      };
       if (verb == "heartbeat" && request_id.size() <= kMaxRequestId) {
         // [request-id][heartbeat][{"source": id}]: answered at once, nothing to store.
         boost::system::error_code ec;
@@ -187,6 +268,10 @@ void ZmqIngest::run() {
           continue;
         }
         std::string source(src->get_string());
+        if (auto e = may_report_as(source)) {
+          refuse(identity, request_id, *e);
+          continue;
+        }
         if (on_seen_) on_seen_(source);
         send_frames(*socket, {identity, request_id, "ok", source, "heartbeat"});
         continue;
@@ -211,6 +296,14 @@ void ZmqIngest::run() {
       std::optional<IncidentAction> action;
       std::optional<Incident> report;
       if (is_action) {
+        if (sensor && !sensor->actions) {
+          refuse(identity, request_id,
+                 Error{"forbidden",
+                       "sensor '" + sensor->name + "' may not " + verb +
+                           " (actions: true in the sensors file)",
+                       "frames"});
+          continue;
+        }
         auto a = parse_action(verb, frames[3].to_string_view());
         if (!a) {
           refuse(identity, request_id, a.error());
@@ -224,6 +317,10 @@ void ZmqIngest::run() {
           continue;
         }
         report = std::move(parsed.value());
+        if (auto e = may_report_as(report->source)) {
+          refuse(identity, request_id, *e);
+          continue;
+        }
         if (on_seen_) on_seen_(report->source);
       }
       ++in_flight;

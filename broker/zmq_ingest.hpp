@@ -8,11 +8,13 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "broker/broker_metrics.hpp"
 #include "broker/journal.hpp"
+#include "broker/sensor_keys.hpp"
 #include "core/incident.hpp"
 
 namespace zmq {
@@ -27,6 +29,9 @@ class ZmqIngest {
             const IncidentLimits& limits, std::size_t max_in_flight, BrokerMetrics& metrics);
   ~ZmqIngest();
 
+  // CurveZMQ: only the sensors listed connect (their keys checked by this class's ZAP handler),
+  // encrypted, and each may report only as its own sources. Before start().
+  void authenticate(std::string secret_key, SensorKeys sensors);
   // Binds (throws zmq::error_t on failure), then serves on its own thread.
   void start();
   // Told of each source that speaks (a valid report or a heartbeat). Before start().
@@ -43,6 +48,7 @@ class ZmqIngest {
   };
   void run();
   void post(Reply reply);
+  void answer_zap();
 
   zmq::context_t& context_;
   std::string bind_;
@@ -58,6 +64,9 @@ class ZmqIngest {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   void* socket_ = nullptr;  // zmq::socket_t*, created in start() and used only by thread_
+  std::string secret_key_;  // empty: no CURVE
+  std::optional<SensorKeys> sensors_;
+  void* zap_ = nullptr;  // zmq::socket_t* (REP on inproc://zeromq.zap.01), with CURVE
 };
 
 }  // namespace tocsin

@@ -1,0 +1,137 @@
+// The sensor bus authenticated with CurveZMQ (ingest.zmq.curve), against real ZeroMQ clients
+// (`tocsin send` with and without keys): a listed sensor's report is stored; the same sensor
+// reporting as a source it does not own is refused, naming the field; an unknown key and a client
+// without CURVE cannot even complete the handshake, and each is told why; no secret is logged.
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/tocsin_server.hpp"
+
+using namespace tocsin::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct KeyPair {
+  std::string public_key, secret_key;
+};
+
+KeyPair keygen() {
+  auto r = run_command({TOCSIN_BINARY, "keygen"}, 10s);
+  REQUIRE(r.exit_code == 0);
+  auto field = [&](const std::string& name) {
+    auto at = r.output.find(name + ": ");
+    REQUIRE(at != std::string::npos);
+    return r.output.substr(at + name.size() + 2, 40);
+  };
+  return {field("public"), field("secret")};
+}
+
+Completed send_as(const TocsinServer& server, const std::string& server_key,
+                  const std::string& secret, const std::string& source) {
+  std::vector<std::string> argv{TOCSIN_BINARY,  "send",  "--endpoint", server.zmq_endpoint(),
+                                "--source",     source,  "--type",     "flood.water_level",
+                                "--severity",   "minor", "--zone",     "riverside",
+                                "--timeout-ms", "10000"};
+  if (!server_key.empty())
+    argv.insert(argv.end(), {"--server-key", server_key, "--secret-key-env", "SENSOR_SECRET"});
+  return run_command_env(argv, {{"SENSOR_SECRET", secret}}, 20s);
+}
+
+}  // namespace
+
+TEST_CASE("the sensor bus with CurveZMQ: listed keys only, each sensor its own sources",
+          "[ingest][curve]") {
+  KeyPair broker = keygen(), gauges = keygen(), stranger = keygen();
+  TempDir dir;
+  auto sensors = dir.path() / "sensors.yaml";
+  std::ofstream(sensors) << "sensors:\n  - { name: riverside-gauges, public_key: \""
+                         << gauges.public_key << "\", sources: [\"gauge-rdp-*\"] }\n";
+  ServerOptions options;
+  options.ingest_yaml =
+      "    curve: { secret_key_env: TEST_ZMQ_SECRET, sensors: " + sensors.string() + " }\n";
+  options.env = {{"TEST_ZMQ_SECRET", broker.secret_key}};
+  TocsinServer server(options);
+  server.start();
+
+  auto ok = send_as(server, broker.public_key, gauges.secret_key, "gauge-rdp-17");
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output.starts_with("ok "));
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM incidents WHERE source = 'gauge-rdp-17'") == 1);
+
+  // A gauge may report, not acknowledge (its entry has no `actions: true`): pyzmq, with CURVE.
+  const char* ack = R"(import os, sys, zmq
+s = zmq.Context().socket(zmq.DEALER)
+s.curve_serverkey = os.environ["BROKER_KEY"].encode()
+s.curve_secretkey = os.environ["SENSOR_SECRET"].encode()
+s.curve_publickey = zmq.curve_public(os.environ["SENSOR_SECRET"].encode())
+s.connect(sys.argv[1])
+s.send_multipart([b"r1", b"ack", b'{"incident": "' + sys.argv[2].encode() + b'", "by": "gauge"}'])
+if not s.poll(10000):
+    sys.exit("no reply")
+print(b" ".join(s.recv_multipart()).decode())
+)";
+  std::string incident = ok.output.substr(3, 26);
+  auto acted = run_command_env(
+      {"/usr/bin/python3", "-c", ack, server.zmq_endpoint(), incident},
+      {{"BROKER_KEY", broker.public_key}, {"SENSOR_SECRET", gauges.secret_key}}, 20s);
+  INFO(acted.output);
+  CHECK(acted.exit_code == 0);
+  CHECK(acted.output.find("r1 error forbidden sensor 'riverside-gauges' may not ack") !=
+        std::string::npos);
+
+  auto other_source = send_as(server, broker.public_key, gauges.secret_key, "seismo-mtl-1");
+  INFO(other_source.output);
+  CHECK(other_source.exit_code == 1);
+  CHECK(other_source.output.find(
+            "forbidden source: sensor 'riverside-gauges' may not report as 'seismo-mtl-1'") !=
+        std::string::npos);
+
+  auto unknown = send_as(server, broker.public_key, stranger.secret_key, "gauge-rdp-17");
+  INFO(unknown.output);
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.output.find("refused: the broker does not know this sensor's key") !=
+        std::string::npos);
+  CHECK(server.log().find(stranger.public_key + " is not in the sensors file") !=
+        std::string::npos);
+
+  auto plain = send_as(server, "", "", "gauge-rdp-17");
+  INFO(plain.output);
+  CHECK(plain.exit_code == 1);
+  CHECK(plain.output.find("the handshake with the broker failed") != std::string::npos);
+
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM incidents") == 1);
+  for (const auto& secret : {broker.secret_key, gauges.secret_key, stranger.secret_key})
+    CHECK(server.log().find(secret) == std::string::npos);
+}
+
+TEST_CASE("a bad sensors file or a missing key stops the broker with the reason", "[curve]") {
+  KeyPair broker = keygen();
+  TempDir dir;
+  auto sensors = dir.path() / "sensors.yaml";
+  std::ofstream(sensors) << "sensors:\n  - { name: gauges, public_key: \"not-a-key\", sources: "
+                            "[\"gauge-*\"] }\n";
+  ServerOptions options;
+  options.ingest_yaml =
+      "    curve: { secret_key_env: TEST_ZMQ_SECRET, sensors: " + sensors.string() + " }\n";
+  TocsinServer server(options);
+  // The variable is not set: the configuration is refused, naming it.
+  auto check = run_command({TOCSIN_BINARY, "check-config", server.config_file()}, 10s);
+  CHECK(check.exit_code != 0);
+  CHECK(check.output.find("ingest.zmq.curve.secret_key_env: environment variable "
+                          "TEST_ZMQ_SECRET is not set") != std::string::npos);
+  // Set, with a sensors file whose key is not one: the broker does not start, and says where.
+  auto serve = run_command_env({TOCSIN_BINARY, "serve", "--config", server.config_file()},
+                               {{"TEST_ZMQ_SECRET", broker.secret_key}}, 30s);
+  INFO(serve.output);
+  CHECK(serve.exit_code != 0);
+  CHECK(serve.output.find(sensors.string() + ":2:") != std::string::npos);
+  CHECK(serve.output.find("sensors[0].public_key: not a CURVE public key") != std::string::npos);
+  CHECK(serve.output.find(broker.secret_key) == std::string::npos);
+}
