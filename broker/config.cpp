@@ -228,9 +228,11 @@ void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
 
 }  // namespace
 
-std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file) {
+std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
+                                               bool with_secrets) {
   std::string name = file.string();
   YamlReader r(name);
+  if (!with_secrets) r.skip_secrets();
   auto loaded = load_yaml_file(name, 1 << 20, r);
   if (!loaded) return ConfigErrors{r.take()};
   const YAML::Node& root = *loaded;

@@ -134,7 +134,10 @@ struct ConfigErrors {
 
 // Loads and validates a configuration file. Relative paths (data_dir) are resolved against the
 // current directory. On any error nothing is returned but the list of errors.
-std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file);
+// `with_secrets` false: the secrets' environment variables are not read (nor required): for the
+// CLI's tools (users, tokens, silences, the audit trail), which need none of them.
+std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
+                                               bool with_secrets = true);
 
 std::optional<HostPort> parse_host_port(std::string_view text);
 

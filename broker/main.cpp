@@ -26,8 +26,10 @@ namespace json = boost::json;
 
 namespace {
 
-std::optional<tocsin::Config> load_or_report(const std::string& file) {
-  auto loaded = tocsin::load_config(file);
+// The CLI's tools (everything but serve and check-config) need no secret: a coordinator adding a
+// user does not need the SMS provider's token in their environment.
+std::optional<tocsin::Config> load_or_report(const std::string& file, bool with_secrets = false) {
+  auto loaded = tocsin::load_config(file, with_secrets);
   if (auto* errors = std::get_if<tocsin::ConfigErrors>(&loaded)) {
     for (const auto& e : errors->errors) std::cerr << e << "\n";
     return std::nullopt;
@@ -296,14 +298,14 @@ int main(int argc, char** argv) {
   }
 
   if (*check) {
-    auto config = load_or_report(check_file);
+    auto config = load_or_report(check_file, true);
     if (!config) return 1;
     std::cout << check_file << ": ok\n";
     return 0;
   }
 
   if (*serve) {
-    auto config = load_or_report(config_file);
+    auto config = load_or_report(config_file, true);
     if (!config) {
       std::cerr << "tocsin: refusing to start with an invalid configuration\n";
       return 1;

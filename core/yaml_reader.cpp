@@ -174,7 +174,7 @@ bool YamlReader::duration(const YAML::Node& parent, const std::string& path, con
 void YamlReader::secret(const YAML::Node& parent, const std::string& path, const char* key,
                         std::optional<std::string>& out) {
   std::string var;
-  if (!string(parent, path, key, false, var)) return;
+  if (!string(parent, path, key, false, var) || skip_secrets_) return;
   const char* value = std::getenv(var.c_str());
   if (!value) {
     error(parent[key].Mark(), join(path, key) + ": environment variable " + var + " is not set");

@@ -47,6 +47,8 @@ class YamlReader {
   // A secret named by an environment variable (`password_env: NAME`); its value, never echoed.
   void secret(const YAML::Node& parent, const std::string& path, const char* key,
               std::optional<std::string>& out);
+  // Secrets' variables are then not read (nor required): for tools that need none of them.
+  void skip_secrets() { skip_secrets_ = true; }
 
   static std::string join(const std::string& path, const std::string& key) {
     return path.empty() ? key : path + "." + key;
@@ -62,6 +64,7 @@ class YamlReader {
 
   std::string file_;
   std::vector<std::string> errors_;
+  bool skip_secrets_ = false;
 };
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);

@@ -270,8 +270,9 @@ steps:
   CHECK(trail.find("\"action\":\"delivery.delivered\"") != std::string::npos);
   for (const char* address : {"+15145550101", "+15145550102", "jean.tremblay@ville.example"})
     CHECK(trail.find(address) == std::string::npos);
-  auto verify = run_command_env(
-      {TOCSIN_BINARY, "audit", "verify", "--config", server.config_file()}, options.env, 20s);
+  // The auditor needs no provider's secret in their environment to verify the chain.
+  auto verify =
+      run_command({TOCSIN_BINARY, "audit", "verify", "--config", server.config_file()}, 20s);
   INFO(verify.output);
   CHECK(verify.exit_code == 0);
 }
