@@ -106,9 +106,22 @@ function translate() {
   document.documentElement.lang = state.language;
   $("language").value = state.language;
   for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
+  labelReportForm();
   if (state.me) $("who").textContent = t("signed_in")(state.me.id, state.me.role);
   render();
   if (state.composing) { drawMap(); showPreview(); }
+}
+
+// The report form in the reader's language: severities in words, the city's own zones by name
+// (from the compose options, which read config/zones.geojson) once they are known.
+function labelReportForm() {
+  const form = $("report");
+  for (const o of form.querySelectorAll('select[name="severity"] option')) o.textContent = t("severity")[o.value];
+  if (!state.options || !state.options.zones) return;
+  const select = form.querySelector('select[name="zone"]');
+  const chosen = select.value;
+  select.replaceChildren(...state.options.zones.map((z) => el("option", { value: z.id, text: zoneName(z) })));
+  if (state.options.zones.some((z) => z.id === chosen)) select.value = chosen;
 }
 
 function time(iso) {
@@ -603,6 +616,7 @@ async function loadOptions() {
   try {
     state.options = await api("GET", "/api/v1/compose");
     fillComposeForm();
+    labelReportForm();
     render();
   } catch (e) { /* no playbook set: no compose button */ }
 }

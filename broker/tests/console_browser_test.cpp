@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/tls_certificate.hpp"
 #include "tests/support/tocsin_server.hpp"
 
 using namespace tocsin::test;
@@ -45,4 +47,27 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
         "07-public-alert-cancelled.png", "08-compose-preview.png", "09-compose-sent.png",
         "10-audit-trail.png", "11-server-down.png", "12-reconnected.png"})
     CHECK(std::filesystem::exists(out / shot));
+}
+
+TEST_CASE("the console over HTTPS: a Secure session cookie and the live feed over wss",
+          "[browser]") {
+  TempDir certs;
+  auto cert = certs.path() / "cert.pem", key = certs.path() / "key.pem";
+  make_tls_certificate(cert, key);
+  ServerOptions options;
+  options.http_yaml = "  web_dir: " TOCSIN_SOURCE_DIR "/web\n";
+  TocsinServer server(over_tls(cert, key, options));
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.start();
+  auto out =
+      std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" / "tls";
+  auto r = run_command({"node", TOCSIN_SOURCE_DIR "/tests/browser/tls.mjs", "--base",
+                        "https://127.0.0.1:" + std::to_string(server.http_port()), "--user",
+                        "mgagnon", "--password", "correct horse battery", "--out", out.string()},
+                       120s);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("console over https: signed in, Secure cookie, live feed wss://") !=
+        std::string::npos);
+  CHECK(std::filesystem::exists(out / "board-over-https.png"));
 }

@@ -8,6 +8,7 @@
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/tls_certificate.hpp"
 #include "tests/support/tocsin_server.hpp"
 
 using namespace tocsin::test;
@@ -15,40 +16,14 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-
 const std::string kClient = TOCSIN_SOURCE_DIR "/tests/support/tls_client.py";
-
-// A self-signed certificate for 127.0.0.1 (P-256), made by the openssl command.
-void make_certificate(const std::filesystem::path& cert, const std::filesystem::path& key) {
-  auto r = run_command(
-      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-       "-keyout", key.string(), "-out", cert.string(), "-days", "2", "-subj", "/CN=localhost",
-       "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
-      30s);
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-}
-
-ServerOptions over_tls(const std::filesystem::path& cert, const std::filesystem::path& key) {
-  ServerOptions options;
-  options.http_yaml =
-      "  tls: {certificate: " + cert.string() + ", private_key: " + key.string() + "}\n";
-  options.ready = [cert](const TocsinServer& s) {
-    return run_command({"/usr/bin/python3", kClient, "health", "--port",
-                        std::to_string(s.http_port()), "--cafile", cert.string()},
-                       10s)
-               .exit_code == 0;
-  };
-  return options;
-}
-
 }  // namespace
 
 TEST_CASE("over TLS: HTTPS and WSS with the configured certificate, and a Secure session cookie",
           "[tls]") {
   TempDir certs;
   auto cert = certs.path() / "cert.pem", key = certs.path() / "key.pem";
-  make_certificate(cert, key);
+  make_tls_certificate(cert, key);
   TocsinServer server(over_tls(cert, key));
   server.add_user("mgagnon", "operator", "a long passphrase");
   server.start();
@@ -77,8 +52,8 @@ TEST_CASE("a TLS key that does not match its certificate stops the server at sta
   TempDir certs;
   auto cert = certs.path() / "cert.pem", key = certs.path() / "key.pem";
   auto other_cert = certs.path() / "other-cert.pem", other_key = certs.path() / "other-key.pem";
-  make_certificate(cert, key);
-  make_certificate(other_cert, other_key);
+  make_tls_certificate(cert, key);
+  make_tls_certificate(other_cert, other_key);
   TocsinServer server(over_tls(cert, other_key));
   auto r = run_command({TOCSIN_BINARY, "serve", "--config", server.config_file()}, 30s);
   INFO(r.output);
