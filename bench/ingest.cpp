@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,22 @@ std::string report_json(int client, long i) {
 }
 
 // Reads every reply waiting on s: latency from its send time, errors counted.
+// CurveZMQ (ingest.zmq.curve), when --server-key is given: this client's keys and the broker's.
+struct Curve {
+  std::string server_key, public_key, secret_key;
+};
+Curve curve;
+
+void setup(zmq::socket_t& s) {
+  s.set(zmq::sockopt::linger, 0);
+  s.set(zmq::sockopt::sndhwm, 0);
+  s.set(zmq::sockopt::rcvhwm, 0);
+  if (curve.server_key.empty()) return;
+  s.set(zmq::sockopt::curve_serverkey, curve.server_key);
+  s.set(zmq::sockopt::curve_publickey, curve.public_key);
+  s.set(zmq::sockopt::curve_secretkey, curve.secret_key);
+}
+
 long drain_replies(zmq::socket_t& s, const std::vector<Clock::time_point>& sent_at,
                    ClientResult& out) {
   long n = 0;
@@ -68,9 +85,7 @@ long drain_replies(zmq::socket_t& s, const std::vector<Clock::time_point>& sent_
 void run_client(zmq::context_t& ctx, const std::string& endpoint, int client, long count,
                 int window, ClientResult& out) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
-  s.set(zmq::sockopt::linger, 0);
-  s.set(zmq::sockopt::sndhwm, 0);
-  s.set(zmq::sockopt::rcvhwm, 0);
+  setup(s);
   s.connect(endpoint);
   std::vector<Clock::time_point> sent_at(count);
   out.latencies_us.reserve(count);
@@ -106,9 +121,7 @@ void run_open_loop(zmq::context_t& ctx, const std::string& endpoint, int clients
   std::vector<zmq::socket_t> sockets;
   for (int c = 0; c < clients; ++c) {
     sockets.emplace_back(ctx, zmq::socket_type::dealer);
-    sockets.back().set(zmq::sockopt::linger, 0);
-    sockets.back().set(zmq::sockopt::sndhwm, 0);
-    sockets.back().set(zmq::sockopt::rcvhwm, 0);
+    setup(sockets.back());
     sockets.back().connect(endpoint);
   }
   int timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -183,7 +196,20 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rate", rate, "offered incidents per second, all clients (open loop)");
   app.add_option("--seconds", seconds, "duration of the open-loop run")->capture_default_str();
+  std::string secret_env;
+  app.add_option("--server-key", curve.server_key, "the broker's CURVE public key (Z85)");
+  app.add_option("--secret-key-env", secret_env, "the variable holding this client's secret key");
   CLI11_PARSE(app, argc, argv);
+  if (!curve.server_key.empty()) {
+    const char* secret = std::getenv(secret_env.c_str());
+    char public_key[41];
+    if (!secret || zmq_curve_public(public_key, secret) != 0) {
+      std::fprintf(stderr, "--secret-key-env must name a variable holding a CURVE secret key\n");
+      return 64;
+    }
+    curve.secret_key = secret;
+    curve.public_key = public_key;
+  }
 
   zmq::context_t ctx(1);  // one I/O thread for all clients: the broker needs the cores
   auto start = Clock::now() + std::chrono::milliseconds(200);  // let every client connect
