@@ -94,6 +94,7 @@ Api::~Api() {
 ApiResponse Api::error(int status, const Error& e) {
   json::object err{{"code", e.code}, {"message", e.message}};
   err["field"] = e.field.empty() ? json::value(nullptr) : json::value(e.field);
+  if (!e.reason.empty()) err["reason"] = e.reason;
   return json_response(status, json::object{{"error", std::move(err)}});
 }
 
@@ -143,7 +144,7 @@ void Api::handle(ApiRequest request, Respond respond) {
       return respond(error(403, Error{"forbidden",
                                       who.id + (who.role.empty() ? "" : " (" + who.role + ")") +
                                           " may not do this: it needs the '" + scope + "' scope",
-                                      "Authorization"}));
+                                      "Authorization", "missing_scope"}));
     if (who.kind == "user" && m != "GET" && m != "HEAD") {
       auto header = [&](const char* n) {
         auto it = request.headers.find(n);

@@ -339,7 +339,12 @@ json::object options(const ActivePlaybooks& set,
   }
   json::array patterns;
   for (const char* p : kPatterns) patterns.emplace_back(p);
+  // What a person may report: the types the playbooks match (a glob as its prefix, "chem.").
+  std::set<std::string> types;
+  for (const auto& p : set.playbooks)
+    for (const auto& t : p.match.types) types.insert(t.substr(0, t.find('*')));
   return json::object{{"templates", std::move(templates)},
+                      {"incident_types", list(types)},
                       {"channels", std::move(channels)},
                       {"groups", list(cat.groups)},
                       {"roles", list(cat.roles)},

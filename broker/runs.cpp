@@ -240,16 +240,22 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
   if (s.due) timers_.push_back({run.id, *s.due});
   if (fx.resolve_incident) resolve.push_back(incident.incident.id);
   // Each step the run took is the incident's history and the audit trail's (a machine's change).
-  for (const auto& line : fx.timeline) {
+  // The history keeps what happened by name too, for the console to say in its reader's language.
+  for (const auto& entry : fx.timeline) {
     spdlog::info("run {} ({} for incident {}): {}", run.id, run.playbook_id, incident.incident.id,
-                 line);
-    json::object body{{"run", run.id}, {"playbook", run.playbook_id}, {"line", line}};
+                 entry.text);
+    json::object args;
+    for (const auto& [key, value] : entry.args) args[key] = value;
+    json::object body{{"run", run.id},      {"playbook", run.playbook_id},
+                      {"line", entry.text}, {"what", entry.what},
+                      {"step", entry.step}, {"args", std::move(args)}};
     insert_event_.bind(1, incident.incident.id).bind(2, to_unix_ms(at)).bind(3, "run");
     insert_event_.bind(4, json::serialize(body));
     insert_event_.run();
-    body.erase("run");
-    body["incident"] = incident.incident.id;
-    audit_.append({at, "playbook:" + run.playbook_id, "run.step", run.id, json::serialize(body)});
+    json::object audited{
+        {"playbook", run.playbook_id}, {"line", entry.text}, {"incident", incident.incident.id}};
+    audit_.append(
+        {at, "playbook:" + run.playbook_id, "run.step", run.id, json::serialize(audited)});
   }
 }
 
@@ -539,7 +545,7 @@ Result<std::string> Runs::vote(const std::string& approval_id, const std::string
       *run->playbook, run->state,
       Event{approve ? Event::Kind::approve : Event::Kind::reject, at, by, person->roles},
       inc->incident);
-  if (fx.refused) return Error{"forbidden", *fx.refused, "by"};
+  if (fx.refused) return Error{"forbidden", *fx.refused, "by", fx.refused_reason};
   // Deliberate, as a composed live alert is: the approver types the word (the Hawaii lesson).
   if (approve && !typed_live && inc->incident.status == Status::actual &&
       gates_public_alert(*run->playbook, step))

@@ -8,9 +8,10 @@
 namespace tocsin {
 
 struct Error {
-  std::string code;     // machine-readable, e.g. "invalid_value"
-  std::string message;  // for a person; names the field
-  std::string field;    // dotted path of the offending field, empty if none
+  std::string code;         // machine-readable, e.g. "invalid_value"
+  std::string message;      // for a person; names the field
+  std::string field;        // dotted path of the offending field, empty if none
+  std::string reason = {};  // a finer name where the code is too coarse for the reader
 };
 
 template <class T>

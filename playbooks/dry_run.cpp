@@ -12,7 +12,7 @@ std::vector<std::string> dry_run(const Playbook& playbook, const Incident& incid
     auto offset = std::chrono::duration_cast<Seconds>(at - t0);
     std::string stamp = "+" + format_duration(offset);
     stamp.resize(std::max<std::size_t>(stamp.size(), 8), ' ');
-    for (const auto& line : fx.timeline) out.push_back(stamp + line);
+    for (const auto& entry : fx.timeline) out.push_back(stamp + entry.text);
   };
 
   RunState state;

@@ -37,6 +37,14 @@ bool guard_holds(Guard g, const RunState& s) {
   return true;
 }
 
+using Args = std::vector<std::pair<std::string, std::string>>;
+
+// Records one thing the run did; a step's entry reads "step N: …" in English.
+void say(Effects& fx, std::string what, std::size_t step, Args args, std::string text) {
+  if (step) text = "step " + std::to_string(step) + ": " + text;
+  fx.timeline.push_back({std::move(what), step, std::move(args), std::move(text)});
+}
+
 std::string guard_name(Guard g) {
   switch (g) {
     case Guard::acknowledged:
@@ -62,8 +70,8 @@ class Runner {
   Runner(const Playbook& p, RunState& s, const Incident& i, Timestamp at, Effects& fx)
       : p_(p), s_(s), incident_(i), at_(at), fx_(fx) {}
 
-  void note(const std::string& line) {
-    fx_.timeline.push_back("step " + std::to_string(s_.step + 1) + ": " + line);
+  void note(std::string what, Args args, std::string text) {
+    say(fx_, std::move(what), s_.step + 1, std::move(args), std::move(text));
   }
 
   // Runs steps from the current one until one parks the run or the steps run out.
@@ -73,7 +81,8 @@ class Runner {
     while (s_.step < p_.steps.size()) {
       const Step& step = p_.steps[s_.step];
       if (!guard_holds(step.when, s_)) {
-        note(step.kind() + " skipped (when: " + guard_name(step.when) + ")");
+        note("step.skipped", {{"kind", step.kind()}, {"when", guard_name(step.when)}},
+             step.kind() + " skipped (when: " + guard_name(step.when) + ")");
         ++s_.step;
         continue;
       }
@@ -81,7 +90,7 @@ class Runner {
       ++s_.step;
     }
     s_.status = RunStatus::completed;
-    fx_.timeline.push_back("run completed");
+    say(fx_, "run.completed", 0, {}, "run completed");
   }
 
   void advance_past_current() {
@@ -95,8 +104,10 @@ class Runner {
   // at all unless its step allows it.
   bool held_back(bool is_public, bool allowed) {
     if (incident_.status == Status::actual || !is_public || allowed) return false;
-    note("held back: the incident's status is " + std::string(to_string(incident_.status)) +
-         " and the step does not say allow_in_exercise");
+    const std::string status(to_string(incident_.status));
+    note("step.held_back", {{"status", status}},
+         "held back: the incident's status is " + status +
+             " and the step does not say allow_in_exercise");
     return true;
   }
 
@@ -114,8 +125,13 @@ class Runner {
                                         {},
                                         n->allow_in_exercise,
                                         n->expires});
-      note(std::string(n->is_public ? "PUBLIC " : "") + "notify " + n->audience.describe() +
-           " via " + list(n->channels) + " (template " + n->template_name + ")");
+      note("step.notify",
+           {{"public", n->is_public ? "true" : "false"},
+            {"audience", n->audience.describe()},
+            {"channels", list(n->channels)},
+            {"template", n->template_name}},
+           std::string(n->is_public ? "PUBLIC " : "") + "notify " + n->audience.describe() +
+               " via " + list(n->channels) + " (template " + n->template_name + ")");
       return true;
     }
     if (auto* sr = std::get_if<Siren>(&step.action)) {
@@ -130,19 +146,24 @@ class Runner {
       a.duration = sr->duration;
       a.channels = {"siren"};
       fx_.alerts.push_back(std::move(a));
-      note("siren " + sr->pattern + " in " + list(sr->zones) + " for " +
-           format_duration(sr->duration));
+      note("step.siren",
+           {{"pattern", sr->pattern},
+            {"zones", list(sr->zones)},
+            {"duration", format_duration(sr->duration)}},
+           "siren " + sr->pattern + " in " + list(sr->zones) + " for " +
+               format_duration(sr->duration));
       return true;
     }
     if (auto* w = std::get_if<Wait>(&step.action)) {
       if (w->until == "acknowledged" && s_.acknowledged) {
-        note("wait skipped: already acknowledged");
+        note("step.wait_skipped", {}, "wait skipped: already acknowledged");
         return true;
       }
       s_.status = RunStatus::waiting;
       s_.due = at_ + w->duration;
-      note("wait " + format_duration(w->duration) +
-           (w->until.empty() ? "" : " or until " + w->until));
+      note("step.wait", {{"duration", format_duration(w->duration)}, {"until", w->until}},
+           "wait " + format_duration(w->duration) +
+               (w->until.empty() ? "" : " or until " + w->until));
       return false;
     }
     if (auto* ra = std::get_if<RequireApproval>(&step.action)) {
@@ -152,19 +173,24 @@ class Runner {
       s_.approved = false;
       fx_.approval_opened =
           ApprovalRequest{s_.step, ra->role, ra->count, ra->distinct_from_initiator, *s_.due};
-      note("approval required: " + std::to_string(ra->count) + " x " + ra->role +
-           (ra->distinct_from_initiator ? " (not the initiator)" : "") + ", timeout " +
-           format_duration(ra->timeout));
+      note("step.approval",
+           {{"count", std::to_string(ra->count)},
+            {"role", ra->role},
+            {"not_initiator", ra->distinct_from_initiator ? "true" : "false"},
+            {"timeout", format_duration(ra->timeout)}},
+           "approval required: " + std::to_string(ra->count) + " x " + ra->role +
+               (ra->distinct_from_initiator ? " (not the initiator)" : "") + ", timeout " +
+               format_duration(ra->timeout));
       return false;
     }
     const auto& rw = std::get<ResolveWhen>(step.action);
     if (resolved_by(rw, incident_)) {
       fx_.resolve_incident = true;
-      note("resolve_when holds: the incident is resolved");
+      note("step.resolve_holds", {}, "resolve_when holds: the incident is resolved");
       return true;
     }
     s_.status = RunStatus::watching;
-    note("watching updates until the resolve_when conditions hold");
+    note("step.watching", {}, "watching updates until the resolve_when conditions hold");
     return false;
   }
 
@@ -226,6 +252,7 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
   Runner runner(p, s, incident, e.at, fx);
   if (finished(s.status) && e.kind != Event::Kind::start) {
     fx.refused = "the run is " + std::string(to_string(s.status));
+    fx.refused_reason = "run_finished";
     return fx;
   }
   const Step* current = s.step < p.steps.size() ? &p.steps[s.step] : nullptr;
@@ -235,14 +262,19 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
       s = RunState{};
       s.start_severity = incident.severity;
       s.initiator = e.by;
-      fx.timeline.push_back("run started for " + std::string(incident.type) + " (" +
-                            std::string(to_string(incident.severity)) + ")");
+      say(fx, "run.started", 0,
+          {{"type", std::string(incident.type)},
+           {"severity", std::string(to_string(incident.severity))}},
+          "run started for " + std::string(incident.type) + " (" +
+              std::string(to_string(incident.severity)) + ")");
       if (p.group_wait.count() > 0) {
         s.gathering = true;
         s.status = RunStatus::waiting;
         s.due = e.at + p.group_wait;
-        fx.timeline.push_back("gathering incidents with the same " + list(p.group_by) + " for " +
-                              format_duration(p.group_wait));
+        say(fx, "run.gathering", 0,
+            {{"group_by", list(p.group_by)}, {"wait", format_duration(p.group_wait)}},
+            "gathering incidents with the same " + list(p.group_by) + " for " +
+                format_duration(p.group_wait));
         break;
       }
       runner.run();
@@ -250,7 +282,7 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
 
     case Event::Kind::acknowledged:
       s.acknowledged = true;
-      fx.timeline.push_back("acknowledged by " + e.by);
+      say(fx, "run.acknowledged", 0, {{"by", e.by}}, "acknowledged by " + e.by);
       if (s.status == RunStatus::waiting && !s.gathering && current &&
           std::get_if<Wait>(&current->action)->until == "acknowledged")
         runner.advance_past_current();
@@ -261,9 +293,11 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
       if (s.status == RunStatus::awaiting_approval) fx.approval_closed = "cancelled";
       s.status = RunStatus::cancelled;
       s.due.reset();
-      fx.timeline.push_back(std::string("incident ") +
-                            (e.kind == Event::Kind::resolved ? "resolved" : "cancelled") + " by " +
-                            e.by + ": run cancelled");
+      {
+        const std::string how = e.kind == Event::Kind::resolved ? "resolved" : "cancelled";
+        say(fx, "run.incident_closed", 0, {{"how", how}, {"by", e.by}},
+            "incident " + how + " by " + e.by + ": run cancelled");
+      }
       break;
 
     case Event::Kind::updated:
@@ -271,8 +305,8 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
       if (s.status == RunStatus::watching && current &&
           resolved_by(std::get<ResolveWhen>(current->action), incident)) {
         fx.resolve_incident = true;
-        fx.timeline.push_back("step " + std::to_string(s.step + 1) +
-                              ": resolve_when holds: the incident is resolved");
+        say(fx, "step.resolve_holds", s.step + 1, {},
+            "resolve_when holds: the incident is resolved");
         runner.advance_past_current();
       }
       break;
@@ -280,14 +314,15 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
     case Event::Kind::timer:
       if (!s.due || e.at < *s.due) {
         fx.refused = "not due";  // a stale timer: the run moved on
+        fx.refused_reason = "not_due";
         break;
       }
       if (s.status == RunStatus::waiting && s.gathering) {
         s.gathering = false;
-        fx.timeline.push_back("group_wait over: the group's steps start");
+        say(fx, "run.gathered", 0, {}, "group_wait over: the group's steps start");
         runner.run();
       } else if (s.status == RunStatus::waiting) {
-        fx.timeline.push_back("step " + std::to_string(s.step + 1) + ": wait over");
+        say(fx, "step.wait_over", s.step + 1, {}, "wait over");
         runner.advance_past_current();
       } else if (s.status == RunStatus::awaiting_approval && current) {
         const auto& ra = std::get<RequireApproval>(current->action);
@@ -303,21 +338,26 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
                                            {},
                                            {},
                                            {}});
-          fx.timeline.push_back("step " + std::to_string(s.step + 1) +
-                                ": approval timed out: escalate to " + ra.escalate_to.describe() +
-                                " via " + list(ra.escalate_channels) + ", wait " +
-                                format_duration(ra.timeout) + " more");
+          say(fx, "step.escalated", s.step + 1,
+              {{"audience", ra.escalate_to.describe()},
+               {"channels", list(ra.escalate_channels)},
+               {"wait", format_duration(ra.timeout)}},
+              "approval timed out: escalate to " + ra.escalate_to.describe() + " via " +
+                  list(ra.escalate_channels) + ", wait " + format_duration(ra.timeout) + " more");
         } else {
           s.status = RunStatus::cancelled;
           s.due.reset();
           fx.approval_closed = "expired";
-          fx.timeline.push_back(
-              "step " + std::to_string(s.step + 1) + ": approval timed out" +
-              (s.escalations ? " after " + std::to_string(s.escalations) + " escalations" : "") +
-              ": run cancelled, nothing public sent");
+          say(fx, "step.approval_expired", s.step + 1,
+              {{"escalations", std::to_string(s.escalations)}},
+              "approval timed out" +
+                  (s.escalations ? " after " + std::to_string(s.escalations) + " escalations"
+                                 : std::string()) +
+                  ": run cancelled, nothing public sent");
         }
       } else {
         fx.refused = "not due";
+        fx.refused_reason = "not_due";
       }
       break;
 
@@ -325,33 +365,40 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
     case Event::Kind::reject: {
       if (s.status != RunStatus::awaiting_approval || !current) {
         fx.refused = "no approval is pending for this run";
+        fx.refused_reason = "not_pending";
         break;
       }
       const auto& ra = std::get<RequireApproval>(current->action);
       if (std::find(e.roles.begin(), e.roles.end(), ra.role) == e.roles.end()) {
         fx.refused = e.by + " does not have the role " + ra.role;
+        fx.refused_reason = "missing_role";
         break;
       }
       if (ra.distinct_from_initiator && e.by == s.initiator) {
         fx.refused = e.by + " initiated this incident and cannot approve their own alert";
+        fx.refused_reason = "own_approval";
         break;
       }
       if (e.kind == Event::Kind::reject) {
         s.status = RunStatus::rejected;
         s.due.reset();
         fx.approval_closed = "rejected";
-        fx.timeline.push_back("step " + std::to_string(s.step + 1) + ": rejected by " + e.by +
-                              ": run stopped, nothing public sent");
+        say(fx, "step.rejected", s.step + 1, {{"by", e.by}},
+            "rejected by " + e.by + ": run stopped, nothing public sent");
         break;
       }
       if (std::find(s.approvers.begin(), s.approvers.end(), e.by) != s.approvers.end()) {
         fx.refused = e.by + " has already approved";
+        fx.refused_reason = "already_approved";
         break;
       }
       s.approvers.push_back(e.by);
-      fx.timeline.push_back("step " + std::to_string(s.step + 1) + ": approved by " + e.by + " (" +
-                            std::to_string(s.approvers.size()) + "/" + std::to_string(ra.count) +
-                            ")");
+      say(fx, "step.approved", s.step + 1,
+          {{"by", e.by},
+           {"count", std::to_string(s.approvers.size())},
+           {"of", std::to_string(ra.count)}},
+          "approved by " + e.by + " (" + std::to_string(s.approvers.size()) + "/" +
+              std::to_string(ra.count) + ")");
       if (int(s.approvers.size()) >= ra.count) {
         s.approved = true;
         fx.approval_closed = "approved";

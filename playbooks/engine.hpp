@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/json/fwd.hpp>
@@ -77,13 +78,23 @@ struct ApprovalRequest {
   Timestamp due{};
 };
 
+// One thing a run did. `what` names it and `args` holds its particulars, so that a console can say
+// it in its reader's language; `text` says it in English (dry runs, logs, and any older reader).
+struct TimelineEntry {
+  std::string what;      // e.g. "step.notify", "step.approved", "run.completed"
+  std::size_t step = 0;  // the step it is about, counted from 1; 0 when none
+  std::vector<std::pair<std::string, std::string>> args;
+  std::string text;
+};
+
 struct Effects {
   std::vector<AlertRequest> alerts;
   std::optional<ApprovalRequest> approval_opened;
   std::optional<std::string> approval_closed;  // approved | rejected | expired | cancelled
   bool resolve_incident = false;
   std::optional<std::string> refused;  // the event was not accepted (an approval by the initiator…)
-  std::vector<std::string> timeline;  // one line per thing that happened, for dry runs and logs
+  std::string refused_reason;          // its name: own_approval, missing_role, already_approved…
+  std::vector<TimelineEntry> timeline;  // one entry per thing that happened
 };
 
 // Applies one event to a run. `incident` is the incident as it now stands.

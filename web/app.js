@@ -34,6 +34,57 @@ const words = {
     when: "Quand", actor: "Qui", action: "Action", subject: "Objet", detail: "Détail", older: "Plus anciens",
     confirm_approve: "Approuver l'alerte RÉELLE", by_initiator: "demandé par", siren_panel: "Sirènes par zone", not_polled: "pas encore interrogée", unreachable: "injoignable",
     fault: "défaut", silent: "silencieuse", sounding: "sonne", on_battery: "sur batterie",
+    run_status: { running: "en cours", waiting: "en attente", awaiting_approval: "attend une approbation",
+                  watching: "surveille", completed: "terminé", cancelled: "annulé", rejected: "rejeté" },
+    kinds: { notify: "avis", siren: "sirène", escalation: "escalade" }, blocked: "BLOQUÉE",
+    expired: "Session expirée : reconnectez-vous.",
+    // What a run did, by name (the server's `what`), in French; the server's own line is English.
+    timeline: {
+      prefix: (n) => `étape ${n} : `,
+      "run.started": (a) => `déroulement lancé pour ${a.type} (${sev(a.severity)})`,
+      "run.gathering": (a) => `regroupe les incidents de même ${a.group_by} pendant ${a.wait}`,
+      "run.gathered": () => "regroupement terminé : les étapes du groupe commencent",
+      "run.completed": () => "déroulement terminé",
+      "run.acknowledged": (a) => `reçu par ${a.by}`,
+      "run.incident_closed": (a) => `incident ${a.how === "resolved" ? "résolu" : "annulé"} par ${a.by} : déroulement arrêté`,
+      "step.skipped": (a) => `${a.kind} sautée (condition ${a.when})`,
+      "step.held_back": (a) => `retenue : l'incident est « ${a.status} » et l'étape ne dit pas allow_in_exercise`,
+      "step.notify": (a) => `${a.public === "true" ? "avis PUBLIC" : "avis"} à ${a.audience} par ${a.channels} (modèle ${a.template})`,
+      "step.siren": (a) => `sirène ${a.pattern} dans ${a.zones} pendant ${a.duration}`,
+      "step.wait_skipped": () => "attente sautée : déjà reçu",
+      "step.wait": (a) => `attente ${a.duration}${a.until ? ` ou jusqu'à ${a.until === "acknowledged" ? "l'accusé de réception" : a.until}` : ""}`,
+      "step.wait_over": () => "attente écoulée",
+      "step.approval": (a) => `approbation requise : ${a.count} × ${a.role}${a.not_initiator === "true" ? " (pas l'initiateur)" : ""}, délai ${a.timeout}`,
+      "step.approved": (a) => `approuvée par ${a.by} (${a.count}/${a.of})`,
+      "step.rejected": (a) => `rejetée par ${a.by} : déroulement arrêté, rien de public envoyé`,
+      "step.escalated": (a) => `approbation en retard : escalade vers ${a.audience} par ${a.channels}, encore ${a.wait}`,
+      "step.approval_expired": (a) => `approbation expirée${a.escalations !== "0" ? ` après ${a.escalations} escalade(s)` : ""} : déroulement arrêté, rien de public envoyé`,
+      "step.resolve_holds": () => "conditions resolve_when remplies : incident résolu",
+      "step.watching": () => "surveille les mises à jour jusqu'aux conditions resolve_when",
+    },
+    // A refusal in words, by its reason or its code; the server's English detail follows where
+    // it says more than the sentence (which field, which lint problem).
+    refusals: {
+      own_approval: "Vous êtes à l'origine de cet incident : une autre personne doit approuver l'alerte.",
+      missing_role: "Vous n'avez pas le rôle que demande cette approbation.",
+      already_approved: "Vous avez déjà approuvé.",
+      not_pending: "Cette approbation n'est plus en attente.",
+      missing_scope: "Votre rôle ne permet pas cette action.",
+      forbidden: "Refusé.",
+      conflict: "Déjà fait, ou plus possible : le tableau est à jour.",
+      confirmation_required: "Alerte réelle : tapez le mot demandé pour confirmer.",
+      unprocessable: "L'alerte serait bloquée : corrigez-la d'abord.",
+      csrf: "Requête refusée (protection CSRF) : rechargez la page.",
+      cross_origin: "Requête refusée : elle ne vient pas de cette console.",
+      rate_limited: "Trop de demandes : réessayez dans un instant.",
+      storage_unavailable: "Le serveur ne peut pas enregistrer pour l'instant : réessayez.",
+      unavailable: "Service indisponible pour l'instant : réessayez.",
+      not_found: "Introuvable : il a peut-être déjà été retiré.",
+      too_large: "Trop long.",
+      invalid: "Valeur refusée.",
+      network: "Le serveur ne répond pas : réessayez.",
+    },
+    field: (f) => `champ « ${f} »`,
   },
   en: {
     language: "Language", sign_in: "Sign in", user: "User", password: "Password",
@@ -66,6 +117,32 @@ const words = {
     when: "When", actor: "Who", action: "Action", subject: "Subject", detail: "Detail", older: "Older",
     confirm_approve: "Approve the LIVE alert", by_initiator: "asked by", siren_panel: "Sirens by zone", not_polled: "not polled yet", unreachable: "unreachable",
     fault: "fault", silent: "silent", sounding: "sounding", on_battery: "on battery",
+    run_status: { running: "running", waiting: "waiting", awaiting_approval: "awaiting approval",
+                  watching: "watching", completed: "completed", cancelled: "cancelled", rejected: "rejected" },
+    kinds: { notify: "notice", siren: "siren", escalation: "escalation" }, blocked: "BLOCKED",
+    expired: "Session expired: sign in again.",
+    timeline: {},  // the server's own line is English
+    refusals: {
+      own_approval: "You started this incident: another person must approve the alert.",
+      missing_role: "You do not have the role this approval asks for.",
+      already_approved: "You have already approved.",
+      not_pending: "This approval is no longer pending.",
+      missing_scope: "Your role does not allow this.",
+      forbidden: "Refused.",
+      conflict: "Already done, or no longer possible: the board is up to date.",
+      confirmation_required: "LIVE alert: type the word asked for to confirm.",
+      unprocessable: "The alert would be blocked: correct it first.",
+      csrf: "Request refused (CSRF protection): reload the page.",
+      cross_origin: "Request refused: it does not come from this console.",
+      rate_limited: "Too many requests: try again in a moment.",
+      storage_unavailable: "The server cannot record anything right now: try again.",
+      unavailable: "Service unavailable right now: try again.",
+      not_found: "Not found: it may have been removed already.",
+      too_large: "Too long.",
+      invalid: "Value refused.",
+      network: "The server does not answer: try again.",
+    },
+    field: (f) => `field '${f}'`,
   },
 };
 const symbols = { extreme: "▲▲▲▲", severe: "▲▲▲", moderate: "▲▲", minor: "▲", unknown: "?" };
@@ -79,6 +156,26 @@ const state = {
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => words[state.language][key];
+const sev = (s) => t("severity")[s] || s;
+
+// A run's history line in the reader's language, from its name and particulars; the server's
+// English line where there is no translation (or the reader reads English).
+function timelineLine(r) {
+  const say = t("timeline")[r.what];
+  if (!say) return r.line;
+  return (r.step ? t("timeline").prefix(r.step) : "") + say(r.args || {});
+}
+
+// A refusal in the reader's language: the sentence for its reason, else for its code (with the
+// field it names), else the server's own words; those follow a general sentence as detail.
+function refusal(e) {
+  const r = t("refusals");
+  if (e.reason && r[e.reason]) return r[e.reason];
+  if (e.status === undefined) return r.network;
+  if (r[e.code]) return `${r[e.code]} — ${e.message}`;
+  if (e.field) return `${r.invalid} (${t("field")(e.field)}) — ${e.message}`;
+  return e.message;
+}
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -97,8 +194,13 @@ async function api(method, path, body) {
   const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined,
                                 credentials: "same-origin" });
   const data = await r.json().catch(() => ({}));
-  if (!r.ok) throw Object.assign(new Error(data.error ? data.error.message : r.statusText),
-                                 { status: r.status });
+  if (!r.ok) {
+    const e = data.error || {};
+    // The session ended (expired, signed out elsewhere): back to the sign-in page, saying why.
+    if (r.status === 401 && state.me && path !== "/api/v1/login") expired();
+    throw Object.assign(new Error(e.message || r.statusText),
+                        { status: r.status, code: e.code, reason: e.reason, field: e.field });
+  }
   return data;
 }
 
@@ -108,6 +210,7 @@ function translate() {
   for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
   labelReportForm();
   if (state.me) $("who").textContent = t("signed_in")(state.me.id, state.me.role);
+  if (state.socket) $("link").textContent = t($("link").classList.contains("down") ? "reconnecting" : "connected");
   render();
   if (state.composing) { drawMap(); showPreview(); }
 }
@@ -118,6 +221,8 @@ function labelReportForm() {
   const form = $("report");
   for (const o of form.querySelectorAll('select[name="severity"] option')) o.textContent = t("severity")[o.value];
   if (!state.options || !state.options.zones) return;
+  // The types the playbooks match (a family as its prefix, "chem."), as suggestions.
+  $("incident-types").replaceChildren(...(state.options.incident_types || []).map((v) => el("option", { value: v })));
   const select = form.querySelector('select[name="zone"]');
   const chosen = select.value;
   select.replaceChildren(...state.options.zones.map((z) => el("option", { value: z.id, text: zoneName(z) })));
@@ -145,22 +250,22 @@ function incidentItem(i) {
     (i.acknowledged_by ? ` · ${t("acknowledged")} ${i.acknowledged_by}` : "") }));
   for (const run of i.runs || []) {
     li.append(el("p", { class: "runs", "data-run": run.id, text:
-      `${t("run")} ${run.playbook}: ${run.status}, ${t("step")} ${run.step}` +
+      `${t("run")} ${run.playbook}: ${t("run_status")[run.status] || run.status}, ${t("step")} ${run.step}` +
       (run.due_at ? `, ${t("due")} ${time(run.due_at)}` : "") }));
     // What the run did last (a step sent, skipped, held back, approved…), from its events.
     const lines = (i.events || []).filter((e) => e.kind === "run" && e.report && e.report.run === run.id);
     if (lines.length)
       li.append(el("ul", { class: "timeline", "data-run": run.id }, ...lines.slice(-4).map((e) =>
-        el("li", { text: `${time(e.at)} · ${e.report.line}` }))));
+        el("li", { "data-what": e.report.what || "", text: `${time(e.at)} · ${timelineLine(e.report)}` }))));
   }
   const followed = new Set((i.alerts || []).filter((a) => a.follow_up_of && a.template !== "public-update")
                                             .map((a) => a.follow_up_of));
   for (const a of i.alerts || []) {
     const label = a.follow_up_of ? (a.template === "public-update" ? t("correction") : t("cancellation"))
-                                 : a.kind;
+                                 : t("kinds")[a.kind] || a.kind;
     const p = el("div", { class: "deliveries", "data-alert": a.id },
       el("span", { text: `${label}${a.public ? " (public)" : ""} ${(a.channels || []).join(", ")}` +
-                         (a.status === "blocked" ? " · BLOCKED" : "") }));
+                         (a.status === "blocked" ? ` · ${t("blocked")}` : "") }));
     // One bar per channel: how many were sent or delivered of all, and what is queued or failed.
     for (const [channel, c] of Object.entries(a.channel_counts || {})) {
       const total = Object.values(c).reduce((s, n) => s + n, 0);
@@ -288,7 +393,7 @@ function say(text) { $("message").textContent = text || ""; }
 
 async function act(id, verb) {
   try { await api("POST", `/api/v1/incidents/${id}/${verb}`, {}); say(""); }
-  catch (e) { say(e.message); }
+  catch (e) { say(refusal(e)); }
 }
 
 async function followUp(id, verb) {
@@ -298,7 +403,7 @@ async function followUp(id, verb) {
     if (!note) return;
   }
   try { await api("POST", `/api/v1/alerts/${id}/${verb}`, { note }); say(""); }
-  catch (e) { say(e.message); }
+  catch (e) { say(refusal(e)); }
 }
 
 async function vote(id, verb, confirm) {
@@ -309,7 +414,7 @@ async function vote(id, verb, confirm) {
     say("");
     await refreshApprovals();
   }
-  catch (e) { say(e.message); }
+  catch (e) { say(refusal(e)); }
 }
 
 async function refreshIncident(id) {
@@ -370,7 +475,10 @@ function connect() {
     if (!state.me) return;
     $("link").textContent = t("reconnecting");
     $("link").className = "down";
-    setTimeout(connect, state.retry);
+    // A server that answers but refuses the socket has ended the session (api() then signs out);
+    // one that does not answer is restarting: try again, less often each time.
+    api("GET", "/api/v1/session").catch(() => {});
+    setTimeout(() => { if (state.me) connect(); }, state.retry);
     state.retry = Math.min(state.retry * 2, 10000);
   };
 }
@@ -515,7 +623,7 @@ async function runPreview() {
     state.previewError = "";
   } catch (e) {
     state.preview = null;
-    state.previewError = e.message;
+    state.previewError = refusal(e);
   }
   showPreview();
 }
@@ -571,9 +679,9 @@ async function sendComposed() {
     const r = await api("POST", `/api/v1/incidents/${state.composing.id}/compose`, body);
     const id = state.composing.id;
     closeCompose();
-    say(t("composed")(r.status));
+    say(t("composed")(t("run_status")[r.status] || r.status));
     soon(id);
-  } catch (e) { say(e.message); }
+  } catch (e) { say(refusal(e)); }
 }
 
 function closeCompose() {
@@ -601,7 +709,7 @@ async function loadAudit(path) {
       el("td", { class: "detail", text: JSON.stringify(e.detail) }))));
     auditNext = r.next || null;
     $("audit-older").hidden = !auditNext;
-  } catch (e) { say(e.message); }
+  } catch (e) { say(refusal(e)); }
 }
 $("show-audit").addEventListener("click", () => {
   $("audit-rows").replaceChildren();
@@ -627,8 +735,18 @@ async function start() {
     signedIn(me, me.csrf_token);
   } catch (e) {
     $("login").hidden = false;
+    if (sessionStorage.getItem("tocsin.expired")) $("login-error").textContent = t("expired");
+    sessionStorage.removeItem("tocsin.expired");
     $("login").querySelector("input").focus();
   }
+}
+
+// The server no longer knows this session: start again from the sign-in page, which says why.
+function expired() {
+  state.me = null;
+  if (state.socket) state.socket.close();
+  sessionStorage.setItem("tocsin.expired", "1");
+  location.reload();
 }
 
 function signedIn(me, csrf) {
@@ -670,7 +788,7 @@ $("report").addEventListener("submit", async (e) => {
     });
     e.target.reset();
     say("");
-  } catch (err) { say(err.message); }
+  } catch (err) { say(refusal(err)); }
 });
 
 $("logout").addEventListener("click", async () => {

@@ -42,10 +42,11 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
     ++audited;
   CHECK(audited == 4);
   for (const char* shot :
-       {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png", "04-approved.png",
-        "05-own-approval-refused.png", "06-second-person-approved.png",
-        "07-public-alert-cancelled.png", "08-compose-preview.png", "09-compose-sent.png",
-        "10-audit-trail.png", "11-server-down.png", "12-reconnected.png"})
+       {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png",
+        "04-acknowledged-english.png", "05-approved.png", "06-own-approval-refused.png",
+        "07-second-person-approved.png", "08-public-alert-cancelled.png", "09-session-ended.png",
+        "10-compose-preview.png", "11-compose-sent.png", "12-audit-trail.png", "13-server-down.png",
+        "14-reconnected.png"})
     CHECK(std::filesystem::exists(out / shot));
 }
 

@@ -84,12 +84,22 @@ TEST_CASE("approvals: the initiator and the wrong role are refused, an approver 
 
   auto own = r.at(2min, Event::Kind::approve, "mgagnon", {"approver"});
   CHECK(own.refused == "mgagnon initiated this incident and cannot approve their own alert");
+  CHECK(own.refused_reason == "own_approval");  // named, for the console to say in its language
   auto role = r.at(2min, Event::Kind::approve, "jtremblay", {"duty-officer"});
   CHECK(role.refused == "jtremblay does not have the role approver");
+  CHECK(role.refused_reason == "missing_role");
   CHECK(r.s.status == RunStatus::awaiting_approval);
 
   auto ok = r.at(3min, Event::Kind::approve, "swilliams", {"approver"});
   CHECK_FALSE(ok.refused);
+  // The history names what happened and its particulars, as well as saying it in English.
+  REQUIRE_FALSE(ok.timeline.empty());
+  const auto& approved = ok.timeline.front();
+  CHECK(approved.what == "step.approved");
+  CHECK(approved.step == 4);
+  CHECK(approved.text == "step 4: approved by swilliams (1/1)");
+  using Arg = std::pair<std::string, std::string>;
+  CHECK(approved.args == std::vector<Arg>{{"by", "swilliams"}, {"count", "1"}, {"of", "1"}});
   CHECK(ok.approval_closed == "approved");
   REQUIRE(ok.alerts.size() == 2);
   CHECK(ok.alerts[0].is_public);

@@ -119,11 +119,23 @@ try {
   // Acknowledged: the escalation step is skipped, the run waits for an approval.
   await page.click(`${row} button.ack`);
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("reçu par mgagnon"), row);
-  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("awaiting_approval"), row);
+  // The run's state and history in the reader's language (French here, from the browser)…
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("attend une approbation"), row);
   await page.waitForFunction((sel) => document.querySelector(`${sel} .timeline`)?.textContent
-    .includes("notify skipped (when: not_acknowledged)"), row);  // the escalation, not sent
+    .includes("notify sautée (condition not_acknowledged)"), row);  // the escalation, not sent
   await page.waitForSelector("#approvals li");
   await shot(page, "acknowledged");
+  // …and in English when the coordinator picks it, without a reload.
+  await page.selectOption("#language", "en");
+  await page.waitForFunction((sel) => document.querySelector(`${sel} .timeline`)?.textContent
+    .includes("notify skipped (when: not_acknowledged)") &&
+    document.querySelector(sel).textContent.includes("awaiting approval"), row);
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("acknowledged by mgagnon") &&
+    document.querySelector("#link").textContent === "Live", row);
+  await shot(page, "acknowledged-english");
+  await page.selectOption("#language", "fr");
+  await page.waitForFunction((sel) => document.querySelector(`${sel} .timeline`)?.textContent
+    .includes("reçu par mgagnon"), row);
 
   // The operator may not approve; an approver does, from another browser.
   if (await page.$("#approvals li button.approve")) throw new Error("an operator can approve");
@@ -139,15 +151,20 @@ try {
 
   // A person reports through the console: they initiated it, so their own approval is refused;
   // a second approver's is not.
-  await approver.selectOption('#report select[name="type"]', "chem.chlorine_leak");
+  // The types offered are the ones the playbooks match (the earthquake's too), a family by prefix.
+  await approver.waitForFunction(() => {
+    const offered = [...document.querySelectorAll("#incident-types option")].map((o) => o.value);
+    return ["seismic.earthquake", "flood.water_level", "chem."].every((v) => offered.includes(v));
+  });
+  await approver.fill('#report input[name="type"]', "chem.chlorine_leak");
   await approver.selectOption('#report select[name="severity"]', "extreme");
   await approver.selectOption('#report select[name="zone"]', "industrial-park");
   await approver.fill('#report input[name="headline"]', "Fuite de chlore");
   await approver.click('#report button[type="submit"]');
   await approver.waitForSelector("#approvals li button.approve");
   await approveLive(approver);
-  await approver.waitForFunction(() =>
-    document.querySelector("#message").textContent.includes("cannot approve their own alert"));
+  await approver.waitForFunction(() =>  // said in French, not in the server's English
+    document.querySelector("#message").textContent.includes("Vous êtes à l'origine de cet incident"));
   await shot(approver, "own-approval-refused");
   const second = await signIn(browser, "plavoie");
   await approveLive(second);
@@ -161,6 +178,23 @@ try {
   await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
     (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("annulation (public)")));
   await shot(second, "public-alert-cancelled");
+
+  // The session ends elsewhere (signed out in another tab): the next action is refused, and the
+  // console goes back to the sign-in page and says why, rather than failing in silence.
+  const other = await second.context().newPage();
+  await other.goto(`${base}/console`);
+  await other.waitForSelector("#logout:not([hidden])");
+  await other.click("#logout");
+  await other.waitForSelector('#login:not([hidden])');
+  await second.click('li.incident:has-text("Fuite de chlore") button.resolve');
+  await second.waitForFunction(() => !document.querySelector("#login").hidden &&
+    document.querySelector("#login-error").textContent.includes("Session expirée"));
+  await shot(second, "session-ended");
+  const still = await page.evaluate(async () => {  // asked with a live session (the operator's)
+    const r = await (await fetch("/api/v1/incidents?state=active")).json();
+    return (r.incidents || []).some((i) => i.headline === "Fuite de chlore");
+  });
+  if (!still) throw new Error("a dead session resolved an incident");
 
   // Composing a manual alert: a template, channels, residents, a zone added on the map with the
   // keyboard; both languages previewed side by side with the SMS segment count. A live alert
@@ -185,7 +219,7 @@ try {
   await page.fill("#confirm", "RÉEL");
   await page.waitForFunction(() => !document.querySelector("#compose-send").disabled);
   await page.click("#compose-send");
-  await page.waitForFunction(() => document.querySelector("#message").textContent.includes("awaiting_approval"));
+  await page.waitForFunction(() => document.querySelector("#message").textContent.includes("attend une approbation"));
   await page.waitForSelector("#compose", { state: "hidden" });
   await approver.waitForSelector('#approvals li:has-text("composed")');
   await shot(page, "compose-sent");
