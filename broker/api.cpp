@@ -455,9 +455,11 @@ namespace {
 
 // {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
 // out, and may not name someone else); a machine's token names the person it acts for. With
-// `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert).
-Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request,
-                                                     std::string* confirm = nullptr) {
+// `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert); with `notes`,
+// {"notes": {"fr": "…", "en": "…"}} (a correction in each language's own words, instead of note).
+Result<std::pair<std::string, std::string>> actor_of(
+    const ApiRequest& request, std::string* confirm = nullptr,
+    std::map<std::string, std::string>* notes = nullptr) {
   std::string_view ct = request.content_type;
   if (ct.substr(0, ct.find(';')) != "application/json")
     return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
@@ -468,7 +470,8 @@ Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request,
   if (ec || !v.is_object()) return Error{"not_json", "body: must be a JSON object", "body"};
   const auto& o = v.as_object();
   for (const auto& kv : o)
-    if (kv.key() != "by" && kv.key() != "note" && !(confirm && kv.key() == "confirm"))
+    if (kv.key() != "by" && kv.key() != "note" && !(confirm && kv.key() == "confirm") &&
+        !(notes && kv.key() == "notes"))
       return Error{"unknown_field", std::string(kv.key()) + ": is not a known field",
                    std::string(kv.key())};
   auto* by = o.if_contains("by");
@@ -477,6 +480,30 @@ Result<std::pair<std::string, std::string>> actor_of(const ApiRequest& request,
     if (!n->is_string() || n->as_string().size() > 2048)
       return Error{"wrong_type", "note: must be a string of at most 2048 bytes", "note"};
     note = n->as_string();
+  }
+  if (auto* n = o.if_contains("notes"); n && notes) {
+    if (!note.empty())
+      return Error{"invalid", "notes: give note (every language) or notes (each), not both",
+                   "notes"};
+    if (!n->is_object())
+      return Error{"wrong_type", "notes: must be an object {\"fr\": …, \"en\": …}", "notes"};
+    for (const auto& kv : n->as_object()) {
+      std::string language(kv.key());
+      if (language != "fr" && language != "en")
+        return Error{"unknown_field", "notes." + language + ": only fr and en",
+                     "notes." + language};
+      if (!kv.value().is_string() || kv.value().as_string().empty() ||
+          kv.value().as_string().size() > 2048)
+        return Error{"wrong_type",
+                     "notes." + language + ": must be a non-empty string of at most 2048 bytes",
+                     "notes." + language};
+      (*notes)[language] = kv.value().as_string();
+    }
+    for (const char* language : {"fr", "en"})
+      if (!notes->count(language))
+        return Error{"missing_field",
+                     std::string("notes.") + language + ": every language needs its text",
+                     std::string("notes.") + language};
   }
   if (auto* c = o.if_contains("confirm"); c && confirm) {
     if (!c->is_string() || c->as_string().size() > 64)
@@ -911,12 +938,14 @@ void Api::alert_follow_up(const std::string& id, const std::string& kind, const 
                           Respond respond) {
   if (!is_ulid(id))
     return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
-  auto actor = actor_of(request);
+  FollowUpNote note;
+  auto actor = actor_of(request, nullptr, &note.by_language);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
+  note.text = actor->second;
   auto made =
       std::make_shared<Result<std::vector<AlertRecord>>>(Error{"storage_unavailable", "", ""});
   journal_.write(
-      [made, id, kind, by = actor->first, note = actor->second](sqlite::Connection& db) {
+      [made, id, kind, by = actor->first, note](sqlite::Connection& db) {
         *made = follow_up(db, id, kind, note, by, now());
       },
       [this, made, respond = std::move(respond)](bool committed) {
@@ -927,7 +956,8 @@ void Api::alert_follow_up(const std::string& id, const std::string& kind, const 
         for (const auto& rec : made->value()) {
           const Alert& a = rec.alert;
           spdlog::warn("alert {}: {} ({})", a.follow_up_of,
-                       a.template_name == "public-update" ? "corrected" : "cancelled", a.note);
+                       a.template_name == "public-update" ? "corrected" : "cancelled",
+                       a.note_in("fr"));
           if (deliveries_.dispatch) deliveries_.dispatch(a, rec.incident);
           if (&rec != &made->value().front()) also.emplace_back(a.id);
         }

@@ -31,7 +31,7 @@ Result<Message> ConfiguredSources::render(const Alert& alert, const IncidentReco
   if (!set || !set->templates)
     return Error{"no_templates", "no message templates are loaded", "template"};
   return dispatchers::render_message(*set->templates, set->references.zones, alert.template_name,
-                                     incident, language, channel, alert.note);
+                                     incident, language, channel, alert.note_in(language));
 }
 
 }  // namespace tocsin

@@ -16,12 +16,18 @@ json::array strings(const std::vector<std::string>& v) {
   for (const auto& s : v) a.emplace_back(s);
   return a;
 }
+
+json::object by_language(const std::map<std::string, std::string>& notes) {
+  json::object o;
+  for (const auto& [language, text] : notes) o[language] = text;
+  return o;
+}
 }  // namespace
 
 namespace {
 
 Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
-                        const std::string& kind, const std::string& note, const std::string& by,
+                        const std::string& kind, const FollowUpNote& note, const std::string& by,
                         Timestamp at) {
   auto find = db.prepare(std::string(kAlertSelect) + "WHERE id = ?1");
   find.bind(1, alert_id);
@@ -55,7 +61,8 @@ Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
   a.id = UlidGenerator().next();
   a.created_at = at;
   a.follow_up_of = alert_id;
-  a.note = note;
+  a.note = note.text;
+  a.notes = note.by_language;
   a.approved.reset();
   if (original.kind == "siren") {
     if (kind == "update")
@@ -69,8 +76,8 @@ Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
   auto insert = db.prepare(
       "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, channels, "
       "template, public, zones, pattern, duration_s, status, created_at, cap_status, "
-      "allow_in_exercise, grouped, expires_s, follow_up_of, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-      "?7, ?8, ?9, 1, ?10, ?11, ?12, 'pending', ?13, ?14, ?15, '[]', ?16, ?17, ?18)");
+      "allow_in_exercise, grouped, expires_s, follow_up_of, note, notes) VALUES (?1, ?2, ?3, ?4, "
+      "?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, 'pending', ?13, ?14, ?15, '[]', ?16, ?17, ?18, ?19)");
   insert.bind(1, a.id).bind(2, a.incident_id).bind(3, a.run_id).bind(4, a.playbook_id);
   insert.bind(5, std::int64_t(a.step)).bind(6, a.kind);
   insert.bind(7, json::serialize(to_json(a.audience)))
@@ -78,10 +85,12 @@ Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
   insert.bind(9, a.template_name).bind(10, json::serialize(strings(a.zones))).bind(11, a.pattern);
   insert.bind(12, std::int64_t(a.duration.count())).bind(13, to_unix_ms(at));
   insert.bind(14, to_string(a.status)).bind(15, std::int64_t(a.allow_in_exercise));
-  insert.bind(16, std::int64_t(a.expires.count())).bind(17, alert_id).bind(18, note);
+  insert.bind(16, std::int64_t(a.expires.count())).bind(17, alert_id).bind(18, a.note);
+  insert.bind(19, json::serialize(by_language(a.notes)));
   insert.run();
-  audit::append(db, {at, by, "alert." + kind, alert_id,
-                     json::serialize(json::object{{"follow_up", a.id}, {"note", note}})});
+  json::object audited{{"follow_up", a.id}, {"note", a.note}};
+  if (!a.notes.empty()) audited["notes"] = by_language(a.notes);
+  audit::append(db, {at, by, "alert." + kind, alert_id, json::serialize(audited)});
 
   auto inc = db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1");
   inc.bind(1, a.incident_id);
@@ -93,7 +102,7 @@ Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
 }  // namespace
 
 Result<std::vector<AlertRecord>> follow_up(sqlite::Connection& db, const std::string& alert_id,
-                                           const std::string& kind, const std::string& note,
+                                           const std::string& kind, const FollowUpNote& note,
                                            const std::string& by, Timestamp at) {
   auto first = one(db, alert_id, kind, note, by, at);
   if (!first) return first.error();

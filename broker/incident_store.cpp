@@ -25,7 +25,7 @@ json::value ms_or_null(const sqlite::Statement& st, int c) {
 constexpr const char* kAlertJsonSelect =
     "SELECT id, incident_id, run_id, playbook_id, step, kind, audience, channels, template, "
     "public, zones, pattern, duration_s, status, created_at, cap_status, grouped, expires_s, "
-    "approved, problems, follow_up_of, note FROM alerts ";
+    "approved, problems, follow_up_of, note, notes FROM alerts ";
 
 // The incidents a grouped run's alert speaks for, as the API shows them.
 json::array group_json(const std::string& stored) {
@@ -63,7 +63,8 @@ json::object alert_row_json(const sqlite::Statement& st) {
       {"approved_reach", st.is_null(18) ? json::value(nullptr) : json::parse(st.text(18))},
       {"problems", json::parse(st.text(19))},
       {"follow_up_of", st.is_null(20) ? json::value(nullptr) : json::value(st.text(20))},
-      {"note", st.text(21)}};
+      {"note", st.text(21)},
+      {"notes", json::parse(st.text(22))}};
 }
 
 }  // namespace
@@ -126,6 +127,9 @@ Alert read_alert_row(const sqlite::Statement& st) {
   if (!st.is_null(17)) a.approved = reach_from_json(json::parse(st.text(17)));
   if (!st.is_null(18)) a.follow_up_of = st.text(18);
   a.note = st.text(19);
+  const json::value notes = json::parse(st.text(20));
+  for (const auto& [language, text] : notes.as_object())
+    a.notes[std::string(language)] = std::string(text.as_string());
   return a;
 }
 

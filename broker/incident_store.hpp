@@ -36,7 +36,7 @@ IncidentRecord read_incident_row(const sqlite::Statement& st);
 constexpr const char* kAlertSelect =
     "SELECT id, incident_id, run_id, playbook_id, kind, audience, channels, template, public, "
     "zones, pattern, duration_s, created_at, cap_status, allow_in_exercise, step, expires_s, "
-    "approved, follow_up_of, note FROM alerts ";
+    "approved, follow_up_of, note, notes FROM alerts ";
 Alert read_alert_row(const sqlite::Statement& st);
 
 // SELECT … FROM deliveries with the columns read_delivery_row expects.

@@ -319,6 +319,10 @@ CREATE TABLE api_tokens (
 ALTER TABLE alerts ADD COLUMN follow_up_of TEXT;  -- a cancel or correction of this public alert
 ALTER TABLE alerts ADD COLUMN note TEXT NOT NULL DEFAULT '';
 )sql",
+    // 6 to 7: a correction in each language's own words.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN notes TEXT NOT NULL DEFAULT '{}';  -- JSON {"fr": …, "en": …}
+)sql",
 };
 
 }  // namespace

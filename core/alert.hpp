@@ -74,7 +74,14 @@ struct Alert {
   std::chrono::seconds expires{};  // a public notify: how long after it is sent it stands
   std::optional<Reach> approved;   // what the approver approved it to reach
   std::string follow_up_of;        // a cancel or a correction: the public alert it follows
-  std::string note;                // its text ({{note}} in the templates)
+  std::string note;                // its text ({{note}} in the templates)…
+  std::map<std::string, std::string> notes = {};  // …or that text per language (fr, en)
+
+  // The coordinator's words for a reader of `language`.
+  const std::string& note_in(const std::string& language) const {
+    auto it = notes.find(language);
+    return it == notes.end() ? note : it->second;
+  }
 };
 
 enum class DeliveryState { queued, sending, sent, delivered, failed };

@@ -14,7 +14,11 @@ const words = {
     severity: { extreme: "EXTRÊME", severe: "GRAVE", moderate: "MODÉRÉE", minor: "MINEURE", unknown: "INCONNUE" },
     signed_in: (id, role) => `${id} (${role})`, updates: (n) => `${n} mise(s) à jour`,
     cancel_alert: "Annuler l'alerte publique", correct_alert: "Corriger",
-    cancellation: "annulation", correction: "correction", correction_text: "Texte de la correction :",
+    cancellation: "annulation", correction: "correction",
+    correct_title: "Corriger l'alerte publique", correction_fr: "Correction en français",
+    correction_en: "Correction en anglais", send_correction: "Envoyer la correction",
+    correct_about: (what, channels) => `${what} · par ${channels} : chaque canal reçoit la correction, chacun dans sa langue.`,
+    corrected: "Correction envoyée.",
     report: "Signaler un incident", type: "Type", severity_label: "Gravité", zone: "Zone",
     headline: "Titre", is_exercise: "Exercice (pas un incident réel)", send_report: "Signaler",
     compose: "Composer une alerte", template: "Modèle", channels: "Canaux", audience: "Destinataires",
@@ -97,7 +101,11 @@ const words = {
     severity: { extreme: "EXTREME", severe: "SEVERE", moderate: "MODERATE", minor: "MINOR", unknown: "UNKNOWN" },
     signed_in: (id, role) => `${id} (${role})`, updates: (n) => `${n} update(s)`,
     cancel_alert: "Cancel the public alert", correct_alert: "Correct",
-    cancellation: "cancellation", correction: "correction", correction_text: "Correction text:",
+    cancellation: "cancellation", correction: "correction",
+    correct_title: "Correct the public alert", correction_fr: "Correction in French",
+    correction_en: "Correction in English", send_correction: "Send the correction",
+    correct_about: (what, channels) => `${what} · on ${channels}: every channel gets the correction, each reader in their language.`,
+    corrected: "Correction sent.",
     report: "Report an incident", type: "Type", severity_label: "Severity", zone: "Zone",
     headline: "Headline", is_exercise: "Exercise (not a real incident)", send_report: "Report",
     compose: "Compose an alert", template: "Template", channels: "Channels", audience: "Audience",
@@ -295,7 +303,8 @@ function incidentItem(i) {
                                     onclick: () => followUp(a.id, "cancel") }));
       if (a.kind !== "siren")
         buttons.append(el("button", { type: "button", class: "correct-alert", text: t("correct_alert"),
-                                      onclick: () => followUp(a.id, "correct") }));
+                                      onclick: () => followUp(a.id, "correct", {
+                                        what: i.headline || i.type, channels: (a.channels || []).join(", ") }) }));
       p.append(buttons);
     }
     li.append(p);
@@ -396,15 +405,36 @@ async function act(id, verb) {
   catch (e) { say(refusal(e)); }
 }
 
-async function followUp(id, verb) {
-  let note = "";
-  if (verb === "correct") {
-    note = window.prompt(t("correction_text")) || "";
-    if (!note) return;
-  }
-  try { await api("POST", `/api/v1/alerts/${id}/${verb}`, { note }); say(""); }
+// Cancelling is one action. Correcting asks for the new words in French and in English (each
+// reader gets their own language), in a form outside the board, which redraws on every change.
+async function followUp(id, verb, about) {
+  if (verb === "correct") return openCorrect(id, about);
+  try { await api("POST", `/api/v1/alerts/${id}/${verb}`, {}); say(""); }
   catch (e) { say(refusal(e)); }
 }
+
+function openCorrect(id, about) {
+  state.correcting = { id, about };
+  $("correct-about").textContent = t("correct_about")(about.what, about.channels);
+  $("correct").hidden = false;
+  $("correct-form").querySelector('textarea[name="fr"]').focus();
+}
+function closeCorrect() {
+  state.correcting = null;
+  $("correct-form").reset();
+  $("correct").hidden = true;
+}
+$("correct-close").addEventListener("click", closeCorrect);
+$("correct-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  try {
+    await api("POST", `/api/v1/alerts/${state.correcting.id}/correct`,
+              { notes: { fr: f.get("fr").trim(), en: f.get("en").trim() } });
+    closeCorrect();
+    say(t("corrected"));
+  } catch (err) { say(refusal(err)); }
+});
 
 async function vote(id, verb, confirm) {
   state.confirming = null;

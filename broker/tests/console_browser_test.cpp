@@ -35,18 +35,19 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("console: every step held") != std::string::npos);
-  // axe-core ran on the sign-in page, the board, the compose form and the audit trail.
+  // axe-core ran on the sign-in page, the board, the correction and compose forms, the audit
+  // trail.
   std::size_t audited = 0;
   for (auto at = r.output.find("no WCAG 2.1 AA violation"); at != std::string::npos;
        at = r.output.find("no WCAG 2.1 AA violation", at + 1))
     ++audited;
-  CHECK(audited == 4);
+  CHECK(audited == 5);
   for (const char* shot :
        {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png",
         "04-acknowledged-english.png", "05-approved.png", "06-own-approval-refused.png",
-        "07-second-person-approved.png", "08-public-alert-cancelled.png", "09-session-ended.png",
-        "10-compose-preview.png", "11-compose-sent.png", "12-audit-trail.png", "13-server-down.png",
-        "14-reconnected.png"})
+        "07-second-person-approved.png", "08-correction-form.png", "09-public-alert-cancelled.png",
+        "10-session-ended.png", "11-compose-preview.png", "12-compose-sent.png",
+        "13-audit-trail.png", "14-server-down.png", "15-reconnected.png"})
     CHECK(std::filesystem::exists(out / shot));
 }
 

@@ -168,29 +168,43 @@ steps:
   CHECK(server.outbox("websocket").empty());
 }
 
-TEST_CASE("cancelling a public alert reaches every channel it went to, sirens get the all-clear",
-          "[public]") {
+namespace {
+
+// The shipped playbooks, every channel writing to its outbox.
+ServerOptions shipped_with_outboxes() {
   ServerOptions options;
   options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
   options.channels_yaml =
       "  sms: {provider: outbox}\n  email: {provider: outbox}\n  console: {provider: outbox}\n"
       "  websocket: {provider: outbox}\n  cap: {provider: outbox}\n  siren: {provider: outbox}\n";
-  TocsinServer server(options);
-  server.start();
+  return options;
+}
+
+// A live flood report whose public alert a second person approves (typing the word), until its
+// public notice and its siren have gone out.
+void approve_live_flood(TocsinServer& server) {
   auto approval = pending_approval(server, "Crue de la rivière");
-  std::string approval_id(approval.at("id").as_string());
   REQUIRE(server
-              .post("/api/v1/approvals/" + approval_id + "/approve",
+              .post("/api/v1/approvals/" + std::string(approval.at("id").as_string()) + "/approve",
                     R"({"by":"swilliams","confirm":"LIVE"})")
               ->status == 200);
-  const auto db = server.database();
   REQUIRE(wait_until(
       [&] {
-        return query_integer(db,
+        return query_integer(server.database(),
                              "SELECT count(*) FROM alerts WHERE public = 1 AND status = "
                              "'dispatched'") == 2;
       },
       10s));
+}
+
+}  // namespace
+
+TEST_CASE("cancelling a public alert reaches every channel it went to, sirens get the all-clear",
+          "[public]") {
+  TocsinServer server(shipped_with_outboxes());
+  server.start();
+  approve_live_flood(server);
+  const auto db = server.database();
   auto one = [&](const std::string& sql) { return *query_strings(db, sql).begin(); };
   std::string notify = one("SELECT id FROM alerts WHERE public = 1 AND kind = 'notify'");
   std::string siren = one("SELECT id FROM alerts WHERE kind = 'siren'");
@@ -240,4 +254,53 @@ TEST_CASE("cancelling a public alert reaches every channel it went to, sirens ge
   CHECK(server.post("/api/v1/alerts/" + notify + "/correct", R"({"by":"swilliams"})")->status ==
         400);
   CHECK(server.get("/api/v1/audit")->body.find("\"alert.cancel\"") != std::string::npos);
+}
+
+TEST_CASE("a correction can say each language's own words, and needs both", "[public]") {
+  TocsinServer server(shipped_with_outboxes());
+  server.start();
+  approve_live_flood(server);
+  const auto db = server.database();
+  std::string notify =
+      *query_strings(db, "SELECT id FROM alerts WHERE public = 1 AND kind = 'notify'").begin();
+  const std::string path = "/api/v1/alerts/" + notify + "/correct";
+
+  // One language only, both forms at once, or an empty text: refused, naming the field.
+  auto only_fr = server.post(path, R"({"by":"swilliams","notes":{"fr":"Évacuez"}})");
+  CHECK(only_fr->status == 400);
+  CHECK(json::parse(only_fr->body).at("error").at("field") == "notes.en");
+  CHECK(server.post(path, R"({"by":"swilliams","note":"x","notes":{"fr":"a","en":"b"}})")->status ==
+        400);
+  CHECK(server.post(path, R"({"by":"swilliams","notes":{"fr":"","en":"b"}})")->status == 400);
+  CHECK(server.post(path, R"({"by":"swilliams","notes":{"fr":"a","en":"b","de":"c"}})")->status ==
+        400);
+
+  auto r = server.post(path, R"({"by":"swilliams","notes":{"fr":"Évacuez par la rue Principale",)"
+                             R"("en":"Evacuate by Main Street"}})");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 201);
+  std::string correction(json::parse(r->body).at("id").as_string());
+  // Each language's message carries its own words, and only those.
+  std::string fr, en;
+  REQUIRE(wait_until(
+      [&] {
+        fr.clear();
+        en.clear();
+        for (const auto& l : server.outbox("websocket")) {
+          if (l.find(correction) == std::string::npos) continue;
+          (l.find("CORRECTION pour") != std::string::npos ? fr : en) += l;
+        }
+        return !fr.empty() && !en.empty();
+      },
+      10s));
+  CHECK(fr.find("Évacuez par la rue Principale") != std::string::npos);
+  CHECK(fr.find("Main Street") == std::string::npos);
+  CHECK(en.find("CORRECTION for") != std::string::npos);
+  CHECK(en.find("Evacuate by Main Street") != std::string::npos);
+  CHECK(en.find("rue Principale") == std::string::npos);
+  // The API shows both texts; the audit trail keeps them.
+  auto alert = json::parse(server.get("/api/v1/alerts/" + correction)->body);
+  CHECK(alert.at("alert").at("notes").at("en") == "Evacuate by Main Street");
+  CHECK(server.get("/api/v1/audit")->body.find("Evacuate by Main Street") != std::string::npos);
 }

@@ -173,6 +173,19 @@ try {
     (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("(public)")));
   await shot(second, "second-person-approved");
 
+  // A correction, in each language's own words, to every channel the alert went to.
+  await second.click('li.incident:has-text("Fuite de chlore") .deliveries button.correct-alert');
+  await second.waitForSelector("#correct:not([hidden])");
+  if (!(await second.evaluate(() => document.activeElement?.name === "fr"))) throw new Error("focus is not on the French text");
+  await second.fill('#correct-form textarea[name="fr"]', "Fermez aussi les fenêtres du côté est.");
+  await second.fill('#correct-form textarea[name="en"]', "Also close the windows on the east side.");
+  await shot(second, "correction-form");
+  await accessible(second, "the correction form");
+  await second.click('#correct-form button[type="submit"]');
+  await second.waitForSelector("#correct", { state: "hidden" });
+  await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
+    (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("correction (public)")));
+
   // Cancelling the public alert is one action: every channel it went to gets the cancellation.
   await second.click('li.incident:has-text("Fuite de chlore") .deliveries button.cancel-alert');
   await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
