@@ -542,7 +542,9 @@ void Api::approval_vote(const std::string& id, bool approve, const ApiRequest& r
   std::string confirm;
   auto actor = actor_of(request, &confirm);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
-  journal_.vote(id, actor->first, approve, compose::is_live_word(confirm),
+  const VoteProof proof{compose::is_live_word(confirm),
+                        request.principal && request.principal->kind == "user"};
+  journal_.vote(id, actor->first, approve, proof,
                 [id, respond = std::move(respond)](Result<std::string> r) {
                   if (!r) return respond(error(status_for(r.error()), r.error()));
                   respond(json_response(200, json::object{{"id", id}, {"status", r.value()}}));

@@ -171,9 +171,9 @@ void Journal::act(IncidentAction action, ActionCallback done) {
   enqueue(Action{std::move(action), std::move(done)});
 }
 
-void Journal::vote(std::string approval_id, std::string by, bool approve, bool typed_live,
+void Journal::vote(std::string approval_id, std::string by, bool approve, VoteProof proof,
                    VoteCallback done) {
-  enqueue(Vote{std::move(approval_id), std::move(by), approve, typed_live, std::move(done)});
+  enqueue(Vote{std::move(approval_id), std::move(by), approve, proof, std::move(done)});
 }
 
 void Journal::compose(std::string incident_id, std::string playbook_text, std::string by,
@@ -528,13 +528,14 @@ void Transaction::action(IncidentAction& a, ActionCallback& done) {
 
 void Transaction::vote(Journal::Vote& v) {
   std::vector<std::string> resolve;
-  auto result = runs_.vote(v.approval_id, v.by, v.approve, v.typed_live, at_, resolve);
+  auto result = runs_.vote(v.approval_id, v.by, v.approve, v.proof, at_, resolve);
   settle(std::move(resolve));
   if (result)
-    audit::append(
-        db_,
-        {at_, v.by, v.approve ? "approval.approve" : "approval.reject", v.approval_id,
-         json::serialize(json::object{{"status", result.value()}, {"typed_live", v.typed_live}})});
+    audit::append(db_,
+                  {at_, v.by, v.approve ? "approval.approve" : "approval.reject", v.approval_id,
+                   json::serialize(json::object{{"status", result.value()},
+                                                {"typed_live", v.proof.typed_live},
+                                                {"signed_in", v.proof.signed_in}})});
   replies.push_back([&v, result] { v.done(result); });
 }
 

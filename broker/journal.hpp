@@ -95,8 +95,8 @@ class Journal {
   // All thread-safe; callbacks run on the writer thread once the change is durable (or failed).
   void submit(Incident report, AcceptCallback done);
   void act(IncidentAction action, ActionCallback done);
-  // `typed_live`: the voter typed the word that confirms a live alert (needed to approve one).
-  void vote(std::string approval_id, std::string by, bool approve, bool typed_live,
+  // `proof`: the word typed, a person signed in (both needed to approve a live public alert).
+  void vote(std::string approval_id, std::string by, bool approve, VoteProof proof,
             VoteCallback done);
   void timer_due(RunTimer timer);
   // Starts a composed alert's one-off playbook (Runs::compose) for the incident; audited.
@@ -126,7 +126,8 @@ class Journal {
   };
   struct Vote {
     std::string approval_id, by;
-    bool approve, typed_live;
+    bool approve;
+    VoteProof proof;
     VoteCallback done;
   };
   struct Compose {

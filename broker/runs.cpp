@@ -510,7 +510,7 @@ bool gates_public_alert(const playbooks::Playbook& p, std::size_t approval_step)
 }  // namespace
 
 Result<std::string> Runs::vote(const std::string& approval_id, const std::string& by, bool approve,
-                               bool typed_live, Timestamp at, std::vector<std::string>& resolve) {
+                               VoteProof proof, Timestamp at, std::vector<std::string>& resolve) {
   approval_by_id_.bind(1, approval_id);
   std::string run_id, status, problems;
   std::size_t step = 0;
@@ -547,10 +547,16 @@ Result<std::string> Runs::vote(const std::string& approval_id, const std::string
       inc->incident);
   if (fx.refused) return Error{"forbidden", *fx.refused, "by", fx.refused_reason};
   // Deliberate, as a composed live alert is: the approver types the word (the Hawaii lesson).
-  if (approve && !typed_live && inc->incident.status == Status::actual &&
-      gates_public_alert(*run->playbook, step))
+  const bool live_public =
+      inc->incident.status == Status::actual && gates_public_alert(*run->playbook, step);
+  if (approve && live_public && !proof.typed_live)
     return Error{"confirmation_required",
                  "confirm: approving a LIVE alert needs the word LIVE (or RÉEL) typed", "confirm"};
+  if (approve && live_public && !proof.signed_in)
+    return Error{"forbidden",
+                 "Authorization: approving a LIVE public alert is a person's act: sign in (a "
+                 "machine's token cannot)",
+                 "Authorization", "person_required"};
   insert_vote_.bind(1, approval_id).bind(2, by).bind(3, approve ? "approve" : "reject");
   insert_vote_.bind(4, to_unix_ms(at));
   insert_vote_.run();

@@ -25,6 +25,14 @@ namespace tocsin {
 
 // The playbook set in force, with what it refers to. Immutable once built; a reload builds
 // another and swaps it in.
+// What stands behind a vote besides its `by`. Approving a LIVE public alert needs both: the word
+// typed (the Hawaii lesson), and a person signed in, for a machine's token may name anyone as
+// `by` and so could make up a two-person approval on its own.
+struct VoteProof {
+  bool typed_live = false;  // the voter typed LIVE (or RÉEL)
+  bool signed_in = false;   // a person's session, not a machine's token
+};
+
 struct ActivePlaybooks {
   playbooks::References references;
   std::vector<playbooks::Playbook> playbooks;
@@ -76,9 +84,10 @@ class Runs {
                                           playbooks::Event::Kind kind, const std::string& by,
                                           Timestamp at);
   // The approval's new status (pending, approved, rejected), or why the vote was refused.
-  // Approving a live alert (its incident's status is actual) needs the word typed (`typed_live`).
+  // Approving a live public alert (its incident's status is actual) needs the word typed and a
+  // person signed in (`proof`).
   Result<std::string> vote(const std::string& approval_id, const std::string& by, bool approve,
-                           bool typed_live, Timestamp at, std::vector<std::string>& resolve);
+                           VoteProof proof, Timestamp at, std::vector<std::string>& resolve);
   std::vector<std::string> timer(const std::string& run_id, Timestamp due, Timestamp at);
   // A manual alert composed in the console: a one-off playbook (its YAML text), validated like a
   // file of the set and started at once for an active incident, with `by` as its initiator (so

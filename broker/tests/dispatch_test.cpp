@@ -379,9 +379,8 @@ TEST_CASE("end to end: the shipped flood playbook over real peers, from report t
       },
       10s));
   CHECK(in_state("siren", "delivered") == 0);
-  REQUIRE(server
-              .post("/api/v1/approvals/" + approval + "/approve",
-                    R"({"by":"swilliams","confirm":"LIVE"})")
+  REQUIRE(as_user(server, signed_in_person(server, "swilliams"), "POST",
+                  "/api/v1/approvals/" + approval + "/approve", R"({"confirm":"LIVE"})")
               ->status == 200);
 
   // Approved: the public feed in each language and in both together, then the riverside siren,

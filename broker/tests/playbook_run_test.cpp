@@ -217,7 +217,14 @@ steps:
   CHECK(json::parse(untyped.body).at("error").at("field").as_string() == "confirm");
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
 
-  auto ok = vote("plavoie", "approve");
+  // The word typed, but by a machine's token naming plavoie: a live public alert takes the person.
+  auto token = vote("plavoie", "approve");
+  CHECK(token.status == 403);
+  CHECK(json::parse(token.body).at("error").at("reason") == "person_required");
+  CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
+
+  auto ok = *as_user(server, signed_in_person(server, "plavoie"), "POST",
+                     "/api/v1/approvals/" + approval + "/approve", R"({"confirm":"LIVE"})");
   CHECK(ok.status == 200);
   CHECK(json::parse(ok.body).at("status").as_string() == "approved");
   CHECK(count(server, "SELECT count(*) FROM alerts WHERE public = 1") == 1);

@@ -68,9 +68,15 @@ TEST_CASE("the approver sees the reach of the public steps, and it is recorded w
   CHECK(approval.at("incident_status") == "actual");
 
   std::string id(approval.at("id").as_string());
-  REQUIRE(
-      server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams","confirm":"LIVE"})")
-          ->status == 200);
+  // The tests' token may name swilliams, but approving a live public alert takes the person.
+  auto by_token =
+      server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams","confirm":"LIVE"})");
+  CHECK(by_token->status == 403);
+  CHECK(json::parse(by_token->body).at("error").at("reason") == "person_required");
+  Session swilliams = signed_in_person(server, "swilliams");
+  REQUIRE(as_user(server, swilliams, "POST", "/api/v1/approvals/" + id + "/approve",
+                  R"({"confirm":"LIVE"})")
+              ->status == 200);
   std::string alert_id;
   REQUIRE(wait_until(
       [&] {
@@ -184,9 +190,9 @@ ServerOptions shipped_with_outboxes() {
 // public notice and its siren have gone out.
 void approve_live_flood(TocsinServer& server) {
   auto approval = pending_approval(server, "Crue de la rivière");
-  REQUIRE(server
-              .post("/api/v1/approvals/" + std::string(approval.at("id").as_string()) + "/approve",
-                    R"({"by":"swilliams","confirm":"LIVE"})")
+  REQUIRE(as_user(server, signed_in_person(server, "swilliams"), "POST",
+                  "/api/v1/approvals/" + std::string(approval.at("id").as_string()) + "/approve",
+                  R"({"confirm":"LIVE"})")
               ->status == 200);
   REQUIRE(wait_until(
       [&] {

@@ -97,6 +97,12 @@ Session sign_in(const TocsinServer& s, const std::string& user, const std::strin
           std::string(json::parse(r->body).at("csrf_token").as_string()), r->headers};
 }
 
+Session signed_in_person(TocsinServer& s, const std::string& name, const std::string& role) {
+  const std::string password = "a long passphrase for " + name;
+  s.add_user(name, role, password);
+  return sign_in(s, name, password);
+}
+
 std::optional<HttpResponse> as_user(const TocsinServer& s, const Session& who,
                                     const std::string& method, const std::string& target,
                                     const std::string& body, bool with_csrf,

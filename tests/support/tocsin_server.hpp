@@ -89,6 +89,10 @@ struct Session {
 };
 // Signs in through POST /api/v1/login; throws if that is refused.
 Session sign_in(const TocsinServer& s, const std::string& user, const std::string& password);
+// A person of the staff directory given a console account and signed in: approving a live public
+// alert takes a person's session, not the tests' token.
+Session signed_in_person(TocsinServer& s, const std::string& name,
+                         const std::string& role = "approver");
 // A request as that person: the cookie, the CSRF token (unless told not to), an Origin if given.
 std::optional<HttpResponse> as_user(const TocsinServer& s, const Session& who,
                                     const std::string& method, const std::string& target,
