@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <thread>
@@ -73,6 +74,14 @@ class FeedSession : public FeedSubscriber,
  public:
   FeedSession(Stream stream, FeedHub& hub, std::size_t max_queue)
       : ws_(std::move(stream)), hub_(hub), max_queue_(max_queue) {}
+
+  // A console's credential is asked again every `every`: a session signed out, expired or
+  // disabled, or a token revoked, no longer gets the board (the socket is closed, and the page
+  // goes back to sign-in).
+  void recheck(std::function<bool()> still_valid, std::chrono::seconds every) {
+    still_valid_ = std::move(still_valid);
+    recheck_every_ = every;
+  }
   ~FeedSession() override { hub_.leave(this); }  // a session dropped with the server, unread
 
   asio::awaitable<void> run(http::request<http::string_body> req, Subscription what) {
@@ -98,12 +107,15 @@ class FeedSession : public FeedSubscriber,
         spdlog::error("live feed: no snapshot for a console: {}", e.what());
       }
     }
+    if (still_valid_)
+      asio::co_spawn(ws_.get_executor(), watch(this->shared_from_this()), asio::detached);
     beast::flat_buffer buffer;
     for (;;) {
       auto [rec, n] = co_await ws_.async_read(buffer, asio::as_tuple(asio::use_awaitable));
       if (rec) break;
       buffer.consume(n);
     }
+    open_ = false;
     hub_.leave(this);
   }
 
@@ -140,6 +152,30 @@ class FeedSession : public FeedSubscriber,
     if (!writing_) write_next();
   }
 
+  asio::awaitable<void> watch(std::shared_ptr<FeedSession> self) {
+    asio::steady_timer timer(ws_.get_executor());
+    while (open_ && !closing_) {
+      timer.expires_after(recheck_every_);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec || !open_ || closing_) co_return;
+      bool valid = false;
+      try {
+        valid = still_valid_();
+      } catch (const std::exception& e) {  // the store is away: keep serving, ask again later
+        spdlog::warn("live feed: a console's session could not be checked: {}", e.what());
+        continue;
+      }
+      if (valid) continue;
+      closing_ = true;
+      queue_.clear();
+      spdlog::info("live feed: a console's session ended: closing its feed");
+      hub_.leave(this);
+      ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, "session ended"),
+                      [self](beast::error_code) {});
+      co_return;
+    }
+  }
+
   void write_next() {
     writing_ = true;
     ws_.text(true);
@@ -158,6 +194,9 @@ class FeedSession : public FeedSubscriber,
   std::deque<std::shared_ptr<const std::string>> queue_;
   bool writing_ = false;
   bool closing_ = false;
+  bool open_ = true;
+  std::function<bool()> still_valid_;
+  std::chrono::seconds recheck_every_{10};
 };
 
 std::map<std::string, std::string> headers_of(const http::request<http::string_body>& req) {
@@ -199,6 +238,7 @@ struct HttpServer::Impl {
 
   FeedHub* feed = nullptr;
   std::size_t feed_max_queue = 256;
+  std::chrono::seconds console_recheck{10};  // how often an open console's session is asked again
   Auth* auth = nullptr;
   std::optional<ssl::context> tls;  // set: HTTPS and WSS only
 
@@ -233,8 +273,22 @@ struct HttpServer::Impl {
     }
     if (!feed) return Api::error(503, Error{"unavailable", "the live feed is off", ""});
     auto session = std::make_shared<FeedSession<Stream>>(std::move(stream), *feed, feed_max_queue);
+    if (what.console)
+      session->recheck(
+          [auth = auth, headers = headers_of(req)] {
+            auto who = auth->identify(headers);
+            return who && who->can("read");
+          },
+          console_recheck);
     asio::co_spawn(session->executor(), session->run(std::move(req), what),
-                   [session](std::exception_ptr) {});
+                   [session](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& x) {
+                       spdlog::warn("live feed: a session failed: {}", x.what());
+                     }
+                   });
     return std::nullopt;
   }
 

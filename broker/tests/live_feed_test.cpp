@@ -163,3 +163,35 @@ TEST_CASE("500 consoles: every delta reaches every console, in order", "[live]")
   CHECK(result.at("gaps") == 0);
   CHECK(result.at("out_of_order") == 0);
 }
+
+TEST_CASE("an open console's feed is closed once its credential ends (a token revoked)",
+          "[feed][auth]") {
+  TocsinServer server;
+  server.start();
+  auto made = server.post("/api/v1/tokens", R"({"name":"wall-screen","scopes":["read"]})");
+  REQUIRE(made);
+  REQUIRE(made->status == 201);
+  auto body = json::parse(made->body);
+  std::string token(body.at("token").as_string()), id(body.at("id").as_string());
+
+  TempDir out_dir;
+  auto out = out_dir.path() / "console.out";
+  Process console(
+      {"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/ws_watch.py", "--url",
+       "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console?person=jtremblay",
+       "--timeout", "40"},
+      out.string(), {{"TOCSIN_TOKEN", token}});
+  bool ready = wait_until([&] { return read_file(out).find("ready") != std::string::npos; }, 30s);
+  INFO(read_file(out));
+  REQUIRE(ready);
+  REQUIRE(server.post("/api/v1/tokens/" + id + "/revoke", "")->status == 200);
+  // The server asks again every 10 s: the feed ends then, with the reason, not at the client's
+  // leisure.
+  REQUIRE(console.wait(45s));
+  std::string text = read_file(out);
+  INFO(text);
+  auto result = json::parse(text.substr(text.find('{')));
+  REQUIRE(result.at("closed") == true);
+  CHECK(result.at("code") == 1008);
+  CHECK(result.at("reason") == "session ended");
+}
