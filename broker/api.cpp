@@ -453,6 +453,11 @@ void Api::get_incident(const std::string& id, Respond respond) {
 
 namespace {
 
+// A machine's token acting for the person its body names: the token ("token:NAME"), for the audit.
+std::string machine_of(const ApiRequest& request) {
+  return request.principal && request.principal->kind == "token" ? request.principal->id : "";
+}
+
 // {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
 // out, and may not name someone else); a machine's token names the person it acts for. With
 // `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert); with `notes`,
@@ -528,7 +533,7 @@ void Api::incident_action(const std::string& id, const std::string& kind, const 
   auto actor = actor_of(request);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
   journal_.act(
-      IncidentAction{id, kind, actor->first, actor->second},
+      IncidentAction{id, kind, actor->first, actor->second, machine_of(request)},
       [respond = std::move(respond)](Result<ActionDone> r) {
         if (!r) return respond(error(status_for(r.error()), r.error()));
         respond(json_response(200, json::object{{"id", r->incident_id}, {"result", r->state}}));
@@ -543,7 +548,8 @@ void Api::approval_vote(const std::string& id, bool approve, const ApiRequest& r
   auto actor = actor_of(request, &confirm);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
   const VoteProof proof{compose::is_live_word(confirm),
-                        request.principal && request.principal->kind == "user"};
+                        request.principal && request.principal->kind == "user",
+                        machine_of(request)};
   journal_.vote(id, actor->first, approve, proof,
                 [id, respond = std::move(respond)](Result<std::string> r) {
                   if (!r) return respond(error(status_for(r.error()), r.error()));
@@ -944,6 +950,7 @@ void Api::alert_follow_up(const std::string& id, const std::string& kind, const 
   auto actor = actor_of(request, nullptr, &note.by_language);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
   note.text = actor->second;
+  note.via = machine_of(request);
   auto made =
       std::make_shared<Result<std::vector<AlertRecord>>>(Error{"storage_unavailable", "", ""});
   journal_.write(

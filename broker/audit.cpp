@@ -78,6 +78,10 @@ void append_with(sqlite::Statement& last, sqlite::Statement& insert, const Entry
 }
 }  // namespace
 
+void name_for(boost::json::object& detail, const std::string& by, const std::string& via) {
+  if (!via.empty()) detail["for"] = by;
+}
+
 void append(sqlite::Connection& db, const Entry& e) {
   auto last = db.prepare(kLast);
   auto insert = db.prepare(kInsert);

@@ -27,6 +27,14 @@ struct Entry {
   std::string detail;   // JSON object
 };
 
+// A change a machine made for a person (a token naming `by`): the machine (`via`, "token:NAME")
+// is the row's actor, and the person it named goes in the detail as `for`. Without `via`, the
+// person is the actor.
+inline const std::string& actor(const std::string& by, const std::string& via) {
+  return via.empty() ? by : via;
+}
+void name_for(boost::json::object& detail, const std::string& by, const std::string& via);
+
 // Appends one row; the caller holds a write transaction (BEGIN IMMEDIATE) on `db`.
 void append(sqlite::Connection& db, const Entry& entry);
 

@@ -90,7 +90,9 @@ Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
   insert.run();
   json::object audited{{"follow_up", a.id}, {"note", a.note}};
   if (!a.notes.empty()) audited["notes"] = by_language(a.notes);
-  audit::append(db, {at, by, "alert." + kind, alert_id, json::serialize(audited)});
+  audit::name_for(audited, by, note.via);
+  audit::append(
+      db, {at, audit::actor(by, note.via), "alert." + kind, alert_id, json::serialize(audited)});
 
   auto inc = db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1");
   inc.bind(1, a.incident_id);

@@ -13,9 +13,11 @@
 namespace tocsin {
 
 // The coordinator's words: one text for every language, or each language's own (fr and en).
+// And the machine that asked for the follow-up for `by`, if any (the audit's actor).
 struct FollowUpNote {
   std::string text;
   std::map<std::string, std::string> by_language;
+  std::string via;  // "token:NAME"
   bool empty() const { return text.empty() && by_language.empty(); }
 };
 

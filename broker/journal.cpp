@@ -521,8 +521,10 @@ void Transaction::action(IncidentAction& a, ActionCallback& done) {
     state = a.kind == "resolve" ? "resolved" : "cancelled";
     settle(close(a.incident_id, state.c_str(), a.by, a.note));
   }
-  audit::append(db_, {at_, a.by, "incident." + a.kind, a.incident_id,
-                      json::serialize(json::object{{"note", a.note}, {"state", state}})});
+  json::object detail{{"note", a.note}, {"state", state}};
+  audit::name_for(detail, a.by, a.via);
+  audit::append(db_, {at_, audit::actor(a.by, a.via), "incident." + a.kind, a.incident_id,
+                      json::serialize(detail)});
   replies.push_back([&done, id = a.incident_id, state] { done(ActionDone{id, state}); });
 }
 
@@ -530,12 +532,15 @@ void Transaction::vote(Journal::Vote& v) {
   std::vector<std::string> resolve;
   auto result = runs_.vote(v.approval_id, v.by, v.approve, v.proof, at_, resolve);
   settle(std::move(resolve));
-  if (result)
-    audit::append(db_,
-                  {at_, v.by, v.approve ? "approval.approve" : "approval.reject", v.approval_id,
-                   json::serialize(json::object{{"status", result.value()},
-                                                {"typed_live", v.proof.typed_live},
-                                                {"signed_in", v.proof.signed_in}})});
+  if (result) {
+    json::object detail{{"status", result.value()},
+                        {"typed_live", v.proof.typed_live},
+                        {"signed_in", v.proof.signed_in}};
+    audit::name_for(detail, v.by, v.proof.via);
+    audit::append(db_, {at_, audit::actor(v.by, v.proof.via),
+                        v.approve ? "approval.approve" : "approval.reject", v.approval_id,
+                        json::serialize(detail)});
+  }
   replies.push_back([&v, result] { v.done(result); });
 }
 

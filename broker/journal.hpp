@@ -35,6 +35,7 @@ struct IncidentAction {
   std::string kind;  // ack | resolve | cancel
   std::string by;
   std::string note;
+  std::string via = {};  // the machine that acted for `by` ("token:NAME"), if any
 };
 struct ActionDone {
   std::string incident_id;

@@ -31,6 +31,7 @@ namespace tocsin {
 struct VoteProof {
   bool typed_live = false;  // the voter typed LIVE (or RÉEL)
   bool signed_in = false;   // a person's session, not a machine's token
+  std::string via = {};     // the machine that cast it for `by` ("token:NAME"), if any
 };
 
 struct ActivePlaybooks {

@@ -230,3 +230,34 @@ TEST_CASE("a user disabled from the CLI is signed out and cannot sign in again",
                     20s)
             .exit_code == 1);
 }
+
+TEST_CASE("a machine acting for a person is the audit row's actor, the person is named in it",
+          "[auth]") {
+  TocsinServer server;
+  server.start();
+  auto made = server.post("/api/v1/tokens", R"({"name":"ivr","scopes":["operate"]})");
+  REQUIRE(made);
+  REQUIRE(made->status == 201);
+  std::string token(json::parse(made->body).at("token").as_string());
+  auto created = server.post("/api/v1/incidents", R"({"source":"gauge-1","type":"flood.level",)"
+                                                  R"("severity":"minor"})");
+  REQUIRE(created->status == 201);
+  std::string id(json::parse(created->body).at("id").as_string());
+
+  // The phone line acknowledges for the duty officer who pressed 1.
+  auto ack = http_request(server.http_port(), "POST", "/api/v1/incidents/" + id + "/ack",
+                          R"({"by":"jtremblay"})", "application/json",
+                          {{"Authorization", "Bearer " + token}});
+  REQUIRE(ack);
+  REQUIRE(ack->status == 200);
+  auto incident = json::parse(server.get("/api/v1/incidents/" + id)->body);
+  CHECK(incident.at("acknowledged_by") == "jtremblay");  // the incident says who
+  // The audit trail says which machine did it, and for whom.
+  auto entries = json::parse(server.get("/api/v1/audit?after=0&limit=100")->body).at("entries");
+  const json::object* row = nullptr;
+  for (const auto& e : entries.as_array())
+    if (e.at("action") == "incident.ack" && e.at("subject").as_string() == id) row = &e.as_object();
+  REQUIRE(row);
+  CHECK(row->at("actor") == "token:ivr");
+  CHECK(row->at("detail").at("for") == "jtremblay");
+}
