@@ -453,18 +453,18 @@ void Api::get_incident(const std::string& id, Respond respond) {
 
 namespace {
 
-// A machine's token acting for the person its body names: the token ("token:NAME"), for the audit.
-std::string machine_of(const ApiRequest& request) {
-  return request.principal && request.principal->kind == "token" ? request.principal->id : "";
-}
+// Who acts: the person, their words, and the machine's token that acted for them, if any
+// ("token:NAME": the audit's actor).
+struct Actor {
+  std::string by, note, via;
+};
 
 // {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
 // out, and may not name someone else); a machine's token names the person it acts for. With
 // `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert); with `notes`,
 // {"notes": {"fr": "…", "en": "…"}} (a correction in each language's own words, instead of note).
-Result<std::pair<std::string, std::string>> actor_of(
-    const ApiRequest& request, std::string* confirm = nullptr,
-    std::map<std::string, std::string>* notes = nullptr) {
+Result<Actor> actor_of(const ApiRequest& request, std::string* confirm = nullptr,
+                       std::map<std::string, std::string>* notes = nullptr) {
   std::string_view ct = request.content_type;
   if (ct.substr(0, ct.find(';')) != "application/json")
     return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
@@ -518,12 +518,14 @@ Result<std::pair<std::string, std::string>> actor_of(
   if (request.principal && request.principal->kind == "user") {
     if (by && (!by->is_string() || by->as_string() != request.principal->id))
       return Error{"forbidden", "by: a signed-in user acts as themself", "by"};
-    return std::pair{request.principal->id, note};
+    return Actor{request.principal->id, note, ""};
   }
   if (!by) return Error{"missing_field", "by: is required (who does this)", "by"};
   if (!by->is_string() || by->as_string().empty() || by->as_string().size() > 128)
     return Error{"wrong_type", "by: must be a non-empty string of at most 128 bytes", "by"};
-  return std::pair{std::string(by->as_string()), note};
+  std::string via = request.principal && request.principal->kind == "token" ? request.principal->id
+                                                                            : std::string();
+  return Actor{std::string(by->as_string()), note, via};
 }
 
 }  // namespace
@@ -533,7 +535,7 @@ void Api::incident_action(const std::string& id, const std::string& kind, const 
   auto actor = actor_of(request);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
   journal_.act(
-      IncidentAction{id, kind, actor->first, actor->second, machine_of(request)},
+      IncidentAction{id, kind, actor->by, actor->note, actor->via},
       [respond = std::move(respond)](Result<ActionDone> r) {
         if (!r) return respond(error(status_for(r.error()), r.error()));
         respond(json_response(200, json::object{{"id", r->incident_id}, {"result", r->state}}));
@@ -548,9 +550,8 @@ void Api::approval_vote(const std::string& id, bool approve, const ApiRequest& r
   auto actor = actor_of(request, &confirm);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
   const VoteProof proof{compose::is_live_word(confirm),
-                        request.principal && request.principal->kind == "user",
-                        machine_of(request)};
-  journal_.vote(id, actor->first, approve, proof,
+                        request.principal && request.principal->kind == "user", actor->via};
+  journal_.vote(id, actor->by, approve, proof,
                 [id, respond = std::move(respond)](Result<std::string> r) {
                   if (!r) return respond(error(status_for(r.error()), r.error()));
                   respond(json_response(200, json::object{{"id", id}, {"status", r.value()}}));
@@ -949,12 +950,12 @@ void Api::alert_follow_up(const std::string& id, const std::string& kind, const 
   FollowUpNote note;
   auto actor = actor_of(request, nullptr, &note.by_language);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
-  note.text = actor->second;
-  note.via = machine_of(request);
+  note.text = actor->note;
+  note.via = actor->via;
   auto made =
       std::make_shared<Result<std::vector<AlertRecord>>>(Error{"storage_unavailable", "", ""});
   journal_.write(
-      [made, id, kind, by = actor->first, note](sqlite::Connection& db) {
+      [made, id, kind, by = actor->by, note](sqlite::Connection& db) {
         *made = follow_up(db, id, kind, note, by, now());
       },
       [this, made, respond = std::move(respond)](bool committed) {

@@ -68,6 +68,8 @@ http::response<http::string_body> to_beast(ApiResponse r, unsigned version, bool
 // the last write completed; messages are shared, immutable buffers. A session whose queue
 // passes the limit (a client that does not read) is closed with the reason, never waited for.
 // Over plain TCP or TLS (`Stream`).
+constexpr std::chrono::seconds kConsoleRecheck{10};
+
 template <class Stream>
 class FeedSession : public FeedSubscriber,
                     public std::enable_shared_from_this<FeedSession<Stream>> {
@@ -75,13 +77,10 @@ class FeedSession : public FeedSubscriber,
   FeedSession(Stream stream, FeedHub& hub, std::size_t max_queue)
       : ws_(std::move(stream)), hub_(hub), max_queue_(max_queue) {}
 
-  // A console's credential is asked again every `every`: a session signed out, expired or
-  // disabled, or a token revoked, no longer gets the board (the socket is closed, and the page
-  // goes back to sign-in).
-  void recheck(std::function<bool()> still_valid, std::chrono::seconds every) {
-    still_valid_ = std::move(still_valid);
-    recheck_every_ = every;
-  }
+  // A console's credential is asked again every kConsoleRecheck: a session signed out, expired
+  // or disabled, or a token revoked, no longer gets the board (the socket is closed, and the
+  // page goes back to sign-in).
+  void recheck(std::function<bool()> still_valid) { still_valid_ = std::move(still_valid); }
   ~FeedSession() override { hub_.leave(this); }  // a session dropped with the server, unread
 
   asio::awaitable<void> run(http::request<http::string_body> req, Subscription what) {
@@ -155,7 +154,7 @@ class FeedSession : public FeedSubscriber,
   asio::awaitable<void> watch(std::shared_ptr<FeedSession> self) {
     asio::steady_timer timer(ws_.get_executor());
     while (open_ && !closing_) {
-      timer.expires_after(recheck_every_);
+      timer.expires_after(kConsoleRecheck);
       auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       if (ec || !open_ || closing_) co_return;
       bool valid = false;
@@ -196,7 +195,6 @@ class FeedSession : public FeedSubscriber,
   bool closing_ = false;
   bool open_ = true;
   std::function<bool()> still_valid_;
-  std::chrono::seconds recheck_every_{10};
 };
 
 std::map<std::string, std::string> headers_of(const http::request<http::string_body>& req) {
@@ -238,7 +236,6 @@ struct HttpServer::Impl {
 
   FeedHub* feed = nullptr;
   std::size_t feed_max_queue = 256;
-  std::chrono::seconds console_recheck{10};  // how often an open console's session is asked again
   Auth* auth = nullptr;
   std::optional<ssl::context> tls;  // set: HTTPS and WSS only
 
@@ -274,12 +271,10 @@ struct HttpServer::Impl {
     if (!feed) return Api::error(503, Error{"unavailable", "the live feed is off", ""});
     auto session = std::make_shared<FeedSession<Stream>>(std::move(stream), *feed, feed_max_queue);
     if (what.console)
-      session->recheck(
-          [auth = auth, headers = headers_of(req)] {
-            auto who = auth->identify(headers);
-            return who && who->can("read");
-          },
-          console_recheck);
+      session->recheck([auth = auth, headers = headers_of(req)] {
+        auto who = auth->identify(headers);
+        return who && who->can("read");
+      });
     asio::co_spawn(session->executor(), session->run(std::move(req), what),
                    [session](std::exception_ptr e) {
                      if (!e) return;

@@ -23,8 +23,6 @@
 
 namespace tocsin {
 
-// The playbook set in force, with what it refers to. Immutable once built; a reload builds
-// another and swaps it in.
 // What stands behind a vote besides its `by`. Approving a LIVE public alert needs both: the word
 // typed (the Hawaii lesson), and a person signed in, for a machine's token may name anyone as
 // `by` and so could make up a two-person approval on its own.
@@ -34,6 +32,8 @@ struct VoteProof {
   std::string via = {};     // the machine that cast it for `by` ("token:NAME"), if any
 };
 
+// The playbook set in force, with what it refers to. Immutable once built; a reload builds
+// another and swaps it in.
 struct ActivePlaybooks {
   playbooks::References references;
   std::vector<playbooks::Playbook> playbooks;

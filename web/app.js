@@ -302,11 +302,11 @@ function incidentItem(i) {
         state.me && state.me.scopes.includes("operate")) {
       const buttons = el("p", { class: "actions" });
       buttons.append(el("button", { type: "button", class: "cancel-alert", text: t("cancel_alert"),
-                                    onclick: () => followUp(a.id, "cancel") }));
+                                    onclick: () => cancelAlert(a.id) }));
       if (a.kind !== "siren")
         buttons.append(el("button", { type: "button", class: "correct-alert", text: t("correct_alert"),
-                                      onclick: () => followUp(a.id, "correct", {
-                                        what: i.headline || i.type, channels: (a.channels || []).join(", ") }) }));
+                                      onclick: () => openCorrect(a.id, i.headline || i.type,
+                                                                 (a.channels || []).join(", ")) }));
       p.append(buttons);
     }
     li.append(p);
@@ -409,15 +409,14 @@ async function act(id, verb) {
 
 // Cancelling is one action. Correcting asks for the new words in French and in English (each
 // reader gets their own language), in a form outside the board, which redraws on every change.
-async function followUp(id, verb, about) {
-  if (verb === "correct") return openCorrect(id, about);
-  try { await api("POST", `/api/v1/alerts/${id}/${verb}`, {}); say(""); }
+async function cancelAlert(id) {
+  try { await api("POST", `/api/v1/alerts/${id}/cancel`, {}); say(""); }
   catch (e) { say(refusal(e)); }
 }
 
-function openCorrect(id, about) {
-  state.correcting = { id, about };
-  $("correct-about").textContent = t("correct_about")(about.what, about.channels);
+function openCorrect(id, what, channels) {
+  state.correcting = id;
+  $("correct-about").textContent = t("correct_about")(what, channels);
   $("correct").hidden = false;
   $("correct-form").querySelector('textarea[name="fr"]').focus();
 }
@@ -431,7 +430,7 @@ $("correct-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
   try {
-    await api("POST", `/api/v1/alerts/${state.correcting.id}/correct`,
+    await api("POST", `/api/v1/alerts/${state.correcting}/correct`,
               { notes: { fr: f.get("fr").trim(), en: f.get("en").trim() } });
     closeCorrect();
     say(t("corrected"));
