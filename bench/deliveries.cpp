@@ -12,10 +12,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "broker/broker_metrics.hpp"
-#include "broker/delivery_ledger.hpp"
-#include "broker/journal.hpp"
-#include "broker/sqlite.hpp"
+#include "broker/deliveries/delivery_ledger.hpp"
+#include "broker/journal/journal.hpp"
+#include "broker/journal/sqlite.hpp"
+#include "broker/metrics/broker_metrics.hpp"
 #include "dispatchers/dispatcher.hpp"
 
 using namespace tocsin;

@@ -32,7 +32,16 @@ struct ClientResult {
   long timeouts = 0;
 };
 
+// --storm: every report matches the shipped flood-riverside playbook (which pages the duty
+// officers by SMS, e-mail and console), each a new incident.
+bool storm = false;
+
 std::string report_json(int client, long i) {
+  if (storm)
+    return R"({"source":"bench-)" + std::to_string(client) +
+           R"(","type":"flood.water_level","severity":"severe","location":{"zone":"riverside"},)"
+           R"("attributes":{"level_m":4.2},"dedup_key":"storm-)" +
+           std::to_string(client) + "-" + std::to_string(i) + R"("})";
   return R"({"source":"bench-)" + std::to_string(client) +
          R"(","type":"bench.reading","severity":"minor","location":{"zone":"bench"},)"
          R"("attributes":{"value":)" +
@@ -196,6 +205,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rate", rate, "offered incidents per second, all clients (open loop)");
   app.add_option("--seconds", seconds, "duration of the open-loop run")->capture_default_str();
+  app.add_flag("--storm", storm, "every report matches flood-riverside (the shipped playbooks)");
   std::string secret_env;
   app.add_option("--server-key", curve.server_key, "the broker's CURVE public key (Z85)");
   app.add_option("--secret-key-env", secret_env, "the variable holding this client's secret key");

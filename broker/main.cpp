@@ -12,13 +12,13 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
-#include "broker/admin_cli.hpp"
-#include "broker/config.hpp"
-#include "broker/playbook_cli.hpp"
-#include "broker/send.hpp"
-#include "broker/sensor_keys.hpp"
-#include "broker/server.hpp"
-#include "broker/template_cli.hpp"
+#include "broker/cli/admin_cli.hpp"
+#include "broker/cli/playbook_cli.hpp"
+#include "broker/cli/send.hpp"
+#include "broker/cli/template_cli.hpp"
+#include "broker/ingest/sensor_keys.hpp"
+#include "broker/serve.hpp"
+#include "broker/settings/config.hpp"
 #include "channels/siren/siren_simulator.hpp"
 #include "core/yaml_reader.hpp"
 

@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -164,6 +165,21 @@ std::string TocsinServer::health(const std::string& component) const {
   if (!r || r->status != 200) return "";
   auto v = boost::json::parse(r->body);
   return std::string(v.at("components").at(component).at("status").as_string());
+}
+
+bool TocsinServer::settled(std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto r = get("/health");
+    if (!r) return true;  // not running: nothing is in flight
+    if (r->status == 200 || r->status == 503) {
+      auto v = boost::json::parse(r->body);
+      const auto& journal = v.at("components").at("journal");
+      if (journal.at("runs_pending").to_number<std::int64_t>() == 0) return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #pragma once
 // A real `tocsin serve` child process with its own configuration, ports and data directory.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -73,6 +74,10 @@ class TocsinServer {
   void add_user(const std::string& name, const std::string& role, const std::string& password);
   // The "status" of a component in /health ("" if unreachable).
   std::string health(const std::string& component) const;
+  // Waits (up to `timeout`) until every acknowledged report has run its playbooks: reports are
+  // acknowledged at their commit, and their runs, alerts and resolutions follow in the journal's
+  // next transactions. True at once if the server is not running.
+  bool settled(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
  private:
   ServerOptions options_;

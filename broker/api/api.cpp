@@ -1,0 +1,984 @@
+#include "broker/api/api.hpp"
+
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <fstream>
+#include <iterator>
+
+#include "broker/deliveries/delivery_ledger.hpp"
+#include "broker/journal/audit.hpp"
+#include "broker/runs/compose.hpp"
+#include "broker/runs/follow_up.hpp"
+#include "broker/watch/source_watch.hpp"
+#include "channels/sms/twilio_channel.hpp"
+#include "core/ulid.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+
+ApiResponse json_response(int status, const json::value& v) {
+  return ApiResponse{status, "application/json", json::serialize(v) + "\n", {}};
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += char(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    auto eq = pair.find('=');
+    out[url_decode(pair.substr(0, eq))] =
+        eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+int status_for(const Error& e) {
+  if (e.code == "not_found") return 404;
+  if (e.code == "conflict") return 409;
+  if (e.code == "forbidden") return 403;
+  if (e.code == "unprocessable" || e.code == "confirmation_required") return 422;
+  if (e.code == "unavailable") return 503;
+  if (e.code == "unsupported_media_type") return 415;
+  if (e.code == "too_large") return 413;
+  if (e.code == "storage_unavailable") return 503;
+  return 400;
+}
+
+ApiResponse method_not_allowed(const std::string& allow) {
+  auto r = Api::error(405, Error{"method_not_allowed", "method: use " + allow, "method"});
+  r.headers["Allow"] = allow;
+  return r;
+}
+
+}  // namespace
+
+Api::Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits,
+         BrokerMetrics& metrics, HealthReport health, PlaybookLibrary& library)
+    : journal_(journal),
+      store_(store),
+      limits_(limits),
+      metrics_(metrics),
+      health_(std::move(health)),
+      library_(library) {}
+
+Api::~Api() {
+  reads_.stop();
+}
+
+ApiResponse Api::error(int status, const Error& e) {
+  json::object err{{"code", e.code}, {"message", e.message}};
+  err["field"] = e.field.empty() ? json::value(nullptr) : json::value(e.field);
+  if (!e.reason.empty()) err["reason"] = e.reason;
+  return json_response(status, json::object{{"error", std::move(err)}});
+}
+
+std::string Api::scope_for(const std::string& method, const std::string& path) const {
+  if (path == "/api/v1/login" || path == "/api/v1/receipts/sms") return "";
+  if (path == "/health") return public_health_ ? "" : "read";
+  if (path == "/" || path == "/console" || path.rfind("/console/", 0) == 0) return "";
+  if (path == "/metrics") return public_metrics_ ? "" : "read";
+  auto ends = [&](std::string_view tail) {
+    return path.size() > tail.size() &&
+           path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (path == "/api/v1/audit" || path.rfind("/api/v1/tokens", 0) == 0 ||
+      path == "/api/v1/playbooks/reload")
+    return "admin";
+  if (method == "GET" || method == "HEAD") return "read";
+  if (path == "/api/v1/incidents" || ends("/heartbeat")) return "ingest";
+  if (ends("/approve") || ends("/reject")) return "approve";
+  // Cancelling or correcting a public alert is operate: the safe action is the easy one.
+  if (path == "/api/v1/logout") return "read";
+  return "operate";  // ack, resolve, cancel, silences
+}
+
+void Api::handle(ApiRequest request, Respond respond) {
+  std::string_view target = request.target;
+  auto qmark = target.find('?');
+  std::string path(target.substr(0, qmark));
+  auto query = parse_query(qmark == std::string_view::npos ? "" : target.substr(qmark + 1));
+  const std::string& m = request.method;
+
+  // Who may call what: every route but the public ones needs a session or a token with the
+  // route's scope; a session's state-changing request also needs its CSRF token and, if the
+  // browser says where it comes from, this origin.
+  if (std::string scope = scope_for(m, path); !scope.empty()) {
+    if (!auth_)
+      return respond(error(503, Error{"unavailable", "authentication is not set up", ""}));
+    request.principal = auth_->identify(request.headers);
+    if (!request.principal) {
+      auto r = error(401, Error{"unauthenticated",
+                                "sign in (POST /api/v1/login) or send Authorization: Bearer TOKEN",
+                                "Authorization"});
+      r.headers["WWW-Authenticate"] = "Bearer realm=\"tocsin\"";
+      return respond(std::move(r));
+    }
+    const Principal& who = *request.principal;
+    if (!who.can(scope))
+      return respond(error(403, Error{"forbidden",
+                                      who.id + (who.role.empty() ? "" : " (" + who.role + ")") +
+                                          " may not do this: it needs the '" + scope + "' scope",
+                                      "Authorization", "missing_scope"}));
+    if (who.kind == "user" && m != "GET" && m != "HEAD") {
+      auto header = [&](const char* n) {
+        auto it = request.headers.find(n);
+        return it == request.headers.end() ? std::string() : it->second;
+      };
+      std::string origin = header("origin"), host = header("host");
+      if (!origin.empty() && origin != "http://" + host && origin != "https://" + host)
+        return respond(error(
+            403, Error{"cross_origin", "Origin: " + origin + " is not this server", "Origin"}));
+      std::string csrf = header("x-csrf-token");
+      if (csrf.size() != who.csrf.size() || !std::equal(csrf.begin(), csrf.end(), who.csrf.begin()))
+        return respond(error(403, Error{"csrf",
+                                        "X-CSRF-Token: missing or wrong (GET /api/v1/session "
+                                        "gives it)",
+                                        "X-CSRF-Token"}));
+    }
+  }
+
+  if (path == "/") {
+    ApiResponse r{302, "text/plain; charset=utf-8", "/console\n", {{"Location", "/console"}}};
+    return respond(std::move(r));
+  }
+  if (path == "/console" || path.rfind("/console/", 0) == 0) {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return respond(static_file(path));
+  }
+  if (path == "/api/v1/login") {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return login(request, std::move(respond));
+  }
+  if (path == "/api/v1/logout") {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return logout(request, std::move(respond));
+  }
+  if (path == "/api/v1/session") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    const Principal& who = *request.principal;
+    json::array scopes;
+    for (const auto& s : who.scopes) scopes.emplace_back(s);
+    json::object o{{"id", who.id},
+                   {"kind", who.kind},
+                   {"role", who.role},
+                   {"language", who.language},
+                   {"scopes", std::move(scopes)}};
+    if (who.kind == "user") o["csrf_token"] = who.csrf;
+    return respond(json_response(200, o));
+  }
+  if (path == "/api/v1/tokens") {
+    if (m == "GET")
+      return read("tokens", std::move(respond), [this] {
+        return json_response(200, json::object{{"tokens", auth_->tokens()}});
+      });
+    if (m == "POST") return create_token(request, std::move(respond));
+    return respond(method_not_allowed("GET, POST"));
+  }
+  constexpr std::string_view tokens_prefix = "/api/v1/tokens/";
+  if (path.rfind(tokens_prefix, 0) == 0 && path.size() > tokens_prefix.size() + 7 &&
+      path.compare(path.size() - 7, 7, "/revoke") == 0) {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    std::string id = path.substr(tokens_prefix.size(), path.size() - tokens_prefix.size() - 7);
+    std::string by = request.principal->id;
+    return read("revoking a token", std::move(respond), [this, id, by] {
+      auto r = auth_->revoke_token(id, by);
+      if (!r) return error(status_for(r.error()), r.error());
+      return json_response(200, json::object{{"id", id}, {"revoked", true}});
+    });
+  }
+
+  if (path == "/health") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return respond(ApiResponse{200, "application/json", health_() + "\n", {}});
+  }
+  if (path == "/metrics") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    std::string text = metrics_.render();
+    if (deliveries_.metrics) text += deliveries_.metrics();
+    return respond(
+        ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}});
+  }
+  if (path == "/api/v1/incidents") {
+    if (m == "POST") return create_incident(request, std::move(respond));
+    if (m == "GET") return list_incidents(query, std::move(respond));
+    return respond(method_not_allowed("GET, POST"));
+  }
+  constexpr std::string_view prefix = "/api/v1/incidents/";
+  if (path.rfind(prefix, 0) == 0) {
+    std::string rest = path.substr(prefix.size());
+    auto slash = rest.find('/');
+    std::string id = rest.substr(0, slash);
+    if (!is_ulid(id))
+      return respond(
+          error(404, Error{"not_found", "id: '" + id + "' is not an incident id", "id"}));
+    if (slash == std::string::npos) {
+      if (m != "GET") return respond(method_not_allowed("GET"));
+      return get_incident(id, std::move(respond));
+    }
+    std::string action = rest.substr(slash + 1);
+    if (action == "ack" || action == "resolve" || action == "cancel") {
+      if (m != "POST") return respond(method_not_allowed("POST"));
+      return incident_action(id, action, request, std::move(respond));
+    }
+    if (action == "compose" || action == "compose/preview") {
+      if (m != "POST") return respond(method_not_allowed("POST"));
+      return compose_alert(id, action == "compose/preview", request, std::move(respond));
+    }
+  }
+  if (path == "/api/v1/sirens") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return respond(ApiResponse{200,
+                               "application/json",
+                               deliveries_.sirens ? deliveries_.sirens() : R"({"zones":[]})",
+                               {}});
+  }
+  if (path == "/api/v1/compose") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    auto set = library_.current();
+    if (!set) return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
+    return respond(json_response(200, compose::options(*set, deliveries_.has_channel)));
+  }
+  if (path == "/api/v1/approvals") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return list_approvals(query, std::move(respond));
+  }
+  constexpr std::string_view approvals = "/api/v1/approvals/";
+  if (path.rfind(approvals, 0) == 0) {
+    std::string rest = path.substr(approvals.size());
+    auto slash = rest.find('/');
+    std::string verb = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (verb == "approve" || verb == "reject") {
+      if (m != "POST") return respond(method_not_allowed("POST"));
+      return approval_vote(rest.substr(0, slash), verb == "approve", request, std::move(respond));
+    }
+  }
+  if (path == "/api/v1/alerts") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return list_alerts(query, std::move(respond));
+  }
+  constexpr std::string_view alerts_prefix = "/api/v1/alerts/";
+  if (path.rfind(alerts_prefix, 0) == 0) {
+    std::string rest = path.substr(alerts_prefix.size());
+    if (auto slash = rest.find('/'); slash != std::string::npos) {
+      std::string verb = rest.substr(slash + 1);
+      if (verb != "cancel" && verb != "correct")
+        return respond(error(404, Error{"not_found", "path: no such resource " + path, "path"}));
+      if (m != "POST") return respond(method_not_allowed("POST"));
+      return alert_follow_up(rest.substr(0, slash), verb == "cancel" ? "cancel" : "update", request,
+                             std::move(respond));
+    }
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    std::string id = path.substr(alerts_prefix.size());
+    if (!is_ulid(id))
+      return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
+    return get_alert(id, std::move(respond));
+  }
+  if (path == "/api/v1/sources") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    json::array list = sources_ ? sources_->list() : json::array{};
+    return respond(json_response(200, json::object{{"sources", std::move(list)}}));
+  }
+  constexpr std::string_view sources_prefix = "/api/v1/sources/";
+  if (path.rfind(sources_prefix, 0) == 0 && path.size() > sources_prefix.size() + 10 &&
+      path.compare(path.size() - 10, 10, "/heartbeat") == 0) {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    std::string id = path.substr(sources_prefix.size(), path.size() - sources_prefix.size() - 10);
+    if (!sources_ || !sources_->expects(id))
+      return respond(error(
+          404,
+          Error{"not_found", "source: '" + id + "' is not in the expected sources", "source"}));
+    sources_->seen(id);
+    return respond(json_response(200, json::object{{"source", id}, {"seen", true}}));
+  }
+  if (path == "/api/v1/receipts/sms") {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return sms_receipt(request, std::move(respond));
+  }
+  if (path == "/api/v1/silences") {
+    if (m == "POST") return create_silence(request, std::move(respond));
+    if (m == "GET") return list_silences(query, std::move(respond));
+    return respond(method_not_allowed("GET, POST"));
+  }
+  constexpr std::string_view silences_prefix = "/api/v1/silences/";
+  if (path.rfind(silences_prefix, 0) == 0 && path.size() > silences_prefix.size() + 7 &&
+      path.compare(path.size() - 7, 7, "/expire") == 0) {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return expire_silence(
+        path.substr(silences_prefix.size(), path.size() - silences_prefix.size() - 7), request,
+        std::move(respond));
+  }
+  if (path == "/api/v1/audit") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return list_audit(query, std::move(respond));
+  }
+  if (path == "/api/v1/playbooks") {
+    if (m != "GET") return respond(method_not_allowed("GET"));
+    return list_playbooks(std::move(respond));
+  }
+  if (path == "/api/v1/playbooks/reload") {
+    if (m != "POST") return respond(method_not_allowed("POST"));
+    return reload_playbooks(std::move(respond));
+  }
+  respond(error(404, Error{"not_found", "path: no such resource " + path, "path"}));
+}
+
+void Api::create_incident(ApiRequest& request, Respond respond) {
+  metrics_.received_http.inc();
+  std::string_view ct = request.content_type;
+  if (ct.substr(0, ct.find(';')) != "application/json") {
+    metrics_.rejected("unsupported_media_type");
+    return respond(error(415, Error{"unsupported_media_type", "Content-Type: send application/json",
+                                    "Content-Type"}));
+  }
+  // A signed-in person reports as themself: they are the incident's source (and so its
+  // initiator, who may not approve its public alert).
+  std::string body = request.body;
+  if (request.principal && request.principal->kind == "user" && body.size() <= limits_.max_bytes) {
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    if (!ec && v.is_object()) {
+      v.as_object()["source"] = request.principal->id;
+      body = json::serialize(v);
+    }
+  }
+  auto parsed = parse_incident(body, limits_);
+  if (!parsed) {
+    metrics_.rejected(parsed.error().code);
+    return respond(error(parsed.error().code == "too_large" ? 413 : 400, parsed.error()));
+  }
+  if (sources_) sources_->seen(parsed->source);
+  std::string status(to_string(parsed->status));
+  journal_.submit(std::move(parsed.value()),
+                  [this, status, respond = std::move(respond)](Result<Accepted> r) {
+                    if (!r) {
+                      metrics_.rejected(r.error().code);
+                      return respond(error(503, r.error()));
+                    }
+                    auto resp = json_response(r->created ? 201 : 200, [&] {
+                      json::object o{{"id", r->incident_id},
+                                     {"result", r->folded    ? "folded"
+                                                : r->created ? "created"
+                                                             : "updated"}};
+                      if (!r->silenced_by.empty()) o["silenced_by"] = r->silenced_by;
+                      o["status"] = status;  // CAP: actual, exercise…
+                      return o;
+                    }());
+                    resp.headers["Location"] = "/api/v1/incidents/" + r->incident_id;
+                    respond(std::move(resp));
+                  });
+}
+
+void Api::list_incidents(const std::map<std::string, std::string>& query, Respond respond) {
+  std::string state = "active";
+  if (auto it = query.find("state"); it != query.end()) state = it->second;
+  if (state == "all") state.clear();
+  if (!state.empty() && state != "active" && state != "resolved" && state != "cancelled")
+    return respond(error(
+        400,
+        Error{"invalid_value",
+              "state: '" + state + "' is not one of active, resolved, cancelled, all", "state"}));
+  std::size_t limit = 100;
+  if (auto it = query.find("limit"); it != query.end()) {
+    try {
+      limit = std::stoul(it->second);
+    } catch (...) {
+      limit = 0;
+    }
+    if (limit < 1 || limit > 1000)
+      return respond(
+          error(400, Error{"invalid_value", "limit: must be between 1 and 1000", "limit"}));
+  }
+  read("listing incidents", std::move(respond), [this, state, limit] {
+    json::array items;
+    for (const auto& rec : store_.list(state, limit)) items.push_back(to_json(rec));
+    return json_response(200, json::object{{"incidents", std::move(items)}});
+  });
+}
+
+void Api::read(const char* what, Respond respond, std::function<ApiResponse()> query) {
+  reads_.post([what, respond = std::move(respond), query = std::move(query)] {
+    try {
+      respond(query());
+    } catch (const std::exception& e) {
+      spdlog::error("api: {} failed: {}", what, e.what());
+      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
+    }
+  });
+}
+
+void Api::get_incident(const std::string& id, Respond respond) {
+  read("reading an incident", std::move(respond), [this, id] {
+    auto rec = store_.get(id);
+    if (!rec) return error(404, Error{"not_found", "id: no incident " + id, "id"});
+    auto o = to_json(*rec);
+    json::array events;
+    for (const auto& e : store_.events(id, 1000))
+      events.push_back(json::object{{"seq", e.seq},
+                                    {"at", format_rfc3339(e.at)},
+                                    {"kind", e.kind},
+                                    {"actor", e.actor},
+                                    {"report", json::parse(e.body)}});
+    o["events"] = std::move(events);
+    o["runs"] = store_.runs(id);
+    o["alerts"] = store_.alerts(id, 1000);
+    return json_response(200, o);
+  });
+}
+
+namespace {
+
+// Who acts: the person, their words, and the machine's token that acted for them, if any
+// ("token:NAME": the audit's actor).
+struct Actor {
+  std::string by, note, via;
+};
+
+// {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
+// out, and may not name someone else); a machine's token names the person it acts for. With
+// `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert); with `notes`,
+// {"notes": {"fr": "…", "en": "…"}} (a correction in each language's own words, instead of note).
+Result<Actor> actor_of(const ApiRequest& request, std::string* confirm = nullptr,
+                       std::map<std::string, std::string>* notes = nullptr) {
+  std::string_view ct = request.content_type;
+  if (ct.substr(0, ct.find(';')) != "application/json")
+    return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
+  if (request.body.size() > 8192) return Error{"too_large", "body: over 8192 bytes", "body"};
+  if (!is_valid_utf8(request.body)) return Error{"not_utf8", "body: is not valid UTF-8", "body"};
+  boost::system::error_code ec;
+  auto v = json::parse(request.body, ec);
+  if (ec || !v.is_object()) return Error{"not_json", "body: must be a JSON object", "body"};
+  const auto& o = v.as_object();
+  for (const auto& kv : o)
+    if (kv.key() != "by" && kv.key() != "note" && !(confirm && kv.key() == "confirm") &&
+        !(notes && kv.key() == "notes"))
+      return Error{"unknown_field", std::string(kv.key()) + ": is not a known field",
+                   std::string(kv.key())};
+  auto* by = o.if_contains("by");
+  std::string note;
+  if (auto* n = o.if_contains("note")) {
+    if (!n->is_string() || n->as_string().size() > 2048)
+      return Error{"wrong_type", "note: must be a string of at most 2048 bytes", "note"};
+    note = n->as_string();
+  }
+  if (auto* n = o.if_contains("notes"); n && notes) {
+    if (!note.empty())
+      return Error{"invalid", "notes: give note (every language) or notes (each), not both",
+                   "notes"};
+    if (!n->is_object())
+      return Error{"wrong_type", "notes: must be an object {\"fr\": …, \"en\": …}", "notes"};
+    for (const auto& kv : n->as_object()) {
+      std::string language(kv.key());
+      if (language != "fr" && language != "en")
+        return Error{"unknown_field", "notes." + language + ": only fr and en",
+                     "notes." + language};
+      if (!kv.value().is_string() || kv.value().as_string().empty() ||
+          kv.value().as_string().size() > 2048)
+        return Error{"wrong_type",
+                     "notes." + language + ": must be a non-empty string of at most 2048 bytes",
+                     "notes." + language};
+      (*notes)[language] = kv.value().as_string();
+    }
+    for (const char* language : {"fr", "en"})
+      if (!notes->count(language))
+        return Error{"missing_field",
+                     std::string("notes.") + language + ": every language needs its text",
+                     std::string("notes.") + language};
+  }
+  if (auto* c = o.if_contains("confirm"); c && confirm) {
+    if (!c->is_string() || c->as_string().size() > 64)
+      return Error{"wrong_type", "confirm: must be a string of at most 64 bytes", "confirm"};
+    *confirm = c->as_string();
+  }
+  if (request.principal && request.principal->kind == "user") {
+    if (by && (!by->is_string() || by->as_string() != request.principal->id))
+      return Error{"forbidden", "by: a signed-in user acts as themself", "by"};
+    return Actor{request.principal->id, note, ""};
+  }
+  if (!by) return Error{"missing_field", "by: is required (who does this)", "by"};
+  if (!by->is_string() || by->as_string().empty() || by->as_string().size() > 128)
+    return Error{"wrong_type", "by: must be a non-empty string of at most 128 bytes", "by"};
+  std::string via = request.principal && request.principal->kind == "token" ? request.principal->id
+                                                                            : std::string();
+  return Actor{std::string(by->as_string()), note, via};
+}
+
+}  // namespace
+
+void Api::incident_action(const std::string& id, const std::string& kind, const ApiRequest& request,
+                          Respond respond) {
+  auto actor = actor_of(request);
+  if (!actor) return respond(error(status_for(actor.error()), actor.error()));
+  journal_.act(
+      IncidentAction{id, kind, actor->by, actor->note, actor->via},
+      [respond = std::move(respond)](Result<ActionDone> r) {
+        if (!r) return respond(error(status_for(r.error()), r.error()));
+        respond(json_response(200, json::object{{"id", r->incident_id}, {"result", r->state}}));
+      });
+}
+
+void Api::approval_vote(const std::string& id, bool approve, const ApiRequest& request,
+                        Respond respond) {
+  if (!is_ulid(id))
+    return respond(error(404, Error{"not_found", "id: '" + id + "' is not an approval id", "id"}));
+  std::string confirm;
+  auto actor = actor_of(request, &confirm);
+  if (!actor) return respond(error(status_for(actor.error()), actor.error()));
+  const VoteProof proof{compose::is_live_word(confirm),
+                        request.principal && request.principal->kind == "user", actor->via};
+  journal_.vote(id, actor->by, approve, proof,
+                [id, respond = std::move(respond)](Result<std::string> r) {
+                  if (!r) return respond(error(status_for(r.error()), r.error()));
+                  respond(json_response(200, json::object{{"id", id}, {"status", r.value()}}));
+                });
+}
+
+void Api::list_approvals(const std::map<std::string, std::string>& query, Respond respond) {
+  std::string state = "pending";
+  if (auto it = query.find("state"); it != query.end())
+    state = it->second == "all" ? "" : it->second;
+  read("listing approvals", std::move(respond), [this, state] {
+    return json_response(200, json::object{{"approvals", store_.approvals(state, 500)}});
+  });
+}
+
+void Api::list_alerts(const std::map<std::string, std::string>& query, Respond respond) {
+  auto it = query.find("incident");
+  if (it == query.end() || !is_ulid(it->second))
+    return respond(error(400, Error{"invalid_value", "incident: give an incident id", "incident"}));
+  read("listing alerts", std::move(respond), [this, id = it->second] {
+    return json_response(200, json::object{{"alerts", store_.alerts(id, 1000)}});
+  });
+}
+
+void Api::get_alert(const std::string& id, Respond respond) {
+  read("reading an alert", std::move(respond), [this, id] {
+    auto alert = store_.alert(id, 1000);
+    if (!alert) return error(404, Error{"not_found", "id: no alert " + id, "id"});
+    return json_response(200, json::object{{"alert", std::move(*alert)}});
+  });
+}
+
+// A Twilio-style status callback: form fields MessageSid, MessageStatus, ErrorCode, signed in
+// X-Twilio-Signature. Only a signed callback changes a delivery.
+void Api::sms_receipt(const ApiRequest& request, Respond respond) {
+  if (!deliveries_.ledger || deliveries_.sms_auth_token.empty())
+    return respond(
+        error(404, Error{"not_found", "no SMS provider with receipts is configured", ""}));
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (!channels::form_decode(request.body, fields))
+    return respond(error(400, Error{"invalid_body", "body: not form-encoded", "body"}));
+  auto sig = request.headers.find("x-twilio-signature");
+  std::string expected =
+      channels::twilio_signature(deliveries_.sms_auth_token, deliveries_.sms_callback_url, fields);
+  if (sig == request.headers.end() || !channels::equal_constant_time(sig->second, expected)) {
+    metrics_.rejected("bad_signature");
+    return respond(error(
+        403, Error{"bad_signature", "X-Twilio-Signature: missing or not valid for this callback",
+                   "X-Twilio-Signature"}));
+  }
+  std::map<std::string, std::string> f(fields.begin(), fields.end());
+  std::string sid = f["MessageSid"], status = f["MessageStatus"];
+  if (sid.empty() || sid.size() > 64)
+    return respond(error(400, Error{"invalid_value", "MessageSid: missing", "MessageSid"}));
+  std::optional<DeliveryState> state;
+  if (status == "delivered") state = DeliveryState::delivered;
+  if (status == "undelivered" || status == "failed") state = DeliveryState::failed;
+  if (!state) return respond(ApiResponse{204, "application/json", "", {}});  // queued, sent…
+  std::string why =
+      state == DeliveryState::failed
+          ? "provider: " + status +
+                (f["ErrorCode"].empty() ? "" : " (error " + f["ErrorCode"].substr(0, 16) + ")")
+          : "";
+  deliveries_.ledger->receipt(
+      "sms", sid, *state, why,
+      [respond, failed = deliveries_.failed_by_receipt](std::optional<Delivery> d) {
+        if (d && d->state == DeliveryState::failed && failed) failed(*d);
+        respond(json_response(200, json::object{{"updated", d.has_value()}}));
+      });
+}
+
+namespace {
+json::value playbook_list(const std::shared_ptr<const ActivePlaybooks>& set) {
+  json::array items;
+  if (set)
+    for (const auto& p : set->playbooks)
+      items.push_back(json::object{{"id", p.id},
+                                   {"description", p.description},
+                                   {"file", p.file},
+                                   {"hash", p.hash},
+                                   {"steps", p.steps.size()}});
+  json::object o{{"playbooks", std::move(items)}};
+  o["loaded_at"] = set ? json::value(format_rfc3339(set->loaded_at)) : json::value(nullptr);
+  return o;
+}
+}  // namespace
+
+void Api::list_playbooks(Respond respond) {
+  respond(json_response(200, playbook_list(library_.current())));
+}
+
+void Api::reload_playbooks(Respond respond) {
+  // Reading and validating files blocks: off the HTTP threads.
+  reads_.post([this, respond = std::move(respond)] {
+    auto errors = library_.reload();
+    if (!errors.empty()) {
+      json::array list;
+      for (const auto& e : errors) list.emplace_back(e);
+      return respond(json_response(
+          422,
+          json::object{
+              {"error", json::object{{"code", "invalid_playbooks"},
+                                     {"message", "the set was not loaded; the running set stays: " +
+                                                     errors.front()},
+                                     {"field", nullptr},
+                                     {"errors", std::move(list)}}}}));
+    }
+    respond(json_response(200, playbook_list(library_.current())));
+  });
+}
+
+namespace {
+
+Result<json::value> json_body(const ApiRequest& request) {
+  if (request.content_type.rfind("application/json", 0) != 0)
+    return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
+  boost::system::error_code ec;
+  json::value v = json::parse(request.body, ec);
+  if (ec) return Error{"invalid_json", "body: not valid JSON (" + ec.message() + ")", ""};
+  return v;
+}
+
+std::int64_t query_int(const std::map<std::string, std::string>& q, const char* key,
+                       std::int64_t fallback, std::int64_t max) {
+  auto it = q.find(key);
+  if (it == q.end()) return fallback;
+  try {
+    return std::clamp<std::int64_t>(std::stoll(it->second), 0, max);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
+void Api::create_silence(const ApiRequest& request, Respond respond) {
+  auto body = json_body(request);
+  if (!body)
+    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  if (request.principal && request.principal->kind == "user" && body->is_object()) {
+    auto& o = body->as_object();
+    if (auto* a = o.if_contains("author");
+        a && (!a->is_string() || a->as_string() != request.principal->id))
+      return respond(
+          error(403, Error{"forbidden", "author: a signed-in user acts as themself", "author"}));
+    o["author"] = request.principal->id;
+  }
+  auto set = library_.current();
+  auto parsed = silence_from_json(body.value(), now(), silence_limits_,
+                                  set ? &set->references.zones : nullptr);
+  if (!parsed) return respond(error(400, parsed.error()));
+  auto silence = std::make_shared<Silence>(std::move(parsed.value()));
+  silence->id = UlidGenerator().next();
+  journal_.write([silence](sqlite::Connection& db) { silences::insert(db, *silence); },
+                 [silence, respond = std::move(respond)](bool ok) {
+                   if (!ok)
+                     return respond(error(
+                         503, Error{"storage_unavailable", "the window could not be stored", ""}));
+                   spdlog::info("silence {} opened by {} until {}: {}", silence->id,
+                                silence->author, format_rfc3339(silence->ends_at), silence->reason);
+                   auto r = json_response(201, to_json(*silence, now()));
+                   r.headers["Location"] = "/api/v1/silences/" + silence->id;
+                   respond(std::move(r));
+                 });
+}
+
+void Api::expire_silence(const std::string& id, const ApiRequest& request, Respond respond) {
+  auto body = json_body(request);
+  if (!body)
+    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  if (request.principal && request.principal->kind == "user" && body->is_object())
+    body->as_object()["by"] = request.principal->id;
+  const auto* by = body->is_object() ? body->as_object().if_contains("by") : nullptr;
+  if (!by || !by->is_string() || by->as_string().empty() || by->as_string().size() > 256)
+    return respond(error(400, Error{"invalid", "by: required (who ends the window)", "by"}));
+  auto result = std::make_shared<Result<Silence>>(Error{"storage_unavailable", "", ""});
+  journal_.write(
+      [result, id, who = std::string(by->as_string())](sqlite::Connection& db) {
+        *result = silences::expire(db, id, who, now());
+      },
+      [result, respond = std::move(respond)](bool ok) {
+        if (!ok)
+          return respond(
+              error(503, Error{"storage_unavailable", "the window could not be expired", ""}));
+        if (!*result)
+          return respond(error(result->error().code == "not_found" ? 404 : 409, result->error()));
+        spdlog::info("silence {} expired by {}", result->value().id, result->value().expired_by);
+        respond(json_response(200, to_json(result->value(), now())));
+      });
+}
+
+void Api::list_silences(const std::map<std::string, std::string>& query, Respond respond) {
+  bool all = query.count("all") && query.at("all") != "0" && query.at("all") != "false";
+  auto limit = query_int(query, "limit", 100, 1000);
+  read("silences", std::move(respond), [this, all, limit] {
+    auto list = store_.with_connection(
+        [&](sqlite::Connection& db) { return silences::list(db, now(), all, std::size_t(limit)); });
+    json::array out;
+    Timestamp t = now();
+    for (const auto& s : list) out.push_back(to_json(s, t));
+    return json_response(200, json::object{{"silences", std::move(out)}});
+  });
+}
+
+void Api::list_audit(const std::map<std::string, std::string>& query, Respond respond) {
+  auto after = query_int(query, "after", 0, std::numeric_limits<std::int64_t>::max());
+  auto limit = query_int(query, "limit", 100, 1000);
+  auto before = query_int(query, "before", 0, std::numeric_limits<std::int64_t>::max());
+  read("audit", std::move(respond), [this, after, limit, before] {
+    auto rows = store_.with_connection(
+        [&](sqlite::Connection& db) { return audit::page(db, after, limit, before); });
+    json::object o{{"entries", rows}};
+    if (!rows.empty() && std::int64_t(rows.size()) == limit)
+      o["next"] = std::string("/api/v1/audit?") + (before > 0 ? "before=" : "after=") +
+                  std::to_string(rows.back().as_object().at("seq").as_int64()) +
+                  "&limit=" + std::to_string(limit);
+    return json_response(200, o);
+  });
+}
+
+ApiResponse Api::static_file(const std::string& path) const {
+  std::string name = path == "/console" || path == "/console/" ? "index.html" : path.substr(9);
+  // Only plain names of the files web/ ships: no directories, no dots but the extension's.
+  static const std::map<std::string, std::string> kTypes{{".html", "text/html; charset=utf-8"},
+                                                         {".js", "text/javascript; charset=utf-8"},
+                                                         {".css", "text/css; charset=utf-8"},
+                                                         {".svg", "image/svg+xml"},
+                                                         {".json", "application/json"}};
+  auto dot = name.find('.');
+  bool plain = !name.empty() && name.size() <= 64 && dot != std::string::npos &&
+               name.find('.', dot + 1) == std::string::npos &&
+               std::all_of(name.begin(), name.end(), [](char c) {
+                 return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+               });
+  auto type = plain ? kTypes.find(name.substr(dot)) : kTypes.end();
+  if (type == kTypes.end() || web_dir_.empty())
+    return error(404, Error{"not_found", "path: no such file " + path, "path"});
+  std::ifstream in(web_dir_ / name, std::ios::binary);
+  if (!in) return error(404, Error{"not_found", "path: no such file " + path, "path"});
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ApiResponse r{200, type->second, std::move(body), {}};
+  // The console's own code only: no framing, no scripts or connections elsewhere.
+  r.headers["Content-Security-Policy"] =
+      "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+  r.headers["X-Content-Type-Options"] = "nosniff";
+  return r;
+}
+
+void Api::login(const ApiRequest& request, Respond respond) {
+  if (!auth_) return respond(error(503, Error{"unavailable", "authentication is not set up", ""}));
+  auto body = json_body(request);
+  if (!body)
+    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  const auto* o = body->if_object();
+  auto text = [&](const char* k) -> std::optional<std::string> {
+    auto* v = o ? o->if_contains(k) : nullptr;
+    if (!v || !v->is_string()) return std::nullopt;
+    return std::string(v->as_string());
+  };
+  auto user = text("user"), password = text("password");
+  if (!user || !password)
+    return respond(error(400, Error{"invalid", "user, password: both required", "user"}));
+  reads_.post([this, user = *user, password = *password, remote = request.remote,
+               respond = std::move(respond)] {
+    std::chrono::seconds retry_after{0};
+    auto r = auth_->login(user, password, remote, retry_after);
+    if (!r) {
+      if (r.error().code == "rate_limited") {
+        auto resp = error(429, r.error());
+        resp.headers["Retry-After"] = std::to_string(retry_after.count());
+        return respond(std::move(resp));
+      }
+      return respond(error(r.error().code == "unauthenticated" ? 401 : 503, r.error()));
+    }
+    json::array scopes;
+    for (const auto& s : r->principal.scopes) scopes.emplace_back(s);
+    auto resp = json_response(200, json::object{{"id", r->principal.id},
+                                                {"role", r->principal.role},
+                                                {"language", r->principal.language},
+                                                {"scopes", std::move(scopes)},
+                                                {"csrf_token", r->principal.csrf},
+                                                {"expires_at", format_rfc3339(r->expires_at)}});
+    resp.headers["Set-Cookie"] = auth_->cookie(*r);
+    respond(std::move(resp));
+  });
+}
+
+void Api::logout(const ApiRequest& request, Respond respond) {
+  const Principal& who = *request.principal;
+  if (who.kind != "user")
+    return respond(error(400, Error{"invalid", "a token has no session to end", ""}));
+  std::string cookies;
+  if (auto it = request.headers.find("cookie"); it != request.headers.end()) cookies = it->second;
+  auto at = cookies.find("tocsin_session=");
+  std::string value = at == std::string::npos ? "" : cookies.substr(at + 15, 64);
+  auth_->logout(who, value);
+  auto resp = json_response(200, json::object{{"id", who.id}, {"signed_out", true}});
+  resp.headers["Set-Cookie"] = auth_->expired_cookie();
+  respond(std::move(resp));
+}
+
+void Api::create_token(const ApiRequest& request, Respond respond) {
+  auto body = json_body(request);
+  if (!body)
+    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  const auto* o = body->if_object();
+  const auto* name = o ? o->if_contains("name") : nullptr;
+  const auto* scopes = o ? o->if_contains("scopes") : nullptr;
+  if (!name || !name->is_string())
+    return respond(error(400, Error{"invalid", "name: required", "name"}));
+  std::set<std::string> wanted;
+  if (!scopes || !scopes->is_array())
+    return respond(error(400, Error{"invalid", "scopes: a list such as [\"ingest\"]", "scopes"}));
+  for (const auto& s : scopes->as_array()) {
+    if (!s.is_string())
+      return respond(error(400, Error{"invalid", "scopes: a list of strings", "scopes"}));
+    wanted.emplace(s.as_string());
+  }
+  std::string by = request.principal->id;
+  read("creating a token", std::move(respond),
+       [this, n = std::string(name->as_string()), wanted, by] {
+         auto r = auth_->create_token(n, wanted, by);
+         if (!r) return error(status_for(r.error()), r.error());
+         return json_response(201,
+                              json::object{{"id", r->first}, {"name", n}, {"token", r->second}});
+       });
+}
+
+void Api::compose_alert(const std::string& id, bool preview_only, const ApiRequest& request,
+                        Respond respond) {
+  std::string_view ct = request.content_type;
+  if (ct.substr(0, ct.find(';')) != "application/json")
+    return respond(error(415, Error{"unsupported_media_type", "Content-Type: send application/json",
+                                    "Content-Type"}));
+  auto set = library_.current();
+  if (!set || !deliveries_.preview)
+    return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
+  if (!is_valid_utf8(request.body))
+    return respond(error(400, Error{"not_utf8", "body: is not valid UTF-8", "body"}));
+  auto parsed = compose::parse(request.body, *set);
+  if (!parsed) return respond(error(status_for(parsed.error()), parsed.error()));
+  std::string by = request.principal ? request.principal->id : "api";
+  reads_.post([this, id, preview_only, by, set, r = std::move(parsed.value()),
+               respond = std::move(respond)]() mutable {
+    try {
+      auto rec = store_.get(id);
+      if (!rec) return respond(error(404, Error{"not_found", "id: no incident " + id, "id"}));
+      if (rec->state != "active")
+        return respond(
+            error(409, Error{"conflict", "incident " + id + " is already " + rec->state, "id"}));
+      std::vector<dispatchers::AlertPreview> previews;
+      for (const auto& a : compose::alerts(r, *rec))
+        previews.push_back(deliveries_.preview(a, *rec));
+      auto preview = compose::preview_json(r, *rec, previews);
+      auto& listed = preview["problems"].as_array();
+      for (const auto& p : compose::check(r, by, rec->incident.status, *set))
+        listed.emplace_back(p);
+      if (preview_only) return respond(json_response(200, std::move(preview)));
+      const auto& problems = preview.at("problems").as_array();
+      if (!problems.empty()) {
+        auto e = error(
+            422, Error{"unprocessable",
+                       "the alert would be blocked: " + std::string(problems.front().as_string()),
+                       "template"});
+        return respond(std::move(e));
+      }
+      if (compose::needs_confirmation(r, rec->incident.status) && !compose::confirmed(r))
+        return respond(error(
+            422,
+            Error{"confirmation_required",
+                  "confirm: a LIVE public alert needs the word LIVE (or RÉEL) typed", "confirm"}));
+      std::string text = compose::playbook_text(r, by, rec->incident.status);
+      journal_.compose(
+          id, std::move(text), by,
+          [respond = std::move(respond), preview = std::move(preview),
+           live = rec->incident.status == Status::actual](Result<Runs::Composed> done) mutable {
+            if (!done) return respond(error(status_for(done.error()), done.error()));
+            spdlog::warn("incident {}: alert composed in the console ({}), run {}: {}",
+                         std::string(preview.at("incident").as_string()),
+                         live ? "LIVE" : "exercise", done->run_id, done->status);
+            respond(json_response(201, json::object{{"run", done->run_id},
+                                                    {"status", done->status},
+                                                    {"preview", std::move(preview)}}));
+          });
+    } catch (const std::exception& e) {
+      spdlog::error("api: composing an alert failed: {}", e.what());
+      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
+    }
+  });
+}
+
+void Api::alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,
+                          Respond respond) {
+  if (!is_ulid(id))
+    return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
+  FollowUpNote note;
+  auto actor = actor_of(request, nullptr, &note.by_language);
+  if (!actor) return respond(error(status_for(actor.error()), actor.error()));
+  note.text = actor->note;
+  note.via = actor->via;
+  auto made =
+      std::make_shared<Result<std::vector<AlertRecord>>>(Error{"storage_unavailable", "", ""});
+  journal_.write(
+      [made, id, kind, by = actor->by, note](sqlite::Connection& db) {
+        *made = follow_up(db, id, kind, note, by, now());
+      },
+      [this, made, respond = std::move(respond)](bool committed) {
+        if (!committed)
+          return respond(error(503, Error{"storage_unavailable", "not stored; retry", ""}));
+        if (!*made) return respond(error(status_for(made->error()), made->error()));
+        json::array also;
+        for (const auto& rec : made->value()) {
+          const Alert& a = rec.alert;
+          spdlog::warn("alert {}: {} ({})", a.follow_up_of,
+                       a.template_name == "public-update" ? "corrected" : "cancelled",
+                       a.note_in("fr"));
+          if (deliveries_.dispatch) deliveries_.dispatch(a, rec.incident);
+          if (&rec != &made->value().front()) also.emplace_back(a.id);
+        }
+        const Alert& a = made->value().front().alert;
+        respond(json_response(201, json::object{{"id", a.id},
+                                                {"follow_up_of", a.follow_up_of},
+                                                {"kind", a.kind},
+                                                {"template", a.template_name},
+                                                {"pattern", a.pattern},
+                                                {"also", std::move(also)}}));
+      });
+}
+
+}  // namespace tocsin

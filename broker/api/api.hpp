@@ -1,0 +1,135 @@
+#pragma once
+// The HTTP API's routes, apart from the HTTP server (Beast) that carries them: plain requests in,
+// plain responses out, answered through a callback (possibly from another thread).
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "broker/api/auth.hpp"
+#include "broker/api/worker.hpp"
+#include "broker/journal/incident_store.hpp"
+#include "broker/journal/journal.hpp"
+#include "broker/metrics/broker_metrics.hpp"
+#include "broker/runs/playbook_library.hpp"
+#include "broker/watch/silences.hpp"
+#include "core/incident.hpp"
+#include "dispatchers/public_lint.hpp"
+
+namespace tocsin {
+
+struct ApiRequest {
+  std::string method;  // upper-case: GET, POST…
+  std::string target;  // path and query, as received
+  std::string content_type;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string remote;                          // the client's address
+  std::optional<Principal> principal;          // who it is, once authenticated
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+using Respond = std::function<void(ApiResponse)>;
+
+// Reports each component's health as JSON (built by the server that owns the components).
+using HealthReport = std::function<std::string()>;
+
+class SqliteDeliveryLedger;
+class SourceWatch;
+
+// What the API needs of the delivery side: receipts go to the ledger; metrics come from the
+// dispatcher.
+struct ApiDeliveries {
+  SqliteDeliveryLedger* ledger = nullptr;
+  std::function<std::string()> metrics;
+  // SMS status callbacks: checked against the provider's signature of this URL with this token.
+  std::string sms_callback_url;
+  std::string sms_auth_token;
+  // A delivery a receipt said failed: it falls back (the dispatcher).
+  std::function<void(Delivery)> failed_by_receipt;
+  // A committed alert to plan and send now (a cancel or a correction).
+  std::function<void(Alert, IncidentRecord)> dispatch;
+  // A composed alert's preview (reach and text), and which channels are configured.
+  std::function<dispatchers::AlertPreview(const Alert&, const IncidentRecord&)> preview;
+  std::function<bool(const std::string&)> has_channel;
+  // The siren controllers by zone, with their last poll (JSON; SirenWatch::by_zone).
+  std::function<std::string()> sirens;
+};
+
+class Api {
+ public:
+  Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits, BrokerMetrics& metrics,
+      HealthReport health, PlaybookLibrary& library);
+  ~Api();
+
+  void handle(ApiRequest request, Respond respond);
+  void deliveries(ApiDeliveries d) { deliveries_ = std::move(d); }
+  void sources(SourceWatch* watch) { sources_ = watch; }
+  void silence_limits(SilenceLimits limits) { silence_limits_ = limits; }
+  // Every route but /api/v1/login, the signed SMS receipts (and /health and /metrics when
+  // public) needs a session or a token.
+  void authentication(Auth* auth, bool public_metrics, bool public_health) {
+    auth_ = auth;
+    public_metrics_ = public_metrics;
+    public_health_ = public_health;
+  }
+  // The console's static files (web/): /console and /console/FILE, public (the page signs in).
+  void web_root(std::filesystem::path dir) { web_dir_ = std::move(dir); }
+  // The scope a route needs ("" public).
+  std::string scope_for(const std::string& method, const std::string& path) const;
+
+  static ApiResponse error(int status, const Error& e);
+
+ private:
+  void create_incident(ApiRequest& request, Respond respond);
+  void list_incidents(const std::map<std::string, std::string>& query, Respond respond);
+  void get_incident(const std::string& id, Respond respond);
+  // Runs a blocking read on reads_; a failure answers 503 and is logged.
+  void read(const char* what, Respond respond, std::function<ApiResponse()> query);
+  void incident_action(const std::string& id, const std::string& kind, const ApiRequest& request,
+                       Respond respond);
+  void approval_vote(const std::string& id, bool approve, const ApiRequest& request,
+                     Respond respond);
+  void list_approvals(const std::map<std::string, std::string>& query, Respond respond);
+  void list_alerts(const std::map<std::string, std::string>& query, Respond respond);
+  void get_alert(const std::string& id, Respond respond);
+  void compose_alert(const std::string& id, bool preview_only, const ApiRequest& request,
+                     Respond respond);
+  void alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,
+                       Respond respond);
+  void sms_receipt(const ApiRequest& request, Respond respond);
+  void list_playbooks(Respond respond);
+  void reload_playbooks(Respond respond);
+  void create_silence(const ApiRequest& request, Respond respond);
+  void expire_silence(const std::string& id, const ApiRequest& request, Respond respond);
+  void list_silences(const std::map<std::string, std::string>& query, Respond respond);
+  void list_audit(const std::map<std::string, std::string>& query, Respond respond);
+  void login(const ApiRequest& request, Respond respond);
+  void logout(const ApiRequest& request, Respond respond);
+  void create_token(const ApiRequest& request, Respond respond);
+
+  Journal& journal_;
+  IncidentStore& store_;
+  IncidentLimits limits_;
+  BrokerMetrics& metrics_;
+  HealthReport health_;
+  PlaybookLibrary& library_;
+  ApiDeliveries deliveries_;
+  SourceWatch* sources_ = nullptr;
+  SilenceLimits silence_limits_;
+  Auth* auth_ = nullptr;
+  std::filesystem::path web_dir_;
+  ApiResponse static_file(const std::string& path) const;
+  bool public_metrics_ = true;
+  bool public_health_ = true;
+  Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
+};
+
+}  // namespace tocsin

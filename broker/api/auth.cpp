@@ -1,0 +1,394 @@
+#include "broker/api/auth.hpp"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <future>
+
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include "broker/journal/audit.hpp"
+#include "core/ulid.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kCookie = "tocsin_session";
+constexpr std::size_t kMaxPassword = 1024;
+
+bool sodium_ready() {
+  static const bool ok = sodium_init() >= 0;
+  return ok;
+}
+
+std::string header(const std::map<std::string, std::string>& h, const char* name) {
+  auto it = h.find(name);
+  return it == h.end() ? std::string() : it->second;
+}
+
+std::string cookie_value(const std::string& cookies, const std::string& name) {
+  std::size_t at = 0;
+  while (at < cookies.size()) {
+    auto end = cookies.find(';', at);
+    std::string part = cookies.substr(at, end == std::string::npos ? end : end - at);
+    while (!part.empty() && part.front() == ' ') part.erase(0, 1);
+    if (part.compare(0, name.size() + 1, name + "=") == 0) return part.substr(name.size() + 1);
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return {};
+}
+
+std::set<std::string> scopes_from(const std::string& stored) {
+  std::set<std::string> out;
+  json::value v = json::parse(stored);
+  for (const auto& s : v.as_array()) out.emplace(s.as_string());
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& all_scopes() {
+  static const std::vector<std::string> s{"read", "ingest", "operate", "approve", "admin"};
+  return s;
+}
+
+std::set<std::string> scopes_of_role(const std::string& role) {
+  if (role == "viewer") return {"read"};
+  if (role == "operator") return {"read", "ingest", "operate"};
+  if (role == "approver") return {"read", "ingest", "operate", "approve"};
+  if (role == "admin") return {"read", "ingest", "operate", "approve", "admin"};
+  return {};
+}
+
+bool is_role(const std::string& role) {
+  return !scopes_of_role(role).empty();
+}
+
+Auth::Auth(std::filesystem::path database, AuthOptions options, AuthWriter writer)
+    : options_(options),
+      write_(std::move(writer)),
+      reader_(database.string(), sqlite::Connection::Mode::read_only) {
+  if (!sodium_ready()) throw std::runtime_error("libsodium could not be initialised");
+}
+
+std::optional<Principal> Auth::identify(const std::map<std::string, std::string>& headers) {
+  std::string authorization = header(headers, "authorization");
+  if (authorization.rfind("Bearer ", 0) == 0) return token(authorization.substr(7));
+  std::string value = cookie_value(header(headers, "cookie"), kCookie);
+  if (!value.empty()) return session(value);
+  return std::nullopt;
+}
+
+std::optional<Principal> Auth::session(const std::string& value) {
+  if (value.size() != 64) return std::nullopt;
+  std::string key = sha256_hex(value);
+  Timestamp t = now();
+  std::lock_guard lock(mutex_);
+  if (ended_.count(key)) return std::nullopt;
+  if (auto it = sessions_.find(key); it != sessions_.end()) {
+    // Re-read after a few seconds: a user disabled from the CLI beside the running server is
+    // signed out promptly.
+    if (session_expiry_[key] > t && t - session_read_[key] < std::chrono::seconds(5))
+      return it->second;
+    sessions_.erase(it);
+    session_read_.erase(key);
+    if (session_expiry_[key] <= t) return std::nullopt;
+  }
+  // Not cached (a session from before a restart), or cached a while ago.
+  auto st = reader_.prepare(
+      "SELECT s.user_id, s.csrf, s.expires_at, u.role, u.language FROM sessions s JOIN users u ON "
+      "u.id = s.user_id WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND u.disabled_at IS "
+      "NULL");
+  st.bind(1, key);
+  if (!st.step()) return std::nullopt;
+  Timestamp expires = from_unix_ms(st.integer(2));
+  if (expires <= t) return std::nullopt;
+  Principal p{st.text(0), "user", st.text(3), st.text(4), scopes_of_role(st.text(3)), st.text(1)};
+  if (sessions_.size() > 100000) {
+    sessions_.clear();
+    session_read_.clear();
+  }
+  sessions_[key] = p;
+  session_expiry_[key] = expires;
+  session_read_[key] = t;
+  return p;
+}
+
+std::optional<Principal> Auth::token(const std::string& value) {
+  if (value.size() < 32 || value.size() > 256) return std::nullopt;
+  std::string key = sha256_hex(value);
+  Timestamp t = now();
+  std::lock_guard lock(mutex_);
+  if (auto it = tokens_.find(key);
+      it != tokens_.end() && t - it->second.second < std::chrono::seconds(5))
+    return it->second.first;
+  auto st = reader_.prepare(
+      "SELECT name, scopes FROM api_tokens WHERE token_hash = ?1 AND revoked_at IS NULL");
+  st.bind(1, key);
+  if (!st.step()) {
+    tokens_.erase(key);
+    return std::nullopt;
+  }
+  Principal p{"token:" + st.text(0), "token", "", "fr", scopes_from(st.text(1)), ""};
+  if (tokens_.size() > 10000) tokens_.clear();
+  tokens_[key] = {p, t};
+  return p;
+}
+
+bool Auth::limited(const std::string& key, Timestamp t, std::chrono::seconds& retry_after) {
+  auto& list = failures_[key];
+  std::erase_if(list, [&](Timestamp f) { return f + options_.login_window <= t; });
+  if (int(list.size()) < options_.login_attempts) return false;
+  retry_after =
+      std::chrono::duration_cast<std::chrono::seconds>(list.front() + options_.login_window - t) +
+      std::chrono::seconds(1);
+  return true;
+}
+
+void Auth::failed(const std::string& key, Timestamp t) {
+  failures_[key].push_back(t);
+  if (failures_.size() > 100000) failures_.clear();  // a flood of names: start over, not OOM
+}
+
+Result<LoginResult> Auth::login(const std::string& user, const std::string& password,
+                                const std::string& address, std::chrono::seconds& retry_after) {
+  Timestamp t = now();
+  const std::string by_user = "user:" + user, by_address = "addr:" + address;
+  {
+    std::lock_guard lock(mutex_);
+    if (limited(by_user, t, retry_after) || limited(by_address, t, retry_after))
+      return Error{"rate_limited", "too many failed logins: try again later", "user"};
+  }
+  const Error wrong{"unauthenticated", "wrong user name or password", "user"};
+  if (user.empty() || user.size() > 64 || password.size() > kMaxPassword) return wrong;
+  std::string hash, role, language;
+  {
+    std::lock_guard lock(mutex_);
+    auto st = reader_.prepare(
+        "SELECT password_hash, role, language FROM users WHERE id = ?1 AND disabled_at IS NULL");
+    st.bind(1, user);
+    if (st.step()) {
+      hash = st.text(0);
+      role = st.text(1);
+      language = st.text(2);
+    }
+  }
+  bool ok = !hash.empty() &&
+            crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  if (!ok) {
+    std::lock_guard lock(mutex_);
+    failed(by_user, t);
+    failed(by_address, t);
+    spdlog::warn("auth: failed login for '{}' from {}", user, address);
+    return wrong;
+  }
+  LoginResult r;
+  r.session = auth_admin::random_secret();
+  r.expires_at = t + options_.session_ttl;
+  r.principal =
+      Principal{user, "user", role, language, scopes_of_role(role), auth_admin::random_secret()};
+  std::string key = sha256_hex(r.session);
+  std::promise<bool> stored;
+  write_(
+      [key, r](sqlite::Connection& db) {
+        auto st = db.prepare(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?1, "
+            "?2, ?3, ?4, ?5)");
+        st.bind(1, key).bind(2, r.principal.id).bind(3, r.principal.csrf);
+        st.bind(4, to_unix_ms(now())).bind(5, to_unix_ms(r.expires_at));
+        st.run();
+        audit::append(db, {now(), r.principal.id, "session.login", r.principal.id, "{}"});
+      },
+      [&stored](bool committed) { stored.set_value(committed); });
+  if (!stored.get_future().get())
+    return Error{"storage_unavailable", "the session could not be stored; retry", ""};
+  std::lock_guard lock(mutex_);
+  sessions_[key] = r.principal;
+  session_expiry_[key] = r.expires_at;
+  failures_.erase(by_user);
+  return r;
+}
+
+void Auth::logout(const Principal& p, const std::string& session) {
+  std::string key = sha256_hex(session);
+  {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(key);
+    session_expiry_.erase(key);
+    ended_.insert(key);
+  }
+  write_(
+      [key, id = p.id](sqlite::Connection& db) {
+        auto st = db.prepare("UPDATE sessions SET ended_at = ?2 WHERE token_hash = ?1");
+        st.bind(1, key).bind(2, to_unix_ms(now()));
+        st.run();
+        audit::append(db, {now(), id, "session.logout", id, "{}"});
+      },
+      [](bool) {});
+}
+
+Result<std::pair<std::string, std::string>> Auth::create_token(const std::string& name,
+                                                               std::set<std::string> scopes,
+                                                               const std::string& by) {
+  Result<std::pair<std::string, std::string>> out = Error{"storage_unavailable", "", ""};
+  std::promise<bool> done;
+  write_([&](sqlite::Connection& db) { out = auth_admin::add_token(db, name, scopes, by); },
+         [&done](bool ok) { done.set_value(ok); });
+  if (!done.get_future().get())
+    return Error{"storage_unavailable", "the token could not be stored; retry", ""};
+  return out;
+}
+
+Result<std::string> Auth::revoke_token(const std::string& id, const std::string& by) {
+  Result<std::string> out = Error{"storage_unavailable", "", ""};
+  std::promise<bool> done;
+  write_([&](sqlite::Connection& db) { out = auth_admin::revoke_token(db, id, by); },
+         [&done](bool ok) { done.set_value(ok); });
+  if (!done.get_future().get())
+    return Error{"storage_unavailable", "the token could not be revoked; retry", ""};
+  if (out) {
+    std::lock_guard lock(mutex_);
+    tokens_.clear();  // a revoked token is refused from now on
+  }
+  return out;
+}
+
+json::array Auth::tokens() {
+  std::lock_guard lock(mutex_);
+  return auth_admin::list_tokens(reader_);
+}
+
+std::string Auth::cookie(const LoginResult& r) const {
+  return std::string(kCookie) + "=" + r.session + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+         std::to_string(options_.session_ttl.count()) + (options_.secure_cookie ? "; Secure" : "");
+}
+
+std::string Auth::expired_cookie() const {
+  return std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+         (options_.secure_cookie ? "; Secure" : "");
+}
+
+namespace auth_admin {
+
+std::string random_secret() {
+  sodium_ready();
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+Result<std::string> add_user(sqlite::Connection& db, const std::string& id, const std::string& role,
+                             const std::string& password, const std::string& language,
+                             const std::string& by) {
+  if (!sodium_ready()) return Error{"unavailable", "libsodium could not be initialised", ""};
+  bool id_ok = !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  });
+  if (!id_ok) return Error{"invalid", "name: 1-64 of a-z, 0-9, '-', '_', '.'", "name"};
+  if (!is_role(role))
+    return Error{"invalid", "role: one of viewer, operator, approver, admin", "role"};
+  if (language != "fr" && language != "en")
+    return Error{"invalid", "language: fr or en", "language"};
+  if (password.size() < 12) return Error{"invalid", "password: at least 12 characters", "password"};
+  if (password.size() > kMaxPassword) return Error{"invalid", "password: too long", "password"};
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(hash, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return Error{"unavailable", "out of memory hashing the password", ""};
+  auto exists = db.prepare("SELECT 1 FROM users WHERE id = ?1");
+  exists.bind(1, id);
+  if (exists.step()) return Error{"conflict", "name: user '" + id + "' exists", "name"};
+  exists.reset();
+  auto st = db.prepare(
+      "INSERT INTO users (id, role, password_hash, language, created_at) VALUES (?1, ?2, ?3, ?4, "
+      "?5)");
+  st.bind(1, id).bind(2, role).bind(3, std::string(hash)).bind(4, language);
+  st.bind(5, to_unix_ms(now()));
+  st.run();
+  audit::append(db, {now(), by, "user.add", id,
+                     json::serialize(json::object{{"role", role}, {"language", language}})});
+  return id;
+}
+
+Result<std::pair<std::string, std::string>> add_token(sqlite::Connection& db,
+                                                      const std::string& name,
+                                                      const std::set<std::string>& scopes,
+                                                      const std::string& by) {
+  if (name.empty() || name.size() > 64) return Error{"invalid", "name: 1-64 characters", "name"};
+  if (scopes.empty()) return Error{"invalid", "scopes: at least one", "scopes"};
+  json::array list;
+  for (const auto& s : scopes) {
+    if (std::find(all_scopes().begin(), all_scopes().end(), s) == all_scopes().end())
+      return Error{"invalid",
+                   "scopes: '" + s + "' is not one of read, ingest, operate, approve, admin",
+                   "scopes"};
+    list.emplace_back(s);
+  }
+  std::string id = UlidGenerator().next(), value = random_secret();
+  auto st = db.prepare(
+      "INSERT INTO api_tokens (id, name, token_hash, scopes, created_by, created_at) VALUES (?1, "
+      "?2, ?3, ?4, ?5, ?6)");
+  st.bind(1, id).bind(2, name).bind(3, sha256_hex(value)).bind(4, json::serialize(list));
+  st.bind(5, by).bind(6, to_unix_ms(now()));
+  st.run();
+  audit::append(db, {now(), by, "token.create", id,
+                     json::serialize(json::object{{"name", name}, {"scopes", list}})});
+  return std::pair{id, value};
+}
+
+Result<std::string> disable_user(sqlite::Connection& db, const std::string& id,
+                                 const std::string& by) {
+  auto st = db.prepare("UPDATE users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL");
+  st.bind(1, id).bind(2, to_unix_ms(now()));
+  st.run();
+  if (sqlite3_changes(db.handle()) == 0)
+    return Error{"not_found", "name: no enabled user " + id, "name"};
+  auto end =
+      db.prepare("UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL");
+  end.bind(1, id).bind(2, to_unix_ms(now()));
+  end.run();
+  audit::append(db, {now(), by, "user.disable", id, "{}"});
+  return id;
+}
+
+Result<std::string> revoke_token(sqlite::Connection& db, const std::string& id,
+                                 const std::string& by) {
+  auto st = db.prepare(
+      "UPDATE api_tokens SET revoked_at = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at IS "
+      "NULL");
+  st.bind(1, id).bind(2, to_unix_ms(now())).bind(3, by);
+  st.run();
+  if (sqlite3_changes(db.handle()) == 0) return Error{"not_found", "id: no live token " + id, "id"};
+  audit::append(db, {now(), by, "token.revoke", id, "{}"});
+  return id;
+}
+
+json::array list_tokens(sqlite::Connection& db) {
+  auto st = db.prepare(
+      "SELECT id, name, scopes, created_by, created_at, revoked_at FROM api_tokens ORDER BY "
+      "created_at");
+  json::array out;
+  while (st.step())
+    out.push_back(json::object{
+        {"id", st.text(0)},
+        {"name", st.text(1)},
+        {"scopes", json::parse(st.text(2))},
+        {"created_by", st.text(3)},
+        {"created_at", format_rfc3339(from_unix_ms(st.integer(4)))},
+        {"revoked_at", st.is_null(5) ? json::value(nullptr)
+                                     : json::value(format_rfc3339(from_unix_ms(st.integer(5))))}});
+  return out;
+}
+
+}  // namespace auth_admin
+
+}  // namespace tocsin

@@ -1,0 +1,126 @@
+#pragma once
+// Who is asking: coordinators log in (argon2id password hashes, a session cookie with a CSRF
+// token), machines send a scoped API token (Authorization: Bearer). Sessions and tokens are in
+// SQLite (only their SHA-256), cached here; the CLI adds users and tokens beside a running server.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json/fwd.hpp>
+
+#include "broker/journal/sqlite.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace tocsin {
+
+// What a principal may do. A user's role gives a set; a token lists its own.
+//   read: GET the API and the console feed   ingest: report incidents, heartbeats
+//   operate: acknowledge, resolve, cancel, silences   approve: vote on approvals
+//   admin: reload playbooks, the audit trail, tokens
+const std::vector<std::string>& all_scopes();
+std::set<std::string> scopes_of_role(const std::string& role);  // empty: not a role
+bool is_role(const std::string& role);
+
+struct Principal {
+  std::string id;    // the user's id, or "token:NAME"
+  std::string kind;  // user | token
+  std::string role;  // users
+  std::string language = "fr";
+  std::set<std::string> scopes;
+  std::string csrf;  // sessions: every state-changing request carries it (X-CSRF-Token)
+  bool can(const std::string& scope) const { return scopes.count(scope) > 0; }
+};
+
+struct AuthOptions {
+  std::chrono::seconds session_ttl{12 * 3600};
+  int login_attempts = 5;                  // failures per user name or client address…
+  std::chrono::seconds login_window{300};  // …within this window; then 429 until it passes
+  bool secure_cookie = false;              // behind TLS: the cookie says Secure
+};
+
+struct LoginResult {
+  Principal principal;
+  std::string session;  // the cookie's value
+  Timestamp expires_at{};
+};
+
+// Every state change of users, tokens and sessions goes through this callback (the journal's
+// writer, so SQLite keeps one writer); it runs `apply` in a transaction and `done(committed)`.
+using AuthWriter = std::function<void(std::function<void(sqlite::Connection&)> apply,
+                                      std::function<void(bool)> done)>;
+
+class Auth {
+ public:
+  Auth(std::filesystem::path database, AuthOptions options, AuthWriter writer);
+
+  const AuthOptions& options() const { return options_; }
+
+  // From Authorization: Bearer, or the tocsin_session cookie. nullopt: nobody (or revoked,
+  // expired, unknown).
+  std::optional<Principal> identify(const std::map<std::string, std::string>& headers);
+
+  // Blocking (argon2id is slow on purpose): call it off the network threads. Refused after
+  // too many failures for the name or the address: Error code "rate_limited".
+  Result<LoginResult> login(const std::string& user, const std::string& password,
+                            const std::string& address, std::chrono::seconds& retry_after);
+  void logout(const Principal& p, const std::string& session);
+
+  // Tokens (the API's admin routes; the CLI writes SQLite itself, see below).
+  Result<std::pair<std::string, std::string>> create_token(const std::string& name,
+                                                           std::set<std::string> scopes,
+                                                           const std::string& by);
+  Result<std::string> revoke_token(const std::string& id, const std::string& by);
+  boost::json::array tokens();
+
+  std::string cookie(const LoginResult& r) const;  // Set-Cookie value
+  std::string expired_cookie() const;
+
+ private:
+  std::optional<Principal> session(const std::string& value);
+  std::optional<Principal> token(const std::string& value);
+  bool limited(const std::string& key, Timestamp now, std::chrono::seconds& retry_after);
+  void failed(const std::string& key, Timestamp now);
+
+  AuthOptions options_;
+  AuthWriter write_;
+  std::mutex mutex_;
+  sqlite::Connection reader_;
+  std::map<std::string, Principal> sessions_;  // by token hash
+  std::map<std::string, Timestamp> session_expiry_;
+  std::map<std::string, Timestamp> session_read_;  // when each cached session was read
+  std::set<std::string> ended_;  // logged out here: never cached again, whatever SQLite says yet
+  // By token hash, with when it was read: re-read after a few seconds, so that a token revoked
+  // from the CLI (beside the running server) stops working promptly.
+  std::map<std::string, std::pair<Principal, Timestamp>> tokens_;
+  std::map<std::string, std::vector<Timestamp>> failures_;  // by "user:NAME" / "addr:IP"
+};
+
+namespace auth_admin {
+// For the CLI and tests: direct writes in the caller's transaction, each audited.
+Result<std::string> add_user(sqlite::Connection& db, const std::string& id, const std::string& role,
+                             const std::string& password, const std::string& language,
+                             const std::string& by);
+// The token's id and its value (shown once).
+Result<std::pair<std::string, std::string>> add_token(sqlite::Connection& db,
+                                                      const std::string& name,
+                                                      const std::set<std::string>& scopes,
+                                                      const std::string& by);
+Result<std::string> revoke_token(sqlite::Connection& db, const std::string& id,
+                                 const std::string& by);
+// No more sign-ins; the user's sessions end (a running server drops them within seconds).
+Result<std::string> disable_user(sqlite::Connection& db, const std::string& id,
+                                 const std::string& by);
+boost::json::array list_tokens(sqlite::Connection& db);
+std::string random_secret();  // 32 random bytes, hex
+}  // namespace auth_admin
+
+}  // namespace tocsin

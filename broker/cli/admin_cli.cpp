@@ -1,0 +1,248 @@
+#include "broker/cli/admin_cli.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+
+#include <boost/json.hpp>
+
+#include "broker/api/auth.hpp"
+#include "broker/journal/audit.hpp"
+#include "broker/journal/sqlite.hpp"
+#include "broker/runs/playbook_library.hpp"
+#include "broker/watch/silences.hpp"
+#include "core/ulid.hpp"
+#include "core/zones.hpp"
+#include "dispatchers/public_lint.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+
+std::filesystem::path database_of(const Config& config) {
+  return config.data_dir / "tocsin.db";
+}
+
+// The server's database, created and migrated if the server never ran.
+std::unique_ptr<sqlite::Connection> open_database(const Config& config) {
+  std::filesystem::create_directories(config.data_dir);
+  auto db = std::make_unique<sqlite::Connection>(database_of(config).string(),
+                                                 sqlite::Connection::Mode::read_write);
+  db->exec("PRAGMA journal_mode = WAL");
+  sqlite::migrate(*db);
+  return db;
+}
+
+// A write transaction beside the running server's (SQLite serializes them; busy_timeout waits).
+template <class F>
+auto in_transaction(sqlite::Connection& db, F&& f) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    auto result = f();
+    db.exec("COMMIT");
+    return result;
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+void print(const Silence& s, Timestamp t, std::ostream& out) {
+  auto o = to_json(s, t);
+  out << s.id << "  " << o.at("state").as_string() << "  until " << format_rfc3339(s.ends_at);
+  if (!s.source.empty()) out << "  source=" << s.source;
+  if (!s.type.empty()) out << "  type=" << s.type;
+  if (!s.zone.empty()) out << "  zone=" << s.zone;
+  out << "  by " << s.author << ": " << s.reason << "\n";
+}
+
+}  // namespace
+
+int silence_add(const Config& config, const SilenceRequest& r, std::ostream& out,
+                std::ostream& err) {
+  json::object body;
+  auto put = [&](const char* key, const std::string& v) {
+    if (!v.empty()) body[key] = v;
+  };
+  put("source", r.source);
+  put("type", r.type);
+  put("zone", r.zone);
+  put("starts_at", r.starts_at);
+  put("ends_at", r.ends_at);
+  put("duration", r.duration);
+  put("reason", r.reason);
+  put("author", r.author);
+  std::optional<ZoneMap> zones;
+  if (config.playbooks.enabled) {
+    auto loaded = load_zones(config.playbooks.zones.string());
+    if (loaded) zones = std::move(loaded.value());
+  }
+  auto parsed = silence_from_json(body, now(), config.silences, zones ? &*zones : nullptr);
+  if (!parsed) {
+    err << "refused: " << parsed.error().message << "\n";
+    return 1;
+  }
+  Silence s = std::move(parsed.value());
+  s.id = UlidGenerator().next();
+  auto db = open_database(config);
+  in_transaction(*db, [&] {
+    silences::insert(*db, s);
+    return 0;
+  });
+  print(s, now(), out);
+  return 0;
+}
+
+int silence_list(const Config& config, bool all, std::ostream& out, std::ostream&) {
+  auto db = open_database(config);
+  Timestamp t = now();
+  auto list = silences::list(*db, t, all, 1000);
+  if (list.empty()) out << (all ? "no windows\n" : "no open or scheduled windows\n");
+  for (const auto& s : list) print(s, t, out);
+  return 0;
+}
+
+int silence_expire(const Config& config, const std::string& id, const std::string& by,
+                   std::ostream& out, std::ostream& err) {
+  if (by.empty()) {
+    err << "refused: --by is required (who ends the window)\n";
+    return 1;
+  }
+  auto db = open_database(config);
+  auto result = in_transaction(*db, [&] { return silences::expire(*db, id, by, now()); });
+  if (!result) {
+    err << "refused: " << result.error().message << "\n";
+    return 1;
+  }
+  print(result.value(), now(), out);
+  return 0;
+}
+
+int user_add(const Config& config, const std::string& name, const std::string& role,
+             const std::string& language, const std::string& password, std::ostream& out,
+             std::ostream& err) {
+  auto db = open_database(config);
+  auto r = in_transaction(
+      *db, [&] { return auth_admin::add_user(*db, name, role, password, language, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "user " << name << " (" << role << ") added\n";
+  return 0;
+}
+
+int user_disable(const Config& config, const std::string& name, std::ostream& out,
+                 std::ostream& err) {
+  auto db = open_database(config);
+  auto r = in_transaction(*db, [&] { return auth_admin::disable_user(*db, name, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "user " << name << " disabled; their sessions are ended\n";
+  return 0;
+}
+
+int token_add(const Config& config, const std::string& name, const std::string& scopes,
+              std::ostream& out, std::ostream& err) {
+  std::set<std::string> wanted;
+  std::size_t at = 0;
+  while (at <= scopes.size()) {
+    auto comma = scopes.find(',', at);
+    std::string s = scopes.substr(at, comma == std::string::npos ? comma : comma - at);
+    if (!s.empty()) wanted.insert(s);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  auto db = open_database(config);
+  auto r = in_transaction(*db, [&] { return auth_admin::add_token(*db, name, wanted, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  // The value is shown this once: only its hash is kept.
+  out << r->second << "\n";
+  err << "token " << r->first << " (" << name << ") created; keep the value above secret\n";
+  return 0;
+}
+
+int token_list(const Config& config, std::ostream& out) {
+  auto db = open_database(config);
+  for (const auto& t : auth_admin::list_tokens(*db)) {
+    const auto& o = t.as_object();
+    out << o.at("id").as_string() << "  " << o.at("name").as_string() << "  "
+        << json::serialize(o.at("scopes")) << (o.at("revoked_at").is_null() ? "" : "  revoked")
+        << "\n";
+  }
+  return 0;
+}
+
+int token_revoke(const Config& config, const std::string& id, std::ostream& out,
+                 std::ostream& err) {
+  auto db = open_database(config);
+  auto r = in_transaction(*db, [&] { return auth_admin::revoke_token(*db, id, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "token " << id << " revoked\n";
+  return 0;
+}
+
+int alert_lint(const std::string& file, std::ostream& out, std::ostream& err) {
+  constexpr std::uintmax_t kMax = 256 * 1024;
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  if (ec) {
+    err << file << ": " << ec.message() << "\n";
+    return 1;
+  }
+  if (size > kMax) {
+    err << file << ": larger than " << kMax << " bytes\n";
+    return 1;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code jec;
+  auto v = json::parse(text, jec);
+  if (jec) {
+    err << file << ": not valid JSON (" << jec.message() << ")\n";
+    return 1;
+  }
+  auto draft = dispatchers::public_draft_from_json(v);
+  if (!draft) {
+    err << file << ": " << draft.error().message << "\n";
+    return 1;
+  }
+  auto problems = dispatchers::lint_public_alert(*draft);
+  for (const auto& p : problems) out << file << ": " << p << "\n";
+  if (!problems.empty()) {
+    out << problems.size() << " problem" << (problems.size() > 1 ? "s" : "")
+        << ": this alert would be blocked\n";
+    return 1;
+  }
+  out << file << ": ok\n";
+  return 0;
+}
+
+int audit_verify(const Config& config, std::ostream& out, std::ostream& err) {
+  if (!std::filesystem::exists(database_of(config))) {
+    err << database_of(config).string() << ": no database (the server never ran here)\n";
+    return 1;
+  }
+  sqlite::Connection db(database_of(config).string(), sqlite::Connection::Mode::read_only);
+  auto v = audit::verify(db);
+  if (v.first_bad) {
+    err << "audit chain broken: " << v.problem << "\n";
+    return 1;
+  }
+  out << "audit chain ok: " << v.rows << " rows\n";
+  return 0;
+}
+
+}  // namespace tocsin

@@ -1,0 +1,26 @@
+#pragma once
+// What the dispatcher reads from the configuration in force: staff from people.yaml, message
+// templates and zone names. Follows reloads: each alert is planned with the set current then.
+
+#include "broker/runs/playbook_library.hpp"
+#include "dispatchers/dispatcher.hpp"
+
+namespace tocsin {
+
+class ConfiguredSources : public dispatchers::AudienceSource, public dispatchers::MessageRenderer {
+ public:
+  explicit ConfiguredSources(const PlaybookLibrary& library) : library_(library) {}
+
+  // dispatchers::AudienceSource
+  std::vector<dispatchers::Contact> contacts(const Alert& alert,
+                                             const IncidentRecord& incident) override;
+  std::optional<dispatchers::Contact> contact(const std::string& id) override;
+  // dispatchers::MessageRenderer
+  Result<Message> render(const Alert& alert, const IncidentRecord& incident,
+                         const std::string& language, const std::string& channel) override;
+
+ private:
+  const PlaybookLibrary& library_;
+};
+
+}  // namespace tocsin

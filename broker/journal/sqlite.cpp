@@ -1,0 +1,367 @@
+#include "broker/journal/sqlite.hpp"
+
+#include <sqlite3.h>
+
+namespace tocsin::sqlite {
+
+namespace {
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  throw Failure(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), rc);
+}
+}  // namespace
+
+Connection::Connection(const std::string& path, Mode mode) {
+  int flags =
+      SQLITE_OPEN_NOMUTEX |
+      (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw Failure("cannot open " + path + ": " + msg, rc);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_extended_result_codes(db_, 1);
+}
+
+Connection::~Connection() {
+  sqlite3_close_v2(db_);
+}
+
+void Connection::exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string s(sql);
+  int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw Failure(msg, rc);
+  }
+}
+
+Statement Connection::prepare(std::string_view sql) {
+  return Statement(db_, sql);
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  int rc = sqlite3_prepare_v3(db, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
+                              nullptr);
+  if (rc != SQLITE_OK) fail(db, rc, "prepare");
+}
+
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) {
+  o.stmt_ = nullptr;
+}
+
+Statement& Statement::bind(int i, std::string_view text) {
+  int rc = sqlite3_bind_text(stmt_, i, text.data(), int(text.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+Statement& Statement::bind(int i, std::int64_t v) {
+  int rc = sqlite3_bind_int64(stmt_, i, v);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+Statement& Statement::bind(int i, double v) {
+  int rc = sqlite3_bind_double(stmt_, i, v);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+Statement& Statement::bind_null(int i) {
+  int rc = sqlite3_bind_null(stmt_, i);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(stmt_);
+  fail(db_, rc, "step");
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string Statement::text(int c) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, c);
+  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, c))
+           : std::string();
+}
+std::int64_t Statement::integer(int c) const {
+  return sqlite3_column_int64(stmt_, c);
+}
+bool Statement::is_null(int c) const {
+  return sqlite3_column_type(stmt_, c) == SQLITE_NULL;
+}
+
+namespace {
+
+// Each entry moves the schema from version i to i + 1. Never edit one that has shipped.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE incidents (
+  id TEXT PRIMARY KEY,
+  dedup_key TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'resolved', 'cancelled')),
+  source TEXT NOT NULL,
+  type TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  urgency TEXT NOT NULL,
+  certainty TEXT NOT NULL,
+  headline TEXT NOT NULL,
+  description TEXT NOT NULL,
+  location TEXT,             -- JSON object, NULL when none
+  attributes TEXT NOT NULL,  -- JSON object
+  occurred_at INTEGER NOT NULL,  -- unix milliseconds
+  received_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updates INTEGER NOT NULL DEFAULT 0,
+  node_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX incidents_active_dedup ON incidents (dedup_key) WHERE state = 'active';
+CREATE INDEX incidents_state_updated ON incidents (state, updated_at);
+CREATE TABLE incident_events (
+  seq INTEGER PRIMARY KEY,  -- rowid: increasing, as rows are never deleted
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,   -- created | updated
+  actor TEXT NOT NULL,  -- who: the reporting source, or a person
+  body TEXT NOT NULL    -- JSON: the report as received
+);
+CREATE INDEX incident_events_incident ON incident_events (incident_id, seq);
+)sql",
+    R"sql(
+ALTER TABLE incidents ADD COLUMN acknowledged_at INTEGER;
+ALTER TABLE incidents ADD COLUMN acknowledged_by TEXT;
+CREATE TABLE playbook_runs (
+  id TEXT PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  playbook_id TEXT NOT NULL,
+  playbook_hash TEXT NOT NULL,
+  playbook_text TEXT NOT NULL,  -- the version the run started with, kept to the end
+  status TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  due_at INTEGER,               -- unix ms; its timer is re-armed at start-up
+  state TEXT NOT NULL,          -- JSON: the engine's RunState
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (incident_id, playbook_id)
+) WITHOUT ROWID;
+CREATE INDEX playbook_runs_open ON playbook_runs (incident_id)
+  WHERE status NOT IN ('completed', 'cancelled', 'rejected');
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  run_id TEXT NOT NULL REFERENCES playbook_runs (id),
+  playbook_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  kind TEXT NOT NULL,      -- notify | siren | escalation
+  audience TEXT NOT NULL,  -- JSON
+  channels TEXT NOT NULL,  -- JSON array
+  template TEXT NOT NULL,
+  public INTEGER NOT NULL,
+  zones TEXT NOT NULL,     -- JSON array (sirens)
+  pattern TEXT NOT NULL,
+  duration_s INTEGER NOT NULL,
+  status TEXT NOT NULL,    -- pending, until the dispatcher takes it
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX alerts_incident ON alerts (incident_id, created_at);
+CREATE TABLE approvals (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES playbook_runs (id),
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  playbook_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  required INTEGER NOT NULL,
+  distinct_from_initiator INTEGER NOT NULL,
+  initiator TEXT NOT NULL,
+  status TEXT NOT NULL,  -- pending | approved | rejected | expired | cancelled
+  due_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  closed_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX approvals_status ON approvals (status, created_at);
+CREATE TABLE approval_votes (
+  approval_id TEXT NOT NULL REFERENCES approvals (id),
+  person TEXT NOT NULL,
+  decision TEXT NOT NULL,  -- approve | reject
+  at INTEGER NOT NULL,
+  PRIMARY KEY (approval_id, person)
+) WITHOUT ROWID;
+)sql",
+    R"sql(
+CREATE TABLE alert_messages (
+  alert_id TEXT NOT NULL REFERENCES alerts (id),
+  channel TEXT NOT NULL,
+  language TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,      -- the text as rendered when the alert was dispatched
+  html TEXT NOT NULL,
+  PRIMARY KEY (alert_id, channel, language)
+) WITHOUT ROWID;
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY,     -- also the idempotency key of every attempt
+  alert_id TEXT NOT NULL REFERENCES alerts (id),
+  incident_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  recipient TEXT NOT NULL, -- person id, controller id, "public"
+  address TEXT NOT NULL,
+  language TEXT NOT NULL,
+  state TEXT NOT NULL,     -- queued | sending | sent | delivered | failed
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  provider_ref TEXT NOT NULL,
+  fallback_of TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX deliveries_alert ON deliveries (alert_id, state);
+CREATE INDEX deliveries_unfinished ON deliveries (state) WHERE state IN ('queued', 'sending');
+CREATE INDEX deliveries_provider_ref ON deliveries (provider_ref) WHERE provider_ref != '';
+)sql",
+    R"sql(
+ALTER TABLE incidents ADD COLUMN status TEXT NOT NULL DEFAULT 'actual';  -- CAP: actual, exercise…
+ALTER TABLE alerts ADD COLUMN cap_status TEXT NOT NULL DEFAULT 'actual';  -- its incident's
+ALTER TABLE alerts ADD COLUMN allow_in_exercise INTEGER NOT NULL DEFAULT 0;
+)sql",
+    R"sql(
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY,  -- 1, 2, 3…: a gap is a deleted row
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,      -- a person, a token, or a component (journal, cli)
+  action TEXT NOT NULL,     -- silence.create, incident.ack…
+  subject TEXT NOT NULL,    -- the id acted on
+  detail TEXT NOT NULL,     -- JSON
+  prev_hash TEXT NOT NULL,  -- the hash of row seq - 1 ('' for the first)
+  hash TEXT NOT NULL        -- SHA-256 over prev_hash and this row's fields
+);
+CREATE TABLE silences (
+  id TEXT PRIMARY KEY,
+  source TEXT NOT NULL,     -- glob; '' any
+  type TEXT NOT NULL,       -- glob; '' any
+  zone TEXT NOT NULL,       -- zone id; '' any
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expired_at INTEGER,       -- ended early
+  expired_by TEXT
+) WITHOUT ROWID;
+CREATE INDEX silences_ends ON silences (ends_at);
+ALTER TABLE incidents ADD COLUMN silenced_by TEXT;            -- the window that kept runs off
+ALTER TABLE incidents ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;  -- reports folded by storm control
+CREATE INDEX incidents_active_source ON incidents (source, created_at) WHERE state = 'active';
+CREATE INDEX incidents_active_type ON incidents (type, created_at) WHERE state = 'active';
+ALTER TABLE playbook_runs ADD COLUMN group_key TEXT;          -- group_by: the group's value
+CREATE INDEX playbook_runs_group ON playbook_runs (playbook_id, group_key)
+  WHERE group_key IS NOT NULL AND status NOT IN ('completed', 'cancelled', 'rejected');
+CREATE TABLE run_members (  -- the incidents a grouped run speaks for (its own included)
+  run_id TEXT NOT NULL REFERENCES playbook_runs (id),
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, incident_id)
+) WITHOUT ROWID;
+CREATE INDEX run_members_incident ON run_members (incident_id);
+ALTER TABLE alerts ADD COLUMN grouped TEXT NOT NULL DEFAULT '[]';  -- JSON: the group's incidents
+ALTER TABLE alerts ADD COLUMN expires_s INTEGER NOT NULL DEFAULT 0;  -- public: stands this long
+ALTER TABLE alerts ADD COLUMN approved TEXT;    -- JSON Reach: what its approval approved
+ALTER TABLE alerts ADD COLUMN problems TEXT NOT NULL DEFAULT '[]';  -- why it was blocked
+ALTER TABLE approvals ADD COLUMN preview TEXT NOT NULL DEFAULT '[]';  -- JSON [Reach], per public step
+)sql",
+    R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,          -- the login name; a person id of config/people.yaml to approve
+  role TEXT NOT NULL,           -- viewer | operator | approver | admin
+  password_hash TEXT NOT NULL,  -- argon2id (libsodium crypto_pwhash_str)
+  language TEXT NOT NULL,       -- fr | en: the console's language
+  created_at INTEGER NOT NULL,
+  disabled_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,  -- SHA-256 of the cookie's value: the value itself is not stored
+  user_id TEXT NOT NULL REFERENCES users (id),
+  csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ended_at INTEGER              -- logged out
+) WITHOUT ROWID;
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,  -- SHA-256 of the token: shown once, never stored
+  scopes TEXT NOT NULL,             -- JSON array: read, ingest, operate, approve, admin
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  revoked_by TEXT
+) WITHOUT ROWID;
+ALTER TABLE alerts ADD COLUMN follow_up_of TEXT;  -- a cancel or correction of this public alert
+ALTER TABLE alerts ADD COLUMN note TEXT NOT NULL DEFAULT '';
+)sql",
+    // 6 to 7: a correction in each language's own words.
+    R"sql(
+ALTER TABLE alerts ADD COLUMN notes TEXT NOT NULL DEFAULT '{}';  -- JSON {"fr": …, "en": …}
+)sql",
+    // 7 to 8: reports are acknowledged before their playbooks run; the cursor says up to which
+    // incident event they have run (every report before it was handled in its own transaction).
+    R"sql(
+CREATE TABLE run_cursor (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL  -- incident_events.seq: every report up to it has run its playbooks
+);
+INSERT INTO run_cursor (id, seq) VALUES (1, coalesce((SELECT max(seq) FROM incident_events), 0));
+)sql",
+};
+
+}  // namespace
+
+int schema_version(Connection& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  st.step();
+  return int(st.integer(0));
+}
+
+void migrate(Connection& db) {
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  int version = schema_version(db);
+  const int latest = int(std::size(kMigrations));
+  if (version > latest)
+    throw Failure("the database schema is version " + std::to_string(version) +
+                      ", newer than this tocsin knows (" + std::to_string(latest) + ")",
+                  0);
+  for (; version < latest; ++version) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(kMigrations[version]);
+      db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+      db.exec("COMMIT");
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+}  // namespace tocsin::sqlite

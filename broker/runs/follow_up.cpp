@@ -1,0 +1,128 @@
+#include "broker/runs/follow_up.hpp"
+
+#include <boost/json.hpp>
+
+#include "broker/journal/audit.hpp"
+#include "broker/journal/incident_store.hpp"
+#include "core/ulid.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+json::object by_language(const std::map<std::string, std::string>& notes) {
+  json::object o;
+  for (const auto& [language, text] : notes) o[language] = text;
+  return o;
+}
+}  // namespace
+
+namespace {
+
+Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
+                        const std::string& kind, const FollowUpNote& note, const std::string& by,
+                        Timestamp at) {
+  auto find = db.prepare(std::string(kAlertSelect) + "WHERE id = ?1");
+  find.bind(1, alert_id);
+  if (!find.step()) return Error{"not_found", "id: no alert " + alert_id, "id"};
+  Alert original = read_alert_row(find);
+  find.reset();
+  auto status = db.prepare("SELECT status FROM alerts WHERE id = ?1");
+  status.bind(1, alert_id);
+  status.step();
+  std::string state = status.text(0);
+  status.reset();
+  if (!original.is_public)
+    return Error{"conflict", "alert " + alert_id + " is not public: nothing to cancel", "id"};
+  if (!original.follow_up_of.empty())
+    return Error{"conflict", "alert " + alert_id + " is itself a " + kind + "; act on the original",
+                 "id"};
+  if (state != "dispatched")
+    return Error{"conflict", "alert " + alert_id + " is " + state + ": it did not go out", "id"};
+  if (kind == "update" && note.empty())
+    return Error{"invalid", "note: a correction needs its text", "note"};
+  auto done = db.prepare(
+      "SELECT count(*) FROM alerts WHERE follow_up_of = ?1 AND template IN ('public-cancel', '') "
+      "AND (kind = 'siren' OR template = 'public-cancel')");
+  done.bind(1, alert_id);
+  done.step();
+  bool cancelled = done.integer(0) > 0;
+  done.reset();
+  if (cancelled) return Error{"conflict", "alert " + alert_id + " is already cancelled", "id"};
+
+  Alert a = original;
+  a.id = UlidGenerator().next();
+  a.created_at = at;
+  a.follow_up_of = alert_id;
+  a.note = note.text;
+  a.notes = note.by_language;
+  a.approved.reset();
+  if (original.kind == "siren") {
+    if (kind == "update")
+      return Error{"conflict", "a siren cannot be corrected, only cancelled (all-clear)", "id"};
+    a.pattern = "all-clear";
+    a.template_name = "";
+  } else {
+    a.template_name = kind == "cancel" ? "public-cancel" : "public-update";
+    a.expires = std::chrono::hours(1);
+  }
+  auto insert = db.prepare(
+      "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, channels, "
+      "template, public, zones, pattern, duration_s, status, created_at, cap_status, "
+      "allow_in_exercise, grouped, expires_s, follow_up_of, note, notes) VALUES (?1, ?2, ?3, ?4, "
+      "?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, 'pending', ?13, ?14, ?15, '[]', ?16, ?17, ?18, ?19)");
+  insert.bind(1, a.id).bind(2, a.incident_id).bind(3, a.run_id).bind(4, a.playbook_id);
+  insert.bind(5, std::int64_t(a.step)).bind(6, a.kind);
+  insert.bind(7, json::serialize(to_json(a.audience)))
+      .bind(8, json::serialize(strings(a.channels)));
+  insert.bind(9, a.template_name).bind(10, json::serialize(strings(a.zones))).bind(11, a.pattern);
+  insert.bind(12, std::int64_t(a.duration.count())).bind(13, to_unix_ms(at));
+  insert.bind(14, to_string(a.status)).bind(15, std::int64_t(a.allow_in_exercise));
+  insert.bind(16, std::int64_t(a.expires.count())).bind(17, alert_id).bind(18, a.note);
+  insert.bind(19, json::serialize(by_language(a.notes)));
+  insert.run();
+  json::object audited{{"follow_up", a.id}, {"note", a.note}};
+  if (!a.notes.empty()) audited["notes"] = by_language(a.notes);
+  audit::name_for(audited, by, note.via);
+  audit::append(
+      db, {at, audit::actor(by, note.via), "alert." + kind, alert_id, json::serialize(audited)});
+
+  auto inc = db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1");
+  inc.bind(1, a.incident_id);
+  if (!inc.step()) return Error{"not_found", "the alert's incident is gone", "id"};
+  IncidentRecord record = read_incident_row(inc);
+  return AlertRecord{std::move(a), std::move(record)};
+}
+
+}  // namespace
+
+Result<std::vector<AlertRecord>> follow_up(sqlite::Connection& db, const std::string& alert_id,
+                                           const std::string& kind, const FollowUpNote& note,
+                                           const std::string& by, Timestamp at) {
+  auto first = one(db, alert_id, kind, note, by, at);
+  if (!first) return first.error();
+  std::vector<AlertRecord> out{std::move(first.value())};
+  if (kind != "cancel") return out;
+  auto others = db.prepare(
+      "SELECT id FROM alerts a WHERE run_id = ?1 AND id != ?2 AND public = 1 AND status = "
+      "'dispatched' AND follow_up_of IS NULL AND NOT EXISTS (SELECT 1 FROM alerts c WHERE "
+      "c.follow_up_of = a.id AND (c.kind = 'siren' OR c.template = 'public-cancel'))");
+  others.bind(1, out.front().alert.run_id).bind(2, alert_id);
+  std::vector<std::string> ids;
+  while (others.step()) ids.push_back(others.text(0));
+  others.reset();
+  for (const auto& id : ids) {
+    auto more = one(db, id, kind, note, by, at);
+    if (more) out.push_back(std::move(more.value()));
+  }
+  return out;
+}
+
+}  // namespace tocsin

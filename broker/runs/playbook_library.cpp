@@ -1,0 +1,61 @@
+#include "broker/runs/playbook_library.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace tocsin {
+
+PlaybookLibrary::PlaybookLibrary(
+    const Config& config, std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change)
+    : config_(config), on_change_(std::move(on_change)) {}
+
+std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>>
+load_active_playbooks(const Config& config, const std::filesystem::path& dir) {
+  const auto& pc = config.playbooks;
+  auto refs = playbooks::load_references({pc.zones, pc.people, pc.templates});
+  if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) return std::move(*errors);
+  auto& references = std::get<playbooks::References>(refs);
+  auto templates = dispatchers::TemplateSet::load(pc.templates);
+  if (auto* errors = std::get_if<std::vector<std::string>>(&templates)) return std::move(*errors);
+  auto catalog = references.catalog();
+  if (!config.channels.empty()) {
+    // Playbooks may use the channels configured, and each one's fallback needs its templates.
+    catalog.channels.clear();
+    for (const auto& ch : config.channels) {
+      catalog.channels.insert(ch.name);
+      if (!ch.policy.fallback.empty()) catalog.fallbacks[ch.name] = ch.policy.fallback;
+    }
+  }
+  auto set = playbooks::load_playbooks(dir.empty() ? pc.dir : dir, catalog);
+  if (!set.ok()) return std::move(set.errors);
+  return make_active(std::move(references), std::move(set.playbooks),
+                     std::make_shared<const dispatchers::TemplateSet>(
+                         std::move(std::get<dispatchers::TemplateSet>(templates))),
+                     &catalog);
+}
+
+std::vector<std::string> PlaybookLibrary::reload() {
+  const auto& pc = config_.playbooks;
+  if (!pc.enabled) return {};
+  auto loaded = load_active_playbooks(config_, {});
+  if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
+    for (const auto& e : *errors) spdlog::error("playbooks: {}", e);
+    spdlog::error("playbooks: the set in {} was not loaded; the running set stays",
+                  pc.dir.string());
+    return *errors;
+  }
+  auto active = std::get<std::shared_ptr<const ActivePlaybooks>>(loaded);
+  spdlog::info("playbooks: {} loaded from {}", active->playbooks.size(), pc.dir.string());
+  {
+    std::lock_guard lock(mutex_);
+    current_ = active;
+  }
+  if (on_change_) on_change_(active);
+  return {};
+}
+
+std::shared_ptr<const ActivePlaybooks> PlaybookLibrary::current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+}  // namespace tocsin

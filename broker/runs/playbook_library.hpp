@@ -1,0 +1,39 @@
+#pragma once
+// The playbook set in force, loaded from the configuration's paths and reloaded on demand
+// (SIGHUP, POST /api/v1/playbooks/reload). A reload that fails keeps the running set.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "broker/runs/runs.hpp"
+#include "broker/settings/config.hpp"
+
+namespace tocsin {
+
+// References (zones, people, templates) and the playbooks of `dir` (default: playbooks.dir),
+// validated as a whole: the set, or every error.
+std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>>
+load_active_playbooks(const Config& config, const std::filesystem::path& dir);
+
+class PlaybookLibrary {
+ public:
+  // `on_change` gets each new set once validated (the journal starts using it).
+  PlaybookLibrary(const Config& config,
+                  std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change);
+
+  // Loads references and playbooks, validated as a whole. Empty: loaded; else every error.
+  std::vector<std::string> reload();
+  std::shared_ptr<const ActivePlaybooks> current() const;
+
+ private:
+  const Config& config_;
+  std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const ActivePlaybooks> current_;
+};
+
+}  // namespace tocsin

@@ -1,0 +1,38 @@
+#pragma once
+// Run timers, kept in memory and re-armed from SQLite at start-up (the due time is in the run's
+// row): after a restart a wait ends at its original due time. A timer that fires for a run that
+// moved on is ignored by the run (its due time no longer matches).
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "broker/journal/journal.hpp"
+
+namespace tocsin {
+
+class Timers : public TimerArm {
+ public:
+  explicit Timers(std::function<void(RunTimer)> fire);
+  ~Timers() override;
+
+  void start();
+  void stop();
+
+  // TimerArm
+  void arm(std::vector<RunTimer> timers) override;
+
+ private:
+  void run();
+
+  std::function<void(RunTimer)> fire_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::multimap<Timestamp, std::string> due_;  // due time -> run id
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tocsin

@@ -1,0 +1,262 @@
+#include "broker/serve.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+#include <zmq.hpp>
+
+#include "broker/api/api.hpp"
+#include "broker/api/http_server.hpp"
+#include "broker/deliveries/channel_factory.hpp"
+#include "broker/deliveries/delivery_ledger.hpp"
+#include "broker/deliveries/dispatch_sources.hpp"
+#include "broker/ingest/sensor_keys.hpp"
+#include "broker/ingest/zmq_ingest.hpp"
+#include "broker/journal/incident_store.hpp"
+#include "broker/journal/journal.hpp"
+#include "broker/journal/sqlite.hpp"
+#include "broker/live/live_state.hpp"
+#include "broker/live/managed_redis.hpp"
+#include "broker/metrics/broker_metrics.hpp"
+#include "broker/runs/playbook_library.hpp"
+#include "broker/runs/timers.hpp"
+#include "broker/watch/siren_watch.hpp"
+#include "broker/watch/source_watch.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+// Hands each committed alert to the dispatcher (which plans it on its own thread).
+class DispatchingSink : public ActionSink {
+ public:
+  explicit DispatchingSink(dispatchers::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+  void on_alerts(const std::vector<AlertRecord>& alerts) override {
+    for (const auto& a : alerts) dispatcher_.dispatch(a.alert, a.incident);
+  }
+
+ private:
+  dispatchers::Dispatcher& dispatcher_;
+};
+
+}  // namespace
+
+int serve(const Config& config) {
+  // Every thread started from here on inherits the blocked mask; only sigwait below sees them.
+  sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::filesystem::create_directories(config.data_dir);
+  std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+  const auto database = config.data_dir / "tocsin.db";
+  {
+    sqlite::Connection db(database.string(), sqlite::Connection::Mode::read_write);
+    sqlite::migrate(db);
+  }
+
+  BrokerMetrics metrics;
+  std::unique_ptr<ManagedRedis> managed;
+  RedisEndpoint endpoint;
+  LiveState::BeforeConnect before_connect;
+  if (config.redis.mode == RedisConfig::Mode::managed) {
+    managed = std::make_unique<ManagedRedis>(config.redis.server_binary, config.data_dir);
+    managed->start();
+    endpoint.unix_path = managed->socket_path().string();
+    before_connect = [m = managed.get()](RedisEndpoint& e) {
+      m->ensure_running();
+      e.unix_path = m->socket_path().string();
+    };
+  } else {
+    endpoint = *parse_redis_url(config.redis.url);  // validated with the configuration
+    if (config.redis.password) endpoint.password = config.redis.password;
+  }
+
+  IncidentStore store(database);
+  IncidentStore live_store(database);  // the live-state thread's own reader
+  LiveState live(endpoint, live_store, metrics, before_connect);
+  Journal journal(JournalOptions{database, config.node_id, config.journal.max_batch,
+                                 config.journal.synchronous, config.ingest.storm},
+                  metrics);
+  PlaybookLibrary library(config, [&journal](auto set) { journal.use(std::move(set)); });
+  if (auto errors = library.reload(); !errors.empty()) {
+    for (const auto& e : errors) spdlog::critical("{}", e);
+    spdlog::critical("tocsin: refusing to start with invalid playbooks");
+    if (managed) managed->stop();
+    return 1;
+  }
+  Timers timers([&journal](RunTimer t) { journal.timer_due(std::move(t)); });
+  FeedHub feed;
+  SqliteDeliveryLedger ledger(journal, database,
+                              [&live, &feed](std::vector<std::string> alert_ids) {
+                                feed.alerts_changed(alert_ids);
+                                live.alerts_changed(std::move(alert_ids));
+                              });
+  ConfiguredSources sources(library);
+  SirenWatch siren_watch(journal, live);
+  {
+    std::map<std::string, std::vector<std::string>> zones;
+    for (const auto& ch : config.channels)
+      if (const auto* sr = std::get_if<SirenSettings>(&ch.settings))
+        for (const auto& c : sr->controllers) zones[c.id] = c.zones;
+    siren_watch.controllers(std::move(zones));
+  }
+  IncidentStore console_store(database);  // the consoles' snapshots
+  feed.snapshot = [&console_store](std::uint64_t seq) {
+    return json::serialize(console_snapshot(console_store, seq));
+  };
+  CommitFanout commits({&feed, &live});
+  auto channels = make_channels(
+      config, [&siren_watch](const channels::SirenStatus& s) { siren_watch.on_status(s); }, feed);
+  dispatchers::Dispatcher dispatcher(std::move(channels.setups), ledger, sources, sources);
+  DispatchingSink alerts(dispatcher);
+  Unfinished unfinished = load_unfinished(database);
+  std::vector<ExpectedSource> expected;
+  if (!config.ingest.sources.empty()) {
+    auto loaded = load_sources(config.ingest.sources);
+    if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
+      for (const auto& e : *errors) spdlog::critical("{}", e);
+      spdlog::critical("tocsin: refusing to start with invalid expected sources");
+      if (managed) managed->stop();
+      return 1;
+    }
+    expected = std::get<std::vector<ExpectedSource>>(loaded);
+  }
+  SourceWatch watch(journal, std::move(expected));
+  zmq::context_t zmq_context(1);
+  ZmqIngest ingest(zmq_context, config.ingest.zmq_bind, journal, config.limits,
+                   config.ingest.max_in_flight, metrics);
+  if (config.ingest.curve.secret_key) {
+    auto loaded = load_sensor_keys(config.ingest.curve.sensors);
+    if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
+      for (const auto& e : *errors) spdlog::critical("{}", e);
+      spdlog::critical("tocsin: refusing to start with an invalid sensors file");
+      if (managed) managed->stop();
+      return 1;
+    }
+    ingest.authenticate(*config.ingest.curve.secret_key, std::get<SensorKeys>(std::move(loaded)));
+  }
+
+  HealthReport health = [&] {
+    std::string redis_status = live.status();
+    json::object redis{
+        {"status", redis_status},
+        {"mode", config.redis.mode == RedisConfig::Mode::managed ? "managed" : "external"},
+        {"endpoint", live.endpoint()}};
+    if (redis_status != "ok") redis["error"] = live.last_error();
+    json::object components{
+        {"journal", json::object{{"status", "ok"},
+                                 {"queue", metrics.journal_queue.load()},
+                                 {"runs_pending", metrics.runs_pending.load()}}},
+        {"ingest_zmq", json::object{{"status", "ok"}, {"bind", config.ingest.zmq_bind}}},
+        {"http", json::object{{"status", "ok"}}},
+        {"redis", std::move(redis)}};
+    return json::serialize(json::object{{"status", redis_status == "ok" ? "ok" : "degraded"},
+                                        {"node", config.node_id},
+                                        {"components", std::move(components)}});
+  };
+  Api api(journal, store, config.limits, metrics, health, library);
+  api.silence_limits(config.silences);
+  Auth auth(
+      database, config.http.auth,
+      [&journal](std::function<void(sqlite::Connection&)> apply, std::function<void(bool)> done) {
+        journal.write(std::move(apply), std::move(done));
+      });
+  api.authentication(&auth, config.http.public_metrics, config.http.public_health);
+  api.web_root(config.http.web_dir);
+  ApiDeliveries api_deliveries;
+  api_deliveries.ledger = &ledger;
+  api_deliveries.metrics = [&dispatcher] { return dispatcher.render_metrics(); };
+  api_deliveries.dispatch = [&dispatcher](Alert a, IncidentRecord i) {
+    dispatcher.dispatch(std::move(a), std::move(i));
+  };
+  api_deliveries.preview = [&dispatcher](const Alert& a, const IncidentRecord& i) {
+    return dispatcher.preview(a, i);
+  };
+  api_deliveries.has_channel = [&dispatcher](const std::string& c) {
+    return dispatcher.has_channel(c);
+  };
+  api_deliveries.sirens = [&siren_watch] { return siren_watch.by_zone(); };
+  api_deliveries.failed_by_receipt = [&dispatcher](Delivery d) {
+    dispatcher.failed_by_receipt(std::move(d));
+  };
+  for (const auto& ch : config.channels)
+    if (auto* t = std::get_if<TwilioSettings>(&ch.settings); t && !t->status_callback.empty()) {
+      api_deliveries.sms_callback_url = t->status_callback;
+      api_deliveries.sms_auth_token = t->auth_token.value_or("");
+    }
+  api.deliveries(std::move(api_deliveries));
+  api.sources(&watch);
+  ingest.on_seen([&watch](const std::string& source) { watch.seen(source); });
+  HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
+  http.authentication(auth);
+  http.live_feed(feed, config.http.feed_max_queue);
+  if (!config.http.tls.certificate.empty())
+    http.tls(config.http.tls.certificate, config.http.tls.private_key);
+
+  live.start();
+  timers.start();
+  journal.start(JournalListeners{&commits, &timers, &alerts,
+                                 [&dispatcher](const Alert& a, const IncidentRecord& i) {
+                                   return dispatcher.reach(a, i);
+                                 }},
+                library.current());
+  dispatcher.start();
+  if (channels.sirens) channels.sirens->start_polling();
+  // What a crash or a stop left: alerts never planned, deliveries queued or in progress.
+  std::size_t resumed = 0;
+  for (auto& [content, deliveries] : unfinished.deliveries) {
+    resumed += deliveries.size();
+    dispatcher.resume(std::move(content), std::move(deliveries));
+  }
+  for (auto& [alert, incident] : unfinished.pending_alerts)
+    dispatcher.dispatch(std::move(alert), std::move(incident));
+  if (resumed || !unfinished.pending_alerts.empty())
+    spdlog::info("dispatch: resuming {} deliveries and {} undispatched alerts", resumed,
+                 unfinished.pending_alerts.size());
+  watch.start();
+  ingest.start();
+  http.start();
+  spdlog::info("tocsin ready: node {}, data in {}", config.node_id, config.data_dir.string());
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: reloading playbooks");
+      library.reload();  // on failure it logs every error and keeps the running set
+      continue;
+    }
+    spdlog::info("{}: stopping intake, answering what is in flight", strsignal(sig));
+    break;
+  }
+  ingest.stop();  // every report read is answered: its commit is awaited
+  http.stop();
+  timers.stop();
+  watch.stop();
+  if (channels.sirens) channels.sirens->stop_polling();
+  dispatcher.stop();  // sends in progress finish; what is queued stays queued in SQLite
+  journal.stop();     // commits whatever is left
+  live.stop();
+  if (managed) managed->stop();
+  spdlog::info("tocsin stopped");
+  return 0;
+}
+
+}  // namespace tocsin

@@ -1,0 +1,158 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "broker/settings/config.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace tocsin;
+using tocsin::test::TempDir;
+
+namespace {
+
+const char* kValid = R"(node:
+  id: node-1
+storage:
+  data_dir: var/x
+ingest:
+  zmq:
+    bind: tcp://127.0.0.1:5555
+http:
+  bind: 127.0.0.1:8080
+redis:
+  mode: managed
+)";
+
+std::vector<std::string> errors_of(const TempDir& dir, const std::string& yaml) {
+  auto file = dir.path() / "tocsin.yaml";
+  std::ofstream(file) << yaml;
+  auto r = load_config(file);
+  if (auto* e = std::get_if<ConfigErrors>(&r)) return e->errors;
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("the shipped configuration is valid") {
+  auto r = load_config(std::filesystem::path(TOCSIN_SOURCE_DIR) / "config/tocsin.yaml");
+  REQUIRE(std::holds_alternative<Config>(r));
+  const Config& c = std::get<Config>(r);
+  CHECK(c.node_id == "node-1");
+  CHECK(c.redis.mode == RedisConfig::Mode::managed);
+  CHECK(c.http.bind.port == 8080);
+}
+
+TEST_CASE("a minimal configuration gets defaults") {
+  TempDir dir;
+  auto file = dir.path() / "tocsin.yaml";
+  std::ofstream(file) << kValid;
+  auto r = load_config(file);
+  REQUIRE(std::holds_alternative<Config>(r));
+  const Config& c = std::get<Config>(r);
+  CHECK(c.ingest.zmq_bind == "tcp://127.0.0.1:5555");
+  CHECK(c.journal.synchronous == "full");
+  CHECK(c.data_dir.is_absolute());
+}
+
+TEST_CASE("config errors name the file, line and column") {
+  TempDir dir;
+  std::string file = (dir.path() / "tocsin.yaml").string();
+
+  SECTION("an unknown key") {
+    auto errors = errors_of(dir, std::string(kValid) + "htpp:\n  bind: x\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].rfind(file + ":12:1: unknown key 'htpp'", 0) == 0);
+  }
+  SECTION("an unknown nested key") {
+    std::string yaml = kValid;
+    yaml.replace(yaml.find("  bind: 127.0.0.1:8080"), 22, "  bind: 127.0.0.1:8080\n  treads: 4");
+    auto errors = errors_of(dir, yaml);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].rfind(file + ":10:3: unknown key 'http.treads'", 0) == 0);
+  }
+  SECTION("a wrong type") {
+    std::string yaml = kValid;
+    yaml += "journal:\n  max_batch: lots\n";
+    auto errors = errors_of(dir, yaml);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0] == file + ":13:14: journal.max_batch: must be an integer");
+  }
+  SECTION("a missing required value") {
+    std::string yaml = kValid;
+    yaml.replace(yaml.find("node:\n  id: node-1\n"), 19, "");
+    auto errors = errors_of(dir, yaml);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("missing required key 'node'") != std::string::npos);
+    CHECK(errors[0].rfind(file + ":1:1:", 0) == 0);
+  }
+  SECTION("every error is reported, not only the first") {
+    std::string yaml = kValid;
+    yaml.replace(yaml.find("mode: managed"), 13, "mode: sometimes");
+    yaml.replace(yaml.find("tcp://127.0.0.1:5555"), 20, "localhost:5555");
+    auto errors = errors_of(dir, yaml);
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0] == file +
+                           ":7:11: ingest.zmq.bind: 'localhost:5555' is not a ZeroMQ endpoint "
+                           "(tcp://host:port, ipc://path)");
+    CHECK(errors[1] == file + ":11:9: redis.mode: 'sometimes' is not one of managed, external");
+  }
+  SECTION("external redis needs a url") {
+    std::string yaml = kValid;
+    yaml.replace(yaml.find("mode: managed"), 13, "mode: external");
+    auto errors = errors_of(dir, yaml);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("missing required key 'redis.url'") != std::string::npos);
+  }
+  SECTION("a YAML syntax error") {
+    auto errors = errors_of(dir, "node:\n  id: [unclosed\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].rfind(file + ":", 0) == 0);
+  }
+}
+
+TEST_CASE("secrets come from environment variables and are never echoed") {
+  TempDir dir;
+  std::string yaml = kValid;
+  yaml.replace(
+      yaml.find("mode: managed"), 13,
+      "mode: external\n  url: redis://127.0.0.1:6379/0\n  password_env: TOCSIN_TEST_SECRET");
+  ::unsetenv("TOCSIN_TEST_SECRET");
+  auto errors = errors_of(dir, yaml);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("environment variable TOCSIN_TEST_SECRET is not set") != std::string::npos);
+
+  ::setenv("TOCSIN_TEST_SECRET", "hunter2-very-secret", 1);
+  auto file = dir.path() / "tocsin.yaml";
+  auto r = load_config(file);
+  REQUIRE(std::holds_alternative<Config>(r));
+  CHECK(std::get<Config>(r).redis.password == "hunter2-very-secret");
+  ::unsetenv("TOCSIN_TEST_SECRET");
+}
+
+TEST_CASE("http.tls needs both files, each one there, and makes the session cookie Secure") {
+  TempDir dir;
+  std::ofstream(dir.path() / "cert.pem") << "-----BEGIN CERTIFICATE-----\n";
+  std::ofstream(dir.path() / "key.pem") << "-----BEGIN PRIVATE KEY-----\n";
+  auto with_tls = [&](const std::string& tls) {
+    std::string yaml = kValid;
+    yaml.insert(yaml.find("redis:"), "  tls: " + tls + "\n");
+    return yaml;
+  };
+  auto cert = (dir.path() / "cert.pem").string(), key = (dir.path() / "key.pem").string();
+  auto file = dir.path() / "tocsin.yaml";
+  std::ofstream(file) << with_tls("{certificate: " + cert + ", private_key: " + key + "}");
+  auto r = load_config(file);
+  REQUIRE(std::holds_alternative<Config>(r));
+  CHECK(std::get<Config>(r).http.tls.certificate == cert);
+  CHECK(std::get<Config>(r).http.auth.secure_cookie);
+
+  auto missing = errors_of(dir, with_tls("{certificate: " + cert + ", private_key: nope.pem}"));
+  REQUIRE(missing.size() == 1);
+  INFO(missing[0]);
+  CHECK(missing[0].starts_with(file.string() + ":10:"));  // the line of http.tls
+  CHECK(missing[0].ends_with("http.tls.private_key: no file at 'nope.pem'"));
+  auto alone = errors_of(dir, with_tls("{certificate: " + cert + "}"));
+  REQUIRE(alone.size() == 1);
+  CHECK(alone[0].find("http.tls.private_key") != std::string::npos);
+}
