@@ -4,11 +4,15 @@
 //
 //   bench/deliveries --recipients 100000 [--dir /tmp]
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -95,6 +99,10 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp";
   app.add_option("--recipients", recipients)->capture_default_str();
   app.add_option("--dir", dir, "where the throw-away database goes")->capture_default_str();
+  double report_rate = 0;
+  app.add_option("--reports-per-second", report_rate,
+                 "reports submitted to the same journal while the alert is planned and stored, "
+                 "and their acknowledgement latency");
   CLI11_PARSE(app, argc, argv);
 
   auto work = std::filesystem::path(dir) / ("tocsin-deliveries-" + std::to_string(getpid()));
@@ -141,12 +149,42 @@ int main(int argc, char** argv) {
   alert.created_at = now();
   IncidentRecord incident;
   incident.incident.location.zone = "riverside";
+  // Reports on a fixed schedule, whatever the answers do, from before the alert until it is
+  // stored: each one's latency from its scheduled time to its acknowledgement.
+  std::mutex latency_mutex;
+  std::vector<double> latencies_ms;
+  std::atomic<bool> stored{false};
+  std::atomic<long> outstanding{0};
+  std::thread reporter;
+  if (report_rate > 0)
+    reporter = std::thread([&] {
+      auto period = std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(1.0 / report_rate));
+      auto next = Clock::now();
+      for (long i = 0; !stored; ++i, next += period) {
+        std::this_thread::sleep_until(next);
+        auto r = parse_incident(R"({"source":"gauge","type":"bench.reading","severity":"minor"})",
+                                IncidentLimits{});
+        r->dedup_key = "during-" + std::to_string(i);
+        ++outstanding;
+        journal.submit(std::move(r.value()), [&, scheduled = next](Result<Accepted>) {
+          double ms = std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count();
+          std::lock_guard lock(latency_mutex);
+          latencies_ms.push_back(ms);
+          --outstanding;
+        });
+      }
+    });
+  if (report_rate > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto started = Clock::now();
   dispatcher.dispatch(alert, incident);
   {
     std::unique_lock lock(ledger.mutex);
     ledger.wake.wait(lock, [&] { return ledger.finished; });
   }
+  stored = true;
+  if (reporter.joinable()) reporter.join();
+  while (outstanding > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto ms = [&](Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(t - started).count();
   };
@@ -154,6 +192,15 @@ int main(int argc, char** argv) {
       "recipients: %d\nplanned (audience, rendering, rows built): %.0f ms\n"
       "stored and queued (committed, synchronous=full): %.0f ms\n",
       recipients, ms(ledger.planned), ms(ledger.committed));
+  if (!latencies_ms.empty()) {
+    std::sort(latencies_ms.begin(), latencies_ms.end());
+    auto at = [&](double q) {
+      return latencies_ms[std::size_t(q * double(latencies_ms.size() - 1))];
+    };
+    std::printf(
+        "reports at %.0f/s meanwhile: %zu acknowledged, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+        report_rate, latencies_ms.size(), at(0.5), at(0.99), latencies_ms.back());
+  }
   dispatcher.stop();
   journal.stop();
   sqlite::Connection check(db.string(), sqlite::Connection::Mode::read_only);

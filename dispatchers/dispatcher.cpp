@@ -143,14 +143,22 @@ void Dispatcher::failed_by_receipt(Delivery delivery) {
 void Dispatcher::plan_loop() {
   std::vector<Planned> batch;
   std::vector<Delivery> failed;
+  std::vector<std::pair<std::shared_ptr<const AlertContent>, std::vector<Delivery>>> stored;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !inbox_.empty() || !failed_later_.empty(); });
-      if (stopping_) return;  // what is left is still `pending` in the ledger: planned at start
+      wake_.wait(lock, [&] {
+        return stopping_ || !inbox_.empty() || !failed_later_.empty() || !stored_.empty();
+      });
+      // What is left is in the ledger: alerts still pending are planned at the next start, and
+      // stored deliveries are queued rows, resumed then.
+      if (stopping_) return;
       batch.swap(inbox_);
       failed.swap(failed_later_);
+      stored.swap(stored_);
     }
+    for (auto& [content, deliveries] : stored) enqueue(content, std::move(deliveries));
+    stored.clear();
     for (const auto& d : failed) {
       auto lane = lanes_.find(d.channel);
       if (lane == lanes_.end()) continue;
@@ -405,9 +413,13 @@ void Dispatcher::plan(const Planned& p) {
   auto stored = deliveries;
   ledger_.record(shared, std::move(stored), true,
                  [this, shared, deliveries = std::move(deliveries)](bool committed) mutable {
-                   if (committed)
-                     enqueue(shared, std::move(deliveries));
-                   else
+                   if (committed) {
+                     {
+                       std::lock_guard lock(mutex_);
+                       stored_.emplace_back(shared, std::move(deliveries));
+                     }
+                     wake_.notify_one();
+                   } else
                      spdlog::critical(
                          "dispatch: alert {} could not be stored; it stays pending and is "
                          "dispatched again at the next start",

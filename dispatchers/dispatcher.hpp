@@ -160,6 +160,9 @@ class Dispatcher {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Planned> inbox_;
+  // Alerts whose rows the ledger has stored, to be queued on their lanes by the planner's thread
+  // (not the ledger's: queueing 100,000 deliveries takes a while).
+  std::vector<std::pair<std::shared_ptr<const AlertContent>, std::vector<Delivery>>> stored_;
   std::vector<Delivery> failed_later_;
   bool stopping_ = false;
   std::thread planner_;

@@ -112,11 +112,10 @@ void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertConten
           for (const auto& d : *rows)
             per_channel[d.channel] =
                 (per_channel.contains(d.channel) ? per_channel[d.channel].as_int64() : 0) + 1;
-          audit::append(db,
-                        {now(), "dispatcher", "alert.dispatch", content->alert.id,
-                         json::serialize(json::object{{"incident", content->alert.incident_id},
-                                                      {"public", content->alert.is_public},
-                                                      {"deliveries", std::move(per_channel)}})});
+          st.audit.append({now(), "dispatcher", "alert.dispatch", content->alert.id,
+                           json::serialize(json::object{{"incident", content->alert.incident_id},
+                                                        {"public", content->alert.is_public},
+                                                        {"deliveries", std::move(per_channel)}})});
         },
         [this, last, failed, done = last ? std::move(done) : nullptr,
          id = content->alert.id](bool committed) {

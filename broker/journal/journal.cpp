@@ -2,7 +2,10 @@
 
 #include <pthread.h>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <stop_token>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -322,6 +325,60 @@ class Transaction {
 
 }  // namespace
 
+namespace {
+
+// WAL checkpoints on a thread of their own. Left to the writer, SQLite runs one inside the commit
+// that takes the log past 1,000 pages, and every report of that commit waits for it.
+class Checkpointer {
+ public:
+  explicit Checkpointer(std::string database)
+      : database_(std::move(database)), thread_([this](std::stop_token stop) { run(stop); }) {}
+  ~Checkpointer() {
+    thread_.request_stop();
+    wake_.notify_one();
+  }
+
+  // The writer's WAL hook, after each commit: `pages` in the log.
+  static int committed(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kPages) {
+      auto* c = static_cast<Checkpointer*>(self);
+      {
+        std::lock_guard lock(c->mutex_);
+        c->due_ = true;
+      }
+      c->wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  static constexpr int kPages = 1000;
+  void run(std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "checkpoint");
+    sqlite::Connection db(database_, sqlite::Connection::Mode::read_write);
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        if (!wake_.wait(lock, stop, [&] { return due_; })) return;
+        due_ = false;
+      }
+      try {
+        db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      } catch (const sqlite::Failure& e) {
+        spdlog::warn("journal: a WAL checkpoint failed (the next commit asks again): {}", e.what());
+      }
+    }
+  }
+
+  std::string database_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  bool due_ = false;
+  std::jthread thread_;  // last: stopped and joined before the members it uses go
+};
+
+}  // namespace
+
 // The writer thread's state and its two kinds of transaction: the reports' (dedup, storm
 // control, windows, the audit row; acked at its commit), and the follow-on slices (each report's
 // playbooks, in commit order, interleaved with everything else that was queued).
@@ -329,12 +386,14 @@ class Journal::Writer {
  public:
   explicit Writer(Journal& j)
       : j_(j),
+        checkpointer_(j.options_.database.string()),
         db_(j.options_.database.string(), sqlite::Connection::Mode::read_write),
         pragmas_(configure(db_, j.options_.synchronous)),
         st_(db_),
         runs_(db_, j.ids_),
         storm_(j.options_.storm) {
     st_.close_db = db_.handle();
+    sqlite3_wal_hook(db_.handle(), &Checkpointer::committed, &checkpointer_);
     runs_.use(j.initial_playbooks_);
     runs_.preview_with(j.listeners_.reach);
     recover();
@@ -368,6 +427,7 @@ class Journal::Writer {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = " + synchronous);
     db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA wal_autocheckpoint = 0");  // the checkpointer's thread does it
     return true;
   }
 
@@ -443,7 +503,6 @@ class Journal::Writer {
       for (auto& r : reports) r.done(err);
       return;
     }
-    reports_took_ = std::chrono::steady_clock::now() - started;
     observe(started, reports.size());
     j_.metrics_.created.inc(tx.created);
     j_.metrics_.updated.inc(tx.updated);
@@ -458,8 +517,7 @@ class Journal::Writer {
     constexpr auto kMaxSlice = std::chrono::milliseconds(50);
     if (due_.empty() && !has_work()) return;
     auto started = std::chrono::steady_clock::now();
-    auto slice =
-        std::max<std::chrono::steady_clock::duration>(j_.options_.follow_on_slice, reports_took_);
+    const std::chrono::steady_clock::duration slice = j_.options_.follow_on_slice;
     Transaction tx(db_, st_, runs_, j_.ids_, j_.options_.node_id, storm_, now());
     std::vector<Reported> ran;
     std::deque<Pending> done;  // a deque: replies keep references to its elements
@@ -577,14 +635,14 @@ class Journal::Writer {
   }
 
   Journal& j_;
+  Checkpointer checkpointer_;  // before db_: its WAL hook points here
   sqlite::Connection db_;
   bool pragmas_;  // set on db_ before st_ prepares against it
   WriterStatements st_;
   Runs runs_;
   StormControl storm_;
-  std::deque<Reported> due_;                            // committed, playbooks not yet run
-  std::unordered_map<std::string, int> due_of_;         // how many of due_ each incident has
-  std::chrono::steady_clock::duration reports_took_{};  // the last reports' transaction
+  std::deque<Reported> due_;                     // committed, playbooks not yet run
+  std::unordered_map<std::string, int> due_of_;  // how many of due_ each incident has
 };
 
 void Journal::run() {
