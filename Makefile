@@ -29,10 +29,13 @@ test: build tests/browser/node_modules/.package-lock.json
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
 bench: build
+	scripts/install-deps --bench
 	$(BUILD)/bench/matcher
 	bench/run-ingest
+	bench/run-storm
 	bench/run-dispatch
-	$(BUILD)/bench/deliveries --recipients 100000
+	$(BUILD)/bench/deliveries --recipients 100000 --reports-per-second 2000
+	bench/run-http
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

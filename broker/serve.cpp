@@ -24,6 +24,7 @@
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
+#include "broker/watch/silences.hpp"
 #include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
 
@@ -212,10 +213,12 @@ int serve(const Config& config) {
 
   live.start();
   timers.start();
+  WindowMuter windows;
   journal.start(JournalListeners{&commits, &timers, &alerts,
                                  [&dispatcher](const Alert& a, const IncidentRecord& i) {
                                    return dispatcher.reach(a, i);
-                                 }},
+                                 },
+                                 &windows},
                 library.current());
   dispatcher.start();
   if (channels.sirens) channels.sirens->start_polling();

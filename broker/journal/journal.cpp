@@ -17,7 +17,6 @@
 #include "broker/journal/audit.hpp"
 #include "broker/journal/incident_store.hpp"
 #include "broker/journal/sqlite.hpp"
-#include "broker/watch/silences.hpp"
 
 namespace tocsin {
 
@@ -222,8 +221,15 @@ namespace {
 class Transaction {
  public:
   Transaction(sqlite::Connection& db, WriterStatements& st, Runs& runs, UlidGenerator& ids,
-              const std::string& node_id, StormControl& storm, Timestamp at)
-      : db_(db), st_(st), runs_(runs), ids_(ids), node_id_(node_id), storm_(storm), at_(at) {}
+              const std::string& node_id, StormControl& storm, Muter* muter, Timestamp at)
+      : db_(db),
+        st_(st),
+        runs_(runs),
+        ids_(ids),
+        node_id_(node_id),
+        storm_(storm),
+        at_(at),
+        muter_(muter) {}
 
   std::vector<std::function<void()>> replies;     // run after the commit
   std::map<std::string, IncidentRecord> changed;  // the incidents' state after the commit
@@ -296,13 +302,12 @@ class Transaction {
   void timer(const RunTimer& t) { settle(runs_.timer(t.run_id, t.due, at_)); }
   void compose(Journal::Compose& c);
 
-  // The maintenance window open now that matches the incident, if any (read once per batch).
-  const Silence* silenced(const Incident& i) {
-    if (!silences_) silences_ = silences::open_at(db_, at_);
-    const ZoneMap* zones = runs_.active() ? &runs_.active()->references.zones : nullptr;
-    for (const auto& s : *silences_)
-      if (s.matches(i, zones)) return &s;
-    return nullptr;
+  // The mute in force for the incident, if any (the muter reads once per transaction).
+  std::optional<Mute> muted(const Incident& i) {
+    if (!muter_) return std::nullopt;
+    if (!muter_begun_) muter_->begin(db_, at_);
+    muter_begun_ = true;
+    return muter_->muted(i, runs_.active() ? &runs_.active()->references.zones : nullptr);
   }
   std::optional<std::string> fold_target(const char* limit, const Incident& r) {
     auto& q = std::string_view(limit) == "source" ? st_.latest_of_source : st_.latest_of_type;
@@ -320,7 +325,8 @@ class Transaction {
   const std::string& node_id_;
   StormControl& storm_;
   Timestamp at_;
-  std::optional<std::vector<Silence>> silences_;
+  Muter* muter_;
+  bool muter_begun_ = false;
 };
 
 }  // namespace
@@ -487,7 +493,8 @@ class Journal::Writer {
 
   void commit_reports(std::vector<Report>& reports) {
     auto started = std::chrono::steady_clock::now();
-    Transaction tx(db_, st_, runs_, j_.ids_, j_.options_.node_id, storm_, now());
+    Transaction tx(db_, st_, runs_, j_.ids_, j_.options_.node_id, storm_, j_.listeners_.muter,
+                   now());
     try {
       st_.begin.run();
       for (auto& r : reports) tx.report(r);
@@ -518,7 +525,8 @@ class Journal::Writer {
     if (due_.empty() && !has_work()) return;
     auto started = std::chrono::steady_clock::now();
     const std::chrono::steady_clock::duration slice = j_.options_.follow_on_slice;
-    Transaction tx(db_, st_, runs_, j_.ids_, j_.options_.node_id, storm_, now());
+    Transaction tx(db_, st_, runs_, j_.ids_, j_.options_.node_id, storm_, j_.listeners_.muter,
+                   now());
     std::vector<Reported> ran;
     std::deque<Pending> done;  // a deque: replies keep references to its elements
     std::int64_t cursor = 0;
@@ -690,9 +698,9 @@ void Transaction::report(Journal::Report& p) {
   } else {
     rec = reload(id);  // merged with what the incident had (fields left out, acknowledgement)
   }
-  // A maintenance window keeps playbooks off the incidents it matches (journaled all the same);
-  // one that outlives its window runs its playbooks at its first update after the window.
-  const Silence* window = silenced(rec.incident);
+  // A mute (a maintenance window) keeps playbooks off the incidents it matches, journaled all
+  // the same; one that outlives its window runs its playbooks at its first update after it.
+  auto window = muted(rec.incident);
   if (window && rec.silenced_by.empty()) {
     st_.silence.bind(1, id).bind(2, window->id);
     st_.silence.run();

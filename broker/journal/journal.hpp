@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "broker/journal/muter.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/runs.hpp"
 #include "core/incident.hpp"
@@ -69,7 +70,8 @@ struct JournalListeners {
   CommitObserver* incidents = nullptr;  // live state
   TimerArm* timers = nullptr;
   ActionSink* alerts = nullptr;
-  ReachPreview reach;  // the dispatcher's: what an approval's public steps would reach
+  ReachPreview reach;      // the dispatcher's: what an approval's public steps would reach
+  Muter* muter = nullptr;  // maintenance windows: incidents it mutes run no playbook
 };
 
 // Storm control: past these rates (new incidents per minute, 0: no limit), a report that would

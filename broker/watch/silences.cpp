@@ -204,4 +204,10 @@ std::vector<Silence> list(sqlite::Connection& db, Timestamp at, bool all, std::s
 
 }  // namespace silences
 
+std::optional<Mute> WindowMuter::muted(const Incident& incident, const ZoneMap* zones) {
+  for (const auto& s : open_)
+    if (s.matches(incident, zones)) return Mute{s.id, s.reason};
+  return std::nullopt;
+}
+
 }  // namespace tocsin

@@ -10,6 +10,7 @@
 
 #include <boost/json/fwd.hpp>
 
+#include "broker/journal/muter.hpp"
 #include "broker/journal/sqlite.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
@@ -54,5 +55,17 @@ std::vector<Silence> open_at(sqlite::Connection& db, Timestamp at);
 // The most recent first; ended ones too when `all`.
 std::vector<Silence> list(sqlite::Connection& db, Timestamp at, bool all, std::size_t limit);
 }  // namespace silences
+
+// The maintenance windows as the journal's Muter: the windows open at the transaction's time,
+// read once per reports' transaction.
+class WindowMuter : public Muter {
+ public:
+  // Muter
+  void begin(sqlite::Connection& db, Timestamp at) override { open_ = silences::open_at(db, at); }
+  std::optional<Mute> muted(const Incident& incident, const ZoneMap* zones) override;
+
+ private:
+  std::vector<Silence> open_;
+};
 
 }  // namespace tocsin
