@@ -1,5 +1,7 @@
 #include "broker/api/api.hpp"
 
+#include "broker/api/routes.hpp"
+
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/json.hpp>
@@ -22,40 +24,6 @@ namespace {
 
 ApiResponse json_response(int status, const json::value& v) {
   return ApiResponse{status, "application/json", json::serialize(v) + "\n", {}};
-}
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += char(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parse_query(std::string_view q) {
-  std::map<std::string, std::string> out;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    std::string_view pair = q.substr(0, amp);
-    auto eq = pair.find('=');
-    out[url_decode(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-  }
-  return out;
 }
 
 int status_for(const Error& e) {
@@ -85,7 +53,9 @@ Api::Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits,
       limits_(limits),
       metrics_(metrics),
       health_(std::move(health)),
-      library_(library) {}
+      library_(library) {
+  routes();
+}
 
 Api::~Api() {
   reads_.stop();
@@ -98,254 +68,257 @@ ApiResponse Api::error(int status, const Error& e) {
   return json_response(status, json::object{{"error", std::move(err)}});
 }
 
-std::string Api::scope_for(const std::string& method, const std::string& path) const {
-  if (path == "/api/v1/login" || path == "/api/v1/receipts/sms") return "";
-  if (path == "/health") return public_health_ ? "" : "read";
-  if (path == "/" || path == "/console" || path.rfind("/console/", 0) == 0) return "";
-  if (path == "/metrics") return public_metrics_ ? "" : "read";
-  auto ends = [&](std::string_view tail) {
-    return path.size() > tail.size() &&
-           path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+void Api::routes() {
+  auto& t = routes_;
+  auto fixed = [](ApiResponse r) {
+    return [r](ApiRequest&, const Params&, const Query&, Respond respond) { respond(r); };
   };
-  if (path == "/api/v1/audit" || path.rfind("/api/v1/tokens", 0) == 0 ||
-      path == "/api/v1/playbooks/reload")
-    return "admin";
-  if (method == "GET" || method == "HEAD") return "read";
-  if (path == "/api/v1/incidents" || ends("/heartbeat")) return "ingest";
-  if (ends("/approve") || ends("/reject")) return "approve";
+  t.add("GET", "/", "",
+        fixed(ApiResponse{
+            302, "text/plain; charset=utf-8", "/console\n", {{"Location", "/console"}}}));
+  auto console = [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+    respond(static_file(std::string(r.target.substr(0, r.target.find('?')))));
+  };
+  t.add("GET", "/console", "", console);
+  t.add("GET", "/console/*", "", console);
+
+  // The live feeds are WebSocket sessions (http_server.cpp); a plain request is told so, once
+  // it may read the feed at all.
+  auto websocket_only = [](ApiRequest&, const Params&, const Query&, Respond respond) {
+    auto r = error(426, Error{"upgrade_required", "this is a WebSocket endpoint", "Upgrade"});
+    r.headers["Upgrade"] = "websocket";
+    respond(std::move(r));
+  };
+  t.add("GET", "/ws/public", "", websocket_only);
+  t.add("GET", "/ws/console", "read", websocket_only);
+
+  // Accounts, sessions and machines' tokens.
+  t.add("POST", "/api/v1/login", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          login(r, std::move(respond));
+        });
+  t.add("POST", "/api/v1/logout", "read",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          logout(r, std::move(respond));
+        });
+  t.add("GET", "/api/v1/session", "read",
+        [](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          const Principal& who = *r.principal;
+          json::array scopes;
+          for (const auto& s : who.scopes) scopes.emplace_back(s);
+          json::object o{{"id", who.id},
+                         {"kind", who.kind},
+                         {"role", who.role},
+                         {"language", who.language},
+                         {"scopes", std::move(scopes)}};
+          if (who.kind == "user") o["csrf_token"] = who.csrf;
+          respond(json_response(200, o));
+        });
+  t.add("GET", "/api/v1/tokens", "admin",
+        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+          read("tokens", std::move(respond), [this] {
+            return json_response(200, json::object{{"tokens", auth_->tokens()}});
+          });
+        });
+  t.add("POST", "/api/v1/tokens", "admin",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          create_token(r, std::move(respond));
+        });
+  t.add("POST", "/api/v1/tokens/{id}/revoke", "admin",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          read("revoking a token", std::move(respond),
+               [this, id = p.at("id"), by = r.principal->id] {
+                 auto done = auth_->revoke_token(id, by);
+                 if (!done) return error(status_for(done.error()), done.error());
+                 return json_response(200, json::object{{"id", id}, {"revoked", true}});
+               });
+        });
+
+  // The server itself.
+  t.add(
+      "GET", "/health", "read",
+      [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+        respond(ApiResponse{200, "application/json", health_() + "\n", {}});
+      },
+      &public_health_);
+  t.add(
+      "GET", "/metrics", "read",
+      [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+        std::string text = metrics_.render();
+        if (deliveries_.metrics) text += deliveries_.metrics();
+        respond(ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}});
+      },
+      &public_metrics_);
+
+  // Incidents: reports in, the board out, a person's actions.
+  t.add("POST", "/api/v1/incidents", "ingest",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          create_incident(r, std::move(respond));
+        });
+  t.add("GET", "/api/v1/incidents", "read",
+        [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+          list_incidents(q, std::move(respond));
+        });
+  t.add("GET", "/api/v1/incidents/{id}", "read",
+        [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
+          get_incident(p.at("id"), std::move(respond));
+        });
+  for (const char* action : {"ack", "resolve", "cancel"})
+    t.add("POST", std::string("/api/v1/incidents/{id}/") + action, "operate",
+          [this, action](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+            incident_action(p.at("id"), action, r, std::move(respond));
+          });
+  for (bool preview : {false, true})
+    t.add("POST",
+          preview ? "/api/v1/incidents/{id}/compose/preview" : "/api/v1/incidents/{id}/compose",
+          "operate",
+          [this, preview](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+            compose_alert(p.at("id"), preview, r, std::move(respond));
+          });
+  t.add("GET", "/api/v1/compose", "read",
+        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+          auto set = library_.current();
+          if (!set)
+            return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
+          respond(json_response(200, compose::options(*set, deliveries_.has_channel)));
+        });
+
+  // Approvals and alerts.
+  t.add("GET", "/api/v1/approvals", "read",
+        [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+          list_approvals(q, std::move(respond));
+        });
+  for (bool approve : {true, false})
+    t.add("POST", approve ? "/api/v1/approvals/{id}/approve" : "/api/v1/approvals/{id}/reject",
+          "approve",
+          [this, approve](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+            approval_vote(p.at("id"), approve, r, std::move(respond));
+          });
+  t.add("GET", "/api/v1/alerts", "read",
+        [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+          list_alerts(q, std::move(respond));
+        });
+  t.add("GET", "/api/v1/alerts/{id}", "read",
+        [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
+          const std::string& id = p.at("id");
+          if (!is_ulid(id))
+            return respond(
+                error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
+          get_alert(id, std::move(respond));
+        });
   // Cancelling or correcting a public alert is operate: the safe action is the easy one.
-  if (path == "/api/v1/logout") return "read";
-  return "operate";  // ack, resolve, cancel, silences
+  for (bool cancel : {true, false})
+    t.add("POST", cancel ? "/api/v1/alerts/{id}/cancel" : "/api/v1/alerts/{id}/correct", "operate",
+          [this, cancel](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+            alert_follow_up(p.at("id"), cancel ? "cancel" : "update", r, std::move(respond));
+          });
+  t.add("GET", "/api/v1/sirens", "read",
+        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+          respond(ApiResponse{200,
+                              "application/json",
+                              deliveries_.sirens ? deliveries_.sirens() : R"({"zones":[]})",
+                              {}});
+        });
+  t.add("POST", "/api/v1/receipts/sms", "",  // public: the provider's signature is checked
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          sms_receipt(r, std::move(respond));
+        });
+
+  // Expected sources, maintenance windows, the audit trail, the playbooks.
+  t.add("GET", "/api/v1/sources", "read",
+        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+          json::array list = sources_ ? sources_->list() : json::array{};
+          respond(json_response(200, json::object{{"sources", std::move(list)}}));
+        });
+  t.add("POST", "/api/v1/sources/{id}/heartbeat", "ingest",
+        [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
+          const std::string& id = p.at("id");
+          if (!sources_ || !sources_->expects(id))
+            return respond(
+                error(404, Error{"not_found", "source: '" + id + "' is not in the expected sources",
+                                 "source"}));
+          sources_->seen(id);
+          respond(json_response(200, json::object{{"source", id}, {"seen", true}}));
+        });
+  t.add("POST", "/api/v1/silences", "operate",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          create_silence(r, std::move(respond));
+        });
+  t.add("GET", "/api/v1/silences", "read",
+        [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+          list_silences(q, std::move(respond));
+        });
+  t.add("POST", "/api/v1/silences/{id}/expire", "operate",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          expire_silence(p.at("id"), r, std::move(respond));
+        });
+  t.add("GET", "/api/v1/audit", "admin",
+        [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+          list_audit(q, std::move(respond));
+        });
+  t.add("GET", "/api/v1/playbooks", "read",
+        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+          list_playbooks(std::move(respond));
+        });
+  t.add("POST", "/api/v1/playbooks/reload", "admin",
+        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+          reload_playbooks(std::move(respond));
+        });
+}
+
+std::optional<ApiResponse> Api::refusal(ApiRequest& request, const std::string& scope) const {
+  // Every route but the public ones needs a session or a token with the route's scope; a
+  // session's state-changing request also needs its CSRF token and, if the browser says where it
+  // comes from, this origin.
+  if (!auth_) return error(503, Error{"unavailable", "authentication is not set up", ""});
+  request.principal = auth_->identify(request.headers);
+  if (!request.principal) {
+    auto r = error(401, Error{"unauthenticated",
+                              "sign in (POST /api/v1/login) or send Authorization: Bearer TOKEN",
+                              "Authorization"});
+    r.headers["WWW-Authenticate"] = "Bearer realm=\"tocsin\"";
+    return r;
+  }
+  const Principal& who = *request.principal;
+  if (!who.can(scope))
+    return error(403, Error{"forbidden",
+                            who.id + (who.role.empty() ? "" : " (" + who.role + ")") +
+                                " may not do this: it needs the '" + scope + "' scope",
+                            "Authorization", "missing_scope"});
+  const std::string& m = request.method;
+  if (who.kind == "user" && m != "GET" && m != "HEAD") {
+    auto header = [&](const char* n) {
+      auto it = request.headers.find(n);
+      return it == request.headers.end() ? std::string() : it->second;
+    };
+    std::string origin = header("origin"), host = header("host");
+    if (!origin.empty() && origin != "http://" + host && origin != "https://" + host)
+      return error(403,
+                   Error{"cross_origin", "Origin: " + origin + " is not this server", "Origin"});
+    std::string csrf = header("x-csrf-token");
+    if (csrf.size() != who.csrf.size() || !std::equal(csrf.begin(), csrf.end(), who.csrf.begin()))
+      return error(403,
+                   Error{"csrf", "X-CSRF-Token: missing or wrong (GET /api/v1/session gives it)",
+                         "X-CSRF-Token"});
+  }
+  return std::nullopt;
 }
 
 void Api::handle(ApiRequest request, Respond respond) {
   std::string_view target = request.target;
   auto qmark = target.find('?');
-  std::string path(target.substr(0, qmark));
-  auto query = parse_query(qmark == std::string_view::npos ? "" : target.substr(qmark + 1));
-  const std::string& m = request.method;
-
-  // Who may call what: every route but the public ones needs a session or a token with the
-  // route's scope; a session's state-changing request also needs its CSRF token and, if the
-  // browser says where it comes from, this origin.
-  if (std::string scope = scope_for(m, path); !scope.empty()) {
-    if (!auth_)
-      return respond(error(503, Error{"unavailable", "authentication is not set up", ""}));
-    request.principal = auth_->identify(request.headers);
-    if (!request.principal) {
-      auto r = error(401, Error{"unauthenticated",
-                                "sign in (POST /api/v1/login) or send Authorization: Bearer TOKEN",
-                                "Authorization"});
-      r.headers["WWW-Authenticate"] = "Bearer realm=\"tocsin\"";
-      return respond(std::move(r));
-    }
-    const Principal& who = *request.principal;
-    if (!who.can(scope))
-      return respond(error(403, Error{"forbidden",
-                                      who.id + (who.role.empty() ? "" : " (" + who.role + ")") +
-                                          " may not do this: it needs the '" + scope + "' scope",
-                                      "Authorization", "missing_scope"}));
-    if (who.kind == "user" && m != "GET" && m != "HEAD") {
-      auto header = [&](const char* n) {
-        auto it = request.headers.find(n);
-        return it == request.headers.end() ? std::string() : it->second;
-      };
-      std::string origin = header("origin"), host = header("host");
-      if (!origin.empty() && origin != "http://" + host && origin != "https://" + host)
-        return respond(error(
-            403, Error{"cross_origin", "Origin: " + origin + " is not this server", "Origin"}));
-      std::string csrf = header("x-csrf-token");
-      if (csrf.size() != who.csrf.size() || !std::equal(csrf.begin(), csrf.end(), who.csrf.begin()))
-        return respond(error(403, Error{"csrf",
-                                        "X-CSRF-Token: missing or wrong (GET /api/v1/session "
-                                        "gives it)",
-                                        "X-CSRF-Token"}));
-    }
-  }
-
-  if (path == "/") {
-    ApiResponse r{302, "text/plain; charset=utf-8", "/console\n", {{"Location", "/console"}}};
-    return respond(std::move(r));
-  }
-  if (path == "/console" || path.rfind("/console/", 0) == 0) {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    return respond(static_file(path));
-  }
-  if (path == "/api/v1/login") {
-    if (m != "POST") return respond(method_not_allowed("POST"));
-    return login(request, std::move(respond));
-  }
-  if (path == "/api/v1/logout") {
-    if (m != "POST") return respond(method_not_allowed("POST"));
-    return logout(request, std::move(respond));
-  }
-  if (path == "/api/v1/session") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    const Principal& who = *request.principal;
-    json::array scopes;
-    for (const auto& s : who.scopes) scopes.emplace_back(s);
-    json::object o{{"id", who.id},
-                   {"kind", who.kind},
-                   {"role", who.role},
-                   {"language", who.language},
-                   {"scopes", std::move(scopes)}};
-    if (who.kind == "user") o["csrf_token"] = who.csrf;
-    return respond(json_response(200, o));
-  }
-  if (path == "/api/v1/tokens") {
-    if (m == "GET")
-      return read("tokens", std::move(respond), [this] {
-        return json_response(200, json::object{{"tokens", auth_->tokens()}});
-      });
-    if (m == "POST") return create_token(request, std::move(respond));
-    return respond(method_not_allowed("GET, POST"));
-  }
-  constexpr std::string_view tokens_prefix = "/api/v1/tokens/";
-  if (path.rfind(tokens_prefix, 0) == 0 && path.size() > tokens_prefix.size() + 7 &&
-      path.compare(path.size() - 7, 7, "/revoke") == 0) {
-    if (m != "POST") return respond(method_not_allowed("POST"));
-    std::string id = path.substr(tokens_prefix.size(), path.size() - tokens_prefix.size() - 7);
-    std::string by = request.principal->id;
-    return read("revoking a token", std::move(respond), [this, id, by] {
-      auto r = auth_->revoke_token(id, by);
-      if (!r) return error(status_for(r.error()), r.error());
-      return json_response(200, json::object{{"id", id}, {"revoked", true}});
-    });
-  }
-
-  if (path == "/health") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    return respond(ApiResponse{200, "application/json", health_() + "\n", {}});
-  }
-  if (path == "/metrics") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    std::string text = metrics_.render();
-    if (deliveries_.metrics) text += deliveries_.metrics();
+  std::string_view path = target.substr(0, qmark);
+  auto found = routes_.match(request.method, path);
+  if (!found.path_route)
     return respond(
-        ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}});
-  }
-  if (path == "/api/v1/incidents") {
-    if (m == "POST") return create_incident(request, std::move(respond));
-    if (m == "GET") return list_incidents(query, std::move(respond));
-    return respond(method_not_allowed("GET, POST"));
-  }
-  constexpr std::string_view prefix = "/api/v1/incidents/";
-  if (path.rfind(prefix, 0) == 0) {
-    std::string rest = path.substr(prefix.size());
-    auto slash = rest.find('/');
-    std::string id = rest.substr(0, slash);
-    if (!is_ulid(id))
-      return respond(
-          error(404, Error{"not_found", "id: '" + id + "' is not an incident id", "id"}));
-    if (slash == std::string::npos) {
-      if (m != "GET") return respond(method_not_allowed("GET"));
-      return get_incident(id, std::move(respond));
-    }
-    std::string action = rest.substr(slash + 1);
-    if (action == "ack" || action == "resolve" || action == "cancel") {
-      if (m != "POST") return respond(method_not_allowed("POST"));
-      return incident_action(id, action, request, std::move(respond));
-    }
-    if (action == "compose" || action == "compose/preview") {
-      if (m != "POST") return respond(method_not_allowed("POST"));
-      return compose_alert(id, action == "compose/preview", request, std::move(respond));
-    }
-  }
-  if (path == "/api/v1/sirens") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    return respond(ApiResponse{200,
-                               "application/json",
-                               deliveries_.sirens ? deliveries_.sirens() : R"({"zones":[]})",
-                               {}});
-  }
-  if (path == "/api/v1/compose") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    auto set = library_.current();
-    if (!set) return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
-    return respond(json_response(200, compose::options(*set, deliveries_.has_channel)));
-  }
-  if (path == "/api/v1/approvals") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    return list_approvals(query, std::move(respond));
-  }
-  constexpr std::string_view approvals = "/api/v1/approvals/";
-  if (path.rfind(approvals, 0) == 0) {
-    std::string rest = path.substr(approvals.size());
-    auto slash = rest.find('/');
-    std::string verb = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (verb == "approve" || verb == "reject") {
-      if (m != "POST") return respond(method_not_allowed("POST"));
-      return approval_vote(rest.substr(0, slash), verb == "approve", request, std::move(respond));
-    }
-  }
-  if (path == "/api/v1/alerts") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    return list_alerts(query, std::move(respond));
-  }
-  constexpr std::string_view alerts_prefix = "/api/v1/alerts/";
-  if (path.rfind(alerts_prefix, 0) == 0) {
-    std::string rest = path.substr(alerts_prefix.size());
-    if (auto slash = rest.find('/'); slash != std::string::npos) {
-      std::string verb = rest.substr(slash + 1);
-      if (verb != "cancel" && verb != "correct")
-        return respond(error(404, Error{"not_found", "path: no such resource " + path, "path"}));
-      if (m != "POST") return respond(method_not_allowed("POST"));
-      return alert_follow_up(rest.substr(0, slash), verb == "cancel" ? "cancel" : "update", request,
-                             std::move(respond));
-    }
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    std::string id = path.substr(alerts_prefix.size());
-    if (!is_ulid(id))
-      return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
-    return get_alert(id, std::move(respond));
-  }
-  if (path == "/api/v1/sources") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    json::array list = sources_ ? sources_->list() : json::array{};
-    return respond(json_response(200, json::object{{"sources", std::move(list)}}));
-  }
-  constexpr std::string_view sources_prefix = "/api/v1/sources/";
-  if (path.rfind(sources_prefix, 0) == 0 && path.size() > sources_prefix.size() + 10 &&
-      path.compare(path.size() - 10, 10, "/heartbeat") == 0) {
-    if (m != "POST") return respond(method_not_allowed("POST"));
-    std::string id = path.substr(sources_prefix.size(), path.size() - sources_prefix.size() - 10);
-    if (!sources_ || !sources_->expects(id))
-      return respond(error(
-          404,
-          Error{"not_found", "source: '" + id + "' is not in the expected sources", "source"}));
-    sources_->seen(id);
-    return respond(json_response(200, json::object{{"source", id}, {"seen", true}}));
-  }
-  if (path == "/api/v1/receipts/sms") {
-    if (m != "POST") return respond(method_not_allowed("POST"));
-    return sms_receipt(request, std::move(respond));
-  }
-  if (path == "/api/v1/silences") {
-    if (m == "POST") return create_silence(request, std::move(respond));
-    if (m == "GET") return list_silences(query, std::move(respond));
-    return respond(method_not_allowed("GET, POST"));
-  }
-  constexpr std::string_view silences_prefix = "/api/v1/silences/";
-  if (path.rfind(silences_prefix, 0) == 0 && path.size() > silences_prefix.size() + 7 &&
-      path.compare(path.size() - 7, 7, "/expire") == 0) {
-    if (m != "POST") return respond(method_not_allowed("POST"));
-    return expire_silence(
-        path.substr(silences_prefix.size(), path.size() - silences_prefix.size() - 7), request,
-        std::move(respond));
-  }
-  if (path == "/api/v1/audit") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    return list_audit(query, std::move(respond));
-  }
-  if (path == "/api/v1/playbooks") {
-    if (m != "GET") return respond(method_not_allowed("GET"));
-    return list_playbooks(std::move(respond));
-  }
-  if (path == "/api/v1/playbooks/reload") {
-    if (m != "POST") return respond(method_not_allowed("POST"));
-    return reload_playbooks(std::move(respond));
-  }
-  respond(error(404, Error{"not_found", "path: no such resource " + path, "path"}));
+        error(404, Error{"not_found", "path: no such resource " + std::string(path), "path"}));
+  // A wrong method is told which are right only to whoever may use the path.
+  const auto& route = found.route ? *found.route : *found.path_route;
+  if (std::string scope = route.needs(); !scope.empty())
+    if (auto refused = refusal(request, scope)) return respond(std::move(*refused));
+  if (!found.route) return respond(method_not_allowed(found.allow));
+  Query query = parse_query(qmark == std::string_view::npos ? "" : target.substr(qmark + 1));
+  found.route->handler(request, found.params, query, std::move(respond));
 }
 
 void Api::create_incident(ApiRequest& request, Respond respond) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "broker/api/auth.hpp"
+#include "broker/api/routes.hpp"
 #include "broker/api/worker.hpp"
 #include "broker/journal/incident_store.hpp"
 #include "broker/journal/journal.hpp"
@@ -82,12 +83,14 @@ class Api {
   }
   // The console's static files (web/): /console and /console/FILE, public (the page signs in).
   void web_root(std::filesystem::path dir) { web_dir_ = std::move(dir); }
-  // The scope a route needs ("" public).
-  std::string scope_for(const std::string& method, const std::string& path) const;
 
   static ApiResponse error(int status, const Error& e);
 
  private:
+  void routes();  // every route, its scope and its handler: the API at a glance
+  // Why this request may not use a route that needs `scope` (nullopt: it may); sets its principal.
+  std::optional<ApiResponse> refusal(ApiRequest& request, const std::string& scope) const;
+
   void create_incident(ApiRequest& request, Respond respond);
   void list_incidents(const std::map<std::string, std::string>& query, Respond respond);
   void get_incident(const std::string& id, Respond respond);
@@ -129,6 +132,7 @@ class Api {
   ApiResponse static_file(const std::string& path) const;
   bool public_metrics_ = true;
   bool public_health_ = true;
+  RouteTable<Respond> routes_;
   Worker reads_;  // SQLite reads block: they run here, not on the HTTP threads
 };
 

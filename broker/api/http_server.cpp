@@ -1,5 +1,7 @@
 #include "broker/api/http_server.hpp"
 
+#include "broker/api/routes.hpp"
+
 #include <pthread.h>
 #include <atomic>
 #include <chrono>
@@ -207,19 +209,10 @@ std::map<std::string, std::string> headers_of(const http::request<http::string_b
   return out;
 }
 
-std::map<std::string, std::string> query_of(std::string_view target) {
-  std::map<std::string, std::string> out;
+// The query's parameters, URL-decoded as the API's are.
+Query query_of(std::string_view target) {
   auto q = target.find('?');
-  if (q == std::string_view::npos) return out;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    auto eq = pair.find('=');
-    if (eq != std::string_view::npos) out[std::string(pair.substr(0, eq))] = pair.substr(eq + 1);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-  }
-  return out;
+  return q == std::string_view::npos ? Query{} : parse_query(target.substr(q + 1));
 }
 
 }  // namespace

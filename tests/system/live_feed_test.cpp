@@ -136,7 +136,8 @@ steps:
       10s));
   auto bad = server.get("/ws/console");
   REQUIRE(bad);
-  CHECK(bad->status == 404);  // not an upgrade: no such HTTP route
+  CHECK(bad->status == 426);  // not an upgrade: told to use a WebSocket
+  CHECK(bad->headers["upgrade"] == "websocket");
 }
 
 TEST_CASE("500 consoles: every delta reaches every console, in order", "[live]") {
