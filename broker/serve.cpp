@@ -96,12 +96,14 @@ int serve(const Config& config) {
                                  config.journal.synchronous, config.ingest.storm},
                   metrics);
   PlaybookLibrary library(config, [&journal](auto set) { journal.use(std::move(set)); });
-  if (auto errors = library.reload(); !errors.empty()) {
+  // The one way out before serving: every problem named, the managed Redis stopped, exit 1.
+  auto refuse = [&managed](const std::vector<std::string>& errors, const char* what) {
     for (const auto& e : errors) spdlog::critical("{}", e);
-    spdlog::critical("tocsin: refusing to start with invalid playbooks");
+    spdlog::critical("tocsin: refusing to start with {}", what);
     if (managed) managed->stop();
     return 1;
-  }
+  };
+  if (auto errors = library.reload(); !errors.empty()) return refuse(errors, "invalid playbooks");
   Timers timers([&journal](RunTimer t) { journal.timer_due(std::move(t)); });
   FeedHub feed;
   SqliteDeliveryLedger ledger(journal, database,
@@ -131,12 +133,8 @@ int serve(const Config& config) {
   std::vector<ExpectedSource> expected;
   if (!config.ingest.sources.empty()) {
     auto loaded = load_sources(config.ingest.sources);
-    if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
-      for (const auto& e : *errors) spdlog::critical("{}", e);
-      spdlog::critical("tocsin: refusing to start with invalid expected sources");
-      if (managed) managed->stop();
-      return 1;
-    }
+    if (auto* errors = std::get_if<std::vector<std::string>>(&loaded))
+      return refuse(*errors, "invalid expected sources");
     expected = std::get<std::vector<ExpectedSource>>(loaded);
   }
   SourceWatch watch(journal, std::move(expected));
@@ -145,12 +143,8 @@ int serve(const Config& config) {
                    config.ingest.max_in_flight, metrics);
   if (config.ingest.curve.secret_key) {
     auto loaded = load_sensor_keys(config.ingest.curve.sensors);
-    if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
-      for (const auto& e : *errors) spdlog::critical("{}", e);
-      spdlog::critical("tocsin: refusing to start with an invalid sensors file");
-      if (managed) managed->stop();
-      return 1;
-    }
+    if (auto* errors = std::get_if<std::vector<std::string>>(&loaded))
+      return refuse(*errors, "an invalid sensors file");
     ingest.authenticate(*config.ingest.curve.secret_key, std::get<SensorKeys>(std::move(loaded)));
   }
 

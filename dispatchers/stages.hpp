@@ -1,44 +1,20 @@
 #pragma once
-// The delivery pipeline's small stages, one job each: a rate limit (token bucket), a circuit
-// breaker per provider, and the backoff between attempts. Time is passed in, so each stage is
-// tested without a clock. Not thread-safe: a Lane holds them under its lock.
+// The delivery pipeline's small stages, one job each: a rate limit (core/token_bucket.hpp), a
+// circuit breaker per provider, and the backoff between attempts. Time is passed in, so each stage
+// is tested without a clock. Not thread-safe: a Lane holds them under its lock.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <random>
 
+#include "core/token_bucket.hpp"
+
 namespace tocsin::dispatchers {
 
 using Clock = std::chrono::steady_clock;
 
-class TokenBucket {
- public:
-  TokenBucket(double rate_per_second, double burst)
-      : rate_(rate_per_second), burst_(burst), tokens_(burst) {}
-
-  // Takes a token and returns nullopt, or returns how long until one is there.
-  std::optional<Clock::duration> take(Clock::time_point now) {
-    refill(now);
-    if (tokens_ >= 1.0) {
-      tokens_ -= 1.0;
-      return std::nullopt;
-    }
-    double seconds = (1.0 - tokens_) / rate_;
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  }
-
- private:
-  void refill(Clock::time_point now) {
-    if (last_ != Clock::time_point{}) {
-      double elapsed = std::chrono::duration<double>(now - last_).count();
-      tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
-    }
-    last_ = now;
-  }
-  double rate_, burst_, tokens_;
-  Clock::time_point last_{};
-};
+using tocsin::TokenBucket;  // core/token_bucket.hpp: the rate limit stage
 
 // Closed: sends go through. After `threshold` failures in a row it opens: nothing is attempted
 // until `cooldown` passed; then one trial send (half-open) closes it again, or re-opens it.

@@ -17,6 +17,7 @@
 #include "broker/journal/audit.hpp"
 #include "broker/journal/incident_store.hpp"
 #include "broker/journal/sqlite.hpp"
+#include "core/token_bucket.hpp"
 
 namespace tocsin {
 
@@ -96,37 +97,27 @@ class StormControl {
   explicit StormControl(StormLimits limits) : limits_(limits) {}
 
   // Which limit a new incident would go over ("source", "type"), or nullptr.
-  const char* over(const Incident& i, std::chrono::steady_clock::time_point t) {
+  const char* over(const Incident& i, TokenBucket::Clock::time_point t) {
     if (limits_.per_source_per_minute > 0 &&
-        tokens(sources_, i.source, limits_.per_source_per_minute, t) < 1.0)
+        !bucket(sources_, i.source, limits_.per_source_per_minute, t).ready(t))
       return "source";
     if (limits_.per_type_per_minute > 0 &&
-        tokens(types_, i.type, limits_.per_type_per_minute, t) < 1.0)
+        !bucket(types_, i.type, limits_.per_type_per_minute, t).ready(t))
       return "type";
     return nullptr;
   }
-  void created(const Incident& i) {
-    if (auto it = sources_.find(i.source); it != sources_.end()) it->second.tokens -= 1.0;
-    if (auto it = types_.find(i.type); it != types_.end()) it->second.tokens -= 1.0;
+  void created(const Incident& i, TokenBucket::Clock::time_point t) {
+    if (auto it = sources_.find(i.source); it != sources_.end()) it->second.spend(t);
+    if (auto it = types_.find(i.type); it != types_.end()) it->second.spend(t);
   }
 
  private:
-  struct Bucket {
-    double tokens;
-    std::chrono::steady_clock::time_point at;
-  };
-  using Buckets = std::map<std::string, Bucket, std::less<>>;
-  static double tokens(Buckets& b, const std::string& key, int per_minute,
-                       std::chrono::steady_clock::time_point t) {
-    double cap = per_minute;
-    if (b.size() > 100000) std::erase_if(b, [&](const auto& kv) { return kv.second.at < t; });
-    auto [it, fresh] = b.try_emplace(key, Bucket{cap, t});
-    if (!fresh) {
-      double elapsed = std::chrono::duration<double>(t - it->second.at).count();
-      it->second.tokens = std::min(cap, it->second.tokens + elapsed * cap / 60.0);
-      it->second.at = t;
-    }
-    return it->second.tokens;
+  using Buckets = std::map<std::string, TokenBucket, std::less<>>;
+  static TokenBucket& bucket(Buckets& b, const std::string& key, int per_minute,
+                             TokenBucket::Clock::time_point t) {
+    // Idle keys are forgotten once there are many: a full bucket is the same as none.
+    if (b.size() > 100000) std::erase_if(b, [&](auto& kv) { return kv.second.full(t); });
+    return b.try_emplace(key, per_minute / 60.0, double(per_minute)).first->second;
   }
   StormLimits limits_;
   Buckets sources_, types_;
@@ -202,7 +193,11 @@ void Journal::write(std::function<void(sqlite::Connection&)> apply,
 }
 
 void Journal::use(std::shared_ptr<const ActivePlaybooks> playbooks) {
-  enqueue(Use{std::move(playbooks)});
+  {
+    std::lock_guard lock(mutex_);
+    next_playbooks_ = std::move(playbooks);
+  }
+  wake_.notify_one();
 }
 
 void Journal::stop() {
@@ -414,9 +409,13 @@ class Journal::Writer {
       {
         std::unique_lock lock(j_.mutex_);
         j_.wake_.wait(lock, [&] {
-          return j_.stopping_ || !j_.reports_.empty() || !j_.work_.empty() || !due_.empty();
+          return j_.stopping_ || !j_.reports_.empty() || !j_.work_.empty() || !due_.empty() ||
+                 j_.next_playbooks_;
         });
-        if (j_.reports_.empty() && j_.work_.empty() && due_.empty()) break;  // stopping, all done
+        if (j_.next_playbooks_) runs_.use(std::exchange(j_.next_playbooks_, nullptr));
+        bool idle = j_.reports_.empty() && j_.work_.empty() && due_.empty();
+        if (idle && j_.stopping_) break;  // stopping, and everything is answered
+        if (idle) continue;               // woken for a new playbook set only
         while (!j_.reports_.empty() && reports.size() < j_.options_.max_batch) {
           reports.push_back(std::move(j_.reports_.front()));
           j_.reports_.pop_front();
@@ -598,11 +597,11 @@ class Journal::Writer {
             tx.timer(cmd);
           else if constexpr (std::is_same_v<T, Compose>)
             tx.compose(cmd);
-          else if constexpr (std::is_same_v<T, Write>) {
+          else {
+            static_assert(std::is_same_v<T, Write>);
             cmd.apply(db_);
             if (cmd.done) tx.replies.push_back([&cmd] { cmd.done(true); });
-          } else
-            runs_.use(cmd.playbooks);
+          }
         },
         p);
   }
@@ -676,7 +675,7 @@ void Transaction::report(Journal::Report& p) {
     if (const char* limit = storm_.over(r, steady)) {
       if (auto target = fold_target(limit, r)) return fold(p, *target, limit);
     }
-    storm_.created(r);
+    storm_.created(r, steady);
   }
   if (found) {
     bind_report(st_.update, r, p.location_json, p.attributes_json, at_);

@@ -146,14 +146,11 @@ class Journal {
     std::string incident_id, playbook_text, by;
     ComposeCallback done;
   };
-  struct Use {
-    std::shared_ptr<const ActivePlaybooks> playbooks;
-  };
   struct Write {
     std::function<void(sqlite::Connection&)> apply;
     std::function<void(bool)> done;
   };
-  using Pending = std::variant<Action, Vote, RunTimer, Use, Write, Compose>;
+  using Pending = std::variant<Action, Vote, RunTimer, Write, Compose>;
 
   // A committed report whose playbooks have not run yet: the incident as that report left it,
   // and its event's place in incident_events (the durable cursor's unit).
@@ -177,6 +174,9 @@ class Journal {
   std::condition_variable wake_;
   std::deque<Report> reports_;  // served first
   std::deque<Pending> work_;    // the rest, in the slices between report transactions
+  // A reloaded playbook set, taken by the writer before the next reports: a report sent after a
+  // reload is matched against the new set.
+  std::shared_ptr<const ActivePlaybooks> next_playbooks_;
   bool stopping_ = false;
   std::thread writer_;
 };

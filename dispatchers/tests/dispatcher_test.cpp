@@ -186,19 +186,6 @@ TEST_CASE("a provider's Retry-After is honoured as the least wait") {
   CHECK(w.sms->calls().size() == 2);
 }
 
-TEST_CASE("token bucket: a burst, then one token per 1/rate") {
-  TokenBucket b(10, 2);
-  auto t = Clock::now();
-  CHECK(!b.take(t));
-  CHECK(!b.take(t));
-  auto wait = b.take(t);
-  REQUIRE(wait);
-  CHECK(*wait > 90ms);
-  CHECK(*wait <= 100ms);
-  CHECK(!b.take(t + 100ms));
-  CHECK(b.take(t + 100ms));
-}
-
 TEST_CASE("circuit breaker: opens after the threshold, lets one trial through after the cooldown") {
   CircuitBreaker cb(3, 1s);
   auto t = Clock::now();
