@@ -546,8 +546,8 @@ class Journal::Writer {
           any = true;
         }
         if (auto p = take_work()) {
-          // A person's action on an incident comes after the reports that came before it.
-          if (const std::string* id = incident_of(*p))
+          // A command on an incident (or its run) comes after the reports before it.
+          if (auto id = waiting_incident(*p))
             while (due_of_.count(*id)) run_one();
           done.push_back(std::move(*p));
           apply(tx, done.back());
@@ -579,10 +579,22 @@ class Journal::Writer {
     std::lock_guard lock(j_.mutex_);
     return !j_.work_.empty();
   }
-  static const std::string* incident_of(const Pending& p) {
-    if (auto* a = std::get_if<Action>(&p)) return &a->action.incident_id;
-    if (auto* c = std::get_if<Compose>(&p)) return &c->incident_id;
-    return nullptr;
+  // The incident a command acts on (a person's action, a composed alert, a run's timer or
+  // approval), when reports of it still wait for their playbooks; else nullopt.
+  std::optional<std::string> waiting_incident(const Pending& p) {
+    if (due_of_.empty()) return std::nullopt;
+    std::optional<std::string> id;
+    auto one = [&](sqlite::Statement& q, const std::string& key) {
+      q.bind(1, key);
+      if (q.step()) id = q.text(0);
+      q.reset();
+    };
+    if (auto* a = std::get_if<Action>(&p)) id = a->action.incident_id;
+    if (auto* c = std::get_if<Compose>(&p)) id = c->incident_id;
+    if (auto* t = std::get_if<RunTimer>(&p)) one(run_incident_, t->run_id);
+    if (auto* v = std::get_if<Vote>(&p)) one(approval_incident_, v->approval_id);
+    if (id && due_of_.count(*id)) return id;
+    return std::nullopt;
   }
 
   void apply(Transaction& tx, Pending& p) {
@@ -648,6 +660,11 @@ class Journal::Writer {
   WriterStatements st_;
   Runs runs_;
   StormControl storm_;
+  sqlite::Statement run_incident_{
+      db_.prepare("SELECT incident_id FROM playbook_runs WHERE id = ?1")};
+  sqlite::Statement approval_incident_{
+      db_.prepare("SELECT r.incident_id FROM approvals a JOIN playbook_runs r ON r.id = a.run_id "
+                  "WHERE a.id = ?1")};
   std::deque<Reported> due_;                     // committed, playbooks not yet run
   std::unordered_map<std::string, int> due_of_;  // how many of due_ each incident has
 };
