@@ -332,6 +332,16 @@ CREATE TABLE run_cursor (
 );
 INSERT INTO run_cursor (id, seq) VALUES (1, coalesce((SELECT max(seq) FROM incident_events), 0));
 )sql",
+    // 8 to 9: a playbook version's text kept once, not with each of its runs (a storm makes
+    // thousands of runs of one version).
+    R"sql(
+CREATE TABLE playbook_versions (
+  hash TEXT PRIMARY KEY,  -- the playbook's hash, as playbook_runs.playbook_hash
+  text TEXT NOT NULL      -- its YAML, as the runs of that version started with it
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO playbook_versions (hash, text)
+  SELECT playbook_hash, playbook_text FROM playbook_runs WHERE playbook_text != '';
+)sql",
 };
 
 }  // namespace

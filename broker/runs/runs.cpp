@@ -101,11 +101,15 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
                               "AND incident_id != ?1 AND status NOT IN ('completed', 'cancelled', "
                               "'rejected')")),
       approved_preview_(db.prepare("SELECT preview FROM approvals WHERE run_id = ?1 AND status = "
-                                   "'approved' ORDER BY created_at DESC LIMIT 1")) {}
+                                   "'approved' ORDER BY created_at DESC LIMIT 1")),
+      insert_version_(
+          db.prepare("INSERT OR IGNORE INTO playbook_versions (hash, text) VALUES (?1, ?2)")),
+      version_text_(db.prepare("SELECT text FROM playbook_versions WHERE hash = ?1")) {}
 
 void Runs::discard() {
   timers_.clear();
   alerts_.clear();
+  stored_versions_.clear();  // what the rollback took back may be stored again
 }
 
 std::vector<RunTimer> Runs::pending_timers() {
@@ -120,8 +124,15 @@ const playbooks::Playbook* Runs::playbook_for(const std::string& hash, const std
     for (const auto& p : active_->playbooks)
       if (p.hash == hash) return &p;
   if (auto it = older_.find(hash); it != older_.end()) return it->second.get();
-  // Started under an earlier set: its own text, checked against today's references.
-  auto set = playbooks::parse_playbook(text, "run:" + hash,
+  // Started under an earlier set: its own text (with the run before schema 9, else kept once
+  // by hash), checked against today's references.
+  std::string stored = text;
+  if (stored.empty()) {
+    version_text_.bind(1, hash);
+    if (version_text_.step()) stored = version_text_.text(0);
+    version_text_.reset();
+  }
+  auto set = playbooks::parse_playbook(stored, "run:" + hash,
                                        active_ ? active_->catalog : playbooks::Catalog{});
   if (!set.ok()) {
     spdlog::error("runs: the playbook version {} of an open run no longer validates: {}", hash,
@@ -268,7 +279,11 @@ std::string Runs::start(const playbooks::Playbook& p, const IncidentRecord& inci
       Event{Event::Kind::start, at, initiator.empty() ? incident.incident.source : initiator, {}},
       incident.incident);
   insert_run_.bind(1, run.id).bind(2, run.incident_id).bind(3, p.id).bind(4, p.hash);
-  insert_run_.bind(5, p.text).bind(6, to_string(run.state.status));
+  if (stored_versions_.insert(p.hash).second) {
+    insert_version_.bind(1, p.hash).bind(2, p.text);
+    insert_version_.run();
+  }
+  insert_run_.bind(5, "").bind(6, to_string(run.state.status));  // the text is in playbook_versions
   insert_run_.bind(7, std::int64_t(run.state.step)).bind_null(8);
   insert_run_.bind(9, "{}").bind(10, to_unix_ms(at));
   if (group_key.empty())

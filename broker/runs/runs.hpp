@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -145,7 +146,10 @@ class Runs {
   sqlite::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_alert_,
       insert_approval_, close_approval_, approval_by_id_, insert_vote_, incident_by_id_,
       playbooks_run_, due_runs_, find_group_, insert_member_, members_, insert_event_, member_runs_,
-      approved_preview_;
+      approved_preview_, insert_version_, version_text_;
+  // Playbook versions stored (playbook_versions) by this writer since its last rollback: each
+  // text is kept once, not with every run.
+  std::set<std::string> stored_versions_;
 };
 
 }  // namespace tocsin
