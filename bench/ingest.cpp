@@ -32,11 +32,9 @@ struct ClientResult {
   long timeouts = 0;
 };
 
-// --storm: every report matches the shipped flood-riverside playbook (which pages the duty
-// officers by SMS, e-mail and console), each a new incident.
-bool storm = false;
-
-std::string report_json(int client, long i) {
+// storm (--storm): every report matches the shipped flood-riverside playbook (which pages the
+// duty officers by SMS, e-mail and console), each a new incident.
+std::string report_json(int client, long i, bool storm) {
   if (storm)
     return R"({"source":"bench-)" + std::to_string(client) +
            R"(","type":"flood.water_level","severity":"severe","location":{"zone":"riverside"},)"
@@ -92,7 +90,7 @@ long drain_replies(zmq::socket_t& s, const std::vector<Clock::time_point>& sent_
 }
 
 void run_client(zmq::context_t& ctx, const std::string& endpoint, int client, long count,
-                int window, ClientResult& out) {
+                int window, bool storm, ClientResult& out) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   setup(s);
   s.connect(endpoint);
@@ -105,7 +103,7 @@ void run_client(zmq::context_t& ctx, const std::string& endpoint, int client, lo
     for (; next < count && next - received < window; ++next) {
       sent_at[next] = Clock::now();
       std::string rid = std::to_string(next);
-      std::string body = report_json(client, next);
+      std::string body = report_json(client, next, storm);
       s.send(zmq::buffer(rid), zmq::send_flags::sndmore);
       s.send(zmq::buffer(body), zmq::send_flags::none);
     }
@@ -126,7 +124,7 @@ void run_client(zmq::context_t& ctx, const std::string& endpoint, int client, lo
 // zmq_poll's milliseconds) wakes it when the next request is due; replies wake it too. Requests
 // go round-robin over the clients at `rate` per second in all.
 void run_open_loop(zmq::context_t& ctx, const std::string& endpoint, int clients, long count,
-                   double rate, Clock::time_point start, ClientResult& out) {
+                   double rate, bool storm, Clock::time_point start, ClientResult& out) {
   std::vector<zmq::socket_t> sockets;
   for (int c = 0; c < clients; ++c) {
     sockets.emplace_back(ctx, zmq::socket_type::dealer);
@@ -150,7 +148,7 @@ void run_open_loop(zmq::context_t& ctx, const std::string& endpoint, int clients
     for (; next < count && due_of(next) <= now; ++next) {
       sent_at[next] = due_of(next);
       std::string rid = std::to_string(next);
-      std::string body = report_json(int(next % clients), next);
+      std::string body = report_json(int(next % clients), next, storm);
       auto& s = sockets[next % clients];
       s.send(zmq::buffer(rid), zmq::send_flags::sndmore);
       s.send(zmq::buffer(body), zmq::send_flags::none);
@@ -205,6 +203,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rate", rate, "offered incidents per second, all clients (open loop)");
   app.add_option("--seconds", seconds, "duration of the open-loop run")->capture_default_str();
+  bool storm = false;
   app.add_flag("--storm", storm, "every report matches flood-riverside (the shipped playbooks)");
   std::string secret_env;
   app.add_option("--server-key", curve.server_key, "the broker's CURVE public key (Z85)");
@@ -225,13 +224,13 @@ int main(int argc, char** argv) {
   auto start = Clock::now() + std::chrono::milliseconds(200);  // let every client connect
   std::vector<ClientResult> results(rate > 0 ? 1 : clients);
   if (rate > 0) {
-    run_open_loop(ctx, endpoint, clients, long(rate * seconds), rate, start, results[0]);
+    run_open_loop(ctx, endpoint, clients, long(rate * seconds), rate, storm, start, results[0]);
   } else {
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c)
       threads.emplace_back([&, c] {
         std::this_thread::sleep_until(start);
-        run_client(ctx, endpoint, c, count / clients, window, results[c]);
+        run_client(ctx, endpoint, c, count / clients, window, storm, results[c]);
       });
     for (auto& t : threads) t.join();
   }

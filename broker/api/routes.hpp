@@ -57,9 +57,10 @@ class RouteTable {
     for (const auto& r : routes_) {
       Params params;
       if (!matches(r.pattern, parts, params)) continue;
-      if (r.method == method && !m.route) {
-        m.route = &r;
+      if (r.method == method) {  // found: Allow is only for a wrong method
+        m.route = m.path_route = &r;
         m.params = std::move(params);
+        return m;
       }
       if (!m.path_route) m.path_route = &r;
       methods.insert(r.method);

@@ -324,10 +324,6 @@ class Transaction {
   bool muter_begun_ = false;
 };
 
-}  // namespace
-
-namespace {
-
 // WAL checkpoints on a thread of their own. Left to the writer, SQLite runs one inside the commit
 // that takes the log past 1,000 pages, and every report of that commit waits for it.
 class Checkpointer {
@@ -460,6 +456,10 @@ class Journal::Writer {
     ++due_of_[r.incident.incident.id];
     due_.push_back(std::move(r));
   }
+  void unpop_due(Reported r) {
+    ++due_of_[r.incident.incident.id];
+    due_.push_front(std::move(r));
+  }
   Reported pop_due() {
     Reported r = std::move(due_.front());
     due_.pop_front();
@@ -563,10 +563,7 @@ class Journal::Writer {
     } catch (const sqlite::Failure& e) {
       rollback(e, ran.size() + done.size());
       // The reports' playbooks are tried again in the next slice (and are still past the cursor).
-      for (auto it = ran.rbegin(); it != ran.rend(); ++it) {
-        ++due_of_[it->incident.incident.id];
-        due_.push_front(std::move(*it));
-      }
+      for (auto it = ran.rbegin(); it != ran.rend(); ++it) unpop_due(std::move(*it));
       fail(done);
       return;
     }
