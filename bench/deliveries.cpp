@@ -57,7 +57,6 @@ class Crowd : public dispatchers::AudienceSource, public dispatchers::MessageRen
 // Counts sends; slow on purpose (its rate limit), the benchmark ends before it matters.
 class Sink : public channels::Channel {
  public:
-  channels::Addressing addressing() const override { return channels::Addressing::phone; }
   channels::SendResult send(const channels::SendRequest&) override {
     return channels::SendResult::ok();
   }

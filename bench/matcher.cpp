@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   }
   playbooks::Catalog catalog;
   catalog.zones = &zones.value();
+  catalog.channels = {"sms"};
+  catalog.templated_channels = {"sms"};
   catalog.templates = {"t"};
   catalog.roles = {"duty-officer"};
   const char* zone_ids[] = {"riverside", "old-port", "downtown", "industrial-park", "east-end"};

@@ -11,7 +11,6 @@
 
 #include "broker/api/api.hpp"
 #include "broker/api/http_server.hpp"
-#include "broker/deliveries/channel_factory.hpp"
 #include "broker/deliveries/delivery_ledger.hpp"
 #include "broker/deliveries/dispatch_sources.hpp"
 #include "broker/ingest/sensor_keys.hpp"
@@ -113,21 +112,15 @@ int serve(const Config& config) {
                               });
   ConfiguredSources sources(library);
   SirenWatch siren_watch(journal, live);
-  {
-    std::map<std::string, std::vector<std::string>> zones;
-    for (const auto& ch : config.channels)
-      if (const auto* sr = std::get_if<SirenSettings>(&ch.settings))
-        for (const auto& c : sr->controllers) zones[c.id] = c.zones;
-    siren_watch.controllers(std::move(zones));
-  }
   IncidentStore console_store(database);  // the consoles' snapshots
   feed.snapshot = [&console_store](std::uint64_t seq) {
     return json::serialize(console_snapshot(console_store, seq));
   };
   CommitFanout commits({&feed, &live});
-  auto channels = make_channels(
-      config, [&siren_watch](const channels::SirenStatus& s) { siren_watch.on_status(s); }, feed);
-  dispatchers::Dispatcher dispatcher(std::move(channels.setups), ledger, sources, sources);
+  std::vector<dispatchers::ChannelSetup> channels;
+  for (const auto& ch : config.channels)
+    channels.push_back({ch.name, ch.settings->build({&feed, &siren_watch}), ch.policy});
+  dispatchers::Dispatcher dispatcher(std::move(channels), ledger, sources, sources);
   DispatchingSink alerts(dispatcher);
   Unfinished unfinished = load_unfinished(database);
   std::vector<ExpectedSource> expected;
@@ -191,11 +184,9 @@ int serve(const Config& config) {
   api_deliveries.failed_by_receipt = [&dispatcher](Delivery d) {
     dispatcher.failed_by_receipt(std::move(d));
   };
-  for (const auto& ch : config.channels)
-    if (auto* t = std::get_if<TwilioSettings>(&ch.settings); t && !t->status_callback.empty()) {
-      api_deliveries.sms_callback_url = t->status_callback;
-      api_deliveries.sms_auth_token = t->auth_token.value_or("");
-    }
+  api_deliveries.receipts = [&dispatcher](const std::string& channel) {
+    return dispatcher.receipts(channel);
+  };
   api.deliveries(std::move(api_deliveries));
   api.sources(&watch);
   ingest.on_seen([&watch](const std::string& source) { watch.seen(source); });
@@ -214,8 +205,7 @@ int serve(const Config& config) {
                                  },
                                  &windows},
                 library.current());
-  dispatcher.start();
-  if (channels.sirens) channels.sirens->start_polling();
+  dispatcher.start();  // and the channels' own work (siren polling)
   // What a crash or a stop left: alerts never planned, deliveries queued or in progress.
   std::size_t resumed = 0;
   for (auto& [content, deliveries] : unfinished.deliveries) {
@@ -247,7 +237,6 @@ int serve(const Config& config) {
   http.stop();
   timers.stop();
   watch.stop();
-  if (channels.sirens) channels.sirens->stop_polling();
   dispatcher.stop();  // sends in progress finish; what is queued stays queued in SQLite
   journal.stop();     // commits whatever is left
   live.stop();

@@ -4,11 +4,14 @@
 // nothing of playbooks, SQLite or retries: the dispatcher's stages do those.
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/alert.hpp"
+#include "core/result.hpp"
 
 namespace tocsin::channels {
 
@@ -45,19 +48,42 @@ struct SendResult {
 
 // Which contact detail of a person a channel sends to; broadcast channels pick their own
 // recipients (the public feed, siren controllers in the alert's zones, a webhook endpoint).
+// A channel's addressing is one of its capabilities (channels/registry.hpp).
 enum class Addressing { phone, email, person, broadcast };
+
+// What a provider said later about a message it took (a delivery receipt).
+struct Receipt {
+  std::string provider_ref;            // the provider's id of the message (SendResult's)
+  std::optional<DeliveryState> state;  // delivered or failed; nullopt: nothing to record
+  std::string reason;                  // why it failed, in the provider's words
+};
+
+// A provider that sends delivery receipts by a signed HTTP callback
+// (POST /api/v1/receipts/{channel}).
+class Receipts {
+ public:
+  virtual ~Receipts() = default;
+  // The callback's form-encoded body and its headers (names in lower case), its signature
+  // checked. Errors: bad_signature (403), invalid_body or invalid_value (400), each naming the
+  // field.
+  virtual Result<Receipt> read(std::string_view body,
+                               const std::map<std::string, std::string>& headers) const = 0;
+};
 
 class Channel {
  public:
   virtual ~Channel() = default;
-  virtual Addressing addressing() const = 0;
   // Broadcast channels only: where an alert goes on this channel.
   virtual std::vector<Recipient> broadcast_recipients(const Alert&) const { return {}; }
-  // Whether deliveries need a rendered message template (a siren does not).
-  virtual bool uses_templates() const { return true; }
   // Blocking. Called on the dispatcher's worker threads for this channel, several at once when
   // the channel has more than one worker: implementations are thread-safe.
   virtual SendResult send(const SendRequest& request) = 0;
+  // Work the channel does beside its sends (a siren's status polling): started with the
+  // dispatcher, stopped before its lanes are.
+  virtual void start() {}
+  virtual void stop() {}
+  // Its provider's delivery receipts; null if it sends none.
+  virtual const Receipts* receipts() const { return nullptr; }
 };
 
 }  // namespace tocsin::channels

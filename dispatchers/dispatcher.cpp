@@ -7,7 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "channels/sms/segments.hpp"
+#include "channels/registry.hpp"
 #include "dispatchers/stages.hpp"
 
 namespace tocsin::dispatchers {
@@ -30,40 +30,33 @@ Clock::time_point steady_due(Timestamp due) {
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(delta);
 }
 
-bool segments_over(const std::string& text, int max) {
-  return channels::sms::count_segments(text).segments > std::size_t(max);
-}
-
 }  // namespace
+
+struct Dispatcher::Job {
+  Delivery delivery;
+  std::shared_ptr<const AlertContent> content;
+};
 
 struct Dispatcher::Lane {
   Lane(ChannelSetup setup)
       : name(std::move(setup.name)),
         channel(std::move(setup.channel)),
         policy(setup.policy),
-        bucket(policy.rate_per_second, std::max(1.0, policy.burst)),
-        breaker(policy.breaker_failures, policy.breaker_cooldown),
-        backoff(policy.backoff_initial, policy.backoff_max) {}
-
-  struct Job {
-    Delivery delivery;
-    std::shared_ptr<const AlertContent> content;
-  };
+        can(channels::capabilities(name)) {}
 
   const std::string name;
   const std::shared_ptr<channels::Channel> channel;
   const ChannelPolicy policy;
+  const channels::Capabilities can;
+  std::vector<std::unique_ptr<Stage>> stages;  // in order; composed by the dispatcher
+  const BreakerStage* breaker = nullptr;       // one of them, for its gauge
 
   std::mutex mutex;
-  std::condition_variable wake;
-  bool stopping = false;
-  TokenBucket bucket;
-  CircuitBreaker breaker;
-  Backoff backoff;
+  std::condition_variable_any wake;
   std::multimap<std::pair<Clock::time_point, std::uint64_t>, Job> queue;  // by due time, FIFO
   std::uint64_t sequence = 0;
   std::map<std::string, Counter> failures;  // by reason
-  std::vector<std::thread> workers;
+  std::vector<std::jthread> workers;
 
   Counter attempts, sent, failed, fallbacks;
   std::atomic<long> sending{0};
@@ -78,8 +71,24 @@ Dispatcher::Dispatcher(std::vector<ChannelSetup> channels, DeliveryLedger& ledge
                        AudienceSource& audience, MessageRenderer& renderer)
     : ledger_(ledger), audience_(audience), renderer_(renderer) {
   for (auto& c : channels) {
-    std::string name = c.name;
-    lanes_.emplace(name, std::make_unique<Lane>(std::move(c)));
+    auto lane = std::make_unique<Lane>(std::move(c));
+    const ChannelPolicy& p = lane->policy;
+    auto& stages = lane->stages;
+    stages.push_back(std::make_unique<RateLimitStage>(p.rate_per_second, std::max(1.0, p.burst)));
+    auto breaker = std::make_unique<BreakerStage>(p.breaker_failures, p.breaker_cooldown);
+    lane->breaker = breaker.get();
+    stages.push_back(std::move(breaker));
+    stages.push_back(std::make_unique<MessageStage>());
+    if (lane->can.segments > 0 && p.max_segments > 0)
+      stages.push_back(std::make_unique<SegmentLimitStage>(p.max_segments));
+    stages.push_back(
+        std::make_unique<RetryStage>(p.max_attempts, p.max_age, p.backoff_initial, p.backoff_max));
+    if (!p.fallback.empty())
+      stages.push_back(std::make_unique<FallbackStage>(
+          [this, from = lane.get()](const std::shared_ptr<const AlertContent>& content,
+                                    const Delivery& d) { fall_back(*from, content, d); }));
+    std::string name = lane->name;
+    lanes_.emplace(name, std::move(lane));
   }
 }
 
@@ -91,36 +100,34 @@ bool Dispatcher::has_channel(const std::string& name) const {
   return lanes_.count(name) > 0;
 }
 
+const channels::Receipts* Dispatcher::receipts(const std::string& channel) const {
+  auto it = lanes_.find(channel);
+  return it == lanes_.end() ? nullptr : it->second->channel->receipts();
+}
+
 void Dispatcher::start() {
-  planner_ = std::thread([this] {
+  planner_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "dispatch");
-    plan_loop();
+    plan_loop(stop);
   });
   for (auto& [name, lane] : lanes_) {
     for (int i = 0; i < std::max(1, lane->policy.workers); ++i)
-      lane->workers.emplace_back([this, l = lane.get()] {
+      lane->workers.emplace_back([this, l = lane.get()](std::stop_token stop) {
         std::string thread_name = ("send-" + l->name).substr(0, 15);
         pthread_setname_np(pthread_self(), thread_name.c_str());
-        work(*l);
+        work(*l, stop);
       });
+    lane->channel->start();
   }
 }
 
 void Dispatcher::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  planner_.request_stop();
   if (planner_.joinable()) planner_.join();
   for (auto& [name, lane] : lanes_) {
-    {
-      std::lock_guard lock(lane->mutex);
-      lane->stopping = true;
-    }
-    lane->wake.notify_all();
-    for (auto& t : lane->workers) t.join();
-    lane->workers.clear();
+    lane->channel->stop();
+    for (auto& t : lane->workers) t.request_stop();
+    lane->workers.clear();  // joins each
   }
 }
 
@@ -140,19 +147,18 @@ void Dispatcher::failed_by_receipt(Delivery delivery) {
   wake_.notify_one();
 }
 
-void Dispatcher::plan_loop() {
+void Dispatcher::plan_loop(std::stop_token stop) {
   std::vector<Planned> batch;
   std::vector<Delivery> failed;
   std::vector<std::pair<std::shared_ptr<const AlertContent>, std::vector<Delivery>>> stored;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] {
-        return stopping_ || !inbox_.empty() || !failed_later_.empty() || !stored_.empty();
-      });
+      wake_.wait(lock, stop,
+                 [&] { return !inbox_.empty() || !failed_later_.empty() || !stored_.empty(); });
       // What is left is in the ledger: alerts still pending are planned at the next start, and
       // stored deliveries are queued rows, resumed then.
-      if (stopping_) return;
+      if (stop.stop_requested()) return;
       batch.swap(inbox_);
       failed.swap(failed_later_);
       stored.swap(stored_);
@@ -182,9 +188,8 @@ void Dispatcher::plan_loop() {
   }
 }
 
-std::optional<std::string> Dispatcher::address(const channels::Channel& c,
-                                               const Contact& who) const {
-  switch (c.addressing()) {
+std::optional<std::string> Dispatcher::address(const Lane& lane, const Contact& who) const {
+  switch (lane.can.addressing) {
     case Addressing::phone:
       if (!who.phone.empty()) return who.phone;
       break;
@@ -201,8 +206,12 @@ std::optional<std::string> Dispatcher::address(const channels::Channel& c,
 
 std::vector<Delivery> Dispatcher::recipients(const Alert& alert,
                                              const IncidentRecord& incident) const {
-  std::vector<std::string> wanted =
-      alert.kind == "siren" ? std::vector<std::string>{"siren"} : alert.channels;
+  std::vector<std::string> wanted = alert.channels;
+  if (alert.kind == "siren") {  // a siren step sounds the channels that can, and nothing else
+    wanted.clear();
+    for (const auto& [name, lane] : lanes_)
+      if (lane->can.sounds) wanted.push_back(name);
+  }
   // The engine holds back a non-actual public alert; this is the second lock on the same door.
   if (alert.status != Status::actual && (alert.is_public || alert.kind == "siren") &&
       !alert.allow_in_exercise) {
@@ -234,28 +243,25 @@ std::vector<Delivery> Dispatcher::recipients(const Alert& alert,
   // Broadcast channels pick their own recipients; personal channels reach each contact on the
   // alert's channels they prefer (or, if they prefer none of them, the first they can get).
   std::vector<Contact> contacts;
-  bool personal = std::any_of(usable.begin(), usable.end(), [&](const std::string& c) {
-    return lanes_.at(c)->channel->addressing() != Addressing::broadcast;
-  });
+  auto broadcast = [&](const std::string& c) {
+    return lanes_.at(c)->can.addressing == Addressing::broadcast;
+  };
+  bool personal = !std::all_of(usable.begin(), usable.end(), broadcast);
   if (personal) contacts = audience_.contacts(alert, incident);
-  for (const auto& c : usable) {
-    const auto& ch = *lanes_.at(c)->channel;
-    if (ch.addressing() == Addressing::broadcast)
-      for (auto& r : ch.broadcast_recipients(alert)) add(c, std::move(r));
-  }
+  for (const auto& c : usable)
+    if (broadcast(c))
+      for (auto& r : lanes_.at(c)->channel->broadcast_recipients(alert)) add(c, std::move(r));
   for (const auto& who : contacts) {
     std::vector<std::string> chosen;
     for (const auto& c : usable) {
-      const auto& ch = *lanes_.at(c)->channel;
-      if (ch.addressing() == Addressing::broadcast || !address(ch, who)) continue;
+      if (broadcast(c) || !address(*lanes_.at(c), who)) continue;
       if (who.channels.empty() ||
           std::find(who.channels.begin(), who.channels.end(), c) != who.channels.end())
         chosen.push_back(c);
     }
     if (chosen.empty())
       for (const auto& c : usable)
-        if (lanes_.at(c)->channel->addressing() != Addressing::broadcast &&
-            address(*lanes_.at(c)->channel, who)) {
+        if (!broadcast(c) && address(*lanes_.at(c), who)) {
           chosen.push_back(c);
           break;
         }
@@ -263,7 +269,7 @@ std::vector<Delivery> Dispatcher::recipients(const Alert& alert,
       spdlog::warn("dispatch: alert {}: {} has no address on any of its channels", alert.id,
                    who.id);
     for (const auto& c : chosen)
-      add(c, Recipient{who.id, *address(*lanes_.at(c)->channel, who), who.language});
+      add(c, Recipient{who.id, *address(*lanes_.at(c), who), who.language});
   }
   return deliveries;
 }
@@ -309,7 +315,8 @@ PublicDraft Dispatcher::draft(const Alert& alert, const IncidentRecord& incident
   for (const auto& dl : deliveries) add(dl.channel);
   for (const auto& c : also) add(c);
   for (const auto& c : channels) {
-    if (!lanes_.at(c)->channel->uses_templates()) continue;
+    const Lane& lane = *lanes_.at(c);
+    if (!lane.can.rendered) continue;
     for (const char* lang : {"fr", "en"}) {
       auto m = renderer_.render(alert, incident, lang, c);
       if (m)
@@ -317,7 +324,7 @@ PublicDraft Dispatcher::draft(const Alert& alert, const IncidentRecord& incident
       else
         d.render_errors.push_back("messages." + c + "." + lang + ": " + m.error().message);
     }
-    if (c == "sms") d.max_segments = lanes_.at(c)->policy.max_segments;
+    if (lane.can.segments > 0) d.max_segments = lane.policy.max_segments;
   }
   return d;
 }
@@ -341,7 +348,7 @@ Reach Dispatcher::reach_of(const Alert& alert, const IncidentRecord& incident,
   r.step = alert.step;
   for (const auto& d : deliveries) {
     ++r.recipients[d.channel];
-    if (d.channel == "siren") r.sirens.push_back(d.recipient.id);
+    if (lanes_.at(d.channel)->can.sounds) r.sirens.push_back(d.recipient.id);
   }
   auto d = draft(alert, incident, deliveries);
   r.zones = d.area;
@@ -385,7 +392,7 @@ void Dispatcher::plan(const Planned& p) {
     if (!fb.empty() && lanes_.count(fb)) needed.insert({fb, d.recipient.language});
   }
   for (const auto& [channel, language] : needed) {
-    if (!lanes_.at(channel)->channel->uses_templates()) {
+    if (!lanes_.at(channel)->can.rendered) {
       content->messages[{channel, language}] = Message{language, "", "", "", ""};
       continue;
     }
@@ -450,124 +457,102 @@ void Dispatcher::enqueue(std::shared_ptr<const AlertContent> content,
       std::lock_guard lock(lane->mutex);
       for (auto& d : items) {
         auto due = steady_due(d.next_attempt_at);
-        lane->push(Lane::Job{std::move(d), content}, due);
+        lane->push(Job{std::move(d), content}, due);
       }
     }
     lane->wake.notify_all();
   }
 }
 
-void Dispatcher::work(Lane& lane) {
+void Dispatcher::work(Lane& lane, std::stop_token stop) {
   std::unique_lock lock(lane.mutex);
-  for (;;) {
-    if (lane.stopping) return;
+  while (!stop.stop_requested()) {
     if (lane.queue.empty()) {
-      lane.wake.wait(lock);
+      lane.wake.wait(lock, stop, [&] { return !lane.queue.empty(); });
       continue;
     }
     auto now_steady = Clock::now();
     auto first = lane.queue.begin();
-    if (first->first.first > now_steady) {
-      lane.wake.wait_until(lock, first->first.first);
+    std::optional<Clock::time_point> later;
+    if (first->first.first > now_steady) later = first->first.first;
+    for (auto it = lane.stages.begin(); !later && it != lane.stages.end(); ++it)
+      later = (*it)->admit(now_steady);
+    if (later) {
+      // A job queued meanwhile may be due sooner: it wakes the lane.
+      auto seen = lane.sequence;
+      lane.wake.wait_until(lock, stop, *later, [&] { return lane.sequence != seen; });
       continue;
     }
-    if (auto wait = lane.bucket.take(now_steady)) {
-      lane.wake.wait_for(lock, *wait);
-      continue;
-    }
-    if (auto until = lane.breaker.admit(now_steady)) {
-      lane.wake.wait_until(lock, *until);
-      continue;
-    }
-    Lane::Job job = std::move(first->second);
+    Job job = std::move(first->second);
     lane.queue.erase(first);
     ++lane.sending;
     lock.unlock();
-
-    Delivery& d = job.delivery;
-    d.attempts += 1;
-    d.state = DeliveryState::sending;
-    ledger_.update(d);
-    lane.attempts.inc();
-    SendResult result;
-    const Message* message = job.content->message(d.channel, d.recipient.language);
-    if (!message) {
-      result = SendResult::permanent("no_message", "no " + d.channel + " message in '" +
-                                                       d.recipient.language + "' for template '" +
-                                                       job.content->alert.template_name + "'");
-    } else if (int max = lane.policy.max_segments; max > 0 && segments_over(message->text, max)) {
-      auto count = channels::sms::count_segments(message->text);
-      result =
-          SendResult::permanent("too_long", "the text takes " + std::to_string(count.segments) +
-                                                " SMS segments, over max_segments " +
-                                                std::to_string(max) + "; it is not cut");
-    } else {
-      auto started = Clock::now();
-      if (!job.content->first_send.test_and_set())
-        first_send_seconds_.observe(
-            std::chrono::duration<double>(now() - job.content->alert.created_at).count());
-      try {
-        result = lane.channel->send(channels::SendRequest{d, job.content->alert, *message});
-      } catch (const std::exception& e) {
-        result = SendResult::retryable("exception", e.what());
-      }
-      lane.send_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
-    }
-    finish(lane, job.content, std::move(d), result);
+    attempt(lane, std::move(job));
     lock.lock();
     --lane.sending;
   }
 }
 
-void Dispatcher::finish(Lane& lane, std::shared_ptr<const AlertContent> content, Delivery d,
-                        const SendResult& result) {
-  auto now_steady = Clock::now();
-  using Outcome = SendResult::Outcome;
-  if (result.outcome == Outcome::sent || result.outcome == Outcome::delivered) {
-    d.state = result.outcome == Outcome::sent ? DeliveryState::sent : DeliveryState::delivered;
-    d.provider_ref = result.provider_ref;
-    d.last_error.clear();
-    ledger_.update(d);
-    lane.sent.inc();
-    std::lock_guard lock(lane.mutex);
-    lane.breaker.succeeded();
-    return;
+void Dispatcher::attempt(Lane& lane, Job job) {
+  Delivery& d = job.delivery;
+  d.attempts += 1;
+  d.state = DeliveryState::sending;
+  ledger_.update(d);
+  lane.attempts.inc();
+  const Alert& alert = job.content->alert;
+  const Message* message = job.content->message(d.channel, d.recipient.language);
+  std::optional<SendResult> refused;
+  for (auto it = lane.stages.begin(); !refused && it != lane.stages.end(); ++it)
+    refused = (*it)->check(d, alert, message);
+  SendResult result;
+  if (refused) {
+    result = std::move(*refused);
+  } else {
+    auto started = Clock::now();
+    if (!job.content->first_send.test_and_set())
+      first_send_seconds_.observe(std::chrono::duration<double>(now() - alert.created_at).count());
+    try {
+      result = lane.channel->send(channels::SendRequest{d, alert, *message});
+    } catch (const std::exception& e) {
+      result = SendResult::retryable("exception", e.what());
+    }
+    lane.send_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
   }
+
+  Settlement s(d, result, job.content);
   {
     std::lock_guard lock(lane.mutex);
-    lane.failures[result.reason].inc();
-    // A refusal of this one message (a bad number) says nothing about the provider's health.
-    if (result.outcome == Outcome::retry)
-      lane.breaker.failed(now_steady);
-    else
-      lane.breaker.succeeded();
+    for (auto& stage : lane.stages) stage->settle(s, Clock::now());
+    if (s.next != Settlement::Next::done) lane.failures[result.reason].inc();
   }
-  d.last_error = result.detail;
-  bool too_old = now() - d.created_at >= lane.policy.max_age;
-  if (result.outcome == Outcome::retry && d.attempts < lane.policy.max_attempts && !too_old) {
-    std::chrono::milliseconds delay;
-    {
-      std::lock_guard lock(lane.mutex);
-      delay = lane.backoff.delay(d.attempts, result.retry_after);
-    }
-    d.state = DeliveryState::queued;
-    d.next_attempt_at = now() + delay;
-    ledger_.update(d);
-    {
-      std::lock_guard lock(lane.mutex);
-      lane.push(Lane::Job{d, std::move(content)}, now_steady + delay);
-    }
-    lane.wake.notify_one();
-    return;
+  d.last_error = s.error;
+  switch (s.next) {
+    case Settlement::Next::done:
+      d.state = result.outcome == SendResult::Outcome::delivered ? DeliveryState::delivered
+                                                                 : DeliveryState::sent;
+      d.provider_ref = result.provider_ref;
+      ledger_.update(d);
+      lane.sent.inc();
+      break;
+    case Settlement::Next::retry:
+      d.state = DeliveryState::queued;
+      d.next_attempt_at = now() + s.delay;
+      ledger_.update(d);
+      {
+        std::lock_guard lock(lane.mutex);
+        lane.push(Job{d, job.content}, Clock::now() + s.delay);
+      }
+      lane.wake.notify_one();
+      break;
+    case Settlement::Next::failed:
+      d.state = DeliveryState::failed;
+      ledger_.update(d);
+      lane.failed.inc();
+      spdlog::warn("delivery {} ({} to {}) failed: {}", d.id, d.channel, d.recipient.id,
+                   d.last_error);
+      break;
   }
-  if (result.outcome == Outcome::retry)
-    d.last_error += too_old ? " (gave up: older than max_age)"
-                            : " (gave up after " + std::to_string(d.attempts) + " attempts)";
-  d.state = DeliveryState::failed;
-  ledger_.update(d);
-  lane.failed.inc();
-  spdlog::warn("delivery {} ({} to {}) failed: {}", d.id, d.channel, d.recipient.id, d.last_error);
-  fall_back(lane, content, d);
+  for (auto& stage : lane.stages) stage->settled(s);
 }
 
 void Dispatcher::fall_back(Lane& from, const std::shared_ptr<const AlertContent>& content,
@@ -578,7 +563,7 @@ void Dispatcher::fall_back(Lane& from, const std::shared_ptr<const AlertContent>
   Lane& to = *it->second;
   auto who = audience_.contact(failed.recipient.id);
   std::optional<std::string> addr;
-  if (who) addr = address(*to.channel, *who);
+  if (who) addr = address(to, *who);
   if (!addr) {
     spdlog::warn("delivery {}: no {} address for {}, no fallback", failed.id, to.name,
                  failed.recipient.id);
@@ -623,7 +608,7 @@ std::string Dispatcher::render_metrics() const {
   family("tocsin_channel_breaker_open", "gauge",
          "1 while the channel's circuit breaker holds sends back.", [](Lane& l) {
            std::lock_guard lock(l.mutex);
-           return l.breaker.state() == CircuitBreaker::State::closed ? 0 : 1;
+           return l.breaker->open() ? 1 : 0;
          });
   render_header(out, "tocsin_delivery_attempt_failures_total", "counter",
                 "Failed send attempts, by channel and reason.");

@@ -1,9 +1,11 @@
 #pragma once
 // The dispatcher: turns committed alerts into deliveries (one per recipient and channel), stores
-// them before any attempt, and runs each channel's pipeline of stages:
-//   queue → rate limit → circuit breaker → send → retry with backoff | fail → fallback.
-// Channels are plugged in by name; the audience, the message templates and the store are
-// interfaces, so residents (or another store) come later without changing this file.
+// them before any attempt, and runs each channel's lane: a queue and its stages
+// (dispatchers/stages.hpp), composed here from the channel's policy:
+//   rate limit → circuit breaker → message checks → send → retry with backoff → fallback.
+// What a channel can do comes from the registry (channels/registry.hpp); the audience, the
+// message templates and the store are interfaces, so residents (or another store) come later
+// without changing this file.
 
 #include <atomic>
 #include <condition_variable>
@@ -12,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -119,6 +122,8 @@ class Dispatcher {
   void stop();
 
   bool has_channel(const std::string& name) const;
+  // The delivery receipts of a channel's provider; null if it sends none (or no such channel).
+  const channels::Receipts* receipts(const std::string& channel) const;
   // What a public alert would reach if sent now: deliveries per channel, area, sirens, and the
   // public-alert lint's problems. Thread-safe (the journal asks when an approval opens).
   Reach reach(const Alert& alert, const IncidentRecord& incident) const;
@@ -131,11 +136,12 @@ class Dispatcher {
 
  private:
   struct Lane;
+  struct Job;
   struct Planned {
     Alert alert;
     IncidentRecord incident;
   };
-  void plan_loop();
+  void plan_loop(std::stop_token stop);
   void plan(const Planned& p);
   std::vector<Delivery> recipients(const Alert& alert, const IncidentRecord& incident) const;
   PublicDraft draft(const Alert& alert, const IncidentRecord& incident,
@@ -144,12 +150,12 @@ class Dispatcher {
   Reach reach_of(const Alert& alert, const IncidentRecord& incident,
                  const std::vector<Delivery>& deliveries) const;
   void enqueue(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries);
-  void work(Lane& lane);
-  void finish(Lane& lane, std::shared_ptr<const AlertContent> content, Delivery d,
-              const channels::SendResult& result);
+  void work(Lane& lane, std::stop_token stop);
+  // One send of a delivery through the lane's stages, and its new state stored.
+  void attempt(Lane& lane, Job job);
   void fall_back(Lane& from, const std::shared_ptr<const AlertContent>& content,
                  const Delivery& failed);
-  std::optional<std::string> address(const channels::Channel& c, const Contact& who) const;
+  std::optional<std::string> address(const Lane& lane, const Contact& who) const;
 
   DeliveryLedger& ledger_;
   AudienceSource& audience_;
@@ -158,14 +164,13 @@ class Dispatcher {
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
 
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable_any wake_;
   std::vector<Planned> inbox_;
   // Alerts whose rows the ledger has stored, to be queued on their lanes by the planner's thread
   // (not the ledger's: queueing 100,000 deliveries takes a while).
   std::vector<std::pair<std::shared_ptr<const AlertContent>, std::vector<Delivery>>> stored_;
   std::vector<Delivery> failed_later_;
-  bool stopping_ = false;
-  std::thread planner_;
+  std::jthread planner_;
   Histogram plan_seconds_{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
   // From the commit that made an alert to the first send call of its deliveries.
   Histogram first_send_seconds_{0.00025, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075,

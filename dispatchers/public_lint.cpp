@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "channels/registry.hpp"
 #include "channels/sms/segments.hpp"
 
 namespace tocsin::dispatchers {
@@ -85,11 +86,12 @@ std::vector<std::string> lint_public_alert(const PublicDraft& d) {
     for (const auto& [lang, m] : by_language) {
       std::string field = "messages." + channel + "." + lang;
       if (blank(m.text)) out.push_back(field + ": empty text");
-      if (channel == "email" && blank(m.subject)) out.push_back(field + ": empty subject");
+      const channels::Capabilities& can = channels::capabilities(channel);
+      if (can.subject && blank(m.subject)) out.push_back(field + ": empty subject");
       for (const auto* part : {&m.subject, &m.text})
         if (auto c = control_character(*part))
           out.push_back(field + ": control character " + code_point_name(*c));
-      if (channel != "sms") continue;
+      if (can.segments == 0) continue;
       if (auto q = typographic_quote(m.text))
         out.push_back(field + ": typographic quote '" + *q +
                       "' (phones without UCS-2 show it as a box; use ' or \")");

@@ -9,6 +9,8 @@
 
 #include <kainjow/mustache.hpp>
 
+#include "channels/registry.hpp"
+
 namespace tocsin::dispatchers {
 
 namespace mustache = kainjow::mustache;
@@ -243,7 +245,8 @@ Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zone
   Message m;
   m.language = language;
   m.text = std::move(text.value());
-  if (channel == "sms") m.alphabet = templates.alphabet({template_name, language, channel});
+  const channels::Capabilities& can = channels::capabilities(channel);
+  if (can.segments > 0) m.alphabet = templates.alphabet({template_name, language, channel});
   // Exercise vs live by construction: a message about a non-actual incident says so, in the
   // template's own words or, when it has none (a staff page), in a prefix.
   Status status = incident.incident.status;
@@ -258,7 +261,7 @@ Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zone
     const auto& w = kWords.at(status);
     prefix = std::string(language == "fr" ? w.first : w.second) + ": ";  // GSM-safe
   }
-  if (channel == "email") {
+  if (can.subject) {
     constexpr std::string_view kSubject = "Subject:";
     if (m.text.compare(0, kSubject.size(), kSubject) != 0)
       return Error{"template_error",

@@ -105,13 +105,13 @@ struct Playbook {
 
 // What a playbook may refer to; anything else is a validation error.
 struct Catalog {
-  std::set<std::string> channels{"sms", "email", "console", "websocket", "webhook", "cap"};
+  std::set<std::string> channels;   // the server's: the channels configured (channels/registry.hpp)
   std::set<std::string> templates;  // names
   // When set, a notify needs a file NAME.LANG.CHANNEL.mustache for each language and each of its
   // channels that renders templates (and for the channel each one falls back to).
   bool require_template_files = false;
   std::set<TemplateFile> template_files;
-  std::set<std::string> templated_channels{"sms", "email", "console", "websocket"};
+  std::set<std::string> templated_channels;            // of those, the ones that render templates
   std::map<std::string, std::string> fallbacks;        // channel → the channel it falls back to
   std::map<TemplateFile, std::string> template_texts;  // for the exercise-marking check
   std::set<std::string> roles;

@@ -13,7 +13,6 @@
 #include "broker/runs/compose.hpp"
 #include "broker/runs/follow_up.hpp"
 #include "broker/watch/source_watch.hpp"
-#include "channels/sms/twilio_channel.hpp"
 #include "core/ulid.hpp"
 
 namespace tocsin {
@@ -219,9 +218,9 @@ void Api::routes() {
                               deliveries_.sirens ? deliveries_.sirens() : R"({"zones":[]})",
                               {}});
         });
-  t.add("POST", "/api/v1/receipts/sms", "",  // public: the provider's signature is checked
-        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
-          sms_receipt(r, std::move(respond));
+  t.add("POST", "/api/v1/receipts/{channel}", "",  // public: the provider's signature is checked
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          receipt(p.at("channel"), r, std::move(respond));
         });
 
   // Expected sources, maintenance windows, the audit trail, the playbooks.
@@ -557,39 +556,29 @@ void Api::get_alert(const std::string& id, Respond respond) {
   });
 }
 
-// A Twilio-style status callback: form fields MessageSid, MessageStatus, ErrorCode, signed in
-// X-Twilio-Signature. Only a signed callback changes a delivery.
-void Api::sms_receipt(const ApiRequest& request, Respond respond) {
-  if (!deliveries_.ledger || deliveries_.sms_auth_token.empty())
-    return respond(
-        error(404, Error{"not_found", "no SMS provider with receipts is configured", ""}));
-  std::vector<std::pair<std::string, std::string>> fields;
-  if (!channels::form_decode(request.body, fields))
-    return respond(error(400, Error{"invalid_body", "body: not form-encoded", "body"}));
-  auto sig = request.headers.find("x-twilio-signature");
-  std::string expected =
-      channels::twilio_signature(deliveries_.sms_auth_token, deliveries_.sms_callback_url, fields);
-  if (sig == request.headers.end() || !channels::equal_constant_time(sig->second, expected)) {
-    metrics_.rejected("bad_signature");
-    return respond(error(
-        403, Error{"bad_signature", "X-Twilio-Signature: missing or not valid for this callback",
-                   "X-Twilio-Signature"}));
+// A provider's delivery receipt (for SMS, Twilio's signed status callback): only a receipt its
+// provider signed changes a delivery.
+void Api::receipt(const std::string& channel, const ApiRequest& request, Respond respond) {
+  const channels::Receipts* receipts =
+      deliveries_.ledger && deliveries_.receipts ? deliveries_.receipts(channel) : nullptr;
+  if (!receipts)
+    return respond(error(404, Error{"not_found",
+                                    "channel '" + channel.substr(0, 32) +
+                                        "': no provider with receipts is configured",
+                                    ""}));
+  auto read = receipts->read(request.body, request.headers);
+  if (!read) {
+    const Error& e = read.error();
+    if (e.code == "bad_signature") {
+      metrics_.rejected("bad_signature");
+      return respond(error(403, e));
+    }
+    return respond(error(400, e));
   }
-  std::map<std::string, std::string> f(fields.begin(), fields.end());
-  std::string sid = f["MessageSid"], status = f["MessageStatus"];
-  if (sid.empty() || sid.size() > 64)
-    return respond(error(400, Error{"invalid_value", "MessageSid: missing", "MessageSid"}));
-  std::optional<DeliveryState> state;
-  if (status == "delivered") state = DeliveryState::delivered;
-  if (status == "undelivered" || status == "failed") state = DeliveryState::failed;
-  if (!state) return respond(ApiResponse{204, "application/json", "", {}});  // queued, sent…
-  std::string why =
-      state == DeliveryState::failed
-          ? "provider: " + status +
-                (f["ErrorCode"].empty() ? "" : " (error " + f["ErrorCode"].substr(0, 16) + ")")
-          : "";
+  const channels::Receipt& got = read.value();
+  if (!got.state) return respond(ApiResponse{204, "application/json", "", {}});  // queued, sent…
   deliveries_.ledger->receipt(
-      "sms", sid, *state, why,
+      channel, got.provider_ref, *got.state, got.reason,
       [respond, failed = deliveries_.failed_by_receipt](std::optional<Delivery> d) {
         if (d && d->state == DeliveryState::failed && failed) failed(*d);
         respond(json_response(200, json::object{{"updated", d.has_value()}}));

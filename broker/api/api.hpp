@@ -50,9 +50,8 @@ class SourceWatch;
 struct ApiDeliveries {
   SqliteDeliveryLedger* ledger = nullptr;
   std::function<std::string()> metrics;
-  // SMS status callbacks: checked against the provider's signature of this URL with this token.
-  std::string sms_callback_url;
-  std::string sms_auth_token;
+  // The delivery receipts of a channel's provider (null: it sends none).
+  std::function<const channels::Receipts*(const std::string& channel)> receipts;
   // A delivery a receipt said failed: it falls back (the dispatcher).
   std::function<void(Delivery)> failed_by_receipt;
   // A committed alert to plan and send now (a cancel or a correction).
@@ -107,7 +106,7 @@ class Api {
                      Respond respond);
   void alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,
                        Respond respond);
-  void sms_receipt(const ApiRequest& request, Respond respond);
+  void receipt(const std::string& channel, const ApiRequest& request, Respond respond);
   void list_playbooks(Respond respond);
   void reload_playbooks(Respond respond);
   void create_silence(const ApiRequest& request, Respond respond);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "broker/runs/playbook_library.hpp"
+#include "channels/registry.hpp"
 #include "channels/sms/segments.hpp"
 #include "dispatchers/public_lint.hpp"
 #include "dispatchers/templates.hpp"
@@ -28,30 +30,34 @@ std::shared_ptr<const ActivePlaybooks> load(const Config& config, const std::str
   return std::get<std::shared_ptr<const ActivePlaybooks>>(loaded);
 }
 
-// Every SMS a matched playbook can send for this incident, in each language, fits in the
-// configured max_segments: a text too long is an error here, never cut when sent.
+// Every text a matched playbook can send on a channel counted in SMS segments, in each language,
+// fits in that channel's max_segments: a text too long is an error here, never cut when sent.
 int check_sms_length(const Config& config, const ActivePlaybooks& l, const playbooks::Playbook& p,
                      const Incident& incident, std::ostream& out) {
-  int max = 0;
+  if (!l.templates) return 0;
+  std::map<std::string, int> limits;  // channel → max_segments
   for (const auto& ch : config.channels)
-    if (ch.name == "sms") max = ch.policy.max_segments;
-  if (max == 0 || !l.templates) return 0;
+    if (channels::capabilities(ch.name).segments > 0 && ch.policy.max_segments > 0)
+      limits[ch.name] = ch.policy.max_segments;
+  if (limits.empty()) return 0;
   IncidentRecord record;
   record.incident = incident;
   int errors = 0;
   auto check = [&](std::size_t step, const std::string& name,
                    const std::vector<std::string>& channels) {
-    if (std::find(channels.begin(), channels.end(), "sms") == channels.end()) return;
-    for (const char* lang : {"fr", "en"}) {
-      auto text = l.templates->render({name, lang, "sms"}, record, l.references.zones);
-      if (!text) continue;  // a missing file is a load error, reported before this
-      auto s = channels::sms::count_segments(text.value());
-      if (s.segments <= std::size_t(max)) continue;
-      ++errors;
-      out << "  error: step " << step + 1 << " (" << name << "." << lang << ".sms): " << s.segments
-          << " SMS segments, over max_segments " << max
-          << (s.first_non_gsm.empty() ? "" : " (UCS-2 because of '" + s.first_non_gsm + "')")
-          << "; it would not be sent, never cut\n";
+    for (const auto& [channel, max] : limits) {
+      if (std::find(channels.begin(), channels.end(), channel) == channels.end()) continue;
+      for (const char* lang : {"fr", "en"}) {
+        auto text = l.templates->render({name, lang, channel}, record, l.references.zones);
+        if (!text) continue;  // a missing file is a load error, reported before this
+        auto s = channels::sms::count_segments(text.value());
+        if (s.segments <= std::size_t(max)) continue;
+        ++errors;
+        out << "  error: step " << step + 1 << " (" << name << "." << lang << "." << channel
+            << "): " << s.segments << " SMS segments, over max_segments " << max
+            << (s.first_non_gsm.empty() ? "" : " (UCS-2 because of '" + s.first_non_gsm + "')")
+            << "; it would not be sent, never cut\n";
+      }
     }
   };
   for (std::size_t i = 0; i < p.steps.size(); ++i) {
@@ -100,7 +106,7 @@ int check_public_alerts(const Config& config, const ActivePlaybooks& l,
       }
     }
     for (const auto& c : config.channels)
-      if (c.name == "sms") d.max_segments = c.policy.max_segments;
+      if (channels::capabilities(c.name).segments > 0) d.max_segments = c.policy.max_segments;
     for (const auto& problem : dispatchers::lint_public_alert(d)) {
       if (problem.find("SMS segments") != std::string::npos) continue;  // check_sms_length's
       ++errors;

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "channels/registry.hpp"
 #include "channels/sms/segments.hpp"
 #include "dispatchers/templates.hpp"
 
@@ -40,7 +41,7 @@ int template_render(const Config& config, const std::string& name, const std::st
     return 1;
   }
   out << text.value() << "\n";
-  if (channel == "sms") {
+  if (channels::capabilities(channel).segments > 0) {
     auto s = channels::sms::count_segments(text.value());
     out << "(" << s.segments << " SMS segment" << (s.segments == 1 ? "" : "s") << ", "
         << (s.encoding == channels::sms::Encoding::gsm7 ? "GSM-7, " : "UCS-2, ") << s.units

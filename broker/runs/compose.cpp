@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "channels/registry.hpp"
 #include "channels/sms/segments.hpp"
 #include "core/yaml_reader.hpp"
 #include "playbooks/parser.hpp"
@@ -92,11 +93,12 @@ Result<Request> parse(std::string_view body, const ActivePlaybooks& set) {
   if (!cat.templates.count(r.template_name))
     return field_error("template", "unknown template '" + r.template_name + "'");
 
-  std::set<std::string> channels = cat.channels;
-  channels.erase("siren");  // sirens are asked for with `siren`
+  std::set<std::string> allowed;
+  for (const auto& c : cat.channels)
+    if (!channels::capabilities(c).sounds) allowed.insert(c);  // sirens: asked for with `siren`
   auto* c = o.if_contains("channels");
   if (!c) return field_error("channels", "is required", "missing_field");
-  auto ch = names(*c, "channels", channels, "channel", err);
+  auto ch = names(*c, "channels", allowed, "channel", err);
   if (!ch) return err;
   if (ch->empty()) return field_error("channels", "pick at least one channel");
   r.channels = std::move(*ch);
@@ -305,7 +307,7 @@ json::object options(const ActivePlaybooks& set,
   for (const auto& name : cat.templates) {
     json::array chans;
     for (const auto& c : cat.channels) {
-      if (c == "siren") continue;
+      if (channels::capabilities(c).sounds) continue;
       bool both = !cat.templated_channels.count(c) ||
                   (cat.template_files.count(TemplateFile{name, "fr", c}) &&
                    cat.template_files.count(TemplateFile{name, "en", c}));
@@ -313,9 +315,15 @@ json::object options(const ActivePlaybooks& set,
     }
     templates.push_back(json::object{{"name", name}, {"channels", std::move(chans)}});
   }
-  json::array channels;
-  for (const auto& c : cat.channels)
-    if (c != "siren" && (!has_channel || has_channel(c))) channels.emplace_back(c);
+  json::array texts;  // the channels a composed alert names (sirens have their own field)
+  bool sirens = false;
+  for (const auto& c : cat.channels) {
+    if (has_channel && !has_channel(c)) continue;
+    if (channels::capabilities(c).sounds)
+      sirens = true;
+    else
+      texts.emplace_back(c);
+  }
   auto list = [](const std::set<std::string>& s) {
     json::array a;
     for (const auto& e : s) a.emplace_back(e);
@@ -345,12 +353,12 @@ json::object options(const ActivePlaybooks& set,
     for (const auto& t : p.match.types) types.insert(t.substr(0, t.find('*')));
   return json::object{{"templates", std::move(templates)},
                       {"incident_types", list(types)},
-                      {"channels", std::move(channels)},
+                      {"channels", std::move(texts)},
                       {"groups", list(cat.groups)},
                       {"roles", list(cat.roles)},
                       {"people", std::move(people)},
                       {"zones", std::move(zones)},
-                      {"sirens", !has_channel || has_channel("siren")},
+                      {"sirens", sirens || !has_channel},
                       {"siren_patterns", std::move(patterns)}};
 }
 
@@ -369,7 +377,7 @@ json::object preview_json(const Request& r, const IncidentRecord& incident,
       for (const auto& [lang, m] : langs) {
         json::object one{{"text", m.text}};
         if (!m.subject.empty()) one["subject"] = m.subject;
-        if (channel == "sms") {
+        if (channels::capabilities(channel).segments > 0) {
           auto seg = channels::sms::count_segments(m.text);
           one["segments"] = seg.segments;
           one["encoding"] = seg.encoding == channels::sms::Encoding::gsm7 ? "gsm7" : "ucs2";

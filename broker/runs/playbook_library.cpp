@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "channels/registry.hpp"
+
 namespace tocsin {
 
 PlaybookLibrary::PlaybookLibrary(
@@ -17,13 +19,19 @@ load_active_playbooks(const Config& config, const std::filesystem::path& dir) {
   auto templates = dispatchers::TemplateSet::load(pc.templates);
   if (auto* errors = std::get_if<std::vector<std::string>>(&templates)) return std::move(*errors);
   auto catalog = references.catalog();
-  if (!config.channels.empty()) {
-    // Playbooks may use the channels configured, and each one's fallback needs its templates.
-    catalog.channels.clear();
-    for (const auto& ch : config.channels) {
-      catalog.channels.insert(ch.name);
-      if (!ch.policy.fallback.empty()) catalog.fallbacks[ch.name] = ch.policy.fallback;
+  // Playbooks may use the channels configured (with none configured, every channel but the
+  // sirens, which a `siren` step sounds), and each one's fallback needs its templates.
+  auto allow = [&catalog](const std::string& name) {
+    catalog.channels.insert(name);
+    if (channels::capabilities(name).rendered) catalog.templated_channels.insert(name);
+  };
+  if (config.channels.empty())
+    for (const auto& k : channels::channel_kinds()) {
+      if (!k.can.sounds) allow(k.name);
     }
+  for (const auto& ch : config.channels) {
+    allow(ch.name);
+    if (!ch.policy.fallback.empty()) catalog.fallbacks[ch.name] = ch.policy.fallback;
   }
   auto set = playbooks::load_playbooks(dir.empty() ? pc.dir : dir, catalog);
   if (!set.ok()) return std::move(set.errors);

@@ -24,6 +24,7 @@ std::shared_ptr<const ActivePlaybooks> make_active(
   a->catalog = a->references.catalog();
   if (configured) {
     a->catalog.channels = configured->channels;
+    a->catalog.templated_channels = configured->templated_channels;
     a->catalog.fallbacks = configured->fallbacks;
   }
   a->loaded_at = now();

@@ -8,26 +8,10 @@
 #include <regex>
 
 #include "broker/ingest/sensor_keys.hpp"
+#include "channels/registry.hpp"
 #include "core/yaml_reader.hpp"
 
 namespace tocsin {
-
-std::optional<HostPort> parse_host_port(std::string_view text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-  std::string host(text.substr(0, colon));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  std::string_view port = text.substr(colon + 1);
-  if (port.empty() || port.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + unsigned(c - '0');
-  }
-  if (value > 65535) return std::nullopt;
-  return HostPort{host, static_cast<std::uint16_t>(value)};
-}
 
 namespace {
 
@@ -63,19 +47,6 @@ void channel_policy(YamlReader& r, const YAML::Node& n, const std::string& path,
   r.string(n, path, "fallback", false, p.fallback);
 }
 
-const char* const kChannelNames[] = {"sms",     "email", "console", "websocket",
-                                     "webhook", "cap",   "siren"};
-
-// The providers each channel may use; the first is the default.
-std::vector<std::string> providers_of(const std::string& channel) {
-  if (channel == "sms") return {"twilio", "outbox"};
-  if (channel == "email") return {"smtp", "outbox"};
-  if (channel == "webhook") return {"http", "outbox"};
-  if (channel == "siren") return {"modbus", "outbox"};
-  if (channel == "console" || channel == "websocket") return {"live", "outbox"};  // live: /ws/…
-  return {"outbox"};                                                              // cap
-}
-
 void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
   if (!node.IsMap()) {
     r.error(node.Mark(), "channels: must be a mapping of channel name to its settings");
@@ -84,135 +55,56 @@ void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
   for (const auto& kv : node) {
     std::string name = kv.first.Scalar();
     std::string path = "channels." + name;
-    if (std::find(std::begin(kChannelNames), std::end(kChannelNames), name) ==
-        std::end(kChannelNames)) {
-      r.error(kv.first.Mark(), path +
-                                   ": unknown channel (sms, email, console, websocket, "
-                                   "webhook, cap, siren)");
+    const channels::ChannelKind* kind = channels::channel_kind(name);
+    if (!kind) {
+      std::string list;
+      for (const auto& k : channels::channel_kinds())
+        list += (list.empty() ? "" : ", ") + std::string(k.name);
+      r.error(kv.first.Mark(), path + ": unknown channel (" + list + ")");
       continue;
     }
     const YAML::Node& n = kv.second;
-    ChannelConfig ch;
-    ch.name = name;
-    auto providers = providers_of(name);
-    ch.provider = providers.front();
-    if (n.IsMap() && n["provider"]) {
-      r.string(n, path, "provider", true, ch.provider);
-      if (std::find(providers.begin(), providers.end(), ch.provider) == providers.end()) {
-        std::string list;
-        for (const auto& p : providers) list += (list.empty() ? "" : ", ") + p;
-        r.error(n["provider"].Mark(), path + ".provider: '" + ch.provider + "' does not carry " +
-                                          name + " (" + list + ")");
-        continue;
-      }
-    }
-    std::initializer_list<const char*> policy_keys = {
-        "provider",         "rate_per_second",  "burst",         "workers",
-        "max_attempts",     "max_age",          "retry_initial", "retry_max",
-        "breaker_failures", "breaker_cooldown", "fallback",      "max_segments"};
-    auto keys = [&](std::initializer_list<const char*> own) {
-      std::vector<const char*> all(policy_keys);
-      all.insert(all.end(), own.begin(), own.end());
-      // YamlReader::mapping takes an initializer_list: check the unknown keys here.
-      for (const auto& k : n) {
-        std::string key = k.first.Scalar();
-        if (std::none_of(all.begin(), all.end(), [&](const char* a) { return key == a; }))
-          r.error(k.first.Mark(), path + ": unknown key '" + key + "'");
-      }
-    };
     if (!n.IsMap() && !n.IsNull()) {
       r.error(n.Mark(), path + ": must be a mapping");
       continue;
     }
-    if (n.IsMap()) channel_policy(r, n, path, ch.policy);
-    if (name == "sms" && n.IsMap())
-      r.integer(n, path, "max_segments", ch.policy.max_segments, 1, 10);
-    else if (name == "sms")
-      ch.policy.max_segments = 3;
-    auto timeout = [&](std::chrono::seconds& t) {
-      r.duration(n, path, "timeout", false, t, std::chrono::seconds(1), std::chrono::seconds(300));
-    };
-    if (ch.provider == "outbox") {
-      keys({"file"});
-      OutboxSettings o;
-      std::string file;
-      if (n.IsMap() && r.string(n, path, "file", false, file))
-        o.file = std::filesystem::absolute(file);
-      ch.settings = o;
-    } else if (ch.provider == "twilio") {
-      keys({"api_base", "account_sid", "auth_token_env", "from", "status_callback", "ca_file",
-            "timeout"});
-      TwilioSettings t;
-      r.string(n, path, "api_base", false, t.api_base);
-      if (t.api_base.rfind("https://", 0) != 0)
-        r.error(n["api_base"].Mark(), path + ".api_base: must start with https://");
-      r.string(n, path, "account_sid", true, t.account_sid);
-      if (!n["auth_token_env"])
-        r.error(n.Mark(), "missing required key '" + path + ".auth_token_env'");
-      r.secret(n, path, "auth_token_env", t.auth_token);
-      if (r.string(n, path, "from", true, t.from) && (t.from.empty() || t.from[0] != '+'))
-        r.error(n["from"].Mark(), path + ".from: an E.164 number, like +15145550100");
-      r.string(n, path, "status_callback", false, t.status_callback);
-      r.string(n, path, "ca_file", false, t.ca_file);
-      timeout(t.timeout);
-      ch.settings = t;
-    } else if (ch.provider == "smtp") {
-      keys({"url", "from", "starttls", "username", "password_env", "ca_file", "unsubscribe_url",
-            "timeout"});
-      SmtpSettings m;
-      if (r.string(n, path, "url", true, m.url) && m.url.rfind("smtp://", 0) != 0 &&
-          m.url.rfind("smtps://", 0) != 0)
-        r.error(n["url"].Mark(), path + ".url: must start with smtp:// or smtps://");
-      r.string(n, path, "from", true, m.from);
-      r.choice(n, path, "starttls", m.starttls, {"required", "optional", "off"});
-      r.string(n, path, "username", false, m.username);
-      r.secret(n, path, "password_env", m.password);
-      r.string(n, path, "ca_file", false, m.ca_file);
-      r.string(n, path, "unsubscribe_url", false, m.unsubscribe_url);
-      timeout(m.timeout);
-      ch.settings = m;
-    } else if (ch.provider == "http") {
-      keys({"url", "secret_env", "ca_file", "timeout"});
-      WebhookSettings w;
-      if (r.string(n, path, "url", true, w.url) && w.url.rfind("https://", 0) != 0 &&
-          w.url.rfind("http://", 0) != 0)
-        r.error(n["url"].Mark(), path + ".url: must start with https:// or http://");
-      r.secret(n, path, "secret_env", w.secret);
-      r.string(n, path, "ca_file", false, w.ca_file);
-      timeout(w.timeout);
-      ch.settings = w;
-    } else if (ch.provider == "modbus") {
-      keys({"controllers", "poll_interval", "timeout"});
-      SirenSettings sr;
-      r.duration(n, path, "poll_interval", false, sr.poll_interval, std::chrono::seconds(1),
-                 std::chrono::seconds(3600));
-      timeout(sr.timeout);
-      if (auto list = r.section(n, path, "controllers", true)) {
-        if (!list->IsSequence()) r.error(list->Mark(), path + ".controllers: must be a list");
-        std::size_t i = 0;
-        for (const auto& item : *list) {
-          std::string cp = path + ".controllers[" + std::to_string(i++) + "]";
-          if (!r.mapping(item, cp, {"id", "endpoint", "unit_id", "zones", "profile"})) continue;
-          SirenControllerConfig sc;
-          r.string(item, cp, "id", true, sc.id);
-          std::string ep;
-          if (r.string(item, cp, "endpoint", true, ep)) {
-            if (auto hp = parse_host_port(ep))
-              sc.endpoint = *hp;
-            else
-              r.error(item["endpoint"].Mark(), cp + ".endpoint: '" + ep + "' is not host:port");
-          }
-          r.integer(item, cp, "unit_id", sc.unit_id, 0, 247);
-          r.string_list(item, cp, "zones", true, sc.zones);
-          r.choice(item, cp, "profile", sc.profile, {"default", "federal-signal"});
-          sr.controllers.push_back(std::move(sc));
-        }
+    ChannelConfig ch;
+    ch.name = name;
+    const channels::Provider* provider = &kind->providers.front();
+    if (n.IsMap() && n["provider"]) {
+      r.string(n, path, "provider", true, ch.provider);
+      auto it = std::find_if(kind->providers.begin(), kind->providers.end(),
+                             [&](const channels::Provider& p) { return ch.provider == p.name; });
+      if (it == kind->providers.end()) {
+        std::string list;
+        for (const auto& p : kind->providers)
+          list += (list.empty() ? "" : ", ") + std::string(p.name);
+        r.error(n["provider"].Mark(), path + ".provider: '" + ch.provider + "' does not carry " +
+                                          name + " (" + list + ")");
+        continue;
       }
-      ch.settings = sr;
-    } else {  // live
-      keys({});
-      ch.settings = LiveSettings{};
+      provider = &*it;
     }
+    ch.provider = provider->name;
+    // The dispatcher's policy keys, the segment limit of an SMS-like channel, the provider's own.
+    std::vector<const char*> known = {"provider",         "rate_per_second", "burst",
+                                      "workers",          "max_attempts",    "max_age",
+                                      "retry_initial",    "retry_max",       "breaker_failures",
+                                      "breaker_cooldown", "fallback"};
+    if (kind->can.segments > 0) known.push_back("max_segments");
+    known.insert(known.end(), provider->keys.begin(), provider->keys.end());
+    if (n.IsMap())
+      for (const auto& k : n) {
+        std::string key = k.first.Scalar();
+        if (std::none_of(known.begin(), known.end(), [&](const char* a) { return key == a; }))
+          r.error(k.first.Mark(), path + ": unknown key '" + key + "'");
+      }
+    if (n.IsMap()) channel_policy(r, n, path, ch.policy);
+    ch.policy.max_segments = kind->can.segments;
+    if (kind->can.segments > 0 && n.IsMap())
+      r.integer(n, path, "max_segments", ch.policy.max_segments, 1, 10);
+    channels::SettingsScope scope{name, path, kind->can, c.data_dir};
+    ch.settings = provider->read(r, n, scope);
     c.channels.push_back(std::move(ch));
   }
   for (const auto& ch : c.channels) {
@@ -403,9 +295,6 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto channels = r.section(root, "", "channels", false)) channels_section(r, *channels, c);
-  for (auto& ch : c.channels)
-    if (auto* o = std::get_if<OutboxSettings>(&ch.settings); o && o->file.empty())
-      o->file = c.data_dir / "outbox" / (ch.name + ".jsonl");
 
   if (auto log = r.section(root, "", "log", false); log && r.mapping(*log, "log", {"level"})) {
     r.choice(*log, "log", "level", c.log_level, {"trace", "debug", "info", "warn", "error", "off"});

@@ -13,15 +13,12 @@
 #include "broker/api/auth.hpp"
 #include "broker/journal/journal.hpp"
 #include "broker/watch/silences.hpp"
+#include "channels/registry.hpp"
+#include "core/host_port.hpp"
 #include "core/incident.hpp"
 #include "dispatchers/dispatcher.hpp"
 
 namespace tocsin {
-
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
 
 struct RedisConfig {
   enum class Mode { managed, external };
@@ -31,56 +28,13 @@ struct RedisConfig {
   std::string server_binary = "redis-server";  // managed mode
 };
 
-// A channel as tocsin.yaml configures it: which provider carries it, and the dispatcher's policy
-// (rate, retries, fallback). Each provider's own settings are in its struct.
-struct OutboxSettings {
-  std::filesystem::path file;  // default: <data_dir>/outbox/<channel>.jsonl
-};
-struct TwilioSettings {
-  std::string api_base = "https://api.twilio.com";
-  std::string account_sid;
-  std::optional<std::string> auth_token;  // from auth_token_env
-  std::string from;                       // E.164 sender
-  std::string status_callback;            // public URL of POST /api/v1/receipts/sms, or empty
-  std::string ca_file;                    // trust these CAs instead of the system's
-  std::chrono::seconds timeout{10};
-};
-struct SmtpSettings {
-  std::string url;  // smtp://host:port or smtps://host:port
-  std::string from;
-  std::string starttls = "required";  // required | optional | off
-  std::string username;
-  std::optional<std::string> password;  // from password_env
-  std::string ca_file;
-  std::string unsubscribe_url;  // List-Unsubscribe for public alerts
-  std::chrono::seconds timeout{20};
-};
-struct WebhookSettings {
-  std::string url;
-  std::optional<std::string> secret;  // HMAC-SHA256 key, from secret_env
-  std::string ca_file;
-  std::chrono::seconds timeout{10};
-};
-struct SirenControllerConfig {
-  std::string id;
-  HostPort endpoint;
-  int unit_id = 1;
-  std::vector<std::string> zones;
-  std::string profile = "default";
-};
-struct SirenSettings {
-  std::vector<SirenControllerConfig> controllers;
-  std::chrono::seconds poll_interval{10};
-  std::chrono::seconds timeout{2};
-};
-struct LiveSettings {};  // console and websocket: the broker's own WebSocket sessions
-
+// A channel as tocsin.yaml configures it: which provider carries it, the provider's settings
+// (channels/registry.hpp: each provider reads its own) and the dispatcher's policy (rate,
+// retries, fallback).
 struct ChannelConfig {
   std::string name;      // sms, email, console, websocket, webhook, cap, siren
   std::string provider;  // outbox, twilio, smtp, http, modbus, live
-  std::variant<OutboxSettings, TwilioSettings, SmtpSettings, WebhookSettings, SirenSettings,
-               LiveSettings>
-      settings;
+  std::shared_ptr<const channels::ProviderSettings> settings;  // builds the channel
   dispatchers::ChannelPolicy policy;
 };
 
@@ -138,7 +92,5 @@ struct ConfigErrors {
 // CLI's tools (users, tokens, silences, the audit trail), which need none of them.
 std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
                                                bool with_secrets = true);
-
-std::optional<HostPort> parse_host_port(std::string_view text);
 
 }  // namespace tocsin

@@ -14,14 +14,14 @@
 
 namespace tocsin {
 
-class SirenWatch {
+class SirenWatch : public channels::SirenObserver {
  public:
   SirenWatch(Journal& journal, LiveState& live) : journal_(journal), live_(live) {}
 
   // The controllers configured and the zones each covers (before polling starts).
-  void controllers(std::map<std::string, std::vector<std::string>> zones_by_controller);
+  void controllers(std::map<std::string, std::vector<std::string>> zones_by_controller) override;
   // From the poller's thread.
-  void on_status(const channels::SirenStatus& s);
+  void on_status(const channels::SirenStatus& s) override;
   // {"zones": [{"zone", "controllers": [{"id", "polled", "reachable", "sounding", "fault_code",
   // "ac_power", "battery_percent", "error", "polled_at"}]}]}: what the console's board shows.
   std::string by_zone() const;

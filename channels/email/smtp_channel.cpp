@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "channels/http/http_client.hpp"
+#include "core/yaml_reader.hpp"
 
 namespace tocsin::channels {
 
@@ -144,6 +145,36 @@ SendResult SmtpChannel::send(const SendRequest& r) {
   if (smtp_code >= 400)
     return SendResult::retryable("smtp_4xx", "SMTP " + std::to_string(smtp_code) + ": " + detail);
   return SendResult::retryable("connect", detail);
+}
+
+namespace {
+
+struct SmtpSettings : ProviderSettings {
+  SmtpOptions options;
+  std::shared_ptr<Channel> build(const Services&) const override {
+    return std::make_shared<SmtpChannel>(options);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSettings> read_smtp_settings(YamlReader& r, const YAML::Node& n,
+                                                     const SettingsScope& scope) {
+  const std::string& path = scope.path;
+  auto out = std::make_unique<SmtpSettings>();
+  SmtpOptions& m = out->options;
+  if (r.string(n, path, "url", true, m.url) && m.url.rfind("smtp://", 0) != 0 &&
+      m.url.rfind("smtps://", 0) != 0)
+    r.error(n["url"].Mark(), path + ".url: must start with smtp:// or smtps://");
+  r.string(n, path, "from", true, m.from);
+  r.choice(n, path, "starttls", m.starttls, {"required", "optional", "off"});
+  r.string(n, path, "username", false, m.username);
+  r.secret(n, path, "password_env", m.password);
+  r.string(n, path, "ca_file", false, m.ca_file);
+  r.string(n, path, "unsubscribe_url", false, m.unsubscribe_url);
+  r.duration(n, path, "timeout", false, m.timeout, std::chrono::seconds(1),
+             std::chrono::seconds(300));
+  return out;
 }
 
 }  // namespace tocsin::channels

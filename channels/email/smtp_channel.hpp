@@ -9,6 +9,7 @@
 #include <string>
 
 #include "channels/channel.hpp"
+#include "channels/registry.hpp"
 
 namespace tocsin::channels {
 
@@ -28,12 +29,16 @@ class SmtpChannel : public Channel {
   explicit SmtpChannel(SmtpOptions options);
 
   // Channel
-  Addressing addressing() const override { return Addressing::email; }
   SendResult send(const SendRequest& request) override;
 
  private:
   SmtpOptions options_;
 };
+
+// tocsin.yaml `channels.email` with `provider: smtp`: url, from, starttls, username,
+// password_env, ca_file, unsubscribe_url, timeout.
+std::unique_ptr<ProviderSettings> read_smtp_settings(YamlReader& reader, const YAML::Node& node,
+                                                     const SettingsScope& scope);
 
 // The whole message (RFC 5322 headers and MIME body) as it goes on the wire.
 std::string compose_email(const SmtpOptions& options, const SendRequest& request);

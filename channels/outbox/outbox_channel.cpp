@@ -6,12 +6,14 @@
 #include <unistd.h>
 #include <boost/json.hpp>
 
+#include "core/yaml_reader.hpp"
+
 namespace tocsin::channels {
 
 namespace json = boost::json;
 
-OutboxChannel::OutboxChannel(std::string channel, Addressing addressing, std::filesystem::path file)
-    : channel_(std::move(channel)), addressing_(addressing), file_(std::move(file)) {}
+OutboxChannel::OutboxChannel(std::string channel, std::filesystem::path file)
+    : channel_(std::move(channel)), file_(std::move(file)) {}
 
 OutboxChannel::~OutboxChannel() {
   if (out_) std::fclose(out_);
@@ -52,6 +54,30 @@ SendResult OutboxChannel::send(const SendRequest& r) {
     return SendResult::retryable("io", file_.string() + ": " + why);
   }
   return SendResult::ok();
+}
+
+namespace {
+
+struct OutboxSettings : ProviderSettings {
+  std::string channel;
+  std::filesystem::path file;
+  std::shared_ptr<Channel> build(const Services&) const override {
+    return std::make_shared<OutboxChannel>(channel, file);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSettings> read_outbox_settings(YamlReader& r, const YAML::Node& n,
+                                                       const SettingsScope& scope) {
+  auto out = std::make_unique<OutboxSettings>();
+  out->channel = scope.channel;
+  std::string file;
+  if (n.IsMap() && r.string(n, scope.path, "file", false, file))
+    out->file = std::filesystem::absolute(file);
+  else
+    out->file = scope.data_dir / "outbox" / (scope.channel + ".jsonl");
+  return out;
 }
 
 }  // namespace tocsin::channels

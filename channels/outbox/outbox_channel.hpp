@@ -7,31 +7,31 @@
 #include <mutex>
 
 #include "channels/channel.hpp"
+#include "channels/registry.hpp"
 
 namespace tocsin::channels {
 
 class OutboxChannel : public Channel {
  public:
-  OutboxChannel(std::string channel, Addressing addressing, std::filesystem::path file);
+  // It stands in for `channel`, with that channel's capabilities (a broadcast channel's
+  // recipients are the file's, one per language).
+  OutboxChannel(std::string channel, std::filesystem::path file);
   ~OutboxChannel() override;
 
   // Channel
-  Addressing addressing() const override { return addressing_; }
   std::vector<Recipient> broadcast_recipients(const Alert& alert) const override;
-  // As the channel it stands in for: the text channels render templates; a CAP feed, a webhook
-  // or a siren carries the alert itself.
-  bool uses_templates() const override {
-    return channel_ == "sms" || channel_ == "email" || channel_ == "console" ||
-           channel_ == "websocket";
-  }
   SendResult send(const SendRequest& request) override;
 
  private:
   std::string channel_;
-  Addressing addressing_;
   std::filesystem::path file_;
   std::mutex mutex_;
   std::FILE* out_ = nullptr;
 };
+
+// tocsin.yaml `channels.NAME` with `provider: outbox`: file (default:
+// <data_dir>/outbox/NAME.jsonl).
+std::unique_ptr<ProviderSettings> read_outbox_settings(YamlReader& reader, const YAML::Node& node,
+                                                       const SettingsScope& scope);
 
 }  // namespace tocsin::channels

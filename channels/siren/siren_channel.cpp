@@ -7,6 +7,9 @@
 
 #include <modbus/modbus.h>
 
+#include "core/host_port.hpp"
+#include "core/yaml_reader.hpp"
+
 namespace tocsin::channels {
 
 using siren::Confirmation;
@@ -57,33 +60,29 @@ SirenChannel::SirenChannel(std::vector<SirenController> controllers,
       on_status_(std::move(on_status)) {}
 
 SirenChannel::~SirenChannel() {
-  stop_polling();
+  stop();
 }
 
-void SirenChannel::start_polling() {
-  poller_ = std::thread([this] {
+void SirenChannel::start() {
+  poller_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "siren-poll");
-    poll_loop();
+    poll_loop(stop);
   });
 }
 
-void SirenChannel::stop_polling() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+void SirenChannel::stop() {
+  poller_.request_stop();
   if (poller_.joinable()) poller_.join();
 }
 
-void SirenChannel::poll_loop() {
+void SirenChannel::poll_loop(std::stop_token stop) {
   for (;;) {
     for (const auto& c : controllers_) {
       auto status = read_status(c);
       if (on_status_) on_status_(status);
     }
     std::unique_lock lock(mutex_);
-    if (wake_.wait_for(lock, poll_interval_, [&] { return stopping_; })) return;
+    if (wake_.wait_for(lock, stop, poll_interval_, [&] { return stop.stop_requested(); })) return;
   }
 }
 
@@ -185,6 +184,61 @@ SendResult SirenChannel::send(const SendRequest& r) {
   SendResult ok = SendResult::ok(ref);
   ok.outcome = SendResult::Outcome::delivered;
   return ok;
+}
+
+namespace {
+
+struct ModbusSettings : ProviderSettings {
+  std::vector<SirenController> controllers;
+  std::chrono::seconds poll_interval{10}, timeout{2};
+  std::shared_ptr<Channel> build(const Services& services) const override {
+    SirenObserver* observer = services.sirens;
+    std::function<void(const SirenStatus&)> on_status;
+    if (observer) {
+      std::map<std::string, std::vector<std::string>> zones;
+      for (const auto& c : controllers) zones[c.id] = c.zones;
+      observer->controllers(std::move(zones));
+      on_status = [observer](const SirenStatus& s) { observer->on_status(s); };
+    }
+    return std::make_shared<SirenChannel>(controllers, poll_interval, timeout,
+                                          std::move(on_status));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSettings> read_modbus_settings(YamlReader& r, const YAML::Node& n,
+                                                       const SettingsScope& scope) {
+  const std::string& path = scope.path;
+  auto out = std::make_unique<ModbusSettings>();
+  r.duration(n, path, "poll_interval", false, out->poll_interval, std::chrono::seconds(1),
+             std::chrono::seconds(3600));
+  r.duration(n, path, "timeout", false, out->timeout, std::chrono::seconds(1),
+             std::chrono::seconds(300));
+  auto list = r.section(n, path, "controllers", true);
+  if (!list) return out;
+  if (!list->IsSequence()) r.error(list->Mark(), path + ".controllers: must be a list");
+  std::size_t i = 0;
+  for (const auto& item : *list) {
+    std::string cp = path + ".controllers[" + std::to_string(i++) + "]";
+    if (!r.mapping(item, cp, {"id", "endpoint", "unit_id", "zones", "profile"})) continue;
+    SirenController sc;
+    r.string(item, cp, "id", true, sc.id);
+    std::string ep;
+    if (r.string(item, cp, "endpoint", true, ep)) {
+      if (auto hp = parse_host_port(ep)) {
+        sc.host = hp->host;
+        sc.port = hp->port;
+      } else {
+        r.error(item["endpoint"].Mark(), cp + ".endpoint: '" + ep + "' is not host:port");
+      }
+    }
+    r.integer(item, cp, "unit_id", sc.unit_id, 0, 247);
+    r.string_list(item, cp, "zones", true, sc.zones);
+    r.choice(item, cp, "profile", sc.profile, {"default", "federal-signal"});
+    out->controllers.push_back(std::move(sc));
+  }
+  return out;
 }
 
 }  // namespace tocsin::channels

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "channels/channel.hpp"
+#include "channels/registry.hpp"
 #include "channels/siren/siren_profile.hpp"
 
 namespace tocsin::channels {
@@ -47,30 +48,32 @@ class SirenChannel : public Channel {
                std::chrono::seconds timeout, std::function<void(const SirenStatus&)> on_status);
   ~SirenChannel() override;
 
-  void start_polling();
-  void stop_polling();
   SirenStatus read_status(const SirenController& c) const;
 
   // Channel
-  Addressing addressing() const override { return Addressing::broadcast; }
   std::vector<Recipient> broadcast_recipients(const Alert& alert) const override;
-  bool uses_templates() const override { return false; }
   SendResult send(const SendRequest& request) override;
+  void start() override;  // polls every controller each poll_interval
+  void stop() override;
 
   // The command sequence number of a delivery: the same for every attempt, never 0.
   static std::uint16_t sequence_of(const std::string& delivery_id);
 
  private:
-  void poll_loop();
+  void poll_loop(std::stop_token stop);
   const SirenController* find(const std::string& id) const;
 
   std::vector<SirenController> controllers_;
   std::chrono::seconds poll_interval_, timeout_;
   std::function<void(const SirenStatus&)> on_status_;
   std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread poller_;
+  std::condition_variable_any wake_;
+  std::jthread poller_;
 };
+
+// tocsin.yaml `channels.siren` with `provider: modbus`: controllers (id, endpoint, unit_id,
+// zones, profile), poll_interval, timeout.
+std::unique_ptr<ProviderSettings> read_modbus_settings(YamlReader& reader, const YAML::Node& node,
+                                                       const SettingsScope& scope);
 
 }  // namespace tocsin::channels

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/yaml_reader.hpp"
+
 namespace tocsin::channels {
 
 namespace json = boost::json;
@@ -73,6 +75,69 @@ std::string twilio_signature(const std::string& auth_token, const std::string& u
   std::string data = url;
   for (const auto& [k, v] : fields) data += k + v;
   return hmac_sha1_base64(auth_token, data);
+}
+
+const Receipts* TwilioChannel::receipts() const {
+  if (options_.status_callback.empty() || options_.auth_token.empty()) return nullptr;
+  return this;
+}
+
+Result<Receipt> TwilioChannel::read(std::string_view body,
+                                    const std::map<std::string, std::string>& headers) const {
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (!form_decode(body, fields)) return Error{"invalid_body", "body: not form-encoded", "body"};
+  auto sig = headers.find("x-twilio-signature");
+  std::string expected = twilio_signature(options_.auth_token, options_.status_callback, fields);
+  if (sig == headers.end() || !equal_constant_time(sig->second, expected))
+    return Error{"bad_signature", "X-Twilio-Signature: missing or not valid for this callback",
+                 "X-Twilio-Signature"};
+  std::map<std::string, std::string> f(fields.begin(), fields.end());
+  Receipt r;
+  r.provider_ref = f["MessageSid"];
+  if (r.provider_ref.empty() || r.provider_ref.size() > 64)
+    return Error{"invalid_value", "MessageSid: missing", "MessageSid"};
+  const std::string& status = f["MessageStatus"];
+  if (status == "delivered") r.state = DeliveryState::delivered;
+  if (status == "undelivered" || status == "failed") {
+    r.state = DeliveryState::failed;
+    r.reason = "provider: " + status +
+               (f["ErrorCode"].empty() ? "" : " (error " + f["ErrorCode"].substr(0, 16) + ")");
+  }
+  return r;  // queued, sent…: nothing to record
+}
+
+namespace {
+
+struct TwilioSettings : ProviderSettings {
+  TwilioOptions options;
+  std::shared_ptr<Channel> build(const Services&) const override {
+    return std::make_shared<TwilioChannel>(options);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSettings> read_twilio_settings(YamlReader& r, const YAML::Node& n,
+                                                       const SettingsScope& scope) {
+  const std::string& path = scope.path;
+  auto out = std::make_unique<TwilioSettings>();
+  TwilioOptions& t = out->options;
+  t.api_base = "https://api.twilio.com";
+  r.string(n, path, "api_base", false, t.api_base);
+  if (t.api_base.rfind("https://", 0) != 0)
+    r.error(n["api_base"].Mark(), path + ".api_base: must start with https://");
+  r.string(n, path, "account_sid", true, t.account_sid);
+  if (!n["auth_token_env"]) r.error(n.Mark(), "missing required key '" + path + ".auth_token_env'");
+  std::optional<std::string> token;
+  r.secret(n, path, "auth_token_env", token);
+  t.auth_token = token.value_or("");
+  if (r.string(n, path, "from", true, t.from) && (t.from.empty() || t.from[0] != '+'))
+    r.error(n["from"].Mark(), path + ".from: an E.164 number, like +15145550100");
+  r.string(n, path, "status_callback", false, t.status_callback);
+  r.string(n, path, "ca_file", false, t.ca_file);
+  r.duration(n, path, "timeout", false, t.timeout, std::chrono::seconds(1),
+             std::chrono::seconds(300));
+  return out;
 }
 
 }  // namespace tocsin::channels

@@ -9,6 +9,7 @@
 
 #include "channels/channel.hpp"
 #include "channels/http/http_client.hpp"
+#include "channels/registry.hpp"
 
 namespace tocsin::channels {
 
@@ -22,15 +23,21 @@ struct TwilioOptions {
   std::chrono::seconds timeout{10};
 };
 
-class TwilioChannel : public Channel {
+// Receipts are the provider's status callbacks: form fields MessageSid, MessageStatus,
+// ErrorCode, signed in X-Twilio-Signature over the callback URL and the fields.
+class TwilioChannel : public Channel, private Receipts {
  public:
   explicit TwilioChannel(TwilioOptions options);
 
   // Channel
-  Addressing addressing() const override { return Addressing::phone; }
   SendResult send(const SendRequest& request) override;
+  const Receipts* receipts() const override;
 
  private:
+  // Receipts
+  Result<Receipt> read(std::string_view body,
+                       const std::map<std::string, std::string>& headers) const override;
+
   TwilioOptions options_;
   HttpClient http_;
 };
@@ -39,6 +46,11 @@ class TwilioChannel : public Channel {
 // POST field name and value, sorted by name)).
 std::string twilio_signature(const std::string& auth_token, const std::string& url,
                              std::vector<std::pair<std::string, std::string>> fields);
+
+// tocsin.yaml `channels.sms` with `provider: twilio`: api_base, account_sid, auth_token_env,
+// from, status_callback, ca_file, timeout.
+std::unique_ptr<ProviderSettings> read_twilio_settings(YamlReader& reader, const YAML::Node& node,
+                                                       const SettingsScope& scope);
 
 // The answer of an HTTP API as a send result: 2xx sent, 429/5xx retried, other 4xx refused.
 SendResult result_of_http(const Result<HttpAnswer>& answer);

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "channels/sms/twilio_channel.hpp"
+#include "core/yaml_reader.hpp"
 
 namespace tocsin::channels {
 
@@ -46,6 +47,32 @@ SendResult WebhookChannel::send(const SendRequest& r) {
   }
   call.timeout = options_.timeout;
   return result_of_http(http_.call(call));
+}
+
+namespace {
+
+struct WebhookSettings : ProviderSettings {
+  WebhookOptions options;
+  std::shared_ptr<Channel> build(const Services&) const override {
+    return std::make_shared<WebhookChannel>(options);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSettings> read_webhook_settings(YamlReader& r, const YAML::Node& n,
+                                                        const SettingsScope& scope) {
+  const std::string& path = scope.path;
+  auto out = std::make_unique<WebhookSettings>();
+  WebhookOptions& w = out->options;
+  if (r.string(n, path, "url", true, w.url) && w.url.rfind("https://", 0) != 0 &&
+      w.url.rfind("http://", 0) != 0)
+    r.error(n["url"].Mark(), path + ".url: must start with https:// or http://");
+  r.secret(n, path, "secret_env", w.secret);
+  r.string(n, path, "ca_file", false, w.ca_file);
+  r.duration(n, path, "timeout", false, w.timeout, std::chrono::seconds(1),
+             std::chrono::seconds(300));
+  return out;
 }
 
 }  // namespace tocsin::channels

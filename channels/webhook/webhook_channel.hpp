@@ -8,6 +8,7 @@
 
 #include "channels/channel.hpp"
 #include "channels/http/http_client.hpp"
+#include "channels/registry.hpp"
 
 namespace tocsin::channels {
 
@@ -23,14 +24,16 @@ class WebhookChannel : public Channel {
   explicit WebhookChannel(WebhookOptions options);
 
   // Channel
-  Addressing addressing() const override { return Addressing::broadcast; }
   std::vector<Recipient> broadcast_recipients(const Alert& alert) const override;
-  bool uses_templates() const override { return false; }
   SendResult send(const SendRequest& request) override;
 
  private:
   WebhookOptions options_;
   HttpClient http_;
 };
+
+// tocsin.yaml `channels.webhook` with `provider: http`: url, secret_env, ca_file, timeout.
+std::unique_ptr<ProviderSettings> read_webhook_settings(YamlReader& reader, const YAML::Node& node,
+                                                        const SettingsScope& scope);
 
 }  // namespace tocsin::channels

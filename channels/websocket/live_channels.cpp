@@ -1,5 +1,7 @@
 #include "channels/websocket/live_channels.hpp"
 
+#include <stdexcept>
+
 #include <boost/json.hpp>
 
 namespace tocsin::channels {
@@ -37,6 +39,26 @@ SendResult ConsoleChannel::send(const SendRequest& r) {
   if (n == 0)
     return SendResult::retryable("not_connected", r.delivery.recipient.id + " has no console open");
   return SendResult::ok(std::to_string(n) + " sessions");
+}
+
+namespace {
+
+struct LiveSettings : ProviderSettings {
+  bool to_people = false;
+  std::shared_ptr<Channel> build(const Services& services) const override {
+    if (!services.feed) throw std::logic_error("the live channels need the live feed");
+    if (to_people) return std::make_shared<ConsoleChannel>(*services.feed);
+    return std::make_shared<WebSocketChannel>(*services.feed);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSettings> read_live_settings(YamlReader&, const YAML::Node&,
+                                                     const SettingsScope& scope) {
+  auto out = std::make_unique<LiveSettings>();
+  out->to_people = scope.can.addressing == Addressing::person;
+  return out;
 }
 
 }  // namespace tocsin::channels

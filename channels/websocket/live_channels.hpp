@@ -6,6 +6,7 @@
 //   retryable failure: it is tried again until max_age, then falls back if configured.
 
 #include "channels/channel.hpp"
+#include "channels/registry.hpp"
 #include "channels/websocket/feed.hpp"
 
 namespace tocsin::channels {
@@ -17,7 +18,6 @@ class WebSocketChannel : public Channel {
  public:
   explicit WebSocketChannel(Feed& feed) : feed_(feed) {}
   // Channel
-  Addressing addressing() const override { return Addressing::broadcast; }
   std::vector<Recipient> broadcast_recipients(const Alert& alert) const override;
   SendResult send(const SendRequest& request) override;
 
@@ -29,11 +29,16 @@ class ConsoleChannel : public Channel {
  public:
   explicit ConsoleChannel(Feed& feed) : feed_(feed) {}
   // Channel
-  Addressing addressing() const override { return Addressing::person; }
   SendResult send(const SendRequest& request) override;
 
  private:
   Feed& feed_;
 };
+
+// tocsin.yaml `channels.console` or `channels.websocket` with `provider: live` (the server's own
+// WebSocket sessions; no settings): a channel addressed to people is the consoles', a broadcast
+// one the public page's.
+std::unique_ptr<ProviderSettings> read_live_settings(YamlReader& reader, const YAML::Node& node,
+                                                     const SettingsScope& scope);
 
 }  // namespace tocsin::channels

@@ -61,11 +61,11 @@ ChannelPolicy fast() {
 
 struct World {
   std::shared_ptr<dispatchers::test::ScriptedChannel> sms =
-      std::make_shared<dispatchers::test::ScriptedChannel>(Addressing::phone);
+      std::make_shared<dispatchers::test::ScriptedChannel>();
   std::shared_ptr<dispatchers::test::ScriptedChannel> email =
-      std::make_shared<dispatchers::test::ScriptedChannel>(Addressing::email);
+      std::make_shared<dispatchers::test::ScriptedChannel>();
   std::shared_ptr<dispatchers::test::ScriptedChannel> feed =
-      std::make_shared<dispatchers::test::ScriptedChannel>(Addressing::broadcast);
+      std::make_shared<dispatchers::test::ScriptedChannel>();
   dispatchers::test::MemoryLedger ledger;
   dispatchers::test::FixedSources sources{staff()};
   std::unique_ptr<Dispatcher> dispatcher;

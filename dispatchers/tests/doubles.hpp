@@ -14,8 +14,6 @@ namespace tocsin::dispatchers::test {
 
 class ScriptedChannel : public channels::Channel {
  public:
-  explicit ScriptedChannel(channels::Addressing a) : addressing_(a) {}
-
   // Answers, in order, for the next sends; once used up, every send succeeds.
   void script(std::vector<channels::SendResult> answers) {
     std::lock_guard lock(mutex_);
@@ -31,7 +29,6 @@ class ScriptedChannel : public channels::Channel {
   }
 
   // channels::Channel
-  channels::Addressing addressing() const override { return addressing_; }
   std::vector<Recipient> broadcast_recipients(const Alert&) const override { return broadcast; }
   std::vector<Recipient> broadcast{Recipient{"public", "feed", "fr"},
                                    Recipient{"public", "feed", "en"}};
@@ -46,7 +43,6 @@ class ScriptedChannel : public channels::Channel {
   }
 
  private:
-  channels::Addressing addressing_;
   mutable std::mutex mutex_;
   std::deque<channels::SendResult> answers_;
   std::vector<Call> calls_;

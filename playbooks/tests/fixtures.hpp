@@ -24,6 +24,8 @@ inline const ZoneMap& test_zones() {
 
 inline Catalog test_catalog() {
   Catalog c;
+  c.channels = {"sms", "email", "console", "websocket", "webhook", "cap"};
+  c.templated_channels = {"sms", "email", "console", "websocket"};
   c.templates = {"staff", "public", "escalation"};
   c.roles = {"duty-officer", "approver"};
   c.groups = {"eoc-managers"};

@@ -238,6 +238,12 @@ steps:
   REQUIRE(forged);
   CHECK(forged->status == 403);
   CHECK(state_of("+15145550101") == "delivered");
+  // A channel whose provider sends no receipts has no callback.
+  auto no_receipts = server.post("/api/v1/receipts/email", "MessageSid=SM1&MessageStatus=failed",
+                                 "application/x-www-form-urlencoded");
+  REQUIRE(no_receipts);
+  CHECK(no_receipts->status == 404);
+  CHECK(no_receipts->body.find("channel 'email': no provider with receipts") != std::string::npos);
 
   // Each delivery's changes are in the audit chain: the dispatcher's (queued again after the 429,
   // sent), the provider's receipts (delivered, failed), the fallback to email; with whom they

@@ -156,3 +156,55 @@ TEST_CASE("http.tls needs both files, each one there, and makes the session cook
   REQUIRE(alone.size() == 1);
   CHECK(alone[0].find("http.tls.private_key") != std::string::npos);
 }
+
+TEST_CASE("each channel's provider reads its own settings, and only what that channel can use") {
+  TempDir dir;
+  std::string file = (dir.path() / "tocsin.yaml").string();
+  auto with = [&](const std::string& channels) {
+    return errors_of(dir, std::string(kValid) + "channels:\n" + channels);
+  };
+
+  SECTION("an unknown channel names the ones there are") {
+    auto errors = with("  pager: {}\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0] == file +
+                           ":13:3: channels.pager: unknown channel (sms, email, console, "
+                           "websocket, webhook, cap, siren)");
+  }
+  SECTION("a provider that does not carry the channel") {
+    auto errors = with("  email: { provider: twilio }\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("channels.email.provider: 'twilio' does not carry email (smtp, "
+                         "outbox)") != std::string::npos);
+  }
+  SECTION("max_segments belongs to a channel counted in SMS segments") {
+    CHECK(with("  sms: { provider: outbox, max_segments: 2 }\n").empty());
+    auto errors = with("  email: { provider: outbox, max_segments: 2 }\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("channels.email: unknown key 'max_segments'") != std::string::npos);
+  }
+  SECTION("another provider's key is unknown") {
+    auto errors = with("  sms: { provider: outbox, account_sid: AC1 }\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("channels.sms: unknown key 'account_sid'") != std::string::npos);
+  }
+  SECTION("a provider's own checks, with the line") {
+    auto errors = with("  webhook:\n    url: ftp://x\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0] == file + ":14:10: channels.webhook.url: must start with https:// or http://");
+  }
+  SECTION("defaults: the first provider, the SMS segment limit, the outbox file in data_dir") {
+    auto f = dir.path() / "tocsin.yaml";
+    std::ofstream(f) << std::string(kValid) + "channels:\n  sms: { provider: outbox }\n  cap:\n";
+    auto r = load_config(f);
+    REQUIRE(std::holds_alternative<Config>(r));
+    const Config& c = std::get<Config>(r);
+    REQUIRE(c.channels.size() == 2);
+    CHECK(c.channels[0].provider == "outbox");
+    CHECK(c.channels[0].policy.max_segments == 3);
+    CHECK(c.channels[1].name == "cap");
+    CHECK(c.channels[1].provider == "outbox");
+    CHECK(c.channels[1].policy.max_segments == 0);
+    CHECK(c.channels[1].settings != nullptr);
+  }
+}
