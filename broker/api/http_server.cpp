@@ -98,7 +98,7 @@ class FeedSession : public FeedSubscriber,
     ws_.read_message_max(4096);  // clients only listen; anything they send is small or ignored
     auto [ec] = co_await ws_.async_accept(req, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
-    std::uint64_t seq = hub_.join(this, what);
+    std::uint64_t seq = hub_.join(this->shared_from_this(), what);
     // A console starts from a snapshot, sent before any delta (they are posted to this strand
     // and run only once this coroutine waits).
     if (what.console && hub_.snapshot) {
@@ -224,7 +224,7 @@ struct HttpServer::Impl {
   Api& api;
   asio::io_context io;
   tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
+  std::vector<std::jthread> threads;  // they run io until io.stop()
   std::atomic<int> active_requests{0};
 
   FeedHub* feed = nullptr;
@@ -464,8 +464,7 @@ void HttpServer::stop() {
   while (i.active_requests.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   i.io.stop();
-  for (auto& t : i.threads) t.join();
-  i.threads.clear();
+  i.threads.clear();  // joins each
 }
 
 }  // namespace tocsin

@@ -14,9 +14,9 @@ namespace tocsin {
 class Worker {
  public:
   Worker()
-      : thread_([this] {
+      : thread_([this](std::stop_token stop) {
           pthread_setname_np(pthread_self(), "reads");
-          run();
+          run(stop);
         }) {}
   ~Worker() { stop(); }
   Worker(const Worker&) = delete;
@@ -32,22 +32,18 @@ class Worker {
 
   // Runs the jobs already posted, then stops.
   void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_one();
+    thread_.request_stop();
     if (thread_.joinable()) thread_.join();
   }
 
  private:
-  void run() {
+  void run(std::stop_token stop) {
     for (;;) {
       std::function<void()> job;
       {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
+        wake_.wait(lock, stop, [&] { return !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopped, and nothing is left
         job = std::move(jobs_.front());
         jobs_.pop_front();
       }
@@ -56,10 +52,9 @@ class Worker {
   }
 
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable_any wake_;
   std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::jthread thread_;
 };
 
 }  // namespace tocsin

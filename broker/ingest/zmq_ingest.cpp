@@ -107,9 +107,9 @@ void ZmqIngest::start() {
   socket->bind(bind_);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   socket_ = socket.release();
-  thread_ = std::thread([this] {
+  thread_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "zmq-ingest");
-    run();
+    run(stop);
   });
   if (secret_key_.empty())
     spdlog::warn(
@@ -123,7 +123,7 @@ void ZmqIngest::start() {
 
 void ZmqIngest::stop() {
   if (!thread_.joinable()) return;
-  stopping_ = true;
+  thread_.request_stop();  // it stops reading, and answers what it read
   std::uint64_t one = 1;
   (void)!write(wake_fd_, &one, sizeof one);
   thread_.join();
@@ -176,7 +176,7 @@ void ZmqIngest::answer_zap() {
   send_frames(zap, {version, request_id, status, text, user, ""});
 }
 
-void ZmqIngest::run() {
+void ZmqIngest::run(std::stop_token stop) {
   std::unique_ptr<zmq::socket_t> socket(static_cast<zmq::socket_t*>(socket_));
   std::unique_ptr<zmq::socket_t> zap(static_cast<zmq::socket_t*>(zap_));
   std::size_t in_flight = 0;
@@ -189,8 +189,8 @@ void ZmqIngest::run() {
   };
 
   while (true) {
-    bool reading = !stopping_ && in_flight < max_in_flight_;
-    if (stopping_ && in_flight == 0) break;
+    bool reading = !stop.stop_requested() && in_flight < max_in_flight_;
+    if (stop.stop_requested() && in_flight == 0) break;
     std::array<zmq::pollitem_t, 3> items{
         zmq::pollitem_t{socket->handle(), 0, short(reading ? ZMQ_POLLIN : 0), 0},
         zmq::pollitem_t{nullptr, wake_fd_, ZMQ_POLLIN, 0},

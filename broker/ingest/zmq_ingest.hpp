@@ -46,7 +46,7 @@ class ZmqIngest {
     Result<std::pair<std::string, std::string>> result;  // incident id, what happened
     std::chrono::steady_clock::time_point received;
   };
-  void run();
+  void run(std::stop_token stop);
   void post(Reply reply);
   void answer_zap();
 
@@ -61,8 +61,7 @@ class ZmqIngest {
   int wake_fd_ = -1;  // eventfd: replies are waiting, or stop was asked
   std::mutex mutex_;
   std::deque<Reply> replies_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  std::jthread thread_;
   void* socket_ = nullptr;  // zmq::socket_t*, created in start() and used only by thread_
   std::string secret_key_;  // empty: no CURVE
   std::optional<SensorKeys> sensors_;

@@ -135,9 +135,9 @@ Journal::~Journal() {
 void Journal::start(JournalListeners listeners, std::shared_ptr<const ActivePlaybooks> playbooks) {
   listeners_ = listeners;
   initial_playbooks_ = std::move(playbooks);
-  writer_ = std::thread([this] {
+  writer_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "journal");
-    run();
+    run(stop);
   });
 }
 
@@ -201,11 +201,7 @@ void Journal::use(std::shared_ptr<const ActivePlaybooks> playbooks) {
 }
 
 void Journal::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
+  writer_.request_stop();  // it commits whatever is left first
   if (writer_.joinable()) writer_.join();
 }
 
@@ -397,21 +393,20 @@ class Journal::Writer {
     if (j_.listeners_.timers) j_.listeners_.timers->arm(runs_.pending_timers());
   }
 
-  void loop() {
+  void loop(std::stop_token stop) {
     std::vector<Report> reports;
     reports.reserve(j_.options_.max_batch);
     for (;;) {
       reports.clear();
       {
         std::unique_lock lock(j_.mutex_);
-        j_.wake_.wait(lock, [&] {
-          return j_.stopping_ || !j_.reports_.empty() || !j_.work_.empty() || !due_.empty() ||
-                 j_.next_playbooks_;
+        j_.wake_.wait(lock, stop, [&] {
+          return !j_.reports_.empty() || !j_.work_.empty() || !due_.empty() || j_.next_playbooks_;
         });
         if (j_.next_playbooks_) runs_.use(std::exchange(j_.next_playbooks_, nullptr));
         bool idle = j_.reports_.empty() && j_.work_.empty() && due_.empty();
-        if (idle && j_.stopping_) break;  // stopping, and everything is answered
-        if (idle) continue;               // woken for a new playbook set only
+        if (idle && stop.stop_requested()) break;  // stopping, and everything is answered
+        if (idle) continue;                        // woken for a new playbook set only
         while (!j_.reports_.empty() && reports.size() < j_.options_.max_batch) {
           reports.push_back(std::move(j_.reports_.front()));
           j_.reports_.pop_front();
@@ -666,9 +661,9 @@ class Journal::Writer {
   std::unordered_map<std::string, int> due_of_;  // how many of due_ each incident has
 };
 
-void Journal::run() {
+void Journal::run(std::stop_token stop) {
   Writer writer(*this);
-  writer.loop();
+  writer.loop(stop);
 }
 
 namespace {

@@ -163,7 +163,7 @@ class Journal {
  private:
   class Writer;  // the writer thread's state (journal.cpp)
   void enqueue(Pending p);
-  void run();
+  void run(std::stop_token stop);
 
   JournalOptions options_;
   BrokerMetrics& metrics_;
@@ -171,14 +171,13 @@ class Journal {
   std::shared_ptr<const ActivePlaybooks> initial_playbooks_;
   UlidGenerator ids_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable_any wake_;
   std::deque<Report> reports_;  // served first
   std::deque<Pending> work_;    // the rest, in the slices between report transactions
   // A reloaded playbook set, taken by the writer before the next reports: a report sent after a
   // reload is matched against the new set.
   std::shared_ptr<const ActivePlaybooks> next_playbooks_;
-  bool stopping_ = false;
-  std::thread writer_;
+  std::jthread writer_;
 };
 
 }  // namespace tocsin

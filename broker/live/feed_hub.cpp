@@ -6,29 +6,20 @@ namespace tocsin {
 
 namespace json = boost::json;
 
-std::uint64_t FeedHub::join(FeedSubscriber* s, Subscription what) {
+std::uint64_t FeedHub::join(const std::shared_ptr<FeedSubscriber>& s, Subscription what) {
+  // Under the deltas' lock: a delta numbered after the one returned reaches this subscriber.
+  std::lock_guard order(deltas_);
   std::lock_guard lock(mutex_);
   if (what.console) ++consoles_;
-  subscribers_[s] = std::move(what);
+  subscribers_[s.get()] = Entry{s, std::move(what)};
   return seq_;
-}
-
-void FeedHub::alerts_changed(const std::vector<std::string>& alert_ids) {
-  std::lock_guard lock(mutex_);
-  if (consoles_ == 0) return;
-  json::array ids;
-  for (const auto& id : alert_ids) ids.emplace_back(id);
-  auto message = std::make_shared<const std::string>(json::serialize(
-      json::object{{"type", "deliveries"}, {"seq", ++seq_}, {"alert_ids", std::move(ids)}}));
-  for (auto& [s, what] : subscribers_)
-    if (what.console) s->push(message);
 }
 
 void FeedHub::leave(FeedSubscriber* s) {
   std::lock_guard lock(mutex_);
   auto it = subscribers_.find(s);
   if (it == subscribers_.end()) return;
-  if (it->second.console) --consoles_;
+  if (it->second.what.console) --consoles_;
   subscribers_.erase(it);
 }
 
@@ -37,39 +28,55 @@ std::size_t FeedHub::sessions() const {
   return subscribers_.size();
 }
 
+std::vector<std::shared_ptr<FeedSubscriber>> FeedHub::targets(
+    const std::function<bool(const Subscription&)>& wanted) const {
+  std::vector<std::shared_ptr<FeedSubscriber>> out;
+  std::lock_guard lock(mutex_);
+  out.reserve(subscribers_.size());
+  for (const auto& [key, e] : subscribers_)
+    if (wanted(e.what))
+      if (auto s = e.session.lock()) out.push_back(std::move(s));
+  return out;
+}
+
+void FeedHub::to_consoles(const std::function<std::string(std::uint64_t seq)>& message) {
+  std::lock_guard order(deltas_);
+  auto consoles = targets([](const Subscription& w) { return w.console; });
+  if (consoles.empty()) return;
+  auto text = std::make_shared<const std::string>(message(++seq_));
+  for (auto& s : consoles) s->push(text);
+}
+
+void FeedHub::alerts_changed(const std::vector<std::string>& alert_ids) {
+  if (consoles_ == 0) return;
+  json::array ids;
+  for (const auto& id : alert_ids) ids.emplace_back(id);
+  to_consoles([&](std::uint64_t seq) {
+    return json::serialize(json::object{{"type", "deliveries"}, {"seq", seq}, {"alert_ids", ids}});
+  });
+}
+
 std::size_t FeedHub::publish(const std::string& language,
                              std::shared_ptr<const std::string> message) {
-  std::lock_guard lock(mutex_);
-  std::size_t n = 0;
-  for (auto& [s, what] : subscribers_) {
-    // A page that chose a language gets that language; a page that did not (and every console)
-    // gets the message in French and English together, once.
-    bool both = language == "fr+en";
-    if (what.language == language || ((what.console || what.language.empty()) && both)) {
-      s->push(message);
-      ++n;
-    }
-  }
-  return n;
+  // A page that chose a language gets that language; a page that did not (and every console)
+  // gets the message in French and English together, once.
+  bool both = language == "fr+en";
+  auto to = targets([&](const Subscription& w) {
+    return w.language == language || ((w.console || w.language.empty()) && both);
+  });
+  for (auto& s : to) s->push(message);
+  return to.size();
 }
 
 std::size_t FeedHub::to_person(const std::string& person,
                                std::shared_ptr<const std::string> message) {
-  std::lock_guard lock(mutex_);
-  std::size_t n = 0;
-  for (auto& [s, what] : subscribers_)
-    if (what.console && what.person == person) {
-      s->push(message);
-      ++n;
-    }
-  return n;
+  auto to = targets([&](const Subscription& w) { return w.console && w.person == person; });
+  for (auto& s : to) s->push(message);
+  return to.size();
 }
 
 void FeedHub::on_committed(std::vector<IncidentRecord> records) {
-  {
-    std::lock_guard lock(mutex_);
-    if (consoles_ == 0) return;  // the common case on the journal's thread: nothing to do
-  }
+  if (consoles_ == 0) return;  // the common case on the journal's thread: nothing to do
   for (const auto& r : records) {
     json::object incident = to_json(r.incident);
     incident["state"] = r.state;
@@ -80,11 +87,10 @@ void FeedHub::on_committed(std::vector<IncidentRecord> records) {
     }
     incident["created_at"] = format_rfc3339(r.created_at);
     incident["updates"] = r.updates;
-    std::lock_guard lock(mutex_);
-    auto message = std::make_shared<const std::string>(json::serialize(
-        json::object{{"type", "incident"}, {"seq", ++seq_}, {"incident", std::move(incident)}}));
-    for (auto& [s, what] : subscribers_)
-      if (what.console) s->push(message);
+    to_consoles([&](std::uint64_t seq) {
+      return json::serialize(
+          json::object{{"type", "incident"}, {"seq", seq}, {"incident", incident}});
+    });
   }
 }
 

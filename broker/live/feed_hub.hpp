@@ -2,8 +2,11 @@
 // Who is connected to the live feed, and fan-out to them. WebSocket sessions (http_server.cpp)
 // join and leave; channels publish alerts; the journal's commits go to consoles as incident
 // events. Publishing never blocks: a subscriber's push only queues (and drops a session that
-// fell too far behind).
+// fell too far behind). As in Beast's chat-multi example, the hub keeps weak references, copies
+// the subscribers a message is for under its lock and pushes to them outside it; console deltas
+// are numbered and pushed in one order (their own lock), so every console sees them in sequence.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,7 +37,7 @@ class FeedHub : public channels::Feed, public CommitObserver {
   // The console sequence number at the moment of joining: deltas after it reach the session; a
   // snapshot taken after joining covers everything before (deltas are whole states, so one in
   // both is harmless).
-  std::uint64_t join(FeedSubscriber* s, Subscription what);
+  std::uint64_t join(const std::shared_ptr<FeedSubscriber>& s, Subscription what);
   void leave(FeedSubscriber* s);
   std::size_t sessions() const;
 
@@ -51,9 +54,20 @@ class FeedHub : public channels::Feed, public CommitObserver {
   std::function<std::string(std::uint64_t seq)> snapshot;
 
  private:
-  mutable std::mutex mutex_;
-  std::map<FeedSubscriber*, Subscription> subscribers_;
-  std::size_t consoles_ = 0;
+  struct Entry {
+    std::weak_ptr<FeedSubscriber> session;
+    Subscription what;
+  };
+  // The live subscribers a message is for, copied under the lock.
+  std::vector<std::shared_ptr<FeedSubscriber>> targets(
+      const std::function<bool(const Subscription&)>& wanted) const;
+  // A console delta, numbered, to every console.
+  void to_consoles(const std::function<std::string(std::uint64_t seq)>& message);
+
+  mutable std::mutex mutex_;  // the subscribers
+  std::map<FeedSubscriber*, Entry> subscribers_;
+  std::atomic<std::size_t> consoles_{0};
+  std::mutex deltas_;      // numbering and pushing console deltas; taken before mutex_
   std::uint64_t seq_ = 0;  // console deltas, in order: each carries its number
 };
 

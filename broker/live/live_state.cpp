@@ -104,18 +104,14 @@ LiveState::~LiveState() {
 }
 
 void LiveState::start() {
-  thread_ = std::thread([this] {
+  thread_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "live-state");
-    run();
+    run(stop);
   });
 }
 
 void LiveState::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
+  thread_.request_stop();  // what is queued is written first, if Redis is there
   if (thread_.joinable()) thread_.join();
   if (ctx_) {
     redisFree(ctx_);
@@ -301,7 +297,7 @@ bool LiveState::ping() {
   return send(p);
 }
 
-void LiveState::run() {
+void LiveState::run(std::stop_token stop) {
   using namespace std::chrono_literals;
   std::vector<IncidentRecord> batch;
   std::set<std::string> alerts;
@@ -309,12 +305,12 @@ void LiveState::run() {
   while (true) {
     {
       std::unique_lock lock(mutex_);
-      if (stopping_ && (queue_.empty() || !ctx_)) break;
+      if (stop.stop_requested() && (queue_.empty() || !ctx_)) break;
     }
     if (!ctx_) {
       if (!connect()) {
         std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, 500ms, [&] { return stopping_; });
+        wake_.wait_for(lock, stop, 500ms, [&] { return stop.stop_requested(); });
         continue;
       }
       if (!rebuild()) continue;
@@ -324,9 +320,9 @@ void LiveState::run() {
     {
       std::unique_lock lock(mutex_);
       // Wake at least every second to ping, so an outage is noticed while idle too.
-      bool woken = wake_.wait_for(lock, 1s, [&] {
-        return stopping_ || !queue_.empty() || overflowed_ || !changed_alerts_.empty() ||
-               !hashes_.empty();
+      bool woken = wake_.wait_for(lock, stop, 1s, [&] {
+        return stop.stop_requested() || !queue_.empty() || overflowed_ ||
+               !changed_alerts_.empty() || !hashes_.empty();
       });
       needs_rebuild = overflowed_;
       alerts.swap(changed_alerts_);

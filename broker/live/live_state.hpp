@@ -52,7 +52,7 @@ class LiveState : public CommitObserver {
   void set_hash(std::string key, std::vector<std::pair<std::string, std::string>> fields);
 
  private:
-  void run();
+  void run(std::stop_token stop);
   bool connect();
   void disconnect(const std::string& why);
   bool rebuild();
@@ -68,16 +68,15 @@ class LiveState : public CommitObserver {
   redisContext* ctx_ = nullptr;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable_any wake_;
   std::deque<IncidentRecord> queue_;
   std::set<std::string> changed_alerts_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> hashes_;
   bool accepting_ = false;   // queue commits (connected, or rebuilding)
   bool overflowed_ = false;  // records were dropped: a rebuild is needed
-  bool stopping_ = false;
   std::string last_error_;
   std::atomic<bool> up_{false};
-  std::thread thread_;
+  std::jthread thread_;
 };
 
 }  // namespace tocsin

@@ -11,18 +11,14 @@ Timers::~Timers() {
 }
 
 void Timers::start() {
-  thread_ = std::thread([this] {
+  thread_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "timers");
-    run();
+    run(stop);
   });
 }
 
 void Timers::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
+  thread_.request_stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -34,17 +30,19 @@ void Timers::arm(std::vector<RunTimer> timers) {
   wake_.notify_one();
 }
 
-void Timers::run() {
+void Timers::run(std::stop_token stop) {
   std::unique_lock lock(mutex_);
-  while (!stopping_) {
+  while (!stop.stop_requested()) {
     if (due_.empty()) {
-      wake_.wait(lock);
+      wake_.wait(lock, stop, [&] { return !due_.empty(); });
       continue;
     }
     auto first = due_.begin();
-    // Timestamps are wall-clock (they survive restarts); wait on the system clock.
-    if (now() < first->first) {
-      wake_.wait_until(lock, std::chrono::system_clock::time_point(first->first));
+    // Timestamps are wall-clock (they survive restarts); wait on the system clock, or until a
+    // sooner timer is armed.
+    if (Timestamp due = first->first; now() < due) {
+      wake_.wait_until(lock, stop, std::chrono::system_clock::time_point(due),
+                       [&] { return !due_.empty() && due_.begin()->first < due; });
       continue;
     }
     RunTimer t{first->second, first->first};

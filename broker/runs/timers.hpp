@@ -25,14 +25,13 @@ class Timers : public TimerArm {
   void arm(std::vector<RunTimer> timers) override;
 
  private:
-  void run();
+  void run(std::stop_token stop);
 
   std::function<void(RunTimer)> fire_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable_any wake_;
   std::multimap<Timestamp, std::string> due_;  // due time -> run id
-  bool stopping_ = false;
-  std::thread thread_;
+  std::jthread thread_;
 };
 
 }  // namespace tocsin

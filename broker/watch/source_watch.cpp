@@ -55,22 +55,20 @@ SourceWatch::~SourceWatch() {
 
 void SourceWatch::start() {
   if (sources_.empty()) return;
-  thread_ = std::thread([this] {
+  thread_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "source-watch");
     for (;;) {
       check();
       std::unique_lock lock(mutex_);
-      if (wake_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_; })) return;
+      if (wake_.wait_for(lock, stop, std::chrono::milliseconds(250),
+                         [&] { return stop.stop_requested(); }))
+        return;
     }
   });
 }
 
 void SourceWatch::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  thread_.request_stop();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -55,10 +55,9 @@ class SourceWatch {
 
   Journal& journal_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable_any wake_;
   std::map<std::string, State> sources_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::jthread thread_;
 };
 
 }  // namespace tocsin
