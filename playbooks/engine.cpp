@@ -9,6 +9,32 @@
 
 namespace tocsin::playbooks {
 
+std::optional<AlertRequest> alert_request(const Step& step, std::size_t index) {
+  AlertRequest a;
+  a.step = index;
+  if (const auto* n = std::get_if<Notify>(&step.action)) {
+    a.kind = "notify";
+    a.audience = n->audience;
+    a.channels = n->channels;
+    a.template_name = n->template_name;
+    a.is_public = n->is_public;
+    a.allow_in_exercise = n->allow_in_exercise;
+    a.expires = n->expires;
+    return a;
+  }
+  if (const auto* s = std::get_if<Siren>(&step.action)) {
+    a.kind = "siren";
+    a.is_public = true;
+    a.zones = s->zones;
+    a.pattern = s->pattern;
+    a.duration = s->duration;
+    a.channels = {"siren"};
+    a.allow_in_exercise = s->allow_in_exercise;
+    return a;
+  }
+  return std::nullopt;
+}
+
 namespace json = boost::json;
 
 namespace {
@@ -114,17 +140,7 @@ class Runner {
   bool enter(const Step& step) {
     if (auto* n = std::get_if<Notify>(&step.action)) {
       if (held_back(n->is_public, n->allow_in_exercise)) return true;
-      fx_.alerts.push_back(AlertRequest{s_.step,
-                                        "notify",
-                                        n->audience,
-                                        n->channels,
-                                        n->template_name,
-                                        n->is_public,
-                                        {},
-                                        {},
-                                        {},
-                                        n->allow_in_exercise,
-                                        n->expires});
+      fx_.alerts.push_back(*alert_request(step, s_.step));
       note("step.notify",
            {{"public", n->is_public ? "true" : "false"},
             {"audience", n->audience.describe()},
@@ -136,16 +152,7 @@ class Runner {
     }
     if (auto* sr = std::get_if<Siren>(&step.action)) {
       if (held_back(true, sr->allow_in_exercise)) return true;
-      AlertRequest a;
-      a.allow_in_exercise = sr->allow_in_exercise;
-      a.step = s_.step;
-      a.kind = "siren";
-      a.is_public = true;
-      a.zones = sr->zones;
-      a.pattern = sr->pattern;
-      a.duration = sr->duration;
-      a.channels = {"siren"};
-      fx_.alerts.push_back(std::move(a));
+      fx_.alerts.push_back(*alert_request(step, s_.step));
       note("step.siren",
            {{"pattern", sr->pattern},
             {"zones", list(sr->zones)},

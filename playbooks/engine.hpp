@@ -70,6 +70,11 @@ struct AlertRequest {
   Seconds expires{};  // public notify
 };
 
+// The alert a notify or siren step makes (nullopt: the step makes none). The one mapping from a
+// step to an alert: the engine uses it to run a step, the approval's preview to show what the
+// steps after it would reach.
+std::optional<AlertRequest> alert_request(const Step& step, std::size_t index);
+
 struct ApprovalRequest {
   std::size_t step = 0;
   std::string role;

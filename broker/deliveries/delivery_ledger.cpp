@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <boost/json.hpp>
 
+#include "broker/journal/alerts_table.hpp"
 #include "broker/journal/audit.hpp"
 #include "broker/journal/incident_store.hpp"
 #include "broker/journal/sqlite.hpp"
@@ -41,7 +42,6 @@ struct SqliteDeliveryLedger::Statements {
         message(db.prepare(
             "INSERT OR IGNORE INTO alert_messages (alert_id, channel, language, subject, body, "
             "html) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
-        dispatched(db.prepare("UPDATE alerts SET status = 'dispatched' WHERE id = ?1")),
         clear(db.prepare("DELETE FROM deliveries WHERE alert_id = ?1")),
         // A late update never overrides a receipt that already said delivered or failed.
         update(db.prepare(
@@ -52,11 +52,13 @@ struct SqliteDeliveryLedger::Statements {
             "UPDATE deliveries SET state = ?3, last_error = ?4, updated_at = ?5 WHERE channel = "
             "?1 AND provider_ref = ?2 AND state IN ('sent', 'sending', 'queued') RETURNING id, "
             "alert_id, incident_id, channel, recipient, address, language, state, attempts, "
-            "last_error, provider_ref, fallback_of, created_at, next_attempt_at")) {}
+            "last_error, provider_ref, fallback_of, created_at, next_attempt_at")),
+        alerts(db) {}
 
   sqlite3* db;
   audit::Appender audit;
-  sqlite::Statement insert, message, dispatched, clear, update, receipt;
+  sqlite::Statement insert, message, clear, update, receipt;
+  AlertsTable alerts;
 };
 
 SqliteDeliveryLedger::SqliteDeliveryLedger(Journal& journal, std::filesystem::path database,
@@ -105,8 +107,7 @@ void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertConten
             return;
           }
           if (!last || *failed) return;
-          st.dispatched.bind(1, content->alert.id);
-          st.dispatched.run();
+          st.alerts.dispatched(content->alert.id);
           // The dispatcher's change, audited: how many deliveries on which channels.
           json::object per_channel;
           for (const auto& d : *rows)
@@ -220,9 +221,7 @@ void SqliteDeliveryLedger::block(const Alert& alert, const std::vector<std::stri
   }
   journal_.write(
       [id = alert.id, text = json::serialize(list)](sqlite::Connection& db) {
-        auto st = db.prepare("UPDATE alerts SET status = 'blocked', problems = ?2 WHERE id = ?1");
-        st.bind(1, id).bind(2, text);
-        st.run();
+        AlertsTable(db).blocked(id, text);
         audit::append(db, {now(), "dispatcher", "alert.block", id,
                            json::serialize(json::object{{"problems", json::parse(text)}})});
       },

@@ -14,6 +14,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "broker/journal/alerts_table.hpp"
 #include "broker/journal/audit.hpp"
 #include "broker/journal/incident_store.hpp"
 #include "broker/journal/sqlite.hpp"
@@ -50,9 +51,6 @@ struct WriterStatements {
             "location = coalesce(?10, location), attributes = json_patch(attributes, ?11), "
             "occurred_at = ?12, received_at = ?13, updated_at = ?14, updates = updates + 1 "
             "WHERE id = ?1 AND dedup_key = ?2")),
-        event(db.prepare(
-            "INSERT INTO incident_events (incident_id, at, kind, actor, body) VALUES (?1, ?2, ?3, "
-            "?4, ?5)")),
         acknowledge(db.prepare(
             "UPDATE incidents SET acknowledged_at = ?2, acknowledged_by = ?3, updated_at = ?2 "
             "WHERE id = ?1 AND state = 'active' AND acknowledged_at IS NULL")),
@@ -67,11 +65,13 @@ struct WriterStatements {
                         "1, folded = folded + 1 WHERE id = ?1")),
         silence(db.prepare("UPDATE incidents SET silenced_by = ?2 WHERE id = ?1")),
         advance_cursor(db.prepare("UPDATE run_cursor SET seq = ?1 WHERE seq < ?1")),
-        audit(db) {}
+        audit(db),
+        events(db) {}
 
-  sqlite::Statement begin, commit, rollback, find_active, insert, update, event, acknowledge, close,
-      by_id, latest_of_source, latest_of_type, fold, silence, advance_cursor;
+  sqlite::Statement begin, commit, rollback, find_active, insert, update, acknowledge, close, by_id,
+      latest_of_source, latest_of_type, fold, silence, advance_cursor;
   audit::Appender audit;
+  IncidentEvents events;
   sqlite3* close_db = nullptr;  // for sqlite3_changes after `close`
 };
 
@@ -243,8 +243,7 @@ class Transaction {
   // report, storm control, a window, a playbook resolving it): a person's action has its own.
   std::int64_t event(const std::string& id, const char* kind, const std::string& actor,
                      const std::string& body) {
-    st_.event.bind(1, id).bind(2, to_unix_ms(at_)).bind(3, kind).bind(4, actor).bind(5, body);
-    st_.event.run();
+    st_.events.append(id, at_, kind, actor, body);
     last_seq = sqlite3_last_insert_rowid(db_.handle());
     std::string_view k(kind);
     bool by_person = k == "acknowledged" || k == "composed" ||

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "broker/journal/alerts_table.hpp"
 #include "broker/journal/audit.hpp"
 #include "broker/journal/incident_store.hpp"
 #include "core/ulid.hpp"
@@ -11,12 +12,6 @@ namespace tocsin {
 namespace json = boost::json;
 
 namespace {
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
 json::object by_language(const std::map<std::string, std::string>& notes) {
   json::object o;
   for (const auto& [language, text] : notes) o[language] = text;
@@ -73,21 +68,7 @@ Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
     a.template_name = kind == "cancel" ? "public-cancel" : "public-update";
     a.expires = std::chrono::hours(1);
   }
-  auto insert = db.prepare(
-      "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, channels, "
-      "template, public, zones, pattern, duration_s, status, created_at, cap_status, "
-      "allow_in_exercise, grouped, expires_s, follow_up_of, note, notes) VALUES (?1, ?2, ?3, ?4, "
-      "?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12, 'pending', ?13, ?14, ?15, '[]', ?16, ?17, ?18, ?19)");
-  insert.bind(1, a.id).bind(2, a.incident_id).bind(3, a.run_id).bind(4, a.playbook_id);
-  insert.bind(5, std::int64_t(a.step)).bind(6, a.kind);
-  insert.bind(7, json::serialize(to_json(a.audience)))
-      .bind(8, json::serialize(strings(a.channels)));
-  insert.bind(9, a.template_name).bind(10, json::serialize(strings(a.zones))).bind(11, a.pattern);
-  insert.bind(12, std::int64_t(a.duration.count())).bind(13, to_unix_ms(at));
-  insert.bind(14, to_string(a.status)).bind(15, std::int64_t(a.allow_in_exercise));
-  insert.bind(16, std::int64_t(a.expires.count())).bind(17, alert_id).bind(18, a.note);
-  insert.bind(19, json::serialize(by_language(a.notes)));
-  insert.run();
+  AlertsTable(db).insert(a);
   json::object audited{{"follow_up", a.id}, {"note", a.note}};
   if (!a.notes.empty()) audited["notes"] = by_language(a.notes);
   audit::name_for(audited, by, note.via);

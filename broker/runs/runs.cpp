@@ -37,9 +37,25 @@ constexpr const char* kRunColumns =
     "SELECT id, incident_id, playbook_id, playbook_hash, playbook_text, state, group_key FROM "
     "playbook_runs ";
 
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
+// The alert a run's step makes (its id and run set by the caller).
+Alert alert_of(const playbooks::AlertRequest& r, const IncidentRecord& incident,
+               const std::string& playbook_id, Timestamp at) {
+  Alert a;
+  a.incident_id = incident.incident.id;
+  a.playbook_id = playbook_id;
+  a.kind = r.kind;
+  a.audience = r.audience;
+  a.channels = r.channels;
+  a.template_name = r.template_name;
+  a.is_public = r.is_public;
+  a.zones = r.zones;
+  a.pattern = r.pattern;
+  a.duration = r.duration;
+  a.created_at = at;
+  a.status = incident.incident.status;
+  a.allow_in_exercise = r.allow_in_exercise;
+  a.step = r.step;
+  a.expires = r.expires;
   return a;
 }
 
@@ -59,11 +75,6 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
                             "WHERE incident_id = ?1 AND status NOT IN ('completed', 'cancelled', "
                             "'rejected') ORDER BY created_at, playbook_id")),
       run_by_id_(db.prepare(std::string(kRunColumns) + "WHERE id = ?1")),
-      insert_alert_(db.prepare(
-          "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, "
-          "channels, template, public, zones, pattern, duration_s, status, created_at, "
-          "cap_status, allow_in_exercise, grouped, expires_s, approved) VALUES (?1, ?2, ?3, ?4, "
-          "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'pending', ?14, ?15, ?16, ?17, ?18, ?19)")),
       insert_approval_(db.prepare(
           "INSERT INTO approvals (id, run_id, incident_id, playbook_id, step, role, required, "
           "distinct_from_initiator, initiator, status, due_at, created_at, preview) VALUES (?1, "
@@ -94,9 +105,6 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
           "SELECT i.id, i.source, i.type, i.headline, json_extract(i.location, '$.zone'), "
           "i.severity, i.occurred_at FROM run_members m JOIN incidents i ON i.id = m.incident_id "
           "WHERE m.run_id = ?1 ORDER BY m.joined_at, i.id")),
-      insert_event_(db.prepare(
-          "INSERT INTO incident_events (incident_id, at, kind, actor, body) VALUES (?1, ?2, ?3, "
-          "'playbook', ?4)")),
       member_runs_(db.prepare(std::string(kRunColumns) +
                               "WHERE id IN (SELECT run_id FROM run_members WHERE incident_id = ?1) "
                               "AND incident_id != ?1 AND status NOT IN ('completed', 'cancelled', "
@@ -105,7 +113,9 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
                                    "'approved' ORDER BY created_at DESC LIMIT 1")),
       insert_version_(
           db.prepare("INSERT OR IGNORE INTO playbook_versions (hash, text) VALUES (?1, ?2)")),
-      version_text_(db.prepare("SELECT text FROM playbook_versions WHERE hash = ?1")) {}
+      version_text_(db.prepare("SELECT text FROM playbook_versions WHERE hash = ?1")),
+      alerts_table_(db),
+      events_(db) {}
 
 void Runs::discard() {
   timers_.clear();
@@ -199,42 +209,11 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
   const IncidentRecord& about = run.group_key.empty() ? incident : grouped;
   std::string grouped_json = json::serialize(to_json(about.group));
   for (const auto& a : fx.alerts) {
-    Alert alert{ids_.next(),
-                incident.incident.id,
-                run.id,
-                run.playbook_id,
-                a.kind,
-                a.audience,
-                a.channels,
-                a.template_name,
-                a.is_public,
-                a.zones,
-                a.pattern,
-                a.duration,
-                at,
-                incident.incident.status,
-                a.allow_in_exercise,
-                a.step,
-                a.expires,
-                {},
-                {},
-                {}};
+    Alert alert = alert_of(a, incident, run.playbook_id, at);
+    alert.id = ids_.next();
+    alert.run_id = run.id;
     if (a.is_public) alert.approved = approved_reach(run.id, a.step);
-    insert_alert_.bind(1, alert.id).bind(2, alert.incident_id).bind(3, alert.run_id);
-    insert_alert_.bind(4, alert.playbook_id).bind(5, std::int64_t(a.step)).bind(6, a.kind);
-    insert_alert_.bind(7, json::serialize(to_json(a.audience)));
-    insert_alert_.bind(8, json::serialize(strings(a.channels))).bind(9, a.template_name);
-    insert_alert_.bind(10, std::int64_t(a.is_public)).bind(11, json::serialize(strings(a.zones)));
-    insert_alert_.bind(12, a.pattern).bind(13, std::int64_t(a.duration.count()));
-    insert_alert_.bind(14, to_unix_ms(at));
-    insert_alert_.bind(15, to_string(alert.status));
-    insert_alert_.bind(16, std::int64_t(alert.allow_in_exercise)).bind(17, grouped_json);
-    insert_alert_.bind(18, std::int64_t(alert.expires.count()));
-    if (alert.approved)
-      insert_alert_.bind(19, json::serialize(to_json(*alert.approved)));
-    else
-      insert_alert_.bind_null(19);
-    insert_alert_.run();
+    alerts_table_.insert(alert, grouped_json);
     alerts_.push_back(AlertRecord{std::move(alert), about});
   }
   if (fx.approval_opened) {
@@ -261,9 +240,7 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     json::object body{{"run", run.id},      {"playbook", run.playbook_id},
                       {"line", entry.text}, {"what", entry.what},
                       {"step", entry.step}, {"args", std::move(args)}};
-    insert_event_.bind(1, incident.incident.id).bind(2, to_unix_ms(at)).bind(3, "run");
-    insert_event_.bind(4, json::serialize(body));
-    insert_event_.run();
+    events_.append(incident.incident.id, at, "run", "playbook", json::serialize(body));
     json::object audited{
         {"playbook", run.playbook_id}, {"line", entry.text}, {"incident", incident.incident.id}};
     audit_.append(
@@ -333,34 +310,11 @@ std::vector<Reach> Runs::preview(const playbooks::Playbook& p, std::size_t appro
   std::vector<Reach> out;
   if (!preview_) return out;
   for (std::size_t i = approval_step + 1; i < p.steps.size(); ++i) {
-    const auto& action = p.steps[i].action;
-    if (std::holds_alternative<playbooks::RequireApproval>(action)) break;
-    Alert a;
-    a.incident_id = incident.incident.id;
-    a.playbook_id = p.id;
-    a.step = i;
-    a.status = incident.incident.status;
-    if (const auto* n = std::get_if<playbooks::Notify>(&action); n && n->is_public) {
-      a.kind = "notify";
-      a.audience = n->audience;
-      a.channels = n->channels;
-      a.template_name = n->template_name;
-      a.is_public = true;
-      a.expires = n->expires;
-      a.allow_in_exercise = n->allow_in_exercise;
-    } else if (const auto* s = std::get_if<playbooks::Siren>(&action)) {
-      a.kind = "siren";
-      a.is_public = true;
-      a.zones = s->zones;
-      a.pattern = s->pattern;
-      a.duration = s->duration;
-      a.channels = {"siren"};
-      a.allow_in_exercise = s->allow_in_exercise;
-    } else {
-      continue;
-    }
+    if (std::holds_alternative<playbooks::RequireApproval>(p.steps[i].action)) break;
+    auto request = playbooks::alert_request(p.steps[i], i);
+    if (!request || !request->is_public) continue;
+    Alert a = alert_of(*request, incident, p.id, now());
     if (a.status != Status::actual && !a.allow_in_exercise) continue;  // held back anyway
-    a.created_at = now();
     out.push_back(preview_(a, incident));
   }
   return out;
@@ -410,9 +364,8 @@ std::optional<std::string> Runs::group_run(const playbooks::Playbook& p, const s
 void Runs::join(const std::string& run_id, const IncidentRecord& incident, Timestamp at) {
   insert_member_.bind(1, run_id).bind(2, incident.incident.id).bind(3, to_unix_ms(at));
   insert_member_.run();
-  insert_event_.bind(1, incident.incident.id).bind(2, to_unix_ms(at)).bind(3, "grouped");
-  insert_event_.bind(4, json::serialize(json::object{{"run", run_id}}));
-  insert_event_.run();
+  events_.append(incident.incident.id, at, "grouped", "playbook",
+                 json::serialize(json::object{{"run", run_id}}));
   audit_.append({at, "playbook", "run.join", run_id,
                  json::serialize(json::object{{"incident", incident.incident.id}})});
 }
