@@ -8,6 +8,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_body.hpp"
+
 namespace tocsin {
 
 namespace json = boost::json;
@@ -61,109 +63,7 @@ std::optional<Certainty> parse_certainty(std::string_view t) {
   return lookup<Certainty>(kCertainty, t);
 }
 
-bool is_valid_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int n;
-    std::uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p <= n) return false;
-    for (int i = 1; i <= n; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    p += n + 1;
-  }
-  return true;
-}
-
 namespace {
-
-Error field_error(std::string code, std::string field, std::string message) {
-  return Error{std::move(code), field + ": " + message, std::move(field)};
-}
-
-bool has_control_chars(std::string_view s, bool allow_newlines) {
-  for (unsigned char c : s) {
-    if (c == 0x7F || (c < 0x20 && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t'))))
-      return true;
-  }
-  return false;
-}
-
-// Reads the fields of one JSON object, each at most once, and reports the first problem.
-class FieldReader {
- public:
-  FieldReader(const json::object& obj, std::string prefix)
-      : obj_(obj), prefix_(std::move(prefix)) {}
-
-  std::string path(std::string_view key) const {
-    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
-  }
-
-  const json::value* find(std::string_view key) { return obj_.if_contains(key); }
-
-  std::optional<Error> text(std::string_view key, bool required, std::size_t max_len,
-                            std::string& out, bool allow_newlines = false) {
-    const json::value* v = find(key);
-    if (!v || v->is_null()) {
-      if (required) return field_error("missing_field", path(key), "is required");
-      return std::nullopt;
-    }
-    if (!v->is_string()) return field_error("wrong_type", path(key), "must be a string");
-    const json::string& s = v->get_string();
-    if (required && s.empty()) return field_error("invalid_value", path(key), "must not be empty");
-    if (s.size() > max_len)
-      return field_error("too_long", path(key),
-                         "is longer than " + std::to_string(max_len) + " bytes");
-    if (has_control_chars(s, allow_newlines))
-      return field_error("invalid_value", path(key), "contains control characters");
-    out.assign(s.data(), s.size());
-    return std::nullopt;
-  }
-
-  std::optional<Error> number(std::string_view key, double& out) {
-    const json::value* v = find(key);
-    if (!v) return field_error("missing_field", path(key), "is required");
-    if (!v->is_number()) return field_error("wrong_type", path(key), "must be a number");
-    out = v->to_number<double>();
-    if (!std::isfinite(out)) return field_error("invalid_value", path(key), "must be finite");
-    return std::nullopt;
-  }
-
-  std::optional<Error> only(std::initializer_list<std::string_view> allowed) const {
-    for (const auto& kv : obj_) {
-      if (std::find(allowed.begin(), allowed.end(), std::string_view(kv.key())) == allowed.end())
-        return field_error("unknown_field", path(kv.key()), "is not a known field");
-    }
-    return std::nullopt;
-  }
-
- private:
-  const json::object& obj_;
-  std::string prefix_;
-};
 
 bool is_type_name(std::string_view t) {
   // Dotted segments of [a-z0-9_], e.g. flood.water_level.
@@ -336,24 +236,12 @@ std::string default_dedup_key(const Incident& incident) {
 }
 
 Result<Incident> parse_incident(std::string_view body, const IncidentLimits& limits) {
-  if (body.size() > limits.max_bytes)
-    return Error{"too_large",
-                 "body: " + std::to_string(body.size()) + " bytes is over the limit of " +
-                     std::to_string(limits.max_bytes),
-                 "body"};
-  if (!is_valid_utf8(body)) return Error{"not_utf8", "body: is not valid UTF-8", "body"};
+  // Parsed into a buffer on the stack: the ingest path allocates nothing for a small report.
   unsigned char buffer[8192];
   json::monotonic_resource mr(buffer, sizeof buffer);
-  json::parse_options opts;
-  opts.max_depth = limits.max_depth;
-  boost::system::error_code ec;
-  json::value v = json::parse(json::string_view(body.data(), body.size()), ec, &mr, opts);
-  if (ec == json::error::too_deep)
-    return Error{"too_deep",
-                 "body: JSON nested deeper than " + std::to_string(limits.max_depth) + " levels",
-                 "body"};
-  if (ec) return Error{"not_json", "body: is not valid JSON (" + ec.message() + ")", "body"};
-  return incident_from_json(v, limits);
+  auto v = json_object_body(body, limits.max_bytes, limits.max_depth, &mr);
+  if (!v) return v.error();
+  return incident_from_json(v.value(), limits);
 }
 
 Result<Incident> incident_from_json(const json::value& v, const IncidentLimits& limits) {

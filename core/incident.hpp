@@ -112,8 +112,6 @@ boost::json::object to_json(const Incident& incident);
 boost::json::object to_json(const Location& location);
 boost::json::object to_json(const Attributes& attributes);
 
-bool is_valid_utf8(std::string_view text);
-
 }  // namespace tocsin
 
 namespace tocsin {

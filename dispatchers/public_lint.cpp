@@ -4,6 +4,7 @@
 
 #include "channels/registry.hpp"
 #include "channels/sms/segments.hpp"
+#include "core/json_body.hpp"
 
 namespace tocsin::dispatchers {
 

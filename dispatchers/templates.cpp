@@ -10,6 +10,7 @@
 #include <kainjow/mustache.hpp>
 
 #include "channels/registry.hpp"
+#include "core/json_body.hpp"
 
 namespace tocsin::dispatchers {
 

@@ -13,6 +13,7 @@
 #include "broker/runs/compose.hpp"
 #include "broker/runs/follow_up.hpp"
 #include "broker/watch/source_watch.hpp"
+#include "core/json_body.hpp"
 #include "core/ulid.hpp"
 
 namespace tocsin {
@@ -322,11 +323,9 @@ void Api::handle(ApiRequest request, Respond respond) {
 
 void Api::create_incident(ApiRequest& request, Respond respond) {
   metrics_.received_http.inc();
-  std::string_view ct = request.content_type;
-  if (ct.substr(0, ct.find(';')) != "application/json") {
-    metrics_.rejected("unsupported_media_type");
-    return respond(error(415, Error{"unsupported_media_type", "Content-Type: send application/json",
-                                    "Content-Type"}));
+  if (auto e = require_json(request.content_type)) {
+    metrics_.rejected(e->code);
+    return respond(error(415, *e));
   }
   // A signed-in person reports as themself: they are the incident's source (and so its
   // initiator, who may not approve its public alert).
@@ -437,67 +436,37 @@ struct Actor {
 // {"notes": {"fr": "…", "en": "…"}} (a correction in each language's own words, instead of note).
 Result<Actor> actor_of(const ApiRequest& request, std::string* confirm = nullptr,
                        std::map<std::string, std::string>* notes = nullptr) {
-  std::string_view ct = request.content_type;
-  if (ct.substr(0, ct.find(';')) != "application/json")
-    return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
-  if (request.body.size() > 8192) return Error{"too_large", "body: over 8192 bytes", "body"};
-  if (!is_valid_utf8(request.body)) return Error{"not_utf8", "body: is not valid UTF-8", "body"};
-  boost::system::error_code ec;
-  auto v = json::parse(request.body, ec);
-  if (ec || !v.is_object()) return Error{"not_json", "body: must be a JSON object", "body"};
-  const auto& o = v.as_object();
+  if (auto e = require_json(request.content_type)) return *e;
+  auto v = json_object_body(request.body, 8192);
+  if (!v) return v.error();
+  const auto& o = v.value().get_object();
+  FieldReader f(o);
   for (const auto& kv : o)
     if (kv.key() != "by" && kv.key() != "note" && !(confirm && kv.key() == "confirm") &&
         !(notes && kv.key() == "notes"))
-      return Error{"unknown_field", std::string(kv.key()) + ": is not a known field",
-                   std::string(kv.key())};
+      return field_error("unknown_field", std::string(kv.key()), "is not a known field");
   auto* by = o.if_contains("by");
   std::string note;
-  if (auto* n = o.if_contains("note")) {
-    if (!n->is_string() || n->as_string().size() > 2048)
-      return Error{"wrong_type", "note: must be a string of at most 2048 bytes", "note"};
-    note = n->as_string();
-  }
-  if (auto* n = o.if_contains("notes"); n && notes) {
+  if (auto e = f.text("note", false, 2048, note, true)) return *e;
+  if (notes && o.contains("notes")) {
     if (!note.empty())
-      return Error{"invalid", "notes: give note (every language) or notes (each), not both",
-                   "notes"};
-    if (!n->is_object())
-      return Error{"wrong_type", "notes: must be an object {\"fr\": …, \"en\": …}", "notes"};
-    for (const auto& kv : n->as_object()) {
-      std::string language(kv.key());
-      if (language != "fr" && language != "en")
-        return Error{"unknown_field", "notes." + language + ": only fr and en",
-                     "notes." + language};
-      if (!kv.value().is_string() || kv.value().as_string().empty() ||
-          kv.value().as_string().size() > 2048)
-        return Error{"wrong_type",
-                     "notes." + language + ": must be a non-empty string of at most 2048 bytes",
-                     "notes." + language};
-      (*notes)[language] = kv.value().as_string();
-    }
-    for (const char* language : {"fr", "en"})
-      if (!notes->count(language))
-        return Error{"missing_field",
-                     std::string("notes.") + language + ": every language needs its text",
-                     std::string("notes.") + language};
+      return field_error("invalid", "notes",
+                         "give note (every language) or notes (each), not both");
+    if (auto e = f.by_language("notes", {"fr", "en"}, 2048, *notes)) return *e;
   }
-  if (auto* c = o.if_contains("confirm"); c && confirm) {
-    if (!c->is_string() || c->as_string().size() > 64)
-      return Error{"wrong_type", "confirm: must be a string of at most 64 bytes", "confirm"};
-    *confirm = c->as_string();
-  }
+  if (confirm)
+    if (auto e = f.text("confirm", false, 64, *confirm)) return *e;
   if (request.principal && request.principal->kind == "user") {
     if (by && (!by->is_string() || by->as_string() != request.principal->id))
       return Error{"forbidden", "by: a signed-in user acts as themself", "by"};
     return Actor{request.principal->id, note, ""};
   }
   if (!by) return Error{"missing_field", "by: is required (who does this)", "by"};
-  if (!by->is_string() || by->as_string().empty() || by->as_string().size() > 128)
-    return Error{"wrong_type", "by: must be a non-empty string of at most 128 bytes", "by"};
+  std::string who;
+  if (auto e = f.text("by", true, 128, who)) return *e;
   std::string via = request.principal && request.principal->kind == "token" ? request.principal->id
                                                                             : std::string();
-  return Actor{std::string(by->as_string()), note, via};
+  return Actor{who, note, via};
 }
 
 }  // namespace
@@ -628,12 +597,8 @@ void Api::reload_playbooks(Respond respond) {
 namespace {
 
 Result<json::value> json_body(const ApiRequest& request) {
-  if (request.content_type.rfind("application/json", 0) != 0)
-    return Error{"unsupported_media_type", "Content-Type: send application/json", "Content-Type"};
-  boost::system::error_code ec;
-  json::value v = json::parse(request.body, ec);
-  if (ec) return Error{"invalid_json", "body: not valid JSON (" + ec.message() + ")", ""};
-  return v;
+  if (auto e = require_json(request.content_type)) return *e;
+  return json_object_body(request.body, 64 * 1024);
 }
 
 std::int64_t query_int(const std::map<std::string, std::string>& q, const char* key,
@@ -651,8 +616,7 @@ std::int64_t query_int(const std::map<std::string, std::string>& q, const char* 
 
 void Api::create_silence(const ApiRequest& request, Respond respond) {
   auto body = json_body(request);
-  if (!body)
-    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  if (!body) return respond(error(status_for(body.error()), body.error()));
   if (request.principal && request.principal->kind == "user" && body->is_object()) {
     auto& o = body->as_object();
     if (auto* a = o.if_contains("author");
@@ -682,8 +646,7 @@ void Api::create_silence(const ApiRequest& request, Respond respond) {
 
 void Api::expire_silence(const std::string& id, const ApiRequest& request, Respond respond) {
   auto body = json_body(request);
-  if (!body)
-    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  if (!body) return respond(error(status_for(body.error()), body.error()));
   if (request.principal && request.principal->kind == "user" && body->is_object())
     body->as_object()["by"] = request.principal->id;
   const auto* by = body->is_object() ? body->as_object().if_contains("by") : nullptr;
@@ -765,8 +728,7 @@ ApiResponse Api::static_file(const std::string& path) const {
 void Api::login(const ApiRequest& request, Respond respond) {
   if (!auth_) return respond(error(503, Error{"unavailable", "authentication is not set up", ""}));
   auto body = json_body(request);
-  if (!body)
-    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  if (!body) return respond(error(status_for(body.error()), body.error()));
   const auto* o = body->if_object();
   auto text = [&](const char* k) -> std::optional<std::string> {
     auto* v = o ? o->if_contains(k) : nullptr;
@@ -817,8 +779,7 @@ void Api::logout(const ApiRequest& request, Respond respond) {
 
 void Api::create_token(const ApiRequest& request, Respond respond) {
   auto body = json_body(request);
-  if (!body)
-    return respond(error(body.error().code == "unsupported_media_type" ? 415 : 400, body.error()));
+  if (!body) return respond(error(status_for(body.error()), body.error()));
   const auto* o = body->if_object();
   const auto* name = o ? o->if_contains("name") : nullptr;
   const auto* scopes = o ? o->if_contains("scopes") : nullptr;
@@ -844,15 +805,10 @@ void Api::create_token(const ApiRequest& request, Respond respond) {
 
 void Api::compose_alert(const std::string& id, bool preview_only, const ApiRequest& request,
                         Respond respond) {
-  std::string_view ct = request.content_type;
-  if (ct.substr(0, ct.find(';')) != "application/json")
-    return respond(error(415, Error{"unsupported_media_type", "Content-Type: send application/json",
-                                    "Content-Type"}));
+  if (auto e = require_json(request.content_type)) return respond(error(415, *e));
   auto set = library_.current();
   if (!set || !deliveries_.preview)
     return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
-  if (!is_valid_utf8(request.body))
-    return respond(error(400, Error{"not_utf8", "body: is not valid UTF-8", "body"}));
   auto parsed = compose::parse(request.body, *set);
   if (!parsed) return respond(error(status_for(parsed.error()), parsed.error()));
   std::string by = request.principal ? request.principal->id : "api";

@@ -12,6 +12,7 @@
 #include <optional>
 #include <zmq.hpp>
 
+#include "core/json_body.hpp"
 #include "playbooks/playbook.hpp"
 
 namespace tocsin {
@@ -30,35 +31,15 @@ void send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frame
 }
 // [ack|resolve|cancel][{"incident": id, "by": who, "note": text}]
 Result<IncidentAction> parse_action(const std::string& verb, std::string_view body) {
-  if (body.size() > 8192) return Error{"too_large", "body: over 8192 bytes", "body"};
-  if (!is_valid_utf8(body)) return Error{"not_utf8", "body: is not valid UTF-8", "body"};
-  boost::system::error_code ec;
-  auto v = boost::json::parse(boost::json::string_view(body.data(), body.size()), ec);
-  if (ec || !v.is_object()) return Error{"not_json", "body: must be a JSON object", "body"};
-  const auto& o = v.as_object();
-  for (const auto& kv : o)
-    if (kv.key() != "incident" && kv.key() != "by" && kv.key() != "note")
-      return Error{"unknown_field", std::string(kv.key()) + ": is not a known field",
-                   std::string(kv.key())};
+  auto v = json_object_body(body, 8192);
+  if (!v) return v.error();
+  FieldReader f(v.value().get_object());
+  if (auto e = f.only({"incident", "by", "note"})) return *e;
   IncidentAction a;
   a.kind = verb;
-  auto text = [&](const char* key, std::size_t max, bool required,
-                  std::string& out) -> std::optional<Error> {
-    auto* f = o.if_contains(key);
-    if (!f)
-      return required
-                 ? std::optional(Error{"missing_field", std::string(key) + ": is required", key})
-                 : std::nullopt;
-    if (!f->is_string() || f->as_string().size() > max || (required && f->as_string().empty()))
-      return Error{
-          "wrong_type",
-          std::string(key) + ": must be a string of 1 to " + std::to_string(max) + " bytes", key};
-    out = f->as_string();
-    return std::nullopt;
-  };
-  if (auto e = text("incident", 64, true, a.incident_id)) return *e;
-  if (auto e = text("by", 128, true, a.by)) return *e;
-  if (auto e = text("note", 2048, false, a.note)) return *e;
+  if (auto e = f.text("incident", true, 64, a.incident_id)) return *e;
+  if (auto e = f.text("by", true, 128, a.by)) return *e;
+  if (auto e = f.text("note", false, 2048, a.note, true)) return *e;
   return a;
 }
 

@@ -6,6 +6,7 @@
 
 #include "channels/registry.hpp"
 #include "channels/sms/segments.hpp"
+#include "core/json_body.hpp"
 #include "core/yaml_reader.hpp"
 #include "playbooks/parser.hpp"
 
@@ -19,29 +20,24 @@ constexpr std::initializer_list<const char*> kPatterns = {"wail",   "steady",   
                                                           "pulsed", "all-clear", "test"};
 constexpr std::size_t kMaxList = 64;
 
-Error field_error(const std::string& field, const std::string& message,
-                  const char* code = "invalid") {
-  return Error{code, field + ": " + message, field};
-}
-
 // A list of known names; nullopt (and `err` set) if it is not one.
 std::optional<std::vector<std::string>> names(const json::value& v, const std::string& field,
                                               const std::set<std::string>& known, const char* what,
                                               Error& err) {
   if (!v.is_array() || v.as_array().size() > kMaxList) {
     err =
-        field_error(field, "must be a list of at most 64 " + std::string(what) + "s", "wrong_type");
+        field_error("wrong_type", field, "must be a list of at most 64 " + std::string(what) + "s");
     return std::nullopt;
   }
   std::vector<std::string> out;
   for (const auto& e : v.as_array()) {
     if (!e.is_string()) {
-      err = field_error(field, "each entry must be a string", "wrong_type");
+      err = field_error("wrong_type", field, "each entry must be a string");
       return std::nullopt;
     }
     std::string s(e.as_string());
     if (!known.count(s)) {
-      err = field_error(field, "unknown " + std::string(what) + " '" + s + "'");
+      err = field_error("invalid", field, "unknown " + std::string(what) + " '" + s + "'");
       return std::nullopt;
     }
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
@@ -55,8 +51,9 @@ std::optional<std::chrono::seconds> duration(const json::value& v, const std::st
   std::optional<std::chrono::seconds> d;
   if (v.is_string()) d = parse_duration(std::string(v.as_string()));
   if (!d || *d < min || *d > max) {
-    err = field_error(field, "must be a duration from " + format_duration(min) + " to " +
-                                 format_duration(max) + " (90s, 10m, 2h)");
+    err = field_error("invalid", field,
+                      "must be a duration from " + format_duration(min) + " to " +
+                          format_duration(max) + " (90s, 10m, 2h)");
     return std::nullopt;
   }
   return d;
@@ -71,41 +68,34 @@ void emit_list(YAML::Emitter& y, const char* key, const std::vector<std::string>
 }  // namespace
 
 Result<Request> parse(std::string_view body, const ActivePlaybooks& set) {
-  if (body.size() > kMaxRequestBytes)
-    return Error{"too_large", "body: over " + std::to_string(kMaxRequestBytes) + " bytes", "body"};
-  boost::system::error_code ec;
-  auto v = json::parse(body, ec);
-  if (ec || !v.is_object()) return Error{"not_json", "body: must be a JSON object", "body"};
-  const auto& o = v.as_object();
+  auto v = json_object_body(body, kMaxRequestBytes);
+  if (!v) return v.error();
+  const auto& o = v.value().get_object();
   const auto& cat = set.catalog;
   Error err;
   Request r;
-  for (const auto& kv : o)
-    if (kv.key() != "template" && kv.key() != "channels" && kv.key() != "audience" &&
-        kv.key() != "zones" && kv.key() != "expires" && kv.key() != "siren" &&
-        kv.key() != "confirm")
-      return field_error(std::string(kv.key()), "is not a known field", "unknown_field");
+  FieldReader fields(o);
+  if (auto e =
+          fields.only({"template", "channels", "audience", "zones", "expires", "siren", "confirm"}))
+    return *e;
 
-  auto* t = o.if_contains("template");
-  if (!t) return field_error("template", "is required", "missing_field");
-  if (!t->is_string()) return field_error("template", "must be a string", "wrong_type");
-  r.template_name = t->as_string();
+  if (auto e = fields.text("template", true, 128, r.template_name)) return *e;
   if (!cat.templates.count(r.template_name))
-    return field_error("template", "unknown template '" + r.template_name + "'");
+    return field_error("invalid", "template", "unknown template '" + r.template_name + "'");
 
   std::set<std::string> allowed;
   for (const auto& c : cat.channels)
     if (!channels::capabilities(c).sounds) allowed.insert(c);  // sirens: asked for with `siren`
   auto* c = o.if_contains("channels");
-  if (!c) return field_error("channels", "is required", "missing_field");
+  if (!c) return field_error("missing_field", "channels", "is required");
   auto ch = names(*c, "channels", allowed, "channel", err);
   if (!ch) return err;
-  if (ch->empty()) return field_error("channels", "pick at least one channel");
+  if (ch->empty()) return field_error("invalid", "channels", "pick at least one channel");
   r.channels = std::move(*ch);
 
   auto* a = o.if_contains("audience");
-  if (!a) return field_error("audience", "is required", "missing_field");
-  if (!a->is_object()) return field_error("audience", "must be an object", "wrong_type");
+  if (!a) return field_error("missing_field", "audience", "is required");
+  if (!a->is_object()) return field_error("wrong_type", "audience", "must be an object");
   for (const auto& kv : a->as_object()) {
     std::string f = "audience." + std::string(kv.key());
     if (kv.key() == "groups" || kv.key() == "roles" || kv.key() == "people") {
@@ -119,14 +109,14 @@ Result<Request> parse(std::string_view body, const ActivePlaybooks& set) {
        : kv.key() == "roles" ? r.audience.roles
                              : r.audience.people) = std::move(*list);
     } else if (kv.key() == "residents") {
-      if (!kv.value().is_bool()) return field_error(f, "must be true or false", "wrong_type");
+      if (!kv.value().is_bool()) return field_error("wrong_type", f, "must be true or false");
       r.audience.residents = kv.value().as_bool();
     } else {
-      return field_error(f, "is not a known field", "unknown_field");
+      return field_error("unknown_field", f, "is not a known field");
     }
   }
   if (r.audience.empty())
-    return field_error("audience", "names nobody (groups, roles, people, residents)");
+    return field_error("invalid", "audience", "names nobody (groups, roles, people, residents)");
 
   if (auto* z = o.if_contains("zones")) {
     std::set<std::string> zones;
@@ -137,37 +127,35 @@ Result<Request> parse(std::string_view body, const ActivePlaybooks& set) {
     r.zones = std::move(*list);
   }
   if (auto* s = o.if_contains("siren")) {
-    if (!s->is_object()) return field_error("siren", "must be an object", "wrong_type");
-    for (const auto& kv : s->as_object())
-      if (kv.key() != "pattern" && kv.key() != "duration")
-        return field_error("siren." + std::string(kv.key()), "is not a known field",
-                           "unknown_field");
+    if (!s->is_object()) return field_error("wrong_type", "siren", "must be an object");
+    if (auto e = FieldReader(s->as_object(), "siren").only({"pattern", "duration"})) return *e;
     auto* p = s->as_object().if_contains("pattern");
     if (!p || !p->is_string() ||
         std::find(kPatterns.begin(), kPatterns.end(), std::string_view(p->as_string())) ==
             kPatterns.end())
-      return field_error("siren.pattern",
+      return field_error("invalid", "siren.pattern",
                          "must be one of wail, steady, hi-lo, pulsed, all-clear, test");
     r.siren_pattern = p->as_string();
     auto* d = s->as_object().if_contains("duration");
-    if (!d) return field_error("siren.duration", "is required", "missing_field");
+    if (!d) return field_error("missing_field", "siren.duration", "is required");
     auto dur =
         duration(*d, "siren.duration", std::chrono::seconds(10), std::chrono::minutes(30), err);
     if (!dur) return err;
     r.siren_duration = *dur;
   }
   if ((r.audience.residents || !r.siren_pattern.empty()) && r.zones.empty())
-    return field_error("zones", "pick the area on the map (residents and sirens need zones)");
+    return field_error("invalid", "zones",
+                       "pick the area on the map (residents and sirens need zones)");
 
   if (auto* e = o.if_contains("expires")) {
     if (!r.audience.residents)
-      return field_error("expires", "only an alert to residents (public) expires");
+      return field_error("invalid", "expires", "only an alert to residents (public) expires");
     auto d = duration(*e, "expires", std::chrono::minutes(1), std::chrono::hours(7 * 24), err);
     if (!d) return err;
     r.expires = *d;
   } else if (r.audience.residents) {
-    return field_error("expires", "is required for a public alert (how long it stands)",
-                       "missing_field");
+    return field_error("missing_field", "expires",
+                       "is required for a public alert (how long it stands)");
   }
   r.exercise_marked = true;
   for (const auto& c : r.channels)
@@ -178,7 +166,7 @@ Result<Request> parse(std::string_view body, const ActivePlaybooks& set) {
     }
   if (auto* f = o.if_contains("confirm")) {
     if (!f->is_string() || f->as_string().size() > 64)
-      return field_error("confirm", "must be a string of at most 64 bytes", "wrong_type");
+      return field_error("wrong_type", "confirm", "must be a string of at most 64 bytes");
     r.confirm = f->as_string();
   }
   return r;

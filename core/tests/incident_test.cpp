@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/incident.hpp"
+#include "core/json_body.hpp"
 
 using namespace tocsin;
 
