@@ -1,0 +1,166 @@
+// /api/v1/alerts and /compose: alerts and their deliveries, a composed alert (previewed, then
+// sent), the cancel or correction of a public alert, and the providers' delivery receipts.
+#include "broker/api/api.hpp"
+
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <fstream>
+#include <iterator>
+
+#include "broker/api/responses.hpp"
+#include "broker/deliveries/delivery_ledger.hpp"
+#include "broker/journal/audit.hpp"
+#include "broker/runs/compose.hpp"
+#include "broker/runs/follow_up.hpp"
+#include "broker/watch/source_watch.hpp"
+#include "core/json_body.hpp"
+#include "core/ulid.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+void Api::list_alerts(const std::map<std::string, std::string>& query, Respond respond) {
+  auto it = query.find("incident");
+  if (it == query.end() || !is_ulid(it->second))
+    return respond(error(400, Error{"invalid_value", "incident: give an incident id", "incident"}));
+  read("listing alerts", std::move(respond), [this, id = it->second] {
+    return json_response(200, json::object{{"alerts", store_.alerts(id, 1000)}});
+  });
+}
+
+void Api::get_alert(const std::string& id, Respond respond) {
+  read("reading an alert", std::move(respond), [this, id] {
+    auto alert = store_.alert(id, 1000);
+    if (!alert) return error(404, Error{"not_found", "id: no alert " + id, "id"});
+    return json_response(200, json::object{{"alert", std::move(*alert)}});
+  });
+}
+
+// A provider's delivery receipt (for SMS, Twilio's signed status callback): only a receipt its
+// provider signed changes a delivery.
+void Api::receipt(const std::string& channel, const ApiRequest& request, Respond respond) {
+  const channels::Receipts* receipts =
+      deliveries_.ledger && deliveries_.receipts ? deliveries_.receipts(channel) : nullptr;
+  if (!receipts)
+    return respond(error(404, Error{"not_found",
+                                    "channel '" + channel.substr(0, 32) +
+                                        "': no provider with receipts is configured",
+                                    ""}));
+  auto read = receipts->read(request.body, request.headers);
+  if (!read) {
+    const Error& e = read.error();
+    if (e.code == "bad_signature") {
+      metrics_.rejected("bad_signature");
+      return respond(error(403, e));
+    }
+    return respond(error(400, e));
+  }
+  const channels::Receipt& got = read.value();
+  if (!got.state) return respond(ApiResponse{204, "application/json", "", {}});  // queued, sent…
+  deliveries_.ledger->receipt(
+      channel, got.provider_ref, *got.state, got.reason,
+      [respond, failed = deliveries_.failed_by_receipt](std::optional<Delivery> d) {
+        if (d && d->state == DeliveryState::failed && failed) failed(*d);
+        respond(json_response(200, json::object{{"updated", d.has_value()}}));
+      });
+}
+
+void Api::compose_alert(const std::string& id, bool preview_only, const ApiRequest& request,
+                        Respond respond) {
+  if (auto e = require_json(request.content_type)) return respond(error(415, *e));
+  auto set = library_.current();
+  if (!set || !deliveries_.preview)
+    return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
+  auto parsed = compose::parse(request.body, *set);
+  if (!parsed) return respond(error(status_for(parsed.error()), parsed.error()));
+  std::string by = request.principal ? request.principal->id : "api";
+  reads_.post([this, id, preview_only, by, set, r = std::move(parsed.value()),
+               respond = std::move(respond)]() mutable {
+    try {
+      auto rec = store_.get(id);
+      if (!rec) return respond(error(404, Error{"not_found", "id: no incident " + id, "id"}));
+      if (rec->state != "active")
+        return respond(
+            error(409, Error{"conflict", "incident " + id + " is already " + rec->state, "id"}));
+      std::vector<dispatchers::AlertPreview> previews;
+      for (const auto& a : compose::alerts(r, *rec))
+        previews.push_back(deliveries_.preview(a, *rec));
+      auto preview = compose::preview_json(r, *rec, previews);
+      auto& listed = preview["problems"].as_array();
+      for (const auto& p : compose::check(r, by, rec->incident.status, *set))
+        listed.emplace_back(p);
+      if (preview_only) return respond(json_response(200, std::move(preview)));
+      const auto& problems = preview.at("problems").as_array();
+      if (!problems.empty()) {
+        auto e = error(
+            422, Error{"unprocessable",
+                       "the alert would be blocked: " + std::string(problems.front().as_string()),
+                       "template"});
+        return respond(std::move(e));
+      }
+      if (compose::needs_confirmation(r, rec->incident.status) && !compose::confirmed(r))
+        return respond(error(
+            422,
+            Error{"confirmation_required",
+                  "confirm: a LIVE public alert needs the word LIVE (or RÉEL) typed", "confirm"}));
+      std::string text = compose::playbook_text(r, by, rec->incident.status);
+      journal_.compose(
+          id, std::move(text), by,
+          [respond = std::move(respond), preview = std::move(preview),
+           live = rec->incident.status == Status::actual](Result<Runs::Composed> done) mutable {
+            if (!done) return respond(error(status_for(done.error()), done.error()));
+            spdlog::warn("incident {}: alert composed in the console ({}), run {}: {}",
+                         std::string(preview.at("incident").as_string()),
+                         live ? "LIVE" : "exercise", done->run_id, done->status);
+            respond(json_response(201, json::object{{"run", done->run_id},
+                                                    {"status", done->status},
+                                                    {"preview", std::move(preview)}}));
+          });
+    } catch (const std::exception& e) {
+      spdlog::error("api: composing an alert failed: {}", e.what());
+      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
+    }
+  });
+}
+
+void Api::alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,
+                          Respond respond) {
+  if (!is_ulid(id))
+    return respond(error(404, Error{"not_found", "id: '" + id + "' is not an alert id", "id"}));
+  FollowUpNote note;
+  auto actor = actor_of(request, nullptr, &note.by_language);
+  if (!actor) return respond(error(status_for(actor.error()), actor.error()));
+  note.text = actor->note;
+  note.via = actor->via;
+  auto made =
+      std::make_shared<Result<std::vector<AlertRecord>>>(Error{"storage_unavailable", "", ""});
+  journal_.write(
+      [made, id, kind, by = actor->by, note](sqlite::Connection& db) {
+        *made = follow_up(db, id, kind, note, by, now());
+      },
+      [this, made, respond = std::move(respond)](bool committed) {
+        if (!committed)
+          return respond(error(503, Error{"storage_unavailable", "not stored; retry", ""}));
+        if (!*made) return respond(error(status_for(made->error()), made->error()));
+        json::array also;
+        for (const auto& rec : made->value()) {
+          const Alert& a = rec.alert;
+          spdlog::warn("alert {}: {} ({})", a.follow_up_of,
+                       a.template_name == "public-update" ? "corrected" : "cancelled",
+                       a.note_in("fr"));
+          if (deliveries_.dispatch) deliveries_.dispatch(a, rec.incident);
+          if (&rec != &made->value().front()) also.emplace_back(a.id);
+        }
+        const Alert& a = made->value().front().alert;
+        respond(json_response(201, json::object{{"id", a.id},
+                                                {"follow_up_of", a.follow_up_of},
+                                                {"kind", a.kind},
+                                                {"template", a.template_name},
+                                                {"pattern", a.pattern},
+                                                {"also", std::move(also)}}));
+      });
+}
+
+}  // namespace tocsin

@@ -1,0 +1,63 @@
+// /api/v1/playbooks: the set running, and a reload.
+#include "broker/api/api.hpp"
+
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <fstream>
+#include <iterator>
+
+#include "broker/api/responses.hpp"
+#include "broker/deliveries/delivery_ledger.hpp"
+#include "broker/journal/audit.hpp"
+#include "broker/runs/compose.hpp"
+#include "broker/runs/follow_up.hpp"
+#include "broker/watch/source_watch.hpp"
+#include "core/json_body.hpp"
+#include "core/ulid.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace {
+json::value playbook_list(const std::shared_ptr<const ActivePlaybooks>& set) {
+  json::array items;
+  if (set)
+    for (const auto& p : set->playbooks)
+      items.push_back(json::object{{"id", p.id},
+                                   {"description", p.description},
+                                   {"file", p.file},
+                                   {"hash", p.hash},
+                                   {"steps", p.steps.size()}});
+  json::object o{{"playbooks", std::move(items)}};
+  o["loaded_at"] = set ? json::value(format_rfc3339(set->loaded_at)) : json::value(nullptr);
+  return o;
+}
+}  // namespace
+
+void Api::list_playbooks(Respond respond) {
+  respond(json_response(200, playbook_list(library_.current())));
+}
+
+void Api::reload_playbooks(Respond respond) {
+  // Reading and validating files blocks: off the HTTP threads.
+  reads_.post([this, respond = std::move(respond)] {
+    auto errors = library_.reload();
+    if (!errors.empty()) {
+      json::array list;
+      for (const auto& e : errors) list.emplace_back(e);
+      return respond(json_response(
+          422,
+          json::object{
+              {"error", json::object{{"code", "invalid_playbooks"},
+                                     {"message", "the set was not loaded; the running set stays: " +
+                                                     errors.front()},
+                                     {"field", nullptr},
+                                     {"errors", std::move(list)}}}}));
+    }
+    respond(json_response(200, playbook_list(library_.current())));
+  });
+}
+
+}  // namespace tocsin

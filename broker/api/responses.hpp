@@ -1,0 +1,38 @@
+#pragma once
+// What the API's handlers (one file per resource: incidents.cpp, alerts.cpp…) share: a JSON
+// answer, the HTTP status of an Error, a request's JSON body, an integer query parameter, and who
+// acts on a state-changing request.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "broker/api/api.hpp"
+#include "core/result.hpp"
+
+namespace tocsin {
+
+ApiResponse json_response(int status, const boost::json::value& v);
+int status_for(const Error& e);
+// application/json, one object of at most 64 KB.
+Result<boost::json::value> json_body(const ApiRequest& request);
+// The query's integer `key`, clamped to [0, max]; `fallback` when absent or not a number.
+std::int64_t query_int(const std::map<std::string, std::string>& q, const char* key,
+                       std::int64_t fallback, std::int64_t max);
+
+// Who acts: the person, their words, and the machine's token that acted for them, if any
+// ("token:NAME": the audit's actor).
+struct Actor {
+  std::string by, note, via;
+};
+
+// {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
+// out, and may not name someone else); a machine's token names the person it acts for. With
+// `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert); with `notes`,
+// {"notes": {"fr": "…", "en": "…"}} (a correction in each language's own words, instead of note).
+Result<Actor> actor_of(const ApiRequest& request, std::string* confirm = nullptr,
+                       std::map<std::string, std::string>* notes = nullptr);
+
+}  // namespace tocsin
