@@ -163,7 +163,7 @@ int serve(const Config& config) {
   api.silence_limits(config.silences);
   Auth auth(
       database, config.http.auth,
-      [&journal](std::function<void(sqlite::Connection&)> apply, std::function<void(bool)> done) {
+      [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {
         journal.write(std::move(apply), std::move(done));
       });
   api.authentication(&auth, config.http.public_metrics, config.http.public_health);

@@ -137,7 +137,7 @@ void Api::alert_follow_up(const std::string& id, const std::string& kind, const 
   auto made =
       std::make_shared<Result<std::vector<AlertRecord>>>(Error{"storage_unavailable", "", ""});
   journal_.write(
-      [made, id, kind, by = actor->by, note](sqlite::Connection& db) {
+      [made, id, kind, by = actor->by, note](db::Connection& db) {
         *made = follow_up(db, id, kind, note, by, now());
       },
       [this, made, respond = std::move(respond)](bool committed) {

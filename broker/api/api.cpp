@@ -30,7 +30,7 @@ ApiResponse method_not_allowed(const std::string& allow) {
 
 }  // namespace
 
-Api::Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits,
+Api::Api(Intake& journal, IncidentStore& store, const IncidentLimits& limits,
          BrokerMetrics& metrics, HealthReport health, PlaybookLibrary& library)
     : journal_(journal),
       store_(store),

@@ -11,7 +11,7 @@
 #include "broker/api/routes.hpp"
 #include "broker/api/worker.hpp"
 #include "broker/journal/incident_store.hpp"
-#include "broker/journal/journal.hpp"
+#include "broker/journal/intake.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/watch/silences.hpp"
@@ -65,7 +65,7 @@ struct ApiDeliveries {
 
 class Api {
  public:
-  Api(Journal& journal, IncidentStore& store, const IncidentLimits& limits, BrokerMetrics& metrics,
+  Api(Intake& journal, IncidentStore& store, const IncidentLimits& limits, BrokerMetrics& metrics,
       HealthReport health, PlaybookLibrary& library);
   ~Api();
 
@@ -117,7 +117,7 @@ class Api {
   void logout(const ApiRequest& request, Respond respond);
   void create_token(const ApiRequest& request, Respond respond);
 
-  Journal& journal_;
+  Intake& journal_;
   IncidentStore& store_;
   IncidentLimits limits_;
   BrokerMetrics& metrics_;

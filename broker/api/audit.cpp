@@ -26,7 +26,7 @@ void Api::list_audit(const std::map<std::string, std::string>& query, Respond re
   auto before = query_int(query, "before", 0, std::numeric_limits<std::int64_t>::max());
   read("audit", std::move(respond), [this, after, limit, before] {
     auto rows = store_.with_connection(
-        [&](sqlite::Connection& db) { return audit::page(db, after, limit, before); });
+        [&](db::Connection& db) { return audit::page(db, after, limit, before); });
     json::object o{{"entries", rows}};
     if (!rows.empty() && std::int64_t(rows.size()) == limit)
       o["next"] = std::string("/api/v1/audit?") + (before > 0 ? "before=" : "after=") +

@@ -1,7 +1,6 @@
 #include "broker/api/auth.hpp"
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <future>
@@ -196,7 +195,7 @@ Result<LoginResult> Auth::login(const std::string& user, const std::string& pass
   std::string key = sha256_hex(r.session);
   std::promise<bool> stored;
   write_(
-      [key, r](sqlite::Connection& db) {
+      [key, r](db::Connection& db) {
         auto st = db.prepare(
             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?1, "
             "?2, ?3, ?4, ?5)");
@@ -224,7 +223,7 @@ void Auth::logout(const Principal& p, const std::string& session) {
     ended_.insert(key);
   }
   write_(
-      [key, id = p.id](sqlite::Connection& db) {
+      [key, id = p.id](db::Connection& db) {
         auto st = db.prepare("UPDATE sessions SET ended_at = ?2 WHERE token_hash = ?1");
         st.bind(1, key).bind(2, to_unix_ms(now()));
         st.run();
@@ -238,7 +237,7 @@ Result<std::pair<std::string, std::string>> Auth::create_token(const std::string
                                                                const std::string& by) {
   Result<std::pair<std::string, std::string>> out = Error{"storage_unavailable", "", ""};
   std::promise<bool> done;
-  write_([&](sqlite::Connection& db) { out = auth_admin::add_token(db, name, scopes, by); },
+  write_([&](db::Connection& db) { out = auth_admin::add_token(db, name, scopes, by); },
          [&done](bool ok) { done.set_value(ok); });
   if (!done.get_future().get())
     return Error{"storage_unavailable", "the token could not be stored; retry", ""};
@@ -248,7 +247,7 @@ Result<std::pair<std::string, std::string>> Auth::create_token(const std::string
 Result<std::string> Auth::revoke_token(const std::string& id, const std::string& by) {
   Result<std::string> out = Error{"storage_unavailable", "", ""};
   std::promise<bool> done;
-  write_([&](sqlite::Connection& db) { out = auth_admin::revoke_token(db, id, by); },
+  write_([&](db::Connection& db) { out = auth_admin::revoke_token(db, id, by); },
          [&done](bool ok) { done.set_value(ok); });
   if (!done.get_future().get())
     return Error{"storage_unavailable", "the token could not be revoked; retry", ""};
@@ -285,7 +284,7 @@ std::string random_secret() {
   return hex;
 }
 
-Result<std::string> add_user(sqlite::Connection& db, const std::string& id, const std::string& role,
+Result<std::string> add_user(db::Connection& db, const std::string& id, const std::string& role,
                              const std::string& password, const std::string& language,
                              const std::string& by) {
   if (!sodium_ready()) return Error{"unavailable", "libsodium could not be initialised", ""};
@@ -319,8 +318,7 @@ Result<std::string> add_user(sqlite::Connection& db, const std::string& id, cons
   return id;
 }
 
-Result<std::pair<std::string, std::string>> add_token(sqlite::Connection& db,
-                                                      const std::string& name,
+Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const std::string& name,
                                                       const std::set<std::string>& scopes,
                                                       const std::string& by) {
   if (name.empty() || name.size() > 64) return Error{"invalid", "name: 1-64 characters", "name"};
@@ -345,13 +343,11 @@ Result<std::pair<std::string, std::string>> add_token(sqlite::Connection& db,
   return std::pair{id, value};
 }
 
-Result<std::string> disable_user(sqlite::Connection& db, const std::string& id,
-                                 const std::string& by) {
+Result<std::string> disable_user(db::Connection& db, const std::string& id, const std::string& by) {
   auto st = db.prepare("UPDATE users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL");
   st.bind(1, id).bind(2, to_unix_ms(now()));
   st.run();
-  if (sqlite3_changes(db.handle()) == 0)
-    return Error{"not_found", "name: no enabled user " + id, "name"};
+  if (db.changes() == 0) return Error{"not_found", "name: no enabled user " + id, "name"};
   auto end =
       db.prepare("UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL");
   end.bind(1, id).bind(2, to_unix_ms(now()));
@@ -360,19 +356,18 @@ Result<std::string> disable_user(sqlite::Connection& db, const std::string& id,
   return id;
 }
 
-Result<std::string> revoke_token(sqlite::Connection& db, const std::string& id,
-                                 const std::string& by) {
+Result<std::string> revoke_token(db::Connection& db, const std::string& id, const std::string& by) {
   auto st = db.prepare(
       "UPDATE api_tokens SET revoked_at = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at IS "
       "NULL");
   st.bind(1, id).bind(2, to_unix_ms(now())).bind(3, by);
   st.run();
-  if (sqlite3_changes(db.handle()) == 0) return Error{"not_found", "id: no live token " + id, "id"};
+  if (db.changes() == 0) return Error{"not_found", "id: no live token " + id, "id"};
   audit::append(db, {now(), by, "token.revoke", id, "{}"});
   return id;
 }
 
-json::array list_tokens(sqlite::Connection& db) {
+json::array list_tokens(db::Connection& db) {
   auto st = db.prepare(
       "SELECT id, name, scopes, created_by, created_at, revoked_at FROM api_tokens ORDER BY "
       "created_at");

@@ -55,7 +55,7 @@ struct LoginResult {
 
 // Every state change of users, tokens and sessions goes through this callback (the journal's
 // writer, so SQLite keeps one writer); it runs `apply` in a transaction and `done(committed)`.
-using AuthWriter = std::function<void(std::function<void(sqlite::Connection&)> apply,
+using AuthWriter = std::function<void(std::function<void(db::Connection&)> apply,
                                       std::function<void(bool)> done)>;
 
 class Auth {
@@ -106,20 +106,20 @@ class Auth {
 
 namespace auth_admin {
 // For the CLI and tests: direct writes in the caller's transaction, each audited.
-Result<std::string> add_user(sqlite::Connection& db, const std::string& id, const std::string& role,
+Result<std::string> add_user(db::Connection& db, const std::string& id, const std::string& role,
                              const std::string& password, const std::string& language,
                              const std::string& by);
 // The token's id and its value (shown once).
-Result<std::pair<std::string, std::string>> add_token(sqlite::Connection& db,
+Result<std::pair<std::string, std::string>> add_token(db::Connection& db,
                                                       const std::string& name,
                                                       const std::set<std::string>& scopes,
                                                       const std::string& by);
-Result<std::string> revoke_token(sqlite::Connection& db, const std::string& id,
+Result<std::string> revoke_token(db::Connection& db, const std::string& id,
                                  const std::string& by);
 // No more sign-ins; the user's sessions end (a running server drops them within seconds).
-Result<std::string> disable_user(sqlite::Connection& db, const std::string& id,
+Result<std::string> disable_user(db::Connection& db, const std::string& id,
                                  const std::string& by);
-boost::json::array list_tokens(sqlite::Connection& db);
+boost::json::array list_tokens(db::Connection& db);
 std::string random_secret();  // 32 random bytes, hex
 }  // namespace auth_admin
 

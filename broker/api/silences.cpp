@@ -37,7 +37,7 @@ void Api::create_silence(const ApiRequest& request, Respond respond) {
   if (!parsed) return respond(error(400, parsed.error()));
   auto silence = std::make_shared<Silence>(std::move(parsed.value()));
   silence->id = UlidGenerator().next();
-  journal_.write([silence](sqlite::Connection& db) { silences::insert(db, *silence); },
+  journal_.write([silence](db::Connection& db) { silences::insert(db, *silence); },
                  [silence, respond = std::move(respond)](bool ok) {
                    if (!ok)
                      return respond(error(
@@ -60,7 +60,7 @@ void Api::expire_silence(const std::string& id, const ApiRequest& request, Respo
     return respond(error(400, Error{"invalid", "by: required (who ends the window)", "by"}));
   auto result = std::make_shared<Result<Silence>>(Error{"storage_unavailable", "", ""});
   journal_.write(
-      [result, id, who = std::string(by->as_string())](sqlite::Connection& db) {
+      [result, id, who = std::string(by->as_string())](db::Connection& db) {
         *result = silences::expire(db, id, who, now());
       },
       [result, respond = std::move(respond)](bool ok) {
@@ -79,7 +79,7 @@ void Api::list_silences(const std::map<std::string, std::string>& query, Respond
   auto limit = query_int(query, "limit", 100, 1000);
   read("silences", std::move(respond), [this, all, limit] {
     auto list = store_.with_connection(
-        [&](sqlite::Connection& db) { return silences::list(db, now(), all, std::size_t(limit)); });
+        [&](db::Connection& db) { return silences::list(db, now(), all, std::size_t(limit)); });
     json::array out;
     Timestamp t = now();
     for (const auto& s : list) out.push_back(to_json(s, t));

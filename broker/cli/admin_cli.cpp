@@ -39,7 +39,7 @@ std::unique_ptr<sqlite::Connection> open_database(const Config& config) {
 
 // A write transaction beside the running server's (SQLite serializes them; busy_timeout waits).
 template <class F>
-auto in_transaction(sqlite::Connection& db, F&& f) {
+auto in_transaction(db::Connection& db, F&& f) {
   db.exec("BEGIN IMMEDIATE");
   try {
     auto result = f();

@@ -4,7 +4,6 @@
 #include <set>
 
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 #include <boost/json.hpp>
 
 #include "broker/journal/alerts_table.hpp"
@@ -31,8 +30,8 @@ audit::Entry delivery_entry(const Delivery& d, const std::string& actor) {
 }  // namespace
 
 struct SqliteDeliveryLedger::Statements {
-  explicit Statements(sqlite::Connection& db)
-      : db(db.handle()),
+  explicit Statements(db::Connection& db)
+      : db(db),
         audit(db),
         insert(db.prepare(
             "INSERT INTO deliveries (id, alert_id, incident_id, channel, recipient, address, "
@@ -40,8 +39,8 @@ struct SqliteDeliveryLedger::Statements {
             "updated_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
             "?12, ?13, ?13, ?14)")),
         message(db.prepare(
-            "INSERT OR IGNORE INTO alert_messages (alert_id, channel, language, subject, body, "
-            "html) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
+            "INSERT INTO alert_messages (alert_id, channel, language, subject, body, html) VALUES "
+            "(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING")),
         clear(db.prepare("DELETE FROM deliveries WHERE alert_id = ?1")),
         // A late update never overrides a receipt that already said delivered or failed.
         update(db.prepare(
@@ -55,19 +54,19 @@ struct SqliteDeliveryLedger::Statements {
             "last_error, provider_ref, fallback_of, created_at, next_attempt_at")),
         alerts(db) {}
 
-  sqlite3* db;
+  db::Connection& db;
   audit::Appender audit;
-  sqlite::Statement insert, message, clear, update, receipt;
+  db::Statement insert, message, clear, update, receipt;
   AlertsTable alerts;
 };
 
-SqliteDeliveryLedger::SqliteDeliveryLedger(Journal& journal, std::filesystem::path database,
+SqliteDeliveryLedger::SqliteDeliveryLedger(Intake& journal, std::filesystem::path database,
                                            std::function<void(std::vector<std::string>)> changed)
     : journal_(journal), database_(std::move(database)), changed_(std::move(changed)) {}
 
 SqliteDeliveryLedger::~SqliteDeliveryLedger() = default;
 
-SqliteDeliveryLedger::Statements& SqliteDeliveryLedger::statements(sqlite::Connection& db) {
+SqliteDeliveryLedger::Statements& SqliteDeliveryLedger::statements(db::Connection& db) {
   if (!statements_) statements_ = std::make_unique<Statements>(db);
   return *statements_;
 }
@@ -86,7 +85,7 @@ void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertConten
     const bool first = k == 0, last = k + 1 == slices;
     const std::size_t from = k * kSlice, to = std::min(rows->size(), from + kSlice);
     journal_.write(
-        [this, content, rows, dispatched, first, last, from, to, failed](sqlite::Connection& db) {
+        [this, content, rows, dispatched, first, last, from, to, failed](db::Connection& db) {
           auto& st = statements(db);
           if (first) {
             if (dispatched) {
@@ -144,14 +143,14 @@ void SqliteDeliveryLedger::insert(Statements& st, const Delivery& d) {
 
 void SqliteDeliveryLedger::update(const Delivery& d) {
   journal_.write(
-      [this, d](sqlite::Connection& db) {
+      [this, d](db::Connection& db) {
         auto& all = statements(db);
         auto& st = all.update;
         st.bind(1, d.id).bind(2, to_string(d.state)).bind(3, std::int64_t(d.attempts));
         st.bind(4, d.last_error).bind(5, d.provider_ref).bind(6, to_unix_ms(now()));
         st.bind(7, to_unix_ms(d.next_attempt_at));
         st.run();
-        if (sqlite3_changes(all.db) > 0) all.audit.append(delivery_entry(d, "dispatcher"));
+        if (all.db.changes() > 0) all.audit.append(delivery_entry(d, "dispatcher"));
       },
       [this, id = d.alert_id](bool committed) {
         if (!committed)
@@ -166,7 +165,7 @@ void SqliteDeliveryLedger::receipt(const std::string& channel, const std::string
                                    std::function<void(std::optional<Delivery>)> done) {
   auto changed = std::make_shared<std::optional<Delivery>>();
   journal_.write(
-      [this, channel, provider_ref, state, error, changed](sqlite::Connection& db) {
+      [this, channel, provider_ref, state, error, changed](db::Connection& db) {
         auto& all = statements(db);
         auto& st = all.receipt;
         st.bind(1, channel).bind(2, provider_ref).bind(3, to_string(state)).bind(4, error);
@@ -185,7 +184,7 @@ void SqliteDeliveryLedger::receipt(const std::string& channel, const std::string
 
 namespace {
 
-std::shared_ptr<dispatchers::AlertContent> read_content(sqlite::Connection& db,
+std::shared_ptr<dispatchers::AlertContent> read_content(db::Connection& db,
                                                         const std::string& alert_id) {
   auto alert = db.prepare(std::string(kAlertSelect) + "WHERE id = ?1");
   alert.bind(1, alert_id);
@@ -220,22 +219,27 @@ void SqliteDeliveryLedger::block(const Alert& alert, const std::vector<std::stri
     all += (all.empty() ? "" : "\n") + p;
   }
   journal_.write(
-      [id = alert.id, text = json::serialize(list)](sqlite::Connection& db) {
+      [id = alert.id, text = json::serialize(list)](db::Connection& db) {
         AlertsTable(db).blocked(id, text);
         audit::append(db, {now(), "dispatcher", "alert.block", id,
                            json::serialize(json::object{{"problems", json::parse(text)}})});
       },
-      [this, id = alert.id](bool) { changed_({id}); });
-  // Someone must look: the public was not warned.
-  Incident i = raised_by_tocsin(
-      "tocsin/dispatcher", "alert.blocked", alert.id,
-      "Public alert blocked: " + (problems.empty() ? std::string() : problems.front()),
-      "The public alert " + alert.id + " of incident " + alert.incident_id + " (playbook " +
-          alert.playbook_id + ") was not sent:\n" + all,
-      {{"alert", alert.id}, {"incident", alert.incident_id}, {"playbook", alert.playbook_id}});
-  journal_.submit(std::move(i), [id = alert.id](Result<Accepted> r) {
-    if (!r) spdlog::error("alert {}: the alert.blocked incident was not stored", id);
-  });
+      // Someone must look: the public was not warned. Raised once the alert is marked blocked
+      // (or that failed), so whoever opens the incident finds the alert's reasons stored.
+      [this, alert, all, problems](bool) {
+        changed_({alert.id});
+        Incident i = raised_by_tocsin(
+            "tocsin/dispatcher", "alert.blocked", alert.id,
+            "Public alert blocked: " + (problems.empty() ? std::string() : problems.front()),
+            "The public alert " + alert.id + " of incident " + alert.incident_id + " (playbook " +
+                alert.playbook_id + ") was not sent:\n" + all,
+            {{"alert", alert.id},
+             {"incident", alert.incident_id},
+             {"playbook", alert.playbook_id}});
+        journal_.submit(std::move(i), [id = alert.id](Result<Accepted> r) {
+          if (!r) spdlog::error("alert {}: the alert.blocked incident was not stored", id);
+        });
+      });
 }
 
 Unfinished load_unfinished(const std::filesystem::path& database) {

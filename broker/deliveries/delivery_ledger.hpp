@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/journal/journal.hpp"
+#include "broker/journal/intake.hpp"
 #include "dispatchers/dispatcher.hpp"
 
 namespace tocsin {
@@ -20,7 +20,7 @@ namespace tocsin {
 class SqliteDeliveryLedger : public dispatchers::DeliveryLedger {
  public:
   // `changed` is told, after each commit, of the alerts whose delivery counts changed.
-  SqliteDeliveryLedger(Journal& journal, std::filesystem::path database,
+  SqliteDeliveryLedger(Intake& journal, std::filesystem::path database,
                        std::function<void(std::vector<std::string> alert_ids)> changed);
   ~SqliteDeliveryLedger() override;
 
@@ -40,14 +40,14 @@ class SqliteDeliveryLedger : public dispatchers::DeliveryLedger {
 
  private:
   struct Statements;
-  Statements& statements(sqlite::Connection& db);  // the writer thread's, prepared once
+  Statements& statements(db::Connection& db);  // the writer thread's, prepared once
   static void insert(Statements& st, const Delivery& d);
 
-  Journal& journal_;
+  Intake& journal_;
   std::filesystem::path database_;
   std::function<void(std::vector<std::string>)> changed_;
   std::mutex read_mutex_;
-  std::unique_ptr<sqlite::Connection> reader_;  // opened on first use
+  std::unique_ptr<db::Connection> reader_;  // opened on first use
   std::unique_ptr<Statements> statements_;
 };
 

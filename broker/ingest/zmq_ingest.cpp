@@ -45,7 +45,7 @@ Result<IncidentAction> parse_action(const std::string& verb, std::string_view bo
 
 }  // namespace
 
-ZmqIngest::ZmqIngest(zmq::context_t& context, std::string bind, Journal& journal,
+ZmqIngest::ZmqIngest(zmq::context_t& context, std::string bind, Intake& journal,
                      const IncidentLimits& limits, std::size_t max_in_flight,
                      BrokerMetrics& metrics)
     : context_(context),

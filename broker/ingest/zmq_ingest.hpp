@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "broker/ingest/sensor_keys.hpp"
-#include "broker/journal/journal.hpp"
+#include "broker/journal/intake.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "core/incident.hpp"
 
@@ -25,7 +25,7 @@ namespace tocsin {
 
 class ZmqIngest {
  public:
-  ZmqIngest(zmq::context_t& context, std::string bind, Journal& journal,
+  ZmqIngest(zmq::context_t& context, std::string bind, Intake& journal,
             const IncidentLimits& limits, std::size_t max_in_flight, BrokerMetrics& metrics);
   ~ZmqIngest();
 
@@ -52,7 +52,7 @@ class ZmqIngest {
 
   zmq::context_t& context_;
   std::string bind_;
-  Journal& journal_;
+  Intake& journal_;
   std::function<void(const std::string&)> on_seen_;
   IncidentLimits limits_;
   std::size_t max_in_flight_;

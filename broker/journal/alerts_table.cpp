@@ -16,7 +16,7 @@ std::string strings(const std::vector<std::string>& v) {
 
 }  // namespace
 
-AlertsTable::AlertsTable(sqlite::Connection& db)
+AlertsTable::AlertsTable(db::Connection& db)
     : insert_(db.prepare(
           "INSERT INTO alerts (id, incident_id, run_id, playbook_id, step, kind, audience, "
           "channels, template, public, zones, pattern, duration_s, status, created_at, "
@@ -59,7 +59,7 @@ void AlertsTable::blocked(const std::string& alert_id, const std::string& proble
   blocked_.run();
 }
 
-IncidentEvents::IncidentEvents(sqlite::Connection& db)
+IncidentEvents::IncidentEvents(db::Connection& db)
     : insert_(db.prepare(
           "INSERT INTO incident_events (incident_id, at, kind, actor, body) VALUES (?1, ?2, ?3, "
           "?4, ?5)")) {}

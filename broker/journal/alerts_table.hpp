@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "broker/journal/sqlite.hpp"
+#include "broker/journal/database.hpp"
 #include "core/alert.hpp"
 #include "core/time.hpp"
 
@@ -15,7 +15,7 @@ namespace tocsin {
 
 class AlertsTable {
  public:
-  explicit AlertsTable(sqlite::Connection& db);
+  explicit AlertsTable(db::Connection& db);
   // A new alert, `pending`. `grouped`: JSON of its group's incidents (a storm's run).
   void insert(const Alert& alert, const std::string& grouped = "[]");
   void dispatched(const std::string& alert_id);
@@ -23,18 +23,18 @@ class AlertsTable {
   void blocked(const std::string& alert_id, const std::string& problems);
 
  private:
-  sqlite::Statement insert_, dispatched_, blocked_;
+  db::Statement insert_, dispatched_, blocked_;
 };
 
 class IncidentEvents {
  public:
-  explicit IncidentEvents(sqlite::Connection& db);
+  explicit IncidentEvents(db::Connection& db);
   // kind: report, update, acknowledge, resolve, run, grouped…; body: JSON.
   void append(const std::string& incident_id, Timestamp at, std::string_view kind,
               std::string_view actor, std::string_view body);
 
  private:
-  sqlite::Statement insert_;
+  db::Statement insert_;
 };
 
 }  // namespace tocsin

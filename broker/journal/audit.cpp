@@ -63,7 +63,7 @@ constexpr const char* kInsert =
     "INSERT INTO audit (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?1, ?2, "
     "?3, ?4, ?5, ?6, ?7, ?8)";
 
-void append_with(sqlite::Statement& last, sqlite::Statement& insert, const Entry& e) {
+void append_with(db::Statement& last, db::Statement& insert, const Entry& e) {
   std::int64_t seq = 1;
   std::string prev;
   if (last.step()) {
@@ -82,20 +82,19 @@ void name_for(boost::json::object& detail, const std::string& by, const std::str
   if (!via.empty()) detail["for"] = by;
 }
 
-void append(sqlite::Connection& db, const Entry& e) {
+void append(db::Connection& db, const Entry& e) {
   auto last = db.prepare(kLast);
   auto insert = db.prepare(kInsert);
   append_with(last, insert, e);
 }
 
-Appender::Appender(sqlite::Connection& db)
-    : last_(db.prepare(kLast)), insert_(db.prepare(kInsert)) {}
+Appender::Appender(db::Connection& db) : last_(db.prepare(kLast)), insert_(db.prepare(kInsert)) {}
 
 void Appender::append(const Entry& e) {
   append_with(last_, insert_, e);
 }
 
-Verdict verify(sqlite::Connection& db) {
+Verdict verify(db::Connection& db) {
   Verdict v;
   auto st = db.prepare(
       "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq");
@@ -125,8 +124,7 @@ Verdict verify(sqlite::Connection& db) {
   return v;
 }
 
-json::array page(sqlite::Connection& db, std::int64_t after, std::int64_t limit,
-                 std::int64_t before) {
+json::array page(db::Connection& db, std::int64_t after, std::int64_t limit, std::int64_t before) {
   auto st = db.prepare(
       before > 0 ? "SELECT seq, at, actor, action, subject, detail, hash FROM audit WHERE seq < ?1 "
                    "ORDER BY seq DESC LIMIT ?2"

@@ -8,7 +8,7 @@
 
 #include <boost/json/fwd.hpp>
 
-#include "broker/journal/sqlite.hpp"
+#include "broker/journal/database.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 
@@ -36,17 +36,17 @@ inline const std::string& actor(const std::string& by, const std::string& via) {
 void name_for(boost::json::object& detail, const std::string& by, const std::string& via);
 
 // Appends one row; the caller holds a write transaction (BEGIN IMMEDIATE) on `db`.
-void append(sqlite::Connection& db, const Entry& entry);
+void append(db::Connection& db, const Entry& entry);
 
 // The same, with its statements prepared once: for the journal's writer, which appends a row for
 // each report.
 class Appender {
  public:
-  explicit Appender(sqlite::Connection& db);
+  explicit Appender(db::Connection& db);
   void append(const Entry& entry);
 
  private:
-  sqlite::Statement last_, insert_;
+  db::Statement last_, insert_;
 };
 
 struct Verdict {
@@ -55,11 +55,11 @@ struct Verdict {
   std::string problem;
 };
 // Recomputes the chain from the first row.
-Verdict verify(sqlite::Connection& db);
+Verdict verify(db::Connection& db);
 
 // A page of rows after `after` (seq), oldest first; or, when `before` is set, the rows before it,
 // newest first.
-boost::json::array page(sqlite::Connection& db, std::int64_t after, std::int64_t limit,
+boost::json::array page(db::Connection& db, std::int64_t after, std::int64_t limit,
                         std::int64_t before = 0);
 
 }  // namespace tocsin::audit

@@ -17,7 +17,7 @@ T decode(Result<T> r, const std::string& what) {
   return std::move(r).value();
 }
 
-json::value ms_or_null(const sqlite::Statement& st, int c) {
+json::value ms_or_null(const db::Statement& st, int c) {
   return st.is_null(c) ? json::value(nullptr)
                        : json::value(format_rfc3339(from_unix_ms(st.integer(c))));
 }
@@ -40,7 +40,7 @@ json::array group_json(const std::string& stored) {
   return out;
 }
 
-json::object alert_row_json(const sqlite::Statement& st) {
+json::object alert_row_json(const db::Statement& st) {
   return json::object{
       {"id", st.text(0)},
       {"incident_id", st.text(1)},
@@ -72,7 +72,7 @@ json::object alert_row_json(const sqlite::Statement& st) {
 IncidentStore::IncidentStore(const std::filesystem::path& database)
     : db_(database.string(), sqlite::Connection::Mode::read_only) {}
 
-IncidentRecord read_incident_row(const sqlite::Statement& st) {
+IncidentRecord read_incident_row(const db::Statement& st) {
   static const IncidentLimits limits = IncidentLimits::unlimited();
   IncidentRecord r;
   Incident& i = r.incident;
@@ -104,7 +104,7 @@ IncidentRecord read_incident_row(const sqlite::Statement& st) {
   return r;
 }
 
-Alert read_alert_row(const sqlite::Statement& st) {
+Alert read_alert_row(const db::Statement& st) {
   Alert a;
   a.id = st.text(0);
   a.incident_id = st.text(1);
@@ -133,7 +133,7 @@ Alert read_alert_row(const sqlite::Statement& st) {
   return a;
 }
 
-Delivery read_delivery_row(const sqlite::Statement& st) {
+Delivery read_delivery_row(const db::Statement& st) {
   Delivery d;
   d.id = st.text(0);
   d.alert_id = st.text(1);
@@ -206,7 +206,7 @@ std::map<std::string, std::int64_t> IncidentStore::counts_of(const std::string& 
   return counts;
 }
 
-std::vector<IncidentRecord> IncidentStore::read(sqlite::Statement& st) {
+std::vector<IncidentRecord> IncidentStore::read(db::Statement& st) {
   std::vector<IncidentRecord> out;
   while (st.step()) out.push_back(read_incident_row(st));
   st.reset();

@@ -30,20 +30,20 @@ constexpr const char* kIncidentSelect =
     "SELECT id, dedup_key, state, source, type, severity, urgency, certainty, headline, "
     "description, location, attributes, occurred_at, received_at, created_at, updated_at, updates, "
     "acknowledged_at, acknowledged_by, status, silenced_by, folded FROM incidents ";
-IncidentRecord read_incident_row(const sqlite::Statement& st);
+IncidentRecord read_incident_row(const db::Statement& st);
 
 // SELECT … FROM alerts with the columns read_alert_row expects.
 constexpr const char* kAlertSelect =
     "SELECT id, incident_id, run_id, playbook_id, kind, audience, channels, template, public, "
     "zones, pattern, duration_s, created_at, cap_status, allow_in_exercise, step, expires_s, "
     "approved, follow_up_of, note, notes FROM alerts ";
-Alert read_alert_row(const sqlite::Statement& st);
+Alert read_alert_row(const db::Statement& st);
 
 // SELECT … FROM deliveries with the columns read_delivery_row expects.
 constexpr const char* kDeliverySelect =
     "SELECT id, alert_id, incident_id, channel, recipient, address, language, state, attempts, "
     "last_error, provider_ref, fallback_of, created_at, next_attempt_at FROM deliveries ";
-Delivery read_delivery_row(const sqlite::Statement& st);
+Delivery read_delivery_row(const db::Statement& st);
 
 class IncidentStore;
 // {"type": "snapshot", "seq", "incidents": [each active incident with its runs and its alerts
@@ -76,7 +76,7 @@ class IncidentStore {
       const std::vector<std::string>& alert_ids);
 
  private:
-  std::vector<IncidentRecord> read(sqlite::Statement& st);
+  std::vector<IncidentRecord> read(db::Statement& st);
   // Delivery counts by state for one alert (every state present); the caller holds mutex_.
   std::map<std::string, std::int64_t> counts_of(const std::string& alert_id);
 

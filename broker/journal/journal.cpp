@@ -28,7 +28,7 @@ namespace {
 
 // The writer's prepared statements, alive for the writer thread's lifetime.
 struct WriterStatements {
-  explicit WriterStatements(sqlite::Connection& db)
+  explicit WriterStatements(db::Connection& db)
       : begin(db.prepare("BEGIN IMMEDIATE")),
         commit(db.prepare("COMMIT")),
         rollback(db.prepare("ROLLBACK")),
@@ -68,7 +68,7 @@ struct WriterStatements {
         audit(db),
         events(db) {}
 
-  sqlite::Statement begin, commit, rollback, find_active, insert, update, acknowledge, close, by_id,
+  db::Statement begin, commit, rollback, find_active, insert, update, acknowledge, close, by_id,
       latest_of_source, latest_of_type, fold, silence, advance_cursor;
   audit::Appender audit;
   IncidentEvents events;
@@ -76,7 +76,7 @@ struct WriterStatements {
 };
 
 // Binds the report's columns shared by INSERT and UPDATE (?1 id … ?14 now).
-void bind_report(sqlite::Statement& st, const Incident& r, const std::string& location_json,
+void bind_report(db::Statement& st, const Incident& r, const std::string& location_json,
                  const std::string& attributes_json, Timestamp at) {
   st.bind(1, r.id).bind(2, r.dedup_key).bind(3, r.source).bind(4, r.type);
   st.bind(5, to_string(r.severity)).bind(6, to_string(r.urgency)).bind(7, to_string(r.certainty));
@@ -187,8 +187,7 @@ void Journal::timer_due(RunTimer timer) {
   enqueue(std::move(timer));
 }
 
-void Journal::write(std::function<void(sqlite::Connection&)> apply,
-                    std::function<void(bool)> done) {
+void Journal::write(std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {
   enqueue(Write{std::move(apply), std::move(done)});
 }
 
@@ -211,7 +210,7 @@ namespace {
 // commit (replies, live-state records) apart from what a rollback undoes.
 class Transaction {
  public:
-  Transaction(sqlite::Connection& db, WriterStatements& st, Runs& runs, UlidGenerator& ids,
+  Transaction(db::Connection& db, WriterStatements& st, Runs& runs, UlidGenerator& ids,
               const std::string& node_id, StormControl& storm, Muter* muter, Timestamp at)
       : db_(db),
         st_(st),
@@ -232,7 +231,7 @@ class Transaction {
     st_.by_id.bind(1, id);
     if (!st_.by_id.step()) {
       st_.by_id.reset();
-      throw sqlite::Failure("incident " + id + " vanished", 0);
+      throw db::Failure("incident " + id + " vanished", 0);
     }
     IncidentRecord rec = read_incident_row(st_.by_id);
     st_.by_id.reset();
@@ -244,7 +243,7 @@ class Transaction {
   std::int64_t event(const std::string& id, const char* kind, const std::string& actor,
                      const std::string& body) {
     st_.events.append(id, at_, kind, actor, body);
-    last_seq = sqlite3_last_insert_rowid(db_.handle());
+    last_seq = db_.last_insert_id();
     std::string_view k(kind);
     bool by_person = k == "acknowledged" || k == "composed" ||
                      ((k == "resolved" || k == "cancelled") && actor != "playbook");
@@ -308,7 +307,7 @@ class Transaction {
     return id;
   }
 
-  sqlite::Connection& db_;
+  db::Connection& db_;
   WriterStatements& st_;
   Runs& runs_;
   UlidGenerator& ids_;
@@ -356,7 +355,7 @@ class Checkpointer {
       }
       try {
         db.exec("PRAGMA wal_checkpoint(PASSIVE)");
-      } catch (const sqlite::Failure& e) {
+      } catch (const db::Failure& e) {
         spdlog::warn("journal: a WAL checkpoint failed (the next commit asks again): {}", e.what());
       }
     }
@@ -418,7 +417,7 @@ class Journal::Writer {
   }
 
  private:
-  static bool configure(sqlite::Connection& db, const std::string& synchronous) {
+  static bool configure(db::Connection& db, const std::string& synchronous) {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = " + synchronous);
     db.exec("PRAGMA foreign_keys = ON");
@@ -473,12 +472,12 @@ class Journal::Writer {
     j_.metrics_.journal_queue.fetch_sub(1, std::memory_order_relaxed);
     return p;
   }
-  void rollback(const sqlite::Failure& e, std::size_t commands) {
+  void rollback(const db::Failure& e, std::size_t commands) {
     spdlog::error("journal: a transaction of {} commands could not be committed: {}", commands,
                   e.what());
     try {
       st_.rollback.run();
-    } catch (const sqlite::Failure&) {
+    } catch (const db::Failure&) {
       // No transaction left to roll back.
     }
     runs_.discard();
@@ -497,7 +496,7 @@ class Journal::Writer {
         st_.advance_cursor.run();
       }
       st_.commit.run();
-    } catch (const sqlite::Failure& e) {
+    } catch (const db::Failure& e) {
       rollback(e, reports.size());
       Error err{"storage_unavailable", "the journal could not store this; retry", ""};
       for (auto& r : reports) r.done(err);
@@ -554,7 +553,7 @@ class Journal::Writer {
         st_.advance_cursor.run();
       }
       st_.commit.run();
-    } catch (const sqlite::Failure& e) {
+    } catch (const db::Failure& e) {
       rollback(e, ran.size() + done.size());
       // The reports' playbooks are tried again in the next slice (and are still past the cursor).
       for (auto it = ran.rbegin(); it != ran.rend(); ++it) unpop_due(std::move(*it));
@@ -575,7 +574,7 @@ class Journal::Writer {
   std::optional<std::string> waiting_incident(const Pending& p) {
     if (due_of_.empty()) return std::nullopt;
     std::optional<std::string> id;
-    auto one = [&](sqlite::Statement& q, const std::string& key) {
+    auto one = [&](db::Statement& q, const std::string& key) {
       q.bind(1, key);
       if (q.step()) id = q.text(0);
       q.reset();
@@ -651,9 +650,8 @@ class Journal::Writer {
   WriterStatements st_;
   Runs runs_;
   StormControl storm_;
-  sqlite::Statement run_incident_{
-      db_.prepare("SELECT incident_id FROM playbook_runs WHERE id = ?1")};
-  sqlite::Statement approval_incident_{
+  db::Statement run_incident_{db_.prepare("SELECT incident_id FROM playbook_runs WHERE id = ?1")};
+  db::Statement approval_incident_{
       db_.prepare("SELECT r.incident_id FROM approvals a JOIN playbook_runs r ON r.id = a.run_id "
                   "WHERE a.id = ?1")};
   std::deque<Reported> due_;                     // committed, playbooks not yet run

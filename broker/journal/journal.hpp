@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "broker/journal/intake.hpp"
 #include "broker/journal/muter.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/runs.hpp"
@@ -25,32 +26,6 @@
 #include "core/ulid.hpp"
 
 namespace tocsin {
-
-struct Accepted {
-  std::string incident_id;
-  bool created = false;     // false: folded into the active incident with the same dedup_key
-  bool folded = false;      // storm control: over a rate limit, folded into a recent incident
-  std::string silenced_by;  // created in a maintenance window: no playbook runs for it
-};
-
-using AcceptCallback = std::function<void(Result<Accepted>)>;
-
-// A person's (or a system's) action on an incident.
-struct IncidentAction {
-  std::string incident_id;
-  std::string kind;  // ack | resolve | cancel
-  std::string by;
-  std::string note;
-  std::string via = {};  // the machine that acted for `by` ("token:NAME"), if any
-};
-struct ActionDone {
-  std::string incident_id;
-  std::string state;  // acknowledged | resolved | cancelled
-};
-using ActionCallback = std::function<void(Result<ActionDone>)>;
-// The approval's status after the vote: pending, approved or rejected.
-using VoteCallback = std::function<void(Result<std::string>)>;
-using ComposeCallback = std::function<void(Result<Runs::Composed>)>;
 
 // Told of every committed change, in commit order, on the journal's thread. Must not block.
 class CommitObserver {
@@ -94,7 +69,7 @@ struct JournalOptions {
   std::chrono::microseconds follow_on_slice{1000};
 };
 
-class Journal {
+class Journal : public Intake {
  public:
   Journal(JournalOptions options, BrokerMetrics& metrics);
   ~Journal();
@@ -104,20 +79,16 @@ class Journal {
   // Starts the writer with a playbook set (may be null: no playbooks), and re-arms the timers of
   // open runs. The database must exist and be migrated (sqlite::migrate).
   void start(JournalListeners listeners, std::shared_ptr<const ActivePlaybooks> playbooks);
-  // All thread-safe; callbacks run on the writer thread once the change is durable (or failed).
-  void submit(Incident report, AcceptCallback done);
-  void act(IncidentAction action, ActionCallback done);
-  // `proof`: the word typed, a person signed in (both needed to approve a live public alert).
+  // Intake: callbacks run on the writer thread. `write` puts another component's writes in the
+  // writer's next transaction, so SQLite keeps one writer.
+  void submit(Incident report, AcceptCallback done) override;
+  void act(IncidentAction action, ActionCallback done) override;
   void vote(std::string approval_id, std::string by, bool approve, VoteProof proof,
-            VoteCallback done);
-  void timer_due(RunTimer timer);
-  // Starts a composed alert's one-off playbook (Runs::compose) for the incident; audited.
+            VoteCallback done) override;
+  void timer_due(RunTimer timer) override;
   void compose(std::string incident_id, std::string playbook_text, std::string by,
-               ComposeCallback done);
-  // Another component's writes (the delivery ledger's) in the journal's next transaction, so
-  // SQLite keeps one writer: `apply` runs on the writer thread inside the transaction (it may
-  // throw sqlite::Failure); `done(committed)` runs after the commit or the rollback.
-  void write(std::function<void(sqlite::Connection&)> apply, std::function<void(bool)> done);
+               ComposeCallback done) override;
+  void write(std::function<void(db::Connection&)> apply, std::function<void(bool)> done) override;
   // Runs started from now on use this set; runs in progress keep the version they started with.
   void use(std::shared_ptr<const ActivePlaybooks> playbooks);
   // Commits and answers everything submitted so far, then stops the writer.
@@ -147,7 +118,7 @@ class Journal {
     ComposeCallback done;
   };
   struct Write {
-    std::function<void(sqlite::Connection&)> apply;
+    std::function<void(db::Connection&)> apply;
     std::function<void(bool)> done;
   };
   using Pending = std::variant<Action, Vote, RunTimer, Write, Compose>;

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "broker/journal/sqlite.hpp"
+#include "broker/journal/database.hpp"
 #include "core/incident.hpp"
 #include "core/time.hpp"
 #include "core/zones.hpp"
@@ -23,7 +23,7 @@ class Muter {
   virtual ~Muter() = default;
   // A new reports' transaction at `at`, on the writer's connection: what was read for the last
   // one may be stale.
-  virtual void begin(sqlite::Connection& db, Timestamp at) = 0;
+  virtual void begin(db::Connection& db, Timestamp at) = 0;
   // The mute in force for this incident, if any (`zones`: the playbook set's, for a window that
   // names a zone; may be null).
   virtual std::optional<Mute> muted(const Incident& incident, const ZoneMap* zones) = 0;

@@ -40,74 +40,62 @@ void Connection::exec(std::string_view sql) {
   }
 }
 
-Statement Connection::prepare(std::string_view sql) {
-  return Statement(db_, sql);
-}
+namespace {
 
-Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
-  int rc = sqlite3_prepare_v3(db, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
-                              nullptr);
-  if (rc != SQLITE_OK) fail(db, rc, "prepare");
-}
-
-Statement::~Statement() {
-  sqlite3_finalize(stmt_);
-}
-
-Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) {
-  o.stmt_ = nullptr;
-}
-
-Statement& Statement::bind(int i, std::string_view text) {
-  int rc = sqlite3_bind_text(stmt_, i, text.data(), int(text.size()), SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK) fail(db_, rc, "bind");
-  return *this;
-}
-Statement& Statement::bind(int i, std::int64_t v) {
-  int rc = sqlite3_bind_int64(stmt_, i, v);
-  if (rc != SQLITE_OK) fail(db_, rc, "bind");
-  return *this;
-}
-Statement& Statement::bind(int i, double v) {
-  int rc = sqlite3_bind_double(stmt_, i, v);
-  if (rc != SQLITE_OK) fail(db_, rc, "bind");
-  return *this;
-}
-Statement& Statement::bind_null(int i) {
-  int rc = sqlite3_bind_null(stmt_, i);
-  if (rc != SQLITE_OK) fail(db_, rc, "bind");
-  return *this;
-}
-
-bool Statement::step() {
-  int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  sqlite3_reset(stmt_);
-  fail(db_, rc, "step");
-}
-
-void Statement::run() {
-  while (step()) {
+class SqliteStatement : public db::Statement::Impl {
+ public:
+  SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
+    int rc = sqlite3_prepare_v3(db, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
+                                nullptr);
+    if (rc != SQLITE_OK) fail(db, rc, "prepare");
   }
-  reset();
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+
+  void bind(int i, std::string_view text) override {
+    check(sqlite3_bind_text(stmt_, i, text.data(), int(text.size()), SQLITE_TRANSIENT));
+  }
+  void bind(int i, std::int64_t v) override { check(sqlite3_bind_int64(stmt_, i, v)); }
+  void bind(int i, double v) override { check(sqlite3_bind_double(stmt_, i, v)); }
+  void bind_null(int i) override { check(sqlite3_bind_null(stmt_, i)); }
+  bool step() override {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    sqlite3_reset(stmt_);
+    fail(db_, rc, "step");
+  }
+  void reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int c) const override {
+    const unsigned char* p = sqlite3_column_text(stmt_, c);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, c))
+             : std::string();
+  }
+  std::int64_t integer(int c) const override { return sqlite3_column_int64(stmt_, c); }
+  bool is_null(int c) const override { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace
+
+Statement Connection::prepare(std::string_view sql) {
+  return Statement(std::make_unique<SqliteStatement>(db_, sql));
 }
 
-void Statement::reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
+std::int64_t Connection::changes() {
+  return sqlite3_changes64(db_);
 }
 
-std::string Statement::text(int c) const {
-  const unsigned char* p = sqlite3_column_text(stmt_, c);
-  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, c))
-           : std::string();
-}
-std::int64_t Statement::integer(int c) const {
-  return sqlite3_column_int64(stmt_, c);
-}
-bool Statement::is_null(int c) const {
-  return sqlite3_column_type(stmt_, c) == SQLITE_NULL;
+std::int64_t Connection::last_insert_id() {
+  return sqlite3_last_insert_rowid(db_);
 }
 
 namespace {

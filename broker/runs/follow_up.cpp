@@ -21,9 +21,8 @@ json::object by_language(const std::map<std::string, std::string>& notes) {
 
 namespace {
 
-Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
-                        const std::string& kind, const FollowUpNote& note, const std::string& by,
-                        Timestamp at) {
+Result<AlertRecord> one(db::Connection& db, const std::string& alert_id, const std::string& kind,
+                        const FollowUpNote& note, const std::string& by, Timestamp at) {
   auto find = db.prepare(std::string(kAlertSelect) + "WHERE id = ?1");
   find.bind(1, alert_id);
   if (!find.step()) return Error{"not_found", "id: no alert " + alert_id, "id"};
@@ -84,7 +83,7 @@ Result<AlertRecord> one(sqlite::Connection& db, const std::string& alert_id,
 
 }  // namespace
 
-Result<std::vector<AlertRecord>> follow_up(sqlite::Connection& db, const std::string& alert_id,
+Result<std::vector<AlertRecord>> follow_up(db::Connection& db, const std::string& alert_id,
                                            const std::string& kind, const FollowUpNote& note,
                                            const std::string& by, Timestamp at) {
   auto first = one(db, alert_id, kind, note, by, at);

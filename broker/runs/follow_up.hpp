@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "broker/journal/sqlite.hpp"
+#include "broker/journal/database.hpp"
 #include "broker/runs/runs.hpp"
 #include "core/result.hpp"
 
@@ -24,7 +24,7 @@ struct FollowUpNote {
 // In the caller's write transaction. kind: cancel | update (an update needs a note). A cancel
 // also cancels the other public alerts of the same run still standing (its sirens): one action.
 // The first alert made is the one asked for.
-Result<std::vector<AlertRecord>> follow_up(sqlite::Connection& db, const std::string& alert_id,
+Result<std::vector<AlertRecord>> follow_up(db::Connection& db, const std::string& alert_id,
                                            const std::string& kind, const FollowUpNote& note,
                                            const std::string& by, Timestamp at);
 

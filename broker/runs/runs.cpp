@@ -61,7 +61,7 @@ Alert alert_of(const playbooks::AlertRequest& r, const IncidentRecord& incident,
 
 }  // namespace
 
-Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
+Runs::Runs(db::Connection& db, UlidGenerator& ids)
     : audit_(db),
       ids_(ids),
       insert_run_(db.prepare(
@@ -99,10 +99,10 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
           "SELECT id FROM playbook_runs WHERE playbook_id = ?1 AND group_key = ?2 AND status NOT "
           "IN ('completed', 'cancelled', 'rejected') ORDER BY created_at DESC LIMIT 1")),
       insert_member_(db.prepare(
-          "INSERT OR IGNORE INTO run_members (run_id, incident_id, joined_at) VALUES (?1, ?2, "
-          "?3)")),
+          "INSERT INTO run_members (run_id, incident_id, joined_at) VALUES (?1, ?2, ?3) ON "
+          "CONFLICT DO NOTHING")),
       members_(db.prepare(
-          "SELECT i.id, i.source, i.type, i.headline, json_extract(i.location, '$.zone'), "
+          "SELECT i.id, i.source, i.type, i.headline, i.location, "
           "i.severity, i.occurred_at FROM run_members m JOIN incidents i ON i.id = m.incident_id "
           "WHERE m.run_id = ?1 ORDER BY m.joined_at, i.id")),
       member_runs_(db.prepare(std::string(kRunColumns) +
@@ -112,7 +112,8 @@ Runs::Runs(sqlite::Connection& db, UlidGenerator& ids)
       approved_preview_(db.prepare("SELECT preview FROM approvals WHERE run_id = ?1 AND status = "
                                    "'approved' ORDER BY created_at DESC LIMIT 1")),
       insert_version_(
-          db.prepare("INSERT OR IGNORE INTO playbook_versions (hash, text) VALUES (?1, ?2)")),
+          db.prepare("INSERT INTO playbook_versions (hash, text) VALUES (?1, ?2) ON CONFLICT DO "
+                     "NOTHING")),
       version_text_(db.prepare("SELECT text FROM playbook_versions WHERE hash = ?1")),
       alerts_table_(db),
       events_(db) {}
@@ -155,7 +156,7 @@ const playbooks::Playbook* Runs::playbook_for(const std::string& hash, const std
   return slot.get();
 }
 
-std::optional<Runs::LoadedRun> Runs::load(sqlite::Statement& st) {
+std::optional<Runs::LoadedRun> Runs::load(db::Statement& st) {
   LoadedRun r;
   r.id = st.text(0);
   r.incident_id = st.text(1);
@@ -379,7 +380,13 @@ std::vector<GroupMember> Runs::members(const std::string& run_id) {
     m.source = members_.text(1);
     m.type = members_.text(2);
     m.headline = members_.text(3);
-    if (!members_.is_null(4)) m.zone = members_.text(4);
+    if (!members_.is_null(4)) {  // the location's JSON: its zone, if it names one
+      boost::system::error_code ec;
+      auto where = json::parse(members_.text(4), ec);
+      if (auto* z = !ec && where.is_object() ? where.as_object().if_contains("zone") : nullptr;
+          z && z->is_string())
+        m.zone = std::string(z->as_string());
+    }
     m.severity = parse_severity(members_.text(5)).value_or(Severity::unknown);
     m.occurred_at = from_unix_ms(members_.integer(6));
     out.push_back(std::move(m));

@@ -12,7 +12,7 @@
 
 #include "broker/journal/alerts_table.hpp"
 #include "broker/journal/audit.hpp"
-#include "broker/journal/sqlite.hpp"
+#include "broker/journal/database.hpp"
 #include "core/alert.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
@@ -75,7 +75,7 @@ struct RunTimer {
 
 class Runs {
  public:
-  Runs(sqlite::Connection& db, UlidGenerator& ids);
+  Runs(db::Connection& db, UlidGenerator& ids);
 
   void use(std::shared_ptr<const ActivePlaybooks> set) { active_ = std::move(set); }
   void preview_with(ReachPreview preview) { preview_ = std::move(preview); }
@@ -116,7 +116,7 @@ class Runs {
     const playbooks::Playbook* playbook = nullptr;
     playbooks::RunState state;
   };
-  std::optional<LoadedRun> load(sqlite::Statement& st);
+  std::optional<LoadedRun> load(db::Statement& st);
   const playbooks::Playbook* playbook_for(const std::string& hash, const std::string& text);
   std::optional<IncidentRecord> incident(const std::string& id);
   // The run's initiator is the incident's source, unless `initiator` names someone.
@@ -144,7 +144,7 @@ class Runs {
   std::vector<RunTimer> timers_;
   std::vector<AlertRecord> alerts_;
   ReachPreview preview_;
-  sqlite::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_approval_,
+  db::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_approval_,
       close_approval_, approval_by_id_, insert_vote_, incident_by_id_, playbooks_run_, due_runs_,
       find_group_, insert_member_, members_, member_runs_, approved_preview_, insert_version_,
       version_text_;

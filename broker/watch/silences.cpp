@@ -129,7 +129,7 @@ constexpr const char* kSelect =
     "SELECT id, source, type, zone, starts_at, ends_at, reason, author, created_at, expired_at, "
     "expired_by FROM silences ";
 
-std::vector<Silence> read(sqlite::Statement& st) {
+std::vector<Silence> read(db::Statement& st) {
   std::vector<Silence> out;
   while (st.step()) {
     Silence s;
@@ -154,7 +154,7 @@ std::vector<Silence> read(sqlite::Statement& st) {
 
 }  // namespace
 
-void insert(sqlite::Connection& db, const Silence& s) {
+void insert(db::Connection& db, const Silence& s) {
   auto st = db.prepare(
       "INSERT INTO silences (id, source, type, zone, starts_at, ends_at, reason, author, "
       "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
@@ -168,7 +168,7 @@ void insert(sqlite::Connection& db, const Silence& s) {
   audit::append(db, {s.created_at, s.author, "silence.create", s.id, json::serialize(detail)});
 }
 
-Result<Silence> expire(sqlite::Connection& db, const std::string& id, const std::string& by,
+Result<Silence> expire(db::Connection& db, const std::string& id, const std::string& by,
                        Timestamp at) {
   auto find = db.prepare(std::string(kSelect) + "WHERE id = ?1");
   find.bind(1, id);
@@ -187,14 +187,14 @@ Result<Silence> expire(sqlite::Connection& db, const std::string& id, const std:
   return s;
 }
 
-std::vector<Silence> open_at(sqlite::Connection& db, Timestamp at) {
+std::vector<Silence> open_at(db::Connection& db, Timestamp at) {
   auto st = db.prepare(std::string(kSelect) +
                        "WHERE ends_at > ?1 AND starts_at <= ?1 AND expired_at IS NULL");
   st.bind(1, to_unix_ms(at));
   return read(st);
 }
 
-std::vector<Silence> list(sqlite::Connection& db, Timestamp at, bool all, std::size_t limit) {
+std::vector<Silence> list(db::Connection& db, Timestamp at, bool all, std::size_t limit) {
   auto st = db.prepare(std::string(kSelect) +
                        (all ? "WHERE ?1 = ?1 " : "WHERE ends_at > ?1 AND expired_at IS NULL ") +
                        "ORDER BY created_at DESC LIMIT ?2");

@@ -11,7 +11,7 @@
 #include <boost/json/fwd.hpp>
 
 #include "broker/journal/muter.hpp"
-#include "broker/journal/sqlite.hpp"
+#include "broker/journal/database.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
 #include "core/zones.hpp"
@@ -48,12 +48,12 @@ boost::json::object to_json(const Silence& s, Timestamp now);
 
 namespace silences {
 // In the caller's write transaction; each also appends its audit row.
-void insert(sqlite::Connection& db, const Silence& s);
-Result<Silence> expire(sqlite::Connection& db, const std::string& id, const std::string& by,
+void insert(db::Connection& db, const Silence& s);
+Result<Silence> expire(db::Connection& db, const std::string& id, const std::string& by,
                        Timestamp at);
-std::vector<Silence> open_at(sqlite::Connection& db, Timestamp at);
+std::vector<Silence> open_at(db::Connection& db, Timestamp at);
 // The most recent first; ended ones too when `all`.
-std::vector<Silence> list(sqlite::Connection& db, Timestamp at, bool all, std::size_t limit);
+std::vector<Silence> list(db::Connection& db, Timestamp at, bool all, std::size_t limit);
 }  // namespace silences
 
 // The maintenance windows as the journal's Muter: the windows open at the transaction's time,
@@ -61,7 +61,7 @@ std::vector<Silence> list(sqlite::Connection& db, Timestamp at, bool all, std::s
 class WindowMuter : public Muter {
  public:
   // Muter
-  void begin(sqlite::Connection& db, Timestamp at) override { open_ = silences::open_at(db, at); }
+  void begin(db::Connection& db, Timestamp at) override { open_ = silences::open_at(db, at); }
   std::optional<Mute> muted(const Incident& incident, const ZoneMap* zones) override;
 
  private:

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-#include "broker/journal/journal.hpp"
+#include "broker/journal/intake.hpp"
 #include "broker/live/live_state.hpp"
 #include "channels/siren/siren_channel.hpp"
 
@@ -16,7 +16,7 @@ namespace tocsin {
 
 class SirenWatch : public channels::SirenObserver {
  public:
-  SirenWatch(Journal& journal, LiveState& live) : journal_(journal), live_(live) {}
+  SirenWatch(Intake& journal, LiveState& live) : journal_(journal), live_(live) {}
 
   // The controllers configured and the zones each covers (before polling starts).
   void controllers(std::map<std::string, std::vector<std::string>> zones_by_controller) override;
@@ -29,7 +29,7 @@ class SirenWatch : public channels::SirenObserver {
  private:
   std::map<std::string, std::vector<std::string>> zones_;  // controller → zones
   std::map<std::string, channels::SirenStatus> last_;      // controller → its last poll
-  Journal& journal_;
+  Intake& journal_;
   LiveState& live_;
   mutable std::mutex mutex_;
   std::map<std::string, std::string> reported_;  // controller → the fault last reported ("" none)

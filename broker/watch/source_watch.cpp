@@ -40,7 +40,7 @@ std::variant<std::vector<ExpectedSource>, std::vector<std::string>> load_sources
   return out;
 }
 
-SourceWatch::SourceWatch(Journal& journal, std::vector<ExpectedSource> sources)
+SourceWatch::SourceWatch(Intake& journal, std::vector<ExpectedSource> sources)
     : journal_(journal) {
   auto start = now();
   for (auto& s : sources) {

@@ -17,7 +17,7 @@
 
 #include <boost/json/fwd.hpp>
 
-#include "broker/journal/journal.hpp"
+#include "broker/journal/intake.hpp"
 
 namespace tocsin {
 
@@ -33,7 +33,7 @@ std::variant<std::vector<ExpectedSource>, std::vector<std::string>> load_sources
 
 class SourceWatch {
  public:
-  SourceWatch(Journal& journal, std::vector<ExpectedSource> sources);
+  SourceWatch(Intake& journal, std::vector<ExpectedSource> sources);
   ~SourceWatch();
 
   void start();
@@ -53,7 +53,7 @@ class SourceWatch {
   };
   void check();
 
-  Journal& journal_;
+  Intake& journal_;
   mutable std::mutex mutex_;
   std::condition_variable_any wake_;
   std::map<std::string, State> sources_;
