@@ -18,8 +18,8 @@
 
 #include "broker/deliveries/delivery_ledger.hpp"
 #include "broker/journal/journal.hpp"
-#include "broker/journal/sqlite.hpp"
 #include "broker/metrics/broker_metrics.hpp"
+#include "broker/storage/sqlite.hpp"
 #include "dispatchers/dispatcher.hpp"
 
 using namespace tocsin;

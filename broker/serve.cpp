@@ -15,14 +15,14 @@
 #include "broker/deliveries/dispatch_sources.hpp"
 #include "broker/ingest/sensor_keys.hpp"
 #include "broker/ingest/zmq_ingest.hpp"
-#include "broker/journal/incident_store.hpp"
 #include "broker/journal/journal.hpp"
-#include "broker/journal/sqlite.hpp"
 #include "broker/live/live_state.hpp"
 #include "broker/live/managed_redis.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
+#include "broker/storage/incident_store.hpp"
+#include "broker/storage/sqlite.hpp"
 #include "broker/watch/silences.hpp"
 #include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
@@ -94,7 +94,7 @@ int serve(const Config& config) {
   Journal journal(JournalOptions{database, config.node_id, config.journal.max_batch,
                                  config.journal.synchronous, config.ingest.storm},
                   metrics);
-  PlaybookLibrary library(config, [&journal](auto set) { journal.use(std::move(set)); });
+  PlaybookLibrary library(config.playbooks, [&journal](auto set) { journal.use(std::move(set)); });
   // The one way out before serving: every problem named, the managed Redis stopped, exit 1.
   auto refuse = [&managed](const std::vector<std::string>& errors, const char* what) {
     for (const auto& e : errors) spdlog::critical("{}", e);
@@ -161,33 +161,13 @@ int serve(const Config& config) {
   };
   Api api(journal, store, config.limits, metrics, health, library);
   api.silence_limits(config.silences);
-  Auth auth(
-      database, config.http.auth,
-      [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {
-        journal.write(std::move(apply), std::move(done));
-      });
+  Auth auth(database, config.http.auth,
+            [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {
+              journal.write(std::move(apply), std::move(done));
+            });
   api.authentication(&auth, config.http.public_metrics, config.http.public_health);
   api.web_root(config.http.web_dir);
-  ApiDeliveries api_deliveries;
-  api_deliveries.ledger = &ledger;
-  api_deliveries.metrics = [&dispatcher] { return dispatcher.render_metrics(); };
-  api_deliveries.dispatch = [&dispatcher](Alert a, IncidentRecord i) {
-    dispatcher.dispatch(std::move(a), std::move(i));
-  };
-  api_deliveries.preview = [&dispatcher](const Alert& a, const IncidentRecord& i) {
-    return dispatcher.preview(a, i);
-  };
-  api_deliveries.has_channel = [&dispatcher](const std::string& c) {
-    return dispatcher.has_channel(c);
-  };
-  api_deliveries.sirens = [&siren_watch] { return siren_watch.by_zone(); };
-  api_deliveries.failed_by_receipt = [&dispatcher](Delivery d) {
-    dispatcher.failed_by_receipt(std::move(d));
-  };
-  api_deliveries.receipts = [&dispatcher](const std::string& channel) {
-    return dispatcher.receipts(channel);
-  };
-  api.deliveries(std::move(api_deliveries));
+  api.deliveries(ApiDeliveries{&ledger, &dispatcher, &siren_watch});
   api.sources(&watch);
   ingest.on_seen([&watch](const std::string& source) { watch.seen(source); });
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);

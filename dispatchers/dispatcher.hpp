@@ -102,7 +102,24 @@ struct ChannelSetup {
   ChannelPolicy policy;
 };
 
-class Dispatcher {
+// What the rest of the server (the API) asks of the dispatcher.
+class AlertDesk {
+ public:
+  virtual ~AlertDesk() = default;
+  // Never blocks: the alert is planned on the dispatcher's own thread.
+  virtual void dispatch(Alert alert, IncidentRecord incident) = 0;
+  // The reach, and the text on each channel the alert names, in both languages. Thread-safe.
+  virtual AlertPreview preview(const Alert& alert, const IncidentRecord& incident) const = 0;
+  virtual bool has_channel(const std::string& name) const = 0;
+  // The delivery receipts of a channel's provider; null if it sends none (or no such channel).
+  virtual const channels::Receipts* receipts(const std::string& channel) const = 0;
+  // The provider said later (a receipt) that a sent delivery failed: it falls back like a send
+  // that failed. Never blocks.
+  virtual void failed_by_receipt(Delivery delivery) = 0;
+  virtual std::string render_metrics() const = 0;
+};
+
+class Dispatcher : public AlertDesk {
  public:
   Dispatcher(std::vector<ChannelSetup> channels, DeliveryLedger& ledger, AudienceSource& audience,
              MessageRenderer& renderer);
@@ -111,28 +128,24 @@ class Dispatcher {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   void start();
-  // Never blocks: the alerts are planned on the dispatcher's own thread.
-  void dispatch(Alert alert, IncidentRecord incident);
+  // AlertDesk
+  void dispatch(Alert alert, IncidentRecord incident) override;
+  AlertPreview preview(const Alert& alert, const IncidentRecord& incident) const override;
+  bool has_channel(const std::string& name) const override;
+  const channels::Receipts* receipts(const std::string& channel) const override;
+  void failed_by_receipt(Delivery delivery) override;
+  std::string render_metrics() const override;
+
   // Deliveries stored before a restart and not finished: queued again as they are.
   void resume(std::shared_ptr<const AlertContent> content, std::vector<Delivery> deliveries);
-  // The provider said later (a receipt) that a sent delivery failed: it falls back like a send
-  // that failed. Never blocks.
-  void failed_by_receipt(Delivery delivery);
   // Stops taking work; sends in progress finish. What is queued stays queued in the ledger.
   void stop();
 
-  bool has_channel(const std::string& name) const;
-  // The delivery receipts of a channel's provider; null if it sends none (or no such channel).
-  const channels::Receipts* receipts(const std::string& channel) const;
   // What a public alert would reach if sent now: deliveries per channel, area, sirens, and the
   // public-alert lint's problems. Thread-safe (the journal asks when an approval opens).
   Reach reach(const Alert& alert, const IncidentRecord& incident) const;
-  // The reach, and the text on each channel the alert names (whether or not anyone is reached
-  // on it yet), in both languages. Thread-safe.
-  AlertPreview preview(const Alert& alert, const IncidentRecord& incident) const;
   // French then English in one message, for a recipient of language kBothLanguages.
   static Message bilingual(const Message& fr, const Message& en);
-  std::string render_metrics() const;
 
  private:
   struct Lane;

@@ -10,9 +10,9 @@
 
 #include "broker/api/responses.hpp"
 #include "broker/deliveries/delivery_ledger.hpp"
-#include "broker/journal/audit.hpp"
 #include "broker/runs/compose.hpp"
 #include "broker/runs/follow_up.hpp"
+#include "broker/storage/audit.hpp"
 #include "broker/watch/source_watch.hpp"
 #include "core/json_body.hpp"
 #include "core/ulid.hpp"
@@ -41,8 +41,9 @@ void Api::get_alert(const std::string& id, Respond respond) {
 // A provider's delivery receipt (for SMS, Twilio's signed status callback): only a receipt its
 // provider signed changes a delivery.
 void Api::receipt(const std::string& channel, const ApiRequest& request, Respond respond) {
-  const channels::Receipts* receipts =
-      deliveries_.ledger && deliveries_.receipts ? deliveries_.receipts(channel) : nullptr;
+  const channels::Receipts* receipts = deliveries_.ledger && deliveries_.dispatcher
+                                           ? deliveries_.dispatcher->receipts(channel)
+                                           : nullptr;
   if (!receipts)
     return respond(error(404, Error{"not_found",
                                     "channel '" + channel.substr(0, 32) +
@@ -61,8 +62,8 @@ void Api::receipt(const std::string& channel, const ApiRequest& request, Respond
   if (!got.state) return respond(ApiResponse{204, "application/json", "", {}});  // queued, sent…
   deliveries_.ledger->receipt(
       channel, got.provider_ref, *got.state, got.reason,
-      [respond, failed = deliveries_.failed_by_receipt](std::optional<Delivery> d) {
-        if (d && d->state == DeliveryState::failed && failed) failed(*d);
+      [respond, dispatcher = deliveries_.dispatcher](std::optional<Delivery> d) {
+        if (d && d->state == DeliveryState::failed) dispatcher->failed_by_receipt(*d);
         respond(json_response(200, json::object{{"updated", d.has_value()}}));
       });
 }
@@ -71,7 +72,7 @@ void Api::compose_alert(const std::string& id, bool preview_only, const ApiReque
                         Respond respond) {
   if (auto e = require_json(request.content_type)) return respond(error(415, *e));
   auto set = library_.current();
-  if (!set || !deliveries_.preview)
+  if (!set || !deliveries_.dispatcher)
     return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
   auto parsed = compose::parse(request.body, *set);
   if (!parsed) return respond(error(status_for(parsed.error()), parsed.error()));
@@ -86,7 +87,7 @@ void Api::compose_alert(const std::string& id, bool preview_only, const ApiReque
             error(409, Error{"conflict", "incident " + id + " is already " + rec->state, "id"}));
       std::vector<dispatchers::AlertPreview> previews;
       for (const auto& a : compose::alerts(r, *rec))
-        previews.push_back(deliveries_.preview(a, *rec));
+        previews.push_back(deliveries_.dispatcher->preview(a, *rec));
       auto preview = compose::preview_json(r, *rec, previews);
       auto& listed = preview["problems"].as_array();
       for (const auto& p : compose::check(r, by, rec->incident.status, *set))
@@ -150,7 +151,7 @@ void Api::alert_follow_up(const std::string& id, const std::string& kind, const 
           spdlog::warn("alert {}: {} ({})", a.follow_up_of,
                        a.template_name == "public-update" ? "corrected" : "cancelled",
                        a.note_in("fr"));
-          if (deliveries_.dispatch) deliveries_.dispatch(a, rec.incident);
+          if (deliveries_.dispatcher) deliveries_.dispatcher->dispatch(a, rec.incident);
           if (&rec != &made->value().front()) also.emplace_back(a.id);
         }
         const Alert& a = made->value().front().alert;

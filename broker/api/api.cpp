@@ -9,9 +9,10 @@
 #include "broker/api/responses.hpp"
 #include "broker/api/routes.hpp"
 #include "broker/deliveries/delivery_ledger.hpp"
-#include "broker/journal/audit.hpp"
 #include "broker/runs/compose.hpp"
 #include "broker/runs/follow_up.hpp"
+#include "broker/storage/audit.hpp"
+#include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
 #include "core/json_body.hpp"
 #include "core/ulid.hpp"
@@ -129,7 +130,7 @@ void Api::routes() {
       "GET", "/metrics", "read",
       [this](ApiRequest&, const Params&, const Query&, Respond respond) {
         std::string text = metrics_.render();
-        if (deliveries_.metrics) text += deliveries_.metrics();
+        if (deliveries_.dispatcher) text += deliveries_.dispatcher->render_metrics();
         respond(ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}});
       },
       &public_metrics_);
@@ -164,7 +165,10 @@ void Api::routes() {
           auto set = library_.current();
           if (!set)
             return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
-          respond(json_response(200, compose::options(*set, deliveries_.has_channel)));
+          std::function<bool(const std::string&)> configured;
+          if (auto* d = deliveries_.dispatcher)
+            configured = [d](const std::string& c) { return d->has_channel(c); };
+          respond(json_response(200, compose::options(*set, configured)));
         });
 
   // Approvals and alerts.
@@ -196,13 +200,14 @@ void Api::routes() {
           [this, cancel](ApiRequest& r, const Params& p, const Query&, Respond respond) {
             alert_follow_up(p.at("id"), cancel ? "cancel" : "update", r, std::move(respond));
           });
-  t.add("GET", "/api/v1/sirens", "read",
-        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
-          respond(ApiResponse{200,
-                              "application/json",
-                              deliveries_.sirens ? deliveries_.sirens() : R"({"zones":[]})",
-                              {}});
-        });
+  t.add(
+      "GET", "/api/v1/sirens", "read",
+      [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+        respond(ApiResponse{200,
+                            "application/json",
+                            deliveries_.sirens ? deliveries_.sirens->by_zone() : R"({"zones":[]})",
+                            {}});
+      });
   t.add("POST", "/api/v1/receipts/{channel}", "",  // public: the provider's signature is checked
         [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
           receipt(p.at("channel"), r, std::move(respond));

@@ -10,13 +10,13 @@
 #include "broker/api/auth.hpp"
 #include "broker/api/routes.hpp"
 #include "broker/api/worker.hpp"
-#include "broker/journal/incident_store.hpp"
 #include "broker/journal/intake.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/playbook_library.hpp"
+#include "broker/storage/incident_store.hpp"
 #include "broker/watch/silences.hpp"
 #include "core/incident.hpp"
-#include "dispatchers/public_lint.hpp"
+#include "dispatchers/dispatcher.hpp"
 
 namespace tocsin {
 
@@ -45,22 +45,16 @@ using HealthReport = std::function<std::string()>;
 class SqliteDeliveryLedger;
 class SourceWatch;
 
-// What the API needs of the delivery side: receipts go to the ledger; metrics come from the
-// dispatcher.
+class SirenWatch;
+
+// What the API needs of the delivery side: receipts are stored by the ledger; the dispatcher
+// sends a follow-up, previews a composed alert, says which channels there are and reads a
+// provider's receipts; the sirens' last polls come from their watch. Any may be null (a test's
+// server without them): the routes that need it answer 503 or an empty list.
 struct ApiDeliveries {
   SqliteDeliveryLedger* ledger = nullptr;
-  std::function<std::string()> metrics;
-  // The delivery receipts of a channel's provider (null: it sends none).
-  std::function<const channels::Receipts*(const std::string& channel)> receipts;
-  // A delivery a receipt said failed: it falls back (the dispatcher).
-  std::function<void(Delivery)> failed_by_receipt;
-  // A committed alert to plan and send now (a cancel or a correction).
-  std::function<void(Alert, IncidentRecord)> dispatch;
-  // A composed alert's preview (reach and text), and which channels are configured.
-  std::function<dispatchers::AlertPreview(const Alert&, const IncidentRecord&)> preview;
-  std::function<bool(const std::string&)> has_channel;
-  // The siren controllers by zone, with their last poll (JSON; SirenWatch::by_zone).
-  std::function<std::string()> sirens;
+  dispatchers::AlertDesk* dispatcher = nullptr;
+  const SirenWatch* sirens = nullptr;
 };
 
 class Api {

@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
-#include "broker/journal/audit.hpp"
+#include "broker/storage/audit.hpp"
 #include "core/ulid.hpp"
 
 namespace tocsin {

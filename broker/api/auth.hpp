@@ -16,7 +16,7 @@
 
 #include <boost/json/fwd.hpp>
 
-#include "broker/journal/sqlite.hpp"
+#include "broker/storage/sqlite.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 
@@ -55,8 +55,8 @@ struct LoginResult {
 
 // Every state change of users, tokens and sessions goes through this callback (the journal's
 // writer, so SQLite keeps one writer); it runs `apply` in a transaction and `done(committed)`.
-using AuthWriter = std::function<void(std::function<void(db::Connection&)> apply,
-                                      std::function<void(bool)> done)>;
+using AuthWriter =
+    std::function<void(std::function<void(db::Connection&)> apply, std::function<void(bool)> done)>;
 
 class Auth {
  public:
@@ -110,15 +110,12 @@ Result<std::string> add_user(db::Connection& db, const std::string& id, const st
                              const std::string& password, const std::string& language,
                              const std::string& by);
 // The token's id and its value (shown once).
-Result<std::pair<std::string, std::string>> add_token(db::Connection& db,
-                                                      const std::string& name,
+Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const std::string& name,
                                                       const std::set<std::string>& scopes,
                                                       const std::string& by);
-Result<std::string> revoke_token(db::Connection& db, const std::string& id,
-                                 const std::string& by);
+Result<std::string> revoke_token(db::Connection& db, const std::string& id, const std::string& by);
 // No more sign-ins; the user's sessions end (a running server drops them within seconds).
-Result<std::string> disable_user(db::Connection& db, const std::string& id,
-                                 const std::string& by);
+Result<std::string> disable_user(db::Connection& db, const std::string& id, const std::string& by);
 boost::json::array list_tokens(db::Connection& db);
 std::string random_secret();  // 32 random bytes, hex
 }  // namespace auth_admin

@@ -7,7 +7,7 @@
 
 #include "broker/api/api.hpp"
 #include "broker/live/feed_hub.hpp"
-#include "broker/settings/config.hpp"
+#include "core/host_port.hpp"
 
 namespace tocsin {
 

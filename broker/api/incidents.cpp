@@ -9,9 +9,9 @@
 
 #include "broker/api/responses.hpp"
 #include "broker/deliveries/delivery_ledger.hpp"
-#include "broker/journal/audit.hpp"
 #include "broker/runs/compose.hpp"
 #include "broker/runs/follow_up.hpp"
+#include "broker/storage/audit.hpp"
 #include "broker/watch/source_watch.hpp"
 #include "core/json_body.hpp"
 #include "core/ulid.hpp"

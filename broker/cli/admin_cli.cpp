@@ -9,9 +9,9 @@
 #include <boost/json.hpp>
 
 #include "broker/api/auth.hpp"
-#include "broker/journal/audit.hpp"
-#include "broker/journal/sqlite.hpp"
 #include "broker/runs/playbook_library.hpp"
+#include "broker/storage/audit.hpp"
+#include "broker/storage/sqlite.hpp"
 #include "broker/watch/silences.hpp"
 #include "core/ulid.hpp"
 #include "core/zones.hpp"

@@ -22,7 +22,7 @@ std::shared_ptr<const ActivePlaybooks> load(const Config& config, const std::str
     err << config.source_file << ": has no playbooks section (people, zones, templates)\n";
     return nullptr;
   }
-  auto loaded = load_active_playbooks(config, dir);
+  auto loaded = load_active_playbooks(config.playbooks, dir);
   if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
     for (const auto& e : *errors) err << e << "\n";
     return nullptr;

@@ -6,10 +6,10 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
-#include "broker/journal/alerts_table.hpp"
-#include "broker/journal/audit.hpp"
-#include "broker/journal/incident_store.hpp"
-#include "broker/journal/sqlite.hpp"
+#include "broker/storage/alerts_table.hpp"
+#include "broker/storage/audit.hpp"
+#include "broker/storage/incident_store.hpp"
+#include "broker/storage/sqlite.hpp"
 
 namespace tocsin {
 

@@ -8,8 +8,8 @@
 #include <functional>
 #include <string>
 
-#include "broker/journal/database.hpp"
 #include "broker/runs/runs.hpp"
+#include "broker/storage/database.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
 

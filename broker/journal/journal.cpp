@@ -14,10 +14,10 @@
 #include <optional>
 #include <unordered_map>
 
-#include "broker/journal/alerts_table.hpp"
-#include "broker/journal/audit.hpp"
-#include "broker/journal/incident_store.hpp"
-#include "broker/journal/sqlite.hpp"
+#include "broker/storage/alerts_table.hpp"
+#include "broker/storage/audit.hpp"
+#include "broker/storage/incident_store.hpp"
+#include "broker/storage/sqlite.hpp"
 #include "core/token_bucket.hpp"
 
 namespace tocsin {

@@ -21,6 +21,7 @@
 #include "broker/journal/muter.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/runs.hpp"
+#include "broker/runs/timers.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
 #include "core/ulid.hpp"
@@ -32,13 +33,6 @@ class CommitObserver {
  public:
   virtual ~CommitObserver() = default;
   virtual void on_committed(std::vector<IncidentRecord> records) = 0;
-};
-
-// Arms run timers; each fires back through Journal::timer_due.
-class TimerArm {
- public:
-  virtual ~TimerArm() = default;
-  virtual void arm(std::vector<RunTimer> timers) = 0;
 };
 
 struct JournalListeners {

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "broker/journal/database.hpp"
+#include "broker/storage/database.hpp"
 #include "core/incident.hpp"
 #include "core/time.hpp"
 #include "core/zones.hpp"

@@ -15,10 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "broker/journal/incident_store.hpp"
 #include "broker/journal/journal.hpp"
 #include "broker/live/redis_endpoint.hpp"
 #include "broker/metrics/broker_metrics.hpp"
+#include "broker/storage/incident_store.hpp"
 
 struct redisContext;
 

@@ -1,6 +1,6 @@
 #include "broker/live/redis_endpoint.hpp"
 
-#include "broker/settings/config.hpp"
+#include "core/host_port.hpp"
 
 namespace tocsin {
 

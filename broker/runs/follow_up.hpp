@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include "broker/journal/database.hpp"
 #include "broker/runs/runs.hpp"
+#include "broker/storage/database.hpp"
 #include "core/result.hpp"
 
 namespace tocsin {

@@ -7,12 +7,12 @@
 namespace tocsin {
 
 PlaybookLibrary::PlaybookLibrary(
-    const Config& config, std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change)
-    : config_(config), on_change_(std::move(on_change)) {}
+    const PlaybookSources& sources,
+    std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change)
+    : sources_(sources), on_change_(std::move(on_change)) {}
 
 std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>>
-load_active_playbooks(const Config& config, const std::filesystem::path& dir) {
-  const auto& pc = config.playbooks;
+load_active_playbooks(const PlaybookSources& pc, const std::filesystem::path& dir) {
   auto refs = playbooks::load_references({pc.zones, pc.people, pc.templates});
   if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) return std::move(*errors);
   auto& references = std::get<playbooks::References>(refs);
@@ -25,13 +25,13 @@ load_active_playbooks(const Config& config, const std::filesystem::path& dir) {
     catalog.channels.insert(name);
     if (channels::capabilities(name).rendered) catalog.templated_channels.insert(name);
   };
-  if (config.channels.empty())
+  if (pc.channels.empty())
     for (const auto& k : channels::channel_kinds()) {
       if (!k.can.sounds) allow(k.name);
     }
-  for (const auto& ch : config.channels) {
-    allow(ch.name);
-    if (!ch.policy.fallback.empty()) catalog.fallbacks[ch.name] = ch.policy.fallback;
+  for (const auto& [name, fallback] : pc.channels) {
+    allow(name);
+    if (!fallback.empty()) catalog.fallbacks[name] = fallback;
   }
   auto set = playbooks::load_playbooks(dir.empty() ? pc.dir : dir, catalog);
   if (!set.ok()) return std::move(set.errors);
@@ -42,9 +42,9 @@ load_active_playbooks(const Config& config, const std::filesystem::path& dir) {
 }
 
 std::vector<std::string> PlaybookLibrary::reload() {
-  const auto& pc = config_.playbooks;
+  const auto& pc = sources_;
   if (!pc.enabled) return {};
-  auto loaded = load_active_playbooks(config_, {});
+  auto loaded = load_active_playbooks(sources_, {});
   if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
     for (const auto& e : *errors) spdlog::error("playbooks: {}", e);
     spdlog::error("playbooks: the set in {} was not loaded; the running set stays",

@@ -9,20 +9,31 @@
 #include <variant>
 #include <vector>
 
+#include <filesystem>
+#include <utility>
+
 #include "broker/runs/runs.hpp"
-#include "broker/settings/config.hpp"
 
 namespace tocsin {
+
+// Where the playbook set is read from (tocsin.yaml `playbooks:`), and the channels it may use.
+struct PlaybookSources {
+  bool enabled = false;  // the section is present
+  std::filesystem::path dir, people, zones, templates;
+  // The configured channels, each with the one it falls back to ("": none). Empty: every
+  // channel Tocsin has, but the sirens (a `siren` step sounds them).
+  std::vector<std::pair<std::string, std::string>> channels;
+};
 
 // References (zones, people, templates) and the playbooks of `dir` (default: playbooks.dir),
 // validated as a whole: the set, or every error.
 std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>>
-load_active_playbooks(const Config& config, const std::filesystem::path& dir);
+load_active_playbooks(const PlaybookSources& sources, const std::filesystem::path& dir);
 
 class PlaybookLibrary {
  public:
   // `on_change` gets each new set once validated (the journal starts using it).
-  PlaybookLibrary(const Config& config,
+  PlaybookLibrary(const PlaybookSources& sources,
                   std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change);
 
   // Loads references and playbooks, validated as a whole. Empty: loaded; else every error.
@@ -30,7 +41,7 @@ class PlaybookLibrary {
   std::shared_ptr<const ActivePlaybooks> current() const;
 
  private:
-  const Config& config_;
+  const PlaybookSources& sources_;
   std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change_;
   mutable std::mutex mutex_;
   std::shared_ptr<const ActivePlaybooks> current_;

@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
-#include "broker/journal/audit.hpp"
-#include "broker/journal/incident_store.hpp"
+#include "broker/storage/audit.hpp"
+#include "broker/storage/incident_store.hpp"
 
 namespace tocsin {
 

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "broker/journal/alerts_table.hpp"
-#include "broker/journal/audit.hpp"
-#include "broker/journal/database.hpp"
+#include "broker/storage/alerts_table.hpp"
+#include "broker/storage/audit.hpp"
+#include "broker/storage/database.hpp"
 #include "core/alert.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
@@ -144,10 +144,9 @@ class Runs {
   std::vector<RunTimer> timers_;
   std::vector<AlertRecord> alerts_;
   ReachPreview preview_;
-  db::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_approval_,
-      close_approval_, approval_by_id_, insert_vote_, incident_by_id_, playbooks_run_, due_runs_,
-      find_group_, insert_member_, members_, member_runs_, approved_preview_, insert_version_,
-      version_text_;
+  db::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_approval_, close_approval_,
+      approval_by_id_, insert_vote_, incident_by_id_, playbooks_run_, due_runs_, find_group_,
+      insert_member_, members_, member_runs_, approved_preview_, insert_version_, version_text_;
   AlertsTable alerts_table_;
   IncidentEvents events_;
   // Playbook versions stored (playbook_versions) by this writer since its last rollback: each

@@ -9,9 +9,19 @@
 #include <mutex>
 #include <thread>
 
-#include "broker/journal/journal.hpp"
+#include <stop_token>
+#include <vector>
+
+#include "broker/runs/runs.hpp"
 
 namespace tocsin {
+
+// Arms run timers; each fires back through the intake (Intake::timer_due).
+class TimerArm {
+ public:
+  virtual ~TimerArm() = default;
+  virtual void arm(std::vector<RunTimer> timers) = 0;
+};
 
 class Timers : public TimerArm {
  public:

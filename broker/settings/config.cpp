@@ -295,6 +295,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto channels = r.section(root, "", "channels", false)) channels_section(r, *channels, c);
+  for (const auto& ch : c.channels) c.playbooks.channels.emplace_back(ch.name, ch.policy.fallback);
 
   if (auto log = r.section(root, "", "log", false); log && r.mapping(*log, "log", {"level"})) {
     r.choice(*log, "log", "level", c.log_level, {"trace", "debug", "info", "warn", "error", "off"});

@@ -12,6 +12,7 @@
 
 #include "broker/api/auth.hpp"
 #include "broker/journal/journal.hpp"
+#include "broker/runs/playbook_library.hpp"
 #include "broker/watch/silences.hpp"
 #include "channels/registry.hpp"
 #include "core/host_port.hpp"
@@ -69,10 +70,7 @@ struct Config {
     } tls;
   } http;
   RedisConfig redis;
-  struct {
-    bool enabled = false;  // the section is present
-    std::filesystem::path dir, people, zones, templates;
-  } playbooks;
+  PlaybookSources playbooks;  // and the channels configured, each with its fallback
   std::vector<ChannelConfig> channels;
   SilenceLimits silences;  // maintenance windows: max_window
   struct {

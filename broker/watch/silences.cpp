@@ -4,7 +4,7 @@
 
 #include <boost/json.hpp>
 
-#include "broker/journal/audit.hpp"
+#include "broker/storage/audit.hpp"
 #include "core/yaml_reader.hpp"
 #include "playbooks/playbook.hpp"
 

@@ -11,7 +11,7 @@
 #include <boost/json/fwd.hpp>
 
 #include "broker/journal/muter.hpp"
-#include "broker/journal/database.hpp"
+#include "broker/storage/database.hpp"
 #include "core/incident.hpp"
 #include "core/result.hpp"
 #include "core/zones.hpp"

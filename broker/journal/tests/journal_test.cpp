@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "broker/journal/journal.hpp"
-#include "broker/journal/sqlite.hpp"
+#include "broker/storage/sqlite.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// SQLite behind the storage boundary (journal/database.hpp): a thin RAII layer over its C API.
+// SQLite behind the storage boundary (storage/database.hpp): a thin RAII layer over its C API.
 
 #include <cstdint>
 #include <optional>
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "broker/journal/database.hpp"
+#include "broker/storage/database.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;

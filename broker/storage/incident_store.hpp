@@ -11,7 +11,7 @@
 
 #include <boost/json/fwd.hpp>
 
-#include "broker/journal/sqlite.hpp"
+#include "broker/storage/sqlite.hpp"
 #include "core/alert.hpp"
 #include "core/incident.hpp"
 

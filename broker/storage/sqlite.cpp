@@ -1,4 +1,4 @@
-#include "broker/journal/sqlite.hpp"
+#include "broker/storage/sqlite.hpp"
 
 #include <sqlite3.h>
 

@@ -1,4 +1,4 @@
-#include "broker/journal/audit.hpp"
+#include "broker/storage/audit.hpp"
 
 #include <openssl/evp.h>
 

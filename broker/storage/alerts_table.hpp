@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "broker/journal/database.hpp"
+#include "broker/storage/database.hpp"
 #include "core/alert.hpp"
 #include "core/time.hpp"
 

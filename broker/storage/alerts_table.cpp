@@ -1,4 +1,4 @@
-#include "broker/journal/alerts_table.hpp"
+#include "broker/storage/alerts_table.hpp"
 
 #include <boost/json.hpp>
 

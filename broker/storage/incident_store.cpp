@@ -1,4 +1,4 @@
-#include "broker/journal/incident_store.hpp"
+#include "broker/storage/incident_store.hpp"
 
 #include <boost/json.hpp>
 

@@ -8,7 +8,7 @@
 
 #include <boost/json/fwd.hpp>
 
-#include "broker/journal/database.hpp"
+#include "broker/storage/database.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 
