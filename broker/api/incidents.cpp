@@ -48,7 +48,7 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
                   [this, status, respond = std::move(respond)](Result<Accepted> r) {
                     if (!r) {
                       metrics_.rejected(r.error().code);
-                      return respond(error(503, r.error()));
+                      return respond(error(status_for(r.error()), r.error()));
                     }
                     auto resp = json_response(r->created ? 201 : 200, [&] {
                       json::object o{{"id", r->incident_id},

@@ -33,8 +33,8 @@ struct WriterStatements {
         commit(db.prepare("COMMIT")),
         rollback(db.prepare("ROLLBACK")),
         find_active(db.prepare(
-            "SELECT id, created_at, updates FROM incidents WHERE dedup_key = ?1 AND state = "
-            "'active'")),
+            "SELECT id, created_at, updates, source, type FROM incidents WHERE dedup_key = ?1 AND "
+            "state = 'active'")),
         insert(db.prepare(
             "INSERT INTO incidents (id, dedup_key, state, source, type, severity, urgency, "
             "certainty, headline, description, location, attributes, occurred_at, received_at, "
@@ -670,12 +670,27 @@ void Transaction::report(Journal::Report& p) {
   IncidentRecord rec;
   st_.find_active.bind(1, r.dedup_key);
   bool found = st_.find_active.step();
+  std::string owner, kind;
   if (found) {
     r.id = st_.find_active.text(0);
     rec.created_at = from_unix_ms(st_.find_active.integer(1));
     rec.updates = st_.find_active.integer(2) + 1;
+    owner = st_.find_active.text(3);
+    kind = st_.find_active.text(4);
   }
   st_.find_active.reset();
+  // A report updates only its own source's incident of the same type: another source (or a
+  // report of another kind) cannot take an incident over through its dedup_key, change what it
+  // is, or end its run with a resolve_when. Nothing is written.
+  if (found && (owner != r.source || kind != r.type)) {
+    Error refused{"conflict",
+                  "dedup_key: the active incident " + r.id + " with this key is " +
+                      (owner != r.source ? "another source's" : "a " + kind + " incident") +
+                      "; a report updates only its own source's incident of the same type",
+                  "dedup_key"};
+    replies.push_back([&p, refused] { p.done(refused); });
+    return;
+  }
   if (!found) {
     auto steady = std::chrono::steady_clock::now();
     if (const char* limit = storm_.over(r, steady)) {

@@ -113,7 +113,17 @@ TEST_CASE("every state-changing route refuses no session, a wrong role, and no C
   CHECK(as(server, viewer, "GET", "/api/v1/incidents", "")->status == 200);
   CHECK(as(server, viewer, "GET", "/api/v1/audit", "")->status == 403);  // admins only
   // Public: health and (by default) metrics.
-  CHECK(http_request(server.http_port(), "GET", "/health")->status == 200);
+  // The public health answer is the status alone; a reader (the tests' token, a viewer's
+  // session) gets the components, with their binds and socket paths.
+  auto open_health = http_request(server.http_port(), "GET", "/health");
+  REQUIRE(open_health);
+  CHECK(open_health->status == 200);
+  CHECK(json::parse(open_health->body) == json::parse(R"({"status":"ok"})"));
+  auto detailed = json::parse(server.get("/health")->body);
+  CHECK(detailed.at("components").at("redis").as_object().contains("endpoint"));
+  CHECK(json::parse(as(server, viewer, "GET", "/health", "")->body)
+            .as_object()
+            .contains("components"));
   CHECK(http_request(server.http_port(), "GET", "/metrics")->status == 200);
   // Both can be closed: then a token (or a session) with the read scope is needed.
   {

@@ -113,6 +113,53 @@ TEST_CASE("a report with an active incident's dedup_key answers 'updated' with i
       10s));
 }
 
+TEST_CASE("a report cannot take over another source's incident through its dedup_key", "[ingest]") {
+  TocsinServer server;
+  server.start();
+  SensorClient client(server.zmq_endpoint());
+  auto leak = R"({"source":"chem-3","type":"chem.chlorine","severity":"severe",)"
+              R"("headline":"Chlorine leak","location":{"zone":"industrial-park"},)"
+              R"("dedup_key":"plant-7/chlorine"})";
+  auto first = client.request("r1", leak);
+  REQUIRE(first);
+  REQUIRE((*first)[3] == "created");
+  const std::string id = (*first)[2];
+
+  // Another gauge, the same key: refused, over ZeroMQ and over HTTP, and nothing changes.
+  auto other = client.request(
+      "r2", R"({"source":"gauge-9","type":"chem.chlorine","severity":"minor","status":"actual",)"
+            R"("headline":"test","dedup_key":"plant-7/chlorine"})");
+  REQUIRE(other);
+  CHECK((*other)[1] == "error");
+  CHECK((*other)[2] == "conflict");
+  auto http = server.post(
+      "/api/v1/incidents",
+      R"({"source":"gauge-9","type":"chem.chlorine","severity":"minor","dedup_key":"plant-7/chlorine"})");
+  REQUIRE(http);
+  CHECK(http->status == 409);
+  CHECK(json::parse(http->body).at("error").at("field") == "dedup_key");
+  // Its own source, another type: refused too (an update never changes what an incident is).
+  auto retype = client.request(
+      "r3",
+      R"({"source":"chem-3","type":"test.event","severity":"minor","dedup_key":"plant-7/chlorine"})");
+  REQUIRE(retype);
+  CHECK((*retype)[2] == "conflict");
+  // Its own source, the same type: an update, as always.
+  auto update = client.request(
+      "r4",
+      R"({"source":"chem-3","type":"chem.chlorine","severity":"extreme","dedup_key":"plant-7/chlorine"})");
+  REQUIRE(update);
+  CHECK((*update)[3] == "updated");
+
+  auto incident = json::parse(server.get("/api/v1/incidents/" + id)->body);
+  CHECK(incident.at("source") == "chem-3");
+  CHECK(incident.at("type") == "chem.chlorine");
+  CHECK(incident.at("severity") == "extreme");
+  CHECK(incident.at("headline") == "Chlorine leak");
+  CHECK(incident.at("updates").as_int64() == 1);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM incidents") == 1);
+}
+
 TEST_CASE("the HTTP API creates, lists and shows incidents", "[http]") {
   RedisServer redis;
   TocsinServer server(redis.url());
