@@ -74,6 +74,12 @@ Auth::Auth(std::filesystem::path database, AuthOptions options, AuthWriter write
       write_(std::move(writer)),
       reader_(database.string(), sqlite::Connection::Mode::read_only) {
   if (!sodium_ready()) throw std::runtime_error("libsodium could not be initialised");
+  std::string secret = auth_admin::random_secret();
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(hash, secret.data(), secret.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+    throw std::runtime_error("libsodium: out of memory for argon2id");
+  dummy_hash_ = hash;
 }
 
 std::optional<Principal> Auth::identify(const std::map<std::string, std::string>& headers) {
@@ -140,32 +146,81 @@ std::optional<Principal> Auth::token(const std::string& value) {
   return p;
 }
 
-bool Auth::limited(const std::string& key, Timestamp t, std::chrono::seconds& retry_after) {
-  auto& list = failures_[key];
-  std::erase_if(list, [&](Timestamp f) { return f + options_.login_window <= t; });
-  if (int(list.size()) < options_.login_attempts) return false;
-  retry_after =
-      std::chrono::duration_cast<std::chrono::seconds>(list.front() + options_.login_window - t) +
-      std::chrono::seconds(1);
+namespace {
+
+constexpr std::size_t kMaxFailureEntries = 20000;  // each map; keys at most ~130 bytes
+constexpr std::size_t kMaxName = 64;
+constexpr std::size_t kMaxAddress = 64;
+
+std::chrono::seconds ceil_seconds(Timestamp::duration d) {
+  return std::chrono::ceil<std::chrono::seconds>(d);
+}
+
+}  // namespace
+
+void Auth::forget_old(Timestamp t) {
+  if (t < next_sweep_ && by_pair_.size() < kMaxFailureEntries &&
+      by_address_.size() < kMaxFailureEntries)
+    return;
+  next_sweep_ = t + std::chrono::seconds(10);
+  auto aged = [&](const auto& kv) { return kv.second.last + options_.login_window <= t; };
+  std::erase_if(by_pair_, aged);
+  std::erase_if(by_address_, aged);
+  // Still full (a flood from everywhere at once): start over rather than grow.
+  if (by_pair_.size() >= kMaxFailureEntries) by_pair_.clear();
+  if (by_address_.size() >= kMaxFailureEntries) by_address_.clear();
+}
+
+bool Auth::limited(const std::string& pair, const std::string& address, Timestamp t,
+                   std::chrono::seconds& retry_after) {
+  if (auto it = by_address_.find(address); it != by_address_.end()) {
+    const Failures& f = it->second;
+    if (f.first + options_.login_window > t && f.count >= 10 * options_.login_attempts) {
+      retry_after = ceil_seconds(f.first + options_.login_window - t);
+      return true;
+    }
+  }
+  if (pair.empty()) return false;
+  auto it = by_pair_.find(pair);
+  if (it == by_pair_.end() || it->second.count < options_.login_attempts) return false;
+  const Failures& f = it->second;
+  auto delay =
+      std::chrono::seconds(std::int64_t(1) << std::min(f.count - options_.login_attempts, 16));
+  delay = std::min<std::chrono::seconds>(delay, options_.login_window);
+  if (f.last + delay <= t) return false;
+  retry_after = std::max(std::chrono::seconds(1), ceil_seconds(f.last + delay - t));
   return true;
 }
 
-void Auth::failed(const std::string& key, Timestamp t) {
-  failures_[key].push_back(t);
-  if (failures_.size() > 100000) failures_.clear();  // a flood of names: start over, not OOM
+void Auth::failed(const std::string* pair, const std::string& address, Timestamp t) {
+  forget_old(t);
+  auto count = [&](Failures& f) {
+    if (f.count == 0 || f.last + options_.login_window <= t) f = Failures{0, t, t};
+    ++f.count;
+    f.last = t;
+  };
+  if (pair) count(by_pair_[*pair]);
+  count(by_address_[address]);
 }
 
 Result<LoginResult> Auth::login(const std::string& user, const std::string& password,
-                                const std::string& address, std::chrono::seconds& retry_after) {
+                                const std::string& address_in, std::chrono::seconds& retry_after) {
   Timestamp t = now();
-  const std::string by_user = "user:" + user, by_address = "addr:" + address;
+  const std::string address = address_in.substr(0, kMaxAddress);
+  // Sizes first: a name too long to be anyone's is a failure of its address, never a key.
+  bool plausible = !user.empty() && user.size() <= kMaxName && password.size() <= kMaxPassword;
+  const std::string pair = plausible ? user + " " + address : std::string();
   {
     std::lock_guard lock(mutex_);
-    if (limited(by_user, t, retry_after) || limited(by_address, t, retry_after))
+    if (limited(pair, address, t, retry_after))
       return Error{"rate_limited", "too many failed logins: try again later", "user"};
   }
   const Error wrong{"unauthenticated", "wrong user name or password", "user"};
-  if (user.empty() || user.size() > 64 || password.size() > kMaxPassword) return wrong;
+  if (!plausible) {
+    std::lock_guard lock(mutex_);
+    failed(nullptr, address, t);
+    return wrong;
+  }
   std::string hash, role, language;
   {
     std::lock_guard lock(mutex_);
@@ -178,15 +233,18 @@ Result<LoginResult> Auth::login(const std::string& user, const std::string& pass
       language = st.text(2);
     }
   }
-  bool ok = !hash.empty() &&
-            crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  // An unknown name costs an argon2id check too: known and unknown names answer alike.
+  bool known = !hash.empty();
+  bool ok = crypto_pwhash_str_verify(known ? hash.c_str() : dummy_hash_.c_str(), password.data(),
+                                     password.size()) == 0 &&
+            known;
   if (!ok) {
     std::lock_guard lock(mutex_);
-    failed(by_user, t);
-    failed(by_address, t);
+    failed(&pair, address, t);
     spdlog::warn("auth: failed login for '{}' from {}", user, address);
     return wrong;
   }
+
   LoginResult r;
   r.session = auth_admin::random_secret();
   r.expires_at = t + options_.session_ttl;
@@ -210,7 +268,7 @@ Result<LoginResult> Auth::login(const std::string& user, const std::string& pass
   std::lock_guard lock(mutex_);
   sessions_[key] = r.principal;
   session_expiry_[key] = r.expires_at;
-  failures_.erase(by_user);
+  by_pair_.erase(pair);  // a success forgets this name's failures from here
   return r;
 }
 

@@ -42,9 +42,13 @@ struct Principal {
 
 struct AuthOptions {
   std::chrono::seconds session_ttl{12 * 3600};
-  int login_attempts = 5;                  // failures per user name or client address…
-  std::chrono::seconds login_window{300};  // …within this window; then 429 until it passes
-  bool secure_cookie = false;              // behind TLS: the cookie says Secure
+  // Failed logins: after `login_attempts` for one name from one address, each next try waits
+  // twice as long as the last (1 s, 2 s, 4 s…, at most `login_window`); an address may fail ten
+  // times that within `login_window` (any names), then waits for the window. A person is never
+  // locked out from another address.
+  int login_attempts = 5;
+  std::chrono::seconds login_window{300};
+  bool secure_cookie = false;  // behind TLS: the cookie says Secure
 };
 
 struct LoginResult {
@@ -87,8 +91,15 @@ class Auth {
  private:
   std::optional<Principal> session(const std::string& value);
   std::optional<Principal> token(const std::string& value);
-  bool limited(const std::string& key, Timestamp now, std::chrono::seconds& retry_after);
-  void failed(const std::string& key, Timestamp now);
+  struct Failures {
+    int count = 0;
+    Timestamp first{}, last{};
+  };
+  // Whether this try must wait (and how long); looks up, never inserts.
+  bool limited(const std::string& pair, const std::string& address, Timestamp now,
+               std::chrono::seconds& retry_after);
+  void failed(const std::string* pair, const std::string& address, Timestamp now);
+  void forget_old(Timestamp now);
 
   AuthOptions options_;
   AuthWriter write_;
@@ -101,7 +112,13 @@ class Auth {
   // By token hash, with when it was read: re-read after a few seconds, so that a token revoked
   // from the CLI (beside the running server) stops working promptly.
   std::map<std::string, std::pair<Principal, Timestamp>> tokens_;
-  std::map<std::string, std::vector<Timestamp>> failures_;  // by "user:NAME" / "addr:IP"
+  // Failed logins, by name and address ("NAME ADDRESS") and by address; bounded in size (names
+  // over 64 bytes are refused before either is touched), old entries forgotten.
+  std::map<std::string, Failures> by_pair_, by_address_;
+  Timestamp next_sweep_{};
+  // An unknown name is checked against this (argon2id of a random secret), so that it takes as
+  // long as a known one: the answer's time does not say who has an account.
+  std::string dummy_hash_;
 };
 
 namespace auth_admin {
