@@ -62,11 +62,7 @@ void Api::logout(const ApiRequest& request, Respond respond) {
   const Principal& who = *request.principal;
   if (who.kind != "user")
     return respond(error(400, Error{"invalid", "a token has no session to end", ""}));
-  std::string cookies;
-  if (auto it = request.headers.find("cookie"); it != request.headers.end()) cookies = it->second;
-  auto at = cookies.find("tocsin_session=");
-  std::string value = at == std::string::npos ? "" : cookies.substr(at + 15, 64);
-  auth_->logout(who, value);
+  auth_->logout(who, Auth::session_cookie(request.headers));
   auto resp = json_response(200, json::object{{"id", who.id}, {"signed_out", true}});
   resp.headers["Set-Cookie"] = auth_->expired_cookie();
   respond(std::move(resp));

@@ -1,5 +1,6 @@
 #include "broker/api/api.hpp"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/json.hpp>
@@ -293,8 +294,9 @@ std::optional<ApiResponse> Api::refusal(ApiRequest& request, const std::string& 
     if (!origin.empty() && origin != "http://" + host && origin != "https://" + host)
       return error(403,
                    Error{"cross_origin", "Origin: " + origin + " is not this server", "Origin"});
-    std::string csrf = header("x-csrf-token");
-    if (csrf.size() != who.csrf.size() || !std::equal(csrf.begin(), csrf.end(), who.csrf.begin()))
+    std::string csrf = header("x-csrf-token");  // compared in constant time
+    if (csrf.size() != who.csrf.size() ||
+        sodium_memcmp(csrf.data(), who.csrf.data(), csrf.size()) != 0)
       return error(403,
                    Error{"csrf", "X-CSRF-Token: missing or wrong (GET /api/v1/session gives it)",
                          "X-CSRF-Token"});

@@ -82,6 +82,10 @@ Auth::Auth(std::filesystem::path database, AuthOptions options, AuthWriter write
   dummy_hash_ = hash;
 }
 
+std::string Auth::session_cookie(const std::map<std::string, std::string>& headers) {
+  return cookie_value(header(headers, "cookie"), kCookie);
+}
+
 std::optional<Principal> Auth::identify(const std::map<std::string, std::string>& headers) {
   std::string authorization = header(headers, "authorization");
   if (authorization.rfind("Bearer ", 0) == 0) return token(authorization.substr(7));

@@ -71,6 +71,9 @@ class Auth {
   // From Authorization: Bearer, or the tocsin_session cookie. nullopt: nobody (or revoked,
   // expired, unknown).
   std::optional<Principal> identify(const std::map<std::string, std::string>& headers);
+  // The session cookie's value in these headers (parsed as cookies: "x_tocsin_session=…" is not
+  // it); empty if there is none.
+  static std::string session_cookie(const std::map<std::string, std::string>& headers);
 
   // Blocking (argon2id is slow on purpose): call it off the network threads. Refused after
   // too many failures for the name or the address: Error code "rate_limited".

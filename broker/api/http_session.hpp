@@ -88,13 +88,19 @@ struct HttpSessions {
       if (what.language != "" && what.language != "fr" && what.language != "en")
         return Api::error(400, Error{"invalid_value", "lang: fr or en", "lang"});
     } else if (path == "/ws/console") {
-      // A coordinator's session (the person is who signed in), or a token with the read scope
-      // naming the person whose console it serves.
+      // A coordinator's session (the person is who signed in), or a token that acts for people
+      // (the operate scope) naming the person whose console it serves: a read-only token
+      // cannot open someone's console (their pages, their alerts).
       what.console = true;
       auto who = auth ? auth->identify(headers_of(req)) : std::nullopt;
       if (!who) return Api::error(401, Error{"unauthenticated", "sign in first", "Cookie"});
       if (!who->can("read"))
         return Api::error(403, Error{"forbidden", who->id + " may not read", "Authorization"});
+      if (who->kind != "user" && !who->can("operate"))
+        return Api::error(403, Error{"forbidden",
+                                     who->id + " may read but not open a person's console: it "
+                                               "needs the 'operate' scope",
+                                     "Authorization", "missing_scope"});
       what.person = who->kind == "user" ? who->id : query["person"];
       if (what.person.empty() || what.person.size() > 64)
         return Api::error(400, Error{"invalid_value", "person: who is at this console", "person"});

@@ -4,8 +4,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include <boost/json.hpp>
 
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"
 
@@ -28,6 +33,13 @@ std::optional<HttpResponse> as(const TocsinServer& s, const Session& who, const 
                                const std::string& target, const std::string& body,
                                bool with_csrf = true, const std::string& origin = "") {
   return as_user(s, who, method, target, body, with_csrf, origin);
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 std::string code_of(const std::optional<HttpResponse>& r) {
@@ -171,6 +183,51 @@ TEST_CASE("logins are rate limited, and the console feed needs a session", "[aut
                                {"Sec-WebSocket-Version", "13"}});
   REQUIRE(upgrade);
   CHECK(upgrade->status == 401);
+}
+
+TEST_CASE("signing out ends the session its cookie names whatever other cookies come first",
+          "[auth]") {
+  TocsinServer server;
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.start();
+  Session who = sign_in(server, "mgagnon", "correct horse battery");
+  Session decoy = who;  // another site's cookie whose name ends like ours, sent first
+  decoy.cookie = "x_tocsin_session=" + std::string(64, '0') + "; " + who.cookie;
+  auto out = as(server, decoy, "POST", "/api/v1/logout", "{}");
+  REQUIRE(out);
+  CHECK(out->status == 200);
+  CHECK(code_of(as(server, who, "GET", "/api/v1/session", "")) == "unauthenticated");
+}
+
+TEST_CASE("a read-only token cannot open a person's console but one that operates can", "[auth]") {
+  TocsinServer server;
+  server.start();
+  auto token_with = [&](const char* name, const char* scopes) {
+    auto made = server.post("/api/v1/tokens",
+                            std::string(R"({"name":")") + name + R"(","scopes":)" + scopes + "}");
+    REQUIRE(made);
+    REQUIRE(made->status == 201);
+    return std::string(json::parse(made->body).at("token").as_string());
+  };
+  // One console session through Debian's python3-websockets, as a wall screen would open it.
+  TempDir out_dir;
+  auto open = [&](const std::string& token, const std::string& name) {
+    auto out = out_dir.path() / name;
+    Process client(
+        {"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/ws_watch.py", "--url",
+         "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console?person=mgagnon",
+         "--timeout", "1"},
+        out.string(), {{"TOCSIN_TOKEN", token}});
+    REQUIRE(client.wait(30s));
+    return read_file(out);
+  };
+  auto reader = open(token_with("wallboard", R"(["read"])"), "reader.out");
+  INFO(reader);
+  CHECK(reader.find("403") != std::string::npos);
+  CHECK(reader.find("ready") == std::string::npos);
+  auto operating = open(token_with("duty-phone", R"(["read","operate"])"), "operating.out");
+  INFO(operating);
+  CHECK(operating.find("ready") != std::string::npos);
 }
 
 TEST_CASE("tokens are scoped, listed without their value, and revocable", "[auth]") {

@@ -169,7 +169,9 @@ TEST_CASE("an open console's feed is closed once its credential ends (a token re
           "[feed][auth]") {
   TocsinServer server;
   server.start();
-  auto made = server.post("/api/v1/tokens", R"({"name":"wall-screen","scopes":["read"]})");
+  // A token opens a person's console only if it may act (operate): a read-only one may not.
+  auto made =
+      server.post("/api/v1/tokens", R"({"name":"duty-screen","scopes":["read","operate"]})");
   REQUIRE(made);
   REQUIRE(made->status == 201);
   auto body = json::parse(made->body);
