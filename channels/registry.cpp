@@ -17,27 +17,27 @@ const std::vector<ChannelKind>& channel_kinds() {
   static const Provider live{"live", {}, read_live_settings};  // the server's /ws/… sessions
   static const std::vector<ChannelKind> kinds{
       {"sms",
-       {Addressing::phone, true, false, 3, false},
+       {.addressing = Addressing::phone, .segments = 3},
        {{"twilio",
          {"api_base", "account_sid", "auth_token_env", "from", "status_callback", "ca_file",
           "timeout"},
          read_twilio_settings},
         outbox}},
       {"email",
-       {Addressing::email, true, true, 0, false},
+       {.addressing = Addressing::email, .subject = true},
        {{"smtp",
          {"url", "from", "starttls", "username", "password_env", "ca_file", "unsubscribe_url",
           "timeout"},
          read_smtp_settings},
         outbox}},
-      {"console", {Addressing::person, true, false, 0, false}, {live, outbox}},
-      {"websocket", {Addressing::broadcast, true, false, 0, false}, {live, outbox}},
+      {"console", {.addressing = Addressing::person}, {live, outbox}},
+      {"websocket", {.addressing = Addressing::broadcast}, {live, outbox}},
       {"webhook",
-       {Addressing::broadcast, false, false, 0, false},
+       {.addressing = Addressing::broadcast, .rendered = false},
        {{"http", {"url", "secret_env", "ca_file", "timeout"}, read_webhook_settings}, outbox}},
-      {"cap", {Addressing::broadcast, false, false, 0, false}, {outbox}},
+      {"cap", {.addressing = Addressing::broadcast, .rendered = false}, {outbox}},
       {"siren",
-       {Addressing::broadcast, false, false, 0, true},
+       {.addressing = Addressing::broadcast, .rendered = false, .sounds = true},
        {{"modbus", {"controllers", "poll_interval", "timeout"}, read_modbus_settings}, outbox}},
   };
   return kinds;
@@ -51,7 +51,7 @@ const ChannelKind* channel_kind(std::string_view name) {
 }
 
 const Capabilities& capabilities(std::string_view name) {
-  static const Capabilities nothing{Addressing::broadcast, false, false, 0, false};
+  static const Capabilities nothing{.addressing = Addressing::broadcast, .rendered = false};
   const ChannelKind* k = channel_kind(name);
   return k ? k->can : nothing;
 }

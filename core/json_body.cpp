@@ -136,15 +136,11 @@ std::optional<Error> FieldReader::by_language(std::string_view key,
   if (!v) return std::nullopt;
   if (!v->is_object()) {
     std::string list;
-    for (auto l : languages)
-      list += (list.empty() ? "" : ", ") + std::string("\"") + std::string(l) + "\": …";
+    for (auto l : languages) list += (list.empty() ? "\"" : ", \"") + std::string(l) + "\": …";
     return field_error("wrong_type", path(key), "must be an object {" + list + "}");
   }
   FieldReader each(v->get_object(), path(key));
-  for (const auto& kv : v->get_object())
-    if (std::find(languages.begin(), languages.end(), std::string_view(kv.key())) ==
-        languages.end())
-      return field_error("unknown_field", each.path(kv.key()), "is not one of the languages");
+  if (auto e = each.only(languages)) return e;
   for (auto language : languages) {
     std::string text;
     if (auto e = each.text(language, true, max_bytes, text, true)) return e;

@@ -123,7 +123,7 @@ class Dispatcher : public AlertDesk {
  public:
   Dispatcher(std::vector<ChannelSetup> channels, DeliveryLedger& ledger, AudienceSource& audience,
              MessageRenderer& renderer);
-  ~Dispatcher();
+  ~Dispatcher() override;
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 

@@ -24,8 +24,6 @@ struct AlertContent;
 
 using Clock = std::chrono::steady_clock;
 
-using tocsin::TokenBucket;  // core/token_bucket.hpp: the rate limit stage
-
 // Closed: sends go through. After `threshold` failures in a row it opens: nothing is attempted
 // until `cooldown` passed; then one trial send (half-open) closes it again, or re-opens it.
 class CircuitBreaker {

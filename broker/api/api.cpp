@@ -2,20 +2,13 @@
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
-#include <algorithm>
 #include <boost/json.hpp>
-#include <fstream>
-#include <iterator>
 
 #include "broker/api/responses.hpp"
 #include "broker/api/routes.hpp"
-#include "broker/deliveries/delivery_ledger.hpp"
 #include "broker/runs/compose.hpp"
-#include "broker/runs/follow_up.hpp"
-#include "broker/storage/audit.hpp"
 #include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
-#include "core/json_body.hpp"
 #include "core/ulid.hpp"
 
 namespace tocsin {

@@ -1,20 +1,9 @@
 // /api/v1/playbooks: the set running, and a reload.
 #include "broker/api/api.hpp"
 
-#include <spdlog/spdlog.h>
-#include <algorithm>
 #include <boost/json.hpp>
-#include <fstream>
-#include <iterator>
 
 #include "broker/api/responses.hpp"
-#include "broker/deliveries/delivery_ledger.hpp"
-#include "broker/runs/compose.hpp"
-#include "broker/runs/follow_up.hpp"
-#include "broker/storage/audit.hpp"
-#include "broker/watch/source_watch.hpp"
-#include "core/json_body.hpp"
-#include "core/ulid.hpp"
 
 namespace tocsin {
 

@@ -39,19 +39,22 @@ std::vector<std::shared_ptr<FeedSubscriber>> FeedHub::targets(
   return out;
 }
 
-void FeedHub::to_consoles(const std::function<std::string(std::uint64_t seq)>& message) {
+void FeedHub::to_consoles(std::size_t count,
+                          const std::function<std::string(std::size_t, std::uint64_t)>& message) {
   std::lock_guard order(deltas_);
   auto consoles = targets([](const Subscription& w) { return w.console; });
   if (consoles.empty()) return;
-  auto text = std::make_shared<const std::string>(message(++seq_));
-  for (auto& s : consoles) s->push(text);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto text = std::make_shared<const std::string>(message(i, ++seq_));
+    for (auto& s : consoles) s->push(text);
+  }
 }
 
 void FeedHub::alerts_changed(const std::vector<std::string>& alert_ids) {
   if (consoles_ == 0) return;
   json::array ids;
   for (const auto& id : alert_ids) ids.emplace_back(id);
-  to_consoles([&](std::uint64_t seq) {
+  to_consoles(1, [&](std::size_t, std::uint64_t seq) {
     return json::serialize(json::object{{"type", "deliveries"}, {"seq", seq}, {"alert_ids", ids}});
   });
 }
@@ -77,7 +80,8 @@ std::size_t FeedHub::to_person(const std::string& person,
 
 void FeedHub::on_committed(std::vector<IncidentRecord> records) {
   if (consoles_ == 0) return;  // the common case on the journal's thread: nothing to do
-  for (const auto& r : records) {
+  to_consoles(records.size(), [&](std::size_t i, std::uint64_t seq) {
+    const IncidentRecord& r = records[i];
     json::object incident = to_json(r.incident);
     incident["state"] = r.state;
     incident["updated_at"] = format_rfc3339(r.updated_at);
@@ -87,11 +91,9 @@ void FeedHub::on_committed(std::vector<IncidentRecord> records) {
     }
     incident["created_at"] = format_rfc3339(r.created_at);
     incident["updates"] = r.updates;
-    to_consoles([&](std::uint64_t seq) {
-      return json::serialize(
-          json::object{{"type", "incident"}, {"seq", seq}, {"incident", incident}});
-    });
-  }
+    return json::serialize(
+        json::object{{"type", "incident"}, {"seq", seq}, {"incident", std::move(incident)}});
+  });
 }
 
 }  // namespace tocsin

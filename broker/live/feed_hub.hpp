@@ -61,8 +61,10 @@ class FeedHub : public channels::Feed, public CommitObserver {
   // The live subscribers a message is for, copied under the lock.
   std::vector<std::shared_ptr<FeedSubscriber>> targets(
       const std::function<bool(const Subscription&)>& wanted) const;
-  // A console delta, numbered, to every console.
-  void to_consoles(const std::function<std::string(std::uint64_t seq)>& message);
+  // `count` console deltas, numbered in order, to every console: one copy of the consoles for
+  // them all (a commit's whole batch of incidents).
+  void to_consoles(std::size_t count,
+                   const std::function<std::string(std::size_t i, std::uint64_t seq)>& message);
 
   mutable std::mutex mutex_;  // the subscribers
   std::map<FeedSubscriber*, Entry> subscribers_;

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -27,5 +29,13 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// A file's whole text ("" if it cannot be read): what a client process wrote, for assertions.
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 }  // namespace tocsin::test

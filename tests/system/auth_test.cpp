@@ -4,9 +4,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
-
 #include <boost/json.hpp>
 
 #include "tests/support/process.hpp"
@@ -33,13 +30,6 @@ std::optional<HttpResponse> as(const TocsinServer& s, const Session& who, const 
                                const std::string& target, const std::string& body,
                                bool with_csrf = true, const std::string& origin = "") {
   return as_user(s, who, method, target, body, with_csrf, origin);
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string code_of(const std::optional<HttpResponse>& r) {

@@ -26,11 +26,6 @@ steps:
   - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true, expires: 6h }
 )";
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 std::size_t count_in(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
