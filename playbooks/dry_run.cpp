@@ -41,10 +41,15 @@ std::vector<std::string> dry_run(const Playbook& playbook, const Incident& incid
     if (kind == Event::Kind::acknowledged) e.by = "duty officer";
     if (kind == Event::Kind::approve) {
       const auto& ra = std::get<RequireApproval>(playbook.steps[state.step].action);
-      e.by = "approver (dry run)";
+      const Release release = release_for(playbook, state.step, state, incident);
+      e.by = release.approvers > 1
+                 ? "approver " + std::to_string(state.approvers.size() + 1) + " (dry run)"
+                 : "approver (dry run)";
       e.roles = {ra.role};
+      if (release.break_glass) e.reason = "the reason the approver writes (dry run)";
       approve_at.reset();
-      if (ra.count > 1) approve_at = e.at;  // the others approve at the same time
+      // The others approve at the same time.
+      if (int(state.approvers.size()) + 1 < release.approvers) approve_at = e.at;
     }
     if (kind == Event::Kind::acknowledged) ack_at.reset();
     record(e.at, advance(playbook, state, e, incident));

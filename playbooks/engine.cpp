@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <set>
 
 #include <boost/json.hpp>
 
@@ -91,6 +93,13 @@ bool resolved_by(const ResolveWhen& rw, const Incident& incident) {
                      [&](const auto& c) { return c.holds(incident.attributes); });
 }
 
+// A written reason: this many characters besides spaces, at least.
+constexpr std::size_t kMinReason = 10;
+bool written(const std::string& reason) {
+  return std::size_t(std::count_if(reason.begin(), reason.end(),
+                                   [](unsigned char c) { return !std::isspace(c); })) >= kMinReason;
+}
+
 class Runner {
  public:
   Runner(const Playbook& p, RunState& s, const Incident& i, Timestamp at, Effects& fx)
@@ -137,7 +146,22 @@ class Runner {
     return true;
   }
 
+  // Two people, always: an actual public alert or siren goes out only once an approval before it
+  // released it, by two distinct people (its composer one of them) or by one on break glass.
+  // The parser checks playbooks for this; here it holds for a run of any version.
+  bool unreleased(const Step& step) {
+    if (incident_.status != Status::actual || !step.reaches_public()) return false;
+    std::set<std::string> people(s_.approvers.begin(), s_.approvers.end());
+    if (s_.initiator_person) people.insert(s_.initiator);
+    if (s_.approved && (people.size() >= 2 || step.break_glass())) return false;
+    note("step.unreleased", {{"people", std::to_string(s_.approved ? people.size() : 0)}},
+         "held back: a live public alert or siren needs two people's release, and has " +
+             std::to_string(s_.approved ? people.size() : 0));
+    return true;
+  }
+
   bool enter(const Step& step) {
+    if (unreleased(step)) return true;
     if (auto* n = std::get_if<Notify>(&step.action)) {
       if (held_back(n->is_public, n->allow_in_exercise)) return true;
       fx_.alerts.push_back(*alert_request(step, s_.step));
@@ -178,16 +202,20 @@ class Runner {
       s_.due = at_ + ra->timeout;
       s_.approvers.clear();
       s_.approved = false;
-      fx_.approval_opened =
-          ApprovalRequest{s_.step, ra->role, ra->count, ra->distinct_from_initiator, *s_.due};
+      const Release release = release_for(p_, s_.step, s_, incident_);
+      fx_.approval_opened = ApprovalRequest{s_.step,           ra->role,
+                                            release.approvers, ra->distinct_from_initiator,
+                                            *s_.due,           release.break_glass};
       note("step.approval",
-           {{"count", std::to_string(ra->count)},
+           {{"count", std::to_string(release.approvers)},
             {"role", ra->role},
             {"not_initiator", ra->distinct_from_initiator ? "true" : "false"},
-            {"timeout", format_duration(ra->timeout)}},
-           "approval required: " + std::to_string(ra->count) + " x " + ra->role +
+            {"timeout", format_duration(ra->timeout)},
+            {"break_glass", release.break_glass ? "true" : "false"}},
+           "approval required: " + std::to_string(release.approvers) + " x " + ra->role +
                (ra->distinct_from_initiator ? " (not the initiator)" : "") + ", timeout " +
-               format_duration(ra->timeout));
+               format_duration(ra->timeout) +
+               (release.break_glass ? ", break glass (one person, with a reason)" : ""));
       return false;
     }
     const auto& rw = std::get<ResolveWhen>(step.action);
@@ -220,6 +248,30 @@ std::optional<RunStatus> parse_run_status(std::string_view s) {
   return std::nullopt;
 }
 
+Release release_for(const Playbook& p, std::size_t approval_step, const RunState& s,
+                    const Incident& incident) {
+  const auto* ra = approval_step < p.steps.size()
+                       ? std::get_if<RequireApproval>(&p.steps[approval_step].action)
+                       : nullptr;
+  if (!ra) return {};
+  Release r{ra->count, false};
+  if (incident.status != Status::actual) return r;
+  bool gates = false, glass = true;
+  for (std::size_t i = approval_step + 1; i < p.steps.size(); ++i) {
+    if (std::holds_alternative<RequireApproval>(p.steps[i].action)) break;
+    if (!p.steps[i].reaches_public()) continue;
+    gates = true;
+    glass = glass && p.steps[i].break_glass();
+  }
+  const int composer = s.initiator_person && ra->distinct_from_initiator ? 1 : 0;
+  if (!gates || ra->count + composer >= 2) return r;
+  if (glass)
+    r.break_glass = true;
+  else
+    r.approvers = 2 - composer;
+  return r;
+}
+
 json::object to_json(const RunState& s) {
   json::array approvers;
   for (const auto& a : s.approvers) approvers.push_back(json::value(a));
@@ -230,6 +282,7 @@ json::object to_json(const RunState& s) {
                  {"severity_rose", s.severity_rose},
                  {"start_severity", to_string(s.start_severity)},
                  {"initiator", s.initiator},
+                 {"initiator_person", s.initiator_person},
                  {"approvers", std::move(approvers)},
                  {"escalations", s.escalations},
                  {"gathering", s.gathering}};
@@ -248,6 +301,7 @@ RunState run_state_from_json(const json::value& v) {
   s.severity_rose = o.at("severity_rose").as_bool();
   s.start_severity = parse_severity(o.at("start_severity").as_string()).value_or(Severity::unknown);
   s.initiator = std::string(o.at("initiator").as_string());
+  if (auto* p = o.if_contains("initiator_person")) s.initiator_person = p->as_bool();
   for (const auto& a : o.at("approvers").as_array()) s.approvers.emplace_back(a.as_string());
   s.escalations = int(o.at("escalations").to_number<std::int64_t>());
   if (auto* g = o.if_contains("gathering")) s.gathering = g->as_bool();
@@ -269,6 +323,7 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
       s = RunState{};
       s.start_severity = incident.severity;
       s.initiator = e.by;
+      s.initiator_person = e.person;
       say(fx, "run.started", 0,
           {{"type", std::string(incident.type)},
            {"severity", std::string(to_string(incident.severity))}},
@@ -399,16 +454,32 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
         fx.refused_reason = "already_approved";
         break;
       }
+      const Release release = release_for(p, s.step, s, incident);
+      const bool releases = int(s.approvers.size()) + 1 >= release.approvers;
+      if (releases && release.break_glass && !written(e.reason)) {
+        fx.refused =
+            "note: a break-glass release by one person needs a written reason (why it cannot "
+            "wait for a second person), " +
+            std::to_string(kMinReason) + " characters or more";
+        fx.refused_reason = "reason_required";
+        break;
+      }
       s.approvers.push_back(e.by);
       say(fx, "step.approved", s.step + 1,
           {{"by", e.by},
            {"count", std::to_string(s.approvers.size())},
-           {"of", std::to_string(ra.count)}},
+           {"of", std::to_string(release.approvers)}},
           "approved by " + e.by + " (" + std::to_string(s.approvers.size()) + "/" +
-              std::to_string(ra.count) + ")");
-      if (int(s.approvers.size()) >= ra.count) {
+              std::to_string(release.approvers) + ")");
+      if (releases) {
         s.approved = true;
         fx.approval_closed = "approved";
+        if (release.break_glass) {
+          fx.break_glass = BreakGlass{s.step, e.by, e.reason};
+          say(fx, "step.break_glass", s.step + 1, {{"by", e.by}, {"reason", e.reason}},
+              "break glass: released by " + e.by + " alone (" + e.reason +
+                  "); a review incident is raised");
+        }
         runner.advance_past_current();
       }
       break;

@@ -39,6 +39,7 @@ struct RunState {
   bool severity_rose = false;
   Severity start_severity = Severity::unknown;
   std::string initiator;               // who the incident came from: never their own approver
+  bool initiator_person = false;       // a signed-in person composed it (one of the two people)
   std::vector<std::string> approvers;  // for the current approval
   int escalations = 0;
   bool gathering = false;  // group_wait: waiting for the group's other incidents before step 1
@@ -51,8 +52,10 @@ struct Event {
   enum class Kind { start, timer, acknowledged, resolved, cancelled, updated, approve, reject };
   Kind kind;
   Timestamp at;
-  std::string by;                  // a person id, or a source
-  std::vector<std::string> roles;  // the roles of `by` (approve, reject)
+  std::string by;                       // a person id, or a source
+  std::vector<std::string> roles = {};  // the roles of `by` (approve, reject)
+  bool person = false;                  // start: `by` is a signed-in person (a composed alert)
+  std::string reason = {};              // approve: why, for a break-glass release by one person
 };
 
 // What a notify, siren or escalation step asks for. The dispatcher turns it into deliveries.
@@ -78,9 +81,27 @@ std::optional<AlertRequest> alert_request(const Step& step, std::size_t index);
 struct ApprovalRequest {
   std::size_t step = 0;
   std::string role;
-  int count = 1;
+  int count = 1;  // the approvers it needs (two people release an actual public alert)
   bool distinct_from_initiator = true;
   Timestamp due{};
+  bool break_glass = false;  // one approver releases it, with a written reason
+};
+
+// What the approval at `approval_step` must gather before the steps after it (up to the next
+// approval) go out: two distinct people release an actual public alert or siren, counting the
+// signed-in person who composed it, unless every such step says break_glass (then one approver
+// may, writing why). The engine applies it; the parser checks playbooks against it beforehand.
+struct Release {
+  int approvers = 1;
+  bool break_glass = false;  // the release is by one person: a reason, and a review after
+};
+Release release_for(const Playbook& playbook, std::size_t approval_step, const RunState& state,
+                    const Incident& incident);
+
+// A break-glass release: one approver's word, with their reason, to be reviewed.
+struct BreakGlass {
+  std::size_t step = 0;
+  std::string by, reason;
 };
 
 // One thing a run did. `what` names it and `args` holds its particulars, so that a console can say
@@ -96,6 +117,7 @@ struct Effects {
   std::vector<AlertRequest> alerts;
   std::optional<ApprovalRequest> approval_opened;
   std::optional<std::string> approval_closed;  // approved | rejected | expired | cancelled
+  std::optional<BreakGlass> break_glass;       // the approval just closed was one
   bool resolve_incident = false;
   std::optional<std::string> refused;  // the event was not accepted (an approval by the initiator…)
   std::string refused_reason;          // its name: own_approval, missing_role, already_approved…

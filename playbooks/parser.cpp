@@ -250,9 +250,9 @@ class PlaybookReader {
     std::string bp = path + "." + kind;
     if (kind == "notify") {
       Notify n;
-      if (r_.mapping(
-              body, bp,
-              {"audience", "channels", "template", "public", "allow_in_exercise", "expires"})) {
+      if (r_.mapping(body, bp,
+                     {"audience", "channels", "template", "public", "allow_in_exercise", "expires",
+                      "break_glass"})) {
         if (auto a = r_.section(body, bp, "audience", true))
           audience(*a, bp + ".audience", n.audience);
         channels(body, bp, n.channels);
@@ -261,6 +261,10 @@ class PlaybookReader {
           template_files(body["template"], bp + ".template", n.template_name, n.channels);
         r_.boolean(body, bp, "public", n.is_public);
         r_.boolean(body, bp, "allow_in_exercise", n.allow_in_exercise);
+        r_.boolean(body, bp, "break_glass", n.break_glass);
+        if (n.break_glass && !n.is_public)
+          r_.error(body["break_glass"].Mark(),
+                   bp + ".break_glass: only a public alert or a siren is released by approval");
         if (n.allow_in_exercise && body["template"])
           exercise_marking(body["template"], bp + ".template", n.template_name, n.channels);
         if (n.is_public && !n.audience.residents)
@@ -285,8 +289,10 @@ class PlaybookReader {
       s.action = w;
     } else if (kind == "siren") {
       Siren sr;
-      if (r_.mapping(body, bp, {"zones", "pattern", "duration", "allow_in_exercise"})) {
+      if (r_.mapping(body, bp,
+                     {"zones", "pattern", "duration", "allow_in_exercise", "break_glass"})) {
         r_.boolean(body, bp, "allow_in_exercise", sr.allow_in_exercise);
+        r_.boolean(body, bp, "break_glass", sr.break_glass);
         zones(body, bp, "zones", sr.zones, true);
         if (r_.string(body, bp, "pattern", true, sr.pattern))
           r_.choice(body, bp, "pattern", sr.pattern, kSirenPatterns);
@@ -355,7 +361,44 @@ class PlaybookReader {
     }
   }
 
-  std::optional<Playbook> playbook(const YAML::Node& root) {
+  // Two distinct people release every public alert and siren (the Hawaii lesson): the approval
+  // before it needs two approvers, or one besides the person who composed it. A step that says
+  // break_glass may go out on one approver's word, who must then write why.
+  void release(const YAML::Node& steps_node, const std::vector<Step>& steps, Origin origin) {
+    if (origin == Origin::stored) return;
+    const RequireApproval* gate = nullptr;
+    std::size_t gate_index = 0;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      if (const auto* ra = std::get_if<RequireApproval>(&steps[i].action)) {
+        gate = ra;
+        gate_index = i;
+        continue;
+      }
+      if (!steps[i].reaches_public()) continue;
+      const std::string path = "steps[" + std::to_string(i) + "]." + steps[i].kind();
+      const YAML::Node n = steps_node[i][steps[i].kind()];
+      if (!gate) {
+        r_.error(n.Mark(), path +
+                               ": reaches the public with no require_approval before it (two "
+                               "people release a public alert or a siren)");
+        continue;
+      }
+      const bool composer_counts = origin == Origin::composed && gate->distinct_from_initiator;
+      const int people = gate->count + (composer_counts ? 1 : 0);
+      const std::string approval = "steps[" + std::to_string(gate_index) + "].require_approval";
+      if (people < 2 && !steps[i].break_glass())
+        r_.error(n.Mark(), path + ": reaches the public on one person's approval (" + approval +
+                               ".count: " + std::to_string(gate->count) +
+                               "); say count: 2 (two people release it), or break_glass: true "
+                               "(one may, with a written reason, and a review incident after)");
+      if (people >= 2 && steps[i].break_glass())
+        r_.error(steps_node[i][steps[i].kind()]["break_glass"].Mark(),
+                 path + ".break_glass: " + approval +
+                     " already needs two people; break_glass is for a one-person release");
+    }
+  }
+
+  std::optional<Playbook> playbook(const YAML::Node& root, Origin origin) {
     if (!r_.mapping(root, "", {"id", "description", "match", "group_by", "group_wait", "steps"}))
       return std::nullopt;
     Playbook p;
@@ -373,7 +416,10 @@ class PlaybookReader {
       } else {
         for (std::size_t i = 0; i < steps->size(); ++i)
           if (auto s = step((*steps)[i], i)) p.steps.push_back(std::move(*s));
-        if (p.steps.size() == steps->size()) reachability(*steps, p.steps);
+        if (p.steps.size() == steps->size()) {
+          reachability(*steps, p.steps);
+          release(*steps, p.steps, origin);
+        }
       }
     }
     return p;
@@ -421,8 +467,8 @@ void check_unique_ids(PlaybookSet& set) {
 
 }  // namespace
 
-PlaybookSet parse_playbook(const std::string& text, const std::string& file,
-                           const Catalog& catalog) {
+PlaybookSet parse_playbook(const std::string& text, const std::string& file, const Catalog& catalog,
+                           Origin origin) {
   PlaybookSet out;
   YamlReader r(file);
   if (text.size() > kMaxPlaybookBytes) {
@@ -433,7 +479,7 @@ PlaybookSet parse_playbook(const std::string& text, const std::string& file,
   auto root = load_yaml_text(text, r);
   if (root) {
     PlaybookReader reader(r, catalog);
-    if (auto p = reader.playbook(*root); p && !r.failed()) {
+    if (auto p = reader.playbook(*root, origin); p && !r.failed()) {
       p->file = file;
       p->text = text;
       p->hash = content_hash(text);

@@ -20,8 +20,9 @@ constexpr std::size_t kMaxPlaybookBytes = 256 * 1024;
 // Every *.yaml / *.yml file in dir, in name order. Ids must be unique across the set.
 PlaybookSet load_playbooks(const std::filesystem::path& dir, const Catalog& catalog);
 
-// One playbook from text (`file` names it in messages).
-PlaybookSet parse_playbook(const std::string& text, const std::string& file,
-                           const Catalog& catalog);
+// One playbook from text (`file` names it in messages). `origin` says who may start it, and so
+// how many approvers its public steps need (playbook.hpp).
+PlaybookSet parse_playbook(const std::string& text, const std::string& file, const Catalog& catalog,
+                           Origin origin = Origin::file);
 
 }  // namespace tocsin::playbooks

@@ -44,6 +44,17 @@ std::string Step::kind() const {
   return names[action.index()];
 }
 
+bool Step::reaches_public() const {
+  if (const auto* n = std::get_if<Notify>(&action)) return n->is_public;
+  return std::holds_alternative<Siren>(action);
+}
+
+bool Step::break_glass() const {
+  if (const auto* n = std::get_if<Notify>(&action)) return n->break_glass;
+  if (const auto* s = std::get_if<Siren>(&action)) return s->break_glass;
+  return false;
+}
+
 bool glob_match(std::string_view p, std::string_view t) {
   // Iterative * matching (no other metacharacters): linear in practice.
   std::size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;

@@ -49,6 +49,8 @@ struct Notify {
   bool is_public = false;
   bool allow_in_exercise = false;  // a public notify also runs for a non-actual incident
   Seconds expires{};               // a public alert stands this long after it is sent
+  // One approver may release it (see Origin): a written reason at approval, a review after.
+  bool break_glass = false;
 };
 
 struct Wait {
@@ -61,6 +63,7 @@ struct Siren {
   std::string pattern;
   Seconds duration{};
   bool allow_in_exercise = false;  // sounds for a non-actual incident too (a siren drill)
+  bool break_glass = false;        // as Notify's
 };
 
 struct RequireApproval {
@@ -87,6 +90,17 @@ struct Step {
   Action action;
   Guard when = Guard::always;
   std::string kind() const;
+  // A public notify or a siren: what reaches the public, released by two people.
+  bool reaches_public() const;
+  bool break_glass() const;
+};
+
+// Who starts a playbook, which decides how many approvers its public steps need: two distinct
+// people release an actual public alert or siren, whoever or whatever started the run.
+enum class Origin {
+  file,      // a playbook file: a sensor may start it, so its approvals alone make the two
+  composed,  // composed by a signed-in person, the first of the two (distinct_from_initiator)
+  stored,    // an open run's earlier version: the run itself holds back what is not released
 };
 
 struct Playbook {

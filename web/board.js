@@ -127,13 +127,16 @@ export function render() {
     const mine = state.me && state.me.scopes.includes("approve");
     const exercise = a.incident_status && a.incident_status !== "actual";
     const about = state.incidents.get(a.incident_id);
+    const approved = (a.votes || []).filter((v) => v.decision === "approve").length;
     return el("li", { "data-id": a.id },
       el("span", { class: `badge ${exercise ? "exercise" : "live"}`,
                    text: exercise ? `${t("exercise")} (${a.incident_status})` : t("live") }),
+      a.break_glass && el("span", { class: "badge break-glass", text: t("break_glass") }),
       el("span", { text: ` ${about ? (about.headline || about.type) + " · " : ""}${a.playbook} · ` +
-                         `${t("step")} ${a.step} · ${a.role} · ${t("by_initiator")} ${a.initiator} · ${t("reach")}: ${reach} ` }),
+                         `${t("step")} ${a.step} · ${a.role} · ${t("approvers")(approved, a.required)} · ` +
+                         `${t("by_initiator")} ${a.initiator} · ${t("reach")}: ${reach} ` }),
       mine && el("button", { type: "button", class: "approve", text: t("approve"),
-                             onclick: () => (live(a) ? askWord(a.id) : vote(a.id, "approve")) }),
+                             onclick: () => (live(a) || a.break_glass ? askWord(a.id) : vote(a.id, "approve")) }),
       mine && el("button", { type: "button", class: "reject", text: t("reject"), onclick: () => vote(a.id, "reject") }),
       state.confirming === a.id && confirmApproval(a));
   }));
@@ -148,21 +151,28 @@ function askWord(id) {
   const input = document.querySelector(`#approvals li[data-id="${id}"] input.confirm-approve`);
   if (input) input.focus();
 }
+// Break glass: one person releases it alone, and writes why (the server asks for 10 characters).
 function confirmApproval(a) {
   const word = state.language === "fr" ? "RÉEL" : "LIVE";
   const input = el("input", { class: "confirm-approve", autocomplete: "off", spellcheck: "false",
                               "aria-label": t("type_confirm")(word) });
+  const reason = a.break_glass && el("textarea", { class: "break-glass-reason", maxlength: "2000", rows: "2",
+                                                   "aria-label": t("break_glass_reason") });
   const go = el("button", { type: "button", class: "confirm-approve", text: t("confirm_approve"), disabled: "" });
-  input.addEventListener("input", () => {
-    go.disabled = !["LIVE", "RÉEL", "REEL"].includes(input.value.trim().toUpperCase());
-  });
+  const ready = () => (!live(a) || ["LIVE", "RÉEL", "REEL"].includes(input.value.trim().toUpperCase())) &&
+                      (!reason || reason.value.replace(/\s/g, "").length >= 10);
+  input.addEventListener("input", () => { go.disabled = !ready(); });
+  if (reason) reason.addEventListener("input", () => { go.disabled = !ready(); });
   go.addEventListener("click", () => {
     state.confirming = null;
-    vote(a.id, "approve", input.value.trim().toUpperCase());  // the server checks the word too
+    // The server checks the word and the reason too.
+    vote(a.id, "approve", live(a) ? input.value.trim().toUpperCase() : "", reason ? reason.value.trim() : "");
   });
   const cancel = el("button", { type: "button", text: t("close"),
                                 onclick: () => { state.confirming = null; state.shownApprovals = null; render(); } });
-  return el("p", { class: "confirm-row" }, el("label", {}, `${t("type_confirm")(word)} `, input), " ", go, " ", cancel);
+  return el("p", { class: "confirm-row" },
+    live(a) && el("label", {}, `${t("type_confirm")(word)} `, input), " ",
+    reason && el("label", {}, `${t("break_glass_reason")} `, reason), " ", go, " ", cancel);
 }
 
 // A controller in words (and a symbol), never colour alone.
@@ -215,11 +225,14 @@ $("correct-form").addEventListener("submit", async (e) => {
   } catch (err) { say(refusal(err)); }
 });
 
-async function vote(id, verb, confirm) {
+async function vote(id, verb, confirm, note) {
   state.confirming = null;
   state.shownApprovals = null;
+  const body = {};
+  if (confirm) body.confirm = confirm;
+  if (note) body.note = note;
   try {
-    await api("POST", `/api/v1/approvals/${id}/${verb}`, confirm ? { confirm } : {});
+    await api("POST", `/api/v1/approvals/${id}/${verb}`, body);
     say("");
     await refreshApprovals();
   }

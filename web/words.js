@@ -37,7 +37,8 @@ export const words = {
     states: { queued: "en attente", sending: "en cours", sent: "envoyé", delivered: "remis", failed: "échec" },
     audit: "Journal d'audit", audit_note: "Chaque changement, par une personne ou une machine ; chaque ligne porte l'empreinte de la précédente (tocsin audit verify).",
     when: "Quand", actor: "Qui", action: "Action", subject: "Objet", detail: "Détail", older: "Plus anciens",
-    confirm_approve: "Approuver l'alerte RÉELLE", by_initiator: "demandé par", siren_panel: "Sirènes par zone", not_polled: "pas encore interrogée", unreachable: "injoignable",
+    confirm_approve: "Approuver l'alerte RÉELLE", break_glass: "BRIS DE GLACE", break_glass_reason: "Pourquoi seul·e, maintenant :",
+    approvers: (n, of) => `${n}/${of} approbation(s)`, by_initiator: "demandé par", siren_panel: "Sirènes par zone", not_polled: "pas encore interrogée", unreachable: "injoignable",
     fault: "défaut", silent: "silencieuse", sounding: "sonne", on_battery: "sur batterie",
     run_status: { running: "en cours", waiting: "en attente", awaiting_approval: "attend une approbation",
                   watching: "surveille", completed: "terminé", cancelled: "annulé", rejected: "rejeté" },
@@ -61,6 +62,8 @@ export const words = {
       "step.wait_over": () => "attente écoulée",
       "step.approval": (a) => `approbation requise : ${a.count} × ${a.role}${a.not_initiator === "true" ? " (pas l'initiateur)" : ""}, délai ${a.timeout}`,
       "step.approved": (a) => `approuvée par ${a.by} (${a.count}/${a.of})`,
+      "step.break_glass": (a) => `bris de glace : libérée par ${a.by} seul·e (${a.reason}) ; un incident de revue est ouvert`,
+      "step.unreleased": (a) => `retenue : une alerte publique RÉELLE ou une sirène demande l'approbation de deux personnes, elle en a ${a.people}`,
       "step.rejected": (a) => `rejetée par ${a.by} : déroulement arrêté, rien de public envoyé`,
       "step.escalated": (a) => `approbation en retard : escalade vers ${a.audience} par ${a.channels}, encore ${a.wait}`,
       "step.approval_expired": (a) => `approbation expirée${a.escalations !== "0" ? ` après ${a.escalations} escalade(s)` : ""} : déroulement arrêté, rien de public envoyé`,
@@ -71,6 +74,7 @@ export const words = {
     // it says more than the sentence (which field, which lint problem).
     refusals: {
       own_approval: "Vous êtes à l'origine de cet incident : une autre personne doit approuver l'alerte.",
+      reason_required: "Bris de glace : écrivez pourquoi vous libérez seul·e cette alerte (10 caractères ou plus).",
       missing_role: "Vous n'avez pas le rôle que demande cette approbation.",
       already_approved: "Vous avez déjà approuvé.",
       not_pending: "Cette approbation n'est plus en attente.",
@@ -125,7 +129,8 @@ export const words = {
     states: { queued: "queued", sending: "sending", sent: "sent", delivered: "delivered", failed: "failed" },
     audit: "Audit trail", audit_note: "Every change, by a person or a machine; each row carries the hash of the one before (tocsin audit verify).",
     when: "When", actor: "Who", action: "Action", subject: "Subject", detail: "Detail", older: "Older",
-    confirm_approve: "Approve the LIVE alert", by_initiator: "asked by", siren_panel: "Sirens by zone", not_polled: "not polled yet", unreachable: "unreachable",
+    confirm_approve: "Approve the LIVE alert", break_glass: "BREAK GLASS", break_glass_reason: "Why alone, now:",
+    approvers: (n, of) => `${n}/${of} approval(s)`, by_initiator: "asked by", siren_panel: "Sirens by zone", not_polled: "not polled yet", unreachable: "unreachable",
     fault: "fault", silent: "silent", sounding: "sounding", on_battery: "on battery",
     run_status: { running: "running", waiting: "waiting", awaiting_approval: "awaiting approval",
                   watching: "watching", completed: "completed", cancelled: "cancelled", rejected: "rejected" },
@@ -134,6 +139,7 @@ export const words = {
     timeline: {},  // the server's own line is English
     refusals: {
       own_approval: "You started this incident: another person must approve the alert.",
+      reason_required: "Break glass: write why you release this alert alone (10 characters or more).",
       missing_role: "You do not have the role this approval asks for.",
       already_approved: "You have already approved.",
       not_pending: "This approval is no longer pending.",

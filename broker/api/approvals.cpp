@@ -19,7 +19,8 @@ void Api::approval_vote(const std::string& id, bool approve, const ApiRequest& r
   auto actor = actor_of(request, &confirm);
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
   const VoteProof proof{compose::is_live_word(confirm),
-                        request.principal && request.principal->kind == "user", actor->via};
+                        request.principal && request.principal->kind == "user", actor->via,
+                        actor->note};
   journal_.vote(id, actor->by, approve, proof,
                 [id, respond = std::move(respond)](Result<std::string> r) {
                   if (!r) return respond(error(status_for(r.error()), r.error()));

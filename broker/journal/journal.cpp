@@ -150,8 +150,7 @@ void Journal::enqueue(Pending p) {
   wake_.notify_one();
 }
 
-void Journal::submit(Incident report, AcceptCallback done) {
-  // Serialize here, on the caller's thread: the single writer thread is the one to spare.
+Journal::Report Journal::prepare(Incident report, AcceptCallback done) {
   Report p;
   if (!report.location.empty()) p.location_json = json::serialize(to_json(report.location));
   p.attributes_json = json::serialize(to_json(report.attributes));
@@ -160,6 +159,11 @@ void Journal::submit(Incident report, AcceptCallback done) {
   p.report_json = json::serialize(as_received);
   p.report = std::move(report);
   p.done = std::move(done);
+  return p;
+}
+
+void Journal::submit(Incident report, AcceptCallback done) {
+  Report p = prepare(std::move(report), std::move(done));
   {
     std::lock_guard lock(mutex_);
     reports_.push_back(std::move(p));
@@ -285,6 +289,11 @@ class Transaction {
   }
 
   void report(Journal::Report& p);  // defined below, needs Journal's private types
+  // An incident Tocsin raises in this transaction (a break-glass release's review), as a report.
+  void raise(Incident incident) {
+    raised_.push_back(Journal::prepare(std::move(incident), [](const Result<Accepted>&) {}));
+    report(raised_.back());
+  }
   void fold(Journal::Report& p, const std::string& target, const char* limit);
   void action(IncidentAction& a, ActionCallback& done);
   void vote(Journal::Vote& v);
@@ -316,6 +325,7 @@ class Transaction {
   Timestamp at_;
   Muter* muter_;
   bool muter_begun_ = false;
+  std::deque<Journal::Report> raised_;  // a deque: replies keep references to its elements
 };
 
 // WAL checkpoints on a thread of their own. Left to the writer, SQLite runs one inside the commit
@@ -561,6 +571,8 @@ class Journal::Writer {
       return;
     }
     observe(started, ran.size() + done.size());
+    j_.metrics_.created.inc(tx.created);  // incidents Tocsin raised in it (reviews)
+    for (auto& d : tx.due) push_due(std::move(d));
     j_.metrics_.runs_pending.store(long(due_.size()), std::memory_order_relaxed);
     after_commit(tx);
   }
@@ -805,10 +817,29 @@ void Transaction::vote(Journal::Vote& v) {
     json::object detail{{"status", result.value()},
                         {"typed_live", v.proof.typed_live},
                         {"signed_in", v.proof.signed_in}};
+    if (!v.proof.reason.empty()) detail["note"] = v.proof.reason;
     audit::name_for(detail, v.by, v.proof.via);
     audit::append(db_, {at_, audit::actor(v.by, v.proof.via),
                         v.approve ? "approval.approve" : "approval.reject", v.approval_id,
                         json::serialize(detail)});
+  }
+  // One person released a public alert alone: the city reviews it (an incident of its own,
+  // committed with the release, so neither is ever without the other).
+  for (auto& r : runs_.take_reviews()) {
+    const std::string about =
+        "incident " + r.incident_id + ", " + r.playbook_id + " step " + std::to_string(r.step);
+    raise(raised_by_tocsin("tocsin/approvals", "tocsin.break_glass_review", r.approval_id,
+                           "Break-glass release by " + r.by + " to review (" + about + ")",
+                           "Released by " + r.by + " alone, on break glass: " + r.reason,
+                           Attributes{{"approval", r.approval_id},
+                                      {"run", r.run_id},
+                                      {"incident", r.incident_id},
+                                      {"playbook", r.playbook_id},
+                                      {"released_by", r.by},
+                                      {"reason", r.reason}}));
+    audit::append(
+        db_, {at_, v.by, "approval.break_glass", r.approval_id,
+              json::serialize(json::object{{"reason", r.reason}, {"incident", r.incident_id}})});
   }
   replies.push_back([&v, result] { v.done(result); });
 }

@@ -97,6 +97,8 @@ class Journal : public Intake {
     std::string report_json;  // kept in the event
     AcceptCallback done;
   };
+  // A report serialized for the writer (on the caller's thread: the writer is the one to spare).
+  static Report prepare(Incident report, AcceptCallback done);
   struct Action {
     IncidentAction action;
     ActionCallback done;

@@ -238,8 +238,8 @@ std::string playbook_text(const Request& r, const std::string& by, Status incide
 
 std::vector<std::string> check(const Request& r, const std::string& by, Status incident_status,
                                const ActivePlaybooks& set) {
-  auto parsed =
-      playbooks::parse_playbook(playbook_text(r, by, incident_status), "composed", set.catalog);
+  auto parsed = playbooks::parse_playbook(playbook_text(r, by, incident_status), "composed",
+                                          set.catalog, playbooks::Origin::composed);
   std::vector<std::string> out;
   for (auto e : parsed.errors) {
     // "composed:LINE:COLUMN: steps[1].notify…": the lines are ours, not the composer's.

@@ -77,16 +77,16 @@ Runs::Runs(db::Connection& db, UlidGenerator& ids)
       run_by_id_(db.prepare(std::string(kRunColumns) + "WHERE id = ?1")),
       insert_approval_(db.prepare(
           "INSERT INTO approvals (id, run_id, incident_id, playbook_id, step, role, required, "
-          "distinct_from_initiator, initiator, status, due_at, created_at, preview) VALUES (?1, "
-          "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12)")),
+          "distinct_from_initiator, initiator, status, due_at, created_at, preview, break_glass) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12, ?13)")),
       close_approval_(db.prepare(
           "UPDATE approvals SET status = ?2, closed_at = ?3 WHERE run_id = ?1 AND status = "
           "'pending'")),
       approval_by_id_(
           db.prepare("SELECT run_id, status, preview, step FROM approvals WHERE id = ?1")),
       insert_vote_(db.prepare(
-          "INSERT INTO approval_votes (approval_id, person, decision, at) VALUES (?1, ?2, ?3, "
-          "?4)")),
+          "INSERT INTO approval_votes (approval_id, person, decision, at, note) VALUES (?1, ?2, "
+          "?3, ?4, ?5)")),
       incident_by_id_(db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1")),
       // A playbook runs once per incident: its own run, or the group run it joined.
       playbooks_run_(db.prepare(
@@ -121,6 +121,7 @@ Runs::Runs(db::Connection& db, UlidGenerator& ids)
 void Runs::discard() {
   timers_.clear();
   alerts_.clear();
+  reviews_.clear();
   stored_versions_.clear();  // what the rollback took back may be stored again
 }
 
@@ -145,7 +146,8 @@ const playbooks::Playbook* Runs::playbook_for(const std::string& hash, const std
     version_text_.reset();
   }
   auto set = playbooks::parse_playbook(stored, "run:" + hash,
-                                       active_ ? active_->catalog : playbooks::Catalog{});
+                                       active_ ? active_->catalog : playbooks::Catalog{},
+                                       playbooks::Origin::stored);
   if (!set.ok()) {
     spdlog::error("runs: the playbook version {} of an open run no longer validates: {}", hash,
                   set.errors.front());
@@ -226,7 +228,7 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     insert_approval_.bind(10, to_unix_ms(ap.due)).bind(11, to_unix_ms(at));
     json::array reach;
     for (const auto& r : preview(*run.playbook, ap.step, incident)) reach.push_back(to_json(r));
-    insert_approval_.bind(12, json::serialize(reach));
+    insert_approval_.bind(12, json::serialize(reach)).bind(13, std::int64_t(ap.break_glass));
     insert_approval_.run();
   }
   if (s.due) timers_.push_back({run.id, *s.due});
@@ -253,10 +255,10 @@ std::string Runs::start(const playbooks::Playbook& p, const IncidentRecord& inci
                         std::vector<std::string>& resolve, const std::string& group_key,
                         const std::string& initiator) {
   LoadedRun run{ids_.next(), incident.incident.id, p.id, group_key, &p, {}};
-  auto fx = playbooks::advance(
-      p, run.state,
-      Event{Event::Kind::start, at, initiator.empty() ? incident.incident.source : initiator, {}},
-      incident.incident);
+  Event started{
+      Event::Kind::start, at, initiator.empty() ? incident.incident.source : initiator, {}};
+  started.person = !initiator.empty();  // a composed alert's author, signed in
+  auto fx = playbooks::advance(p, run.state, started, incident.incident);
   insert_run_.bind(1, run.id).bind(2, run.incident_id).bind(3, p.id).bind(4, p.hash);
   if (stored_versions_.insert(p.hash).second) {
     insert_version_.bind(1, p.hash).bind(2, p.text);
@@ -282,7 +284,8 @@ Result<Runs::Composed> Runs::compose(const std::string& text, const std::string&
                                      const std::string& by, Timestamp at,
                                      std::vector<std::string>& resolve) {
   if (!active_) return Error{"unavailable", "no playbook set is loaded", ""};
-  auto set = playbooks::parse_playbook(text, "composed", active_->catalog);
+  auto set =
+      playbooks::parse_playbook(text, "composed", active_->catalog, playbooks::Origin::composed);
   if (!set.ok()) return Error{"invalid", set.errors.front(), "body"};
   const auto& parsed = set.playbooks.front();
   const playbooks::Playbook* p = nullptr;
@@ -517,10 +520,11 @@ Result<std::string> Runs::vote(const std::string& approval_id, const std::string
   if (!run)
     return Error{"conflict", "the run of approval " + approval_id + " cannot continue", "id"};
   auto inc = incident(run->incident_id);
-  auto fx = playbooks::advance(
-      *run->playbook, run->state,
-      Event{approve ? Event::Kind::approve : Event::Kind::reject, at, by, person->roles},
-      inc->incident);
+  Event cast{approve ? Event::Kind::approve : Event::Kind::reject, at, by, person->roles};
+  cast.reason = proof.reason;
+  auto fx = playbooks::advance(*run->playbook, run->state, cast, inc->incident);
+  if (fx.refused && fx.refused_reason == "reason_required")
+    return Error{"unprocessable", *fx.refused, "note", fx.refused_reason};
   if (fx.refused) return Error{"forbidden", *fx.refused, "by", fx.refused_reason};
   // Deliberate, as a composed live alert is: the approver types the word (the Hawaii lesson).
   const bool live_public =
@@ -534,8 +538,11 @@ Result<std::string> Runs::vote(const std::string& approval_id, const std::string
                  "machine's token cannot)",
                  "Authorization", "person_required"};
   insert_vote_.bind(1, approval_id).bind(2, by).bind(3, approve ? "approve" : "reject");
-  insert_vote_.bind(4, to_unix_ms(at));
+  insert_vote_.bind(4, to_unix_ms(at)).bind(5, proof.reason);
   insert_vote_.run();
+  if (fx.break_glass)
+    reviews_.push_back({approval_id, run->id, run->incident_id, run->playbook_id,
+                        fx.break_glass->step + 1, by, fx.break_glass->reason});
   apply(*run, fx, *inc, at, resolve);
   return fx.approval_closed.value_or("pending");
 }

@@ -32,6 +32,15 @@ struct VoteProof {
   bool typed_live = false;  // the voter typed LIVE (or RÉEL)
   bool signed_in = false;   // a person's session, not a machine's token
   std::string via = {};     // the machine that cast it for `by` ("token:NAME"), if any
+  std::string reason = {};  // the voter's note: required for a break-glass release
+};
+
+// A public alert one approver released alone (a break-glass step), with their reason: the
+// journal raises a review incident for it in the same transaction.
+struct BreakGlassReview {
+  std::string approval_id, run_id, incident_id, playbook_id;
+  std::size_t step = 0;  // the approval's, counted from 1
+  std::string by, reason;
 };
 
 // The playbook set in force, with what it refers to. Immutable once built; a reload builds
@@ -104,6 +113,8 @@ class Runs {
   // What the committed transaction leaves to do; cleared by discard() after a rollback.
   std::vector<RunTimer> take_timers() { return std::exchange(timers_, {}); }
   std::vector<AlertRecord> take_alerts() { return std::exchange(alerts_, {}); }
+  // Break-glass releases of this transaction: the caller raises their reviews in it.
+  std::vector<BreakGlassReview> take_reviews() { return std::exchange(reviews_, {}); }
   void discard();
 
   // Open runs with a due time: their timers, re-armed at start-up.
@@ -143,6 +154,7 @@ class Runs {
   std::map<std::string, std::unique_ptr<playbooks::Playbook>> older_;
   std::vector<RunTimer> timers_;
   std::vector<AlertRecord> alerts_;
+  std::vector<BreakGlassReview> reviews_;
   ReachPreview preview_;
   db::Statement insert_run_, update_run_, open_runs_, run_by_id_, insert_approval_, close_approval_,
       approval_by_id_, insert_vote_, incident_by_id_, playbooks_run_, due_runs_, find_group_,

@@ -320,10 +320,10 @@ json::array IncidentStore::approvals(const std::string& status, std::size_t limi
   auto st = db_.prepare(
       "SELECT a.id, a.run_id, a.incident_id, a.playbook_id, a.step, a.role, a.required, "
       "a.distinct_from_initiator, a.initiator, a.status, a.due_at, a.created_at, a.closed_at, "
-      "(SELECT json_group_array(json_object('person', person, 'decision', decision)) FROM "
-      "approval_votes v WHERE v.approval_id = a.id), a.preview, (SELECT status FROM incidents i "
-      "WHERE i.id = a.incident_id) FROM approvals a WHERE ?1 = '' OR a.status = "
-      "?1 ORDER BY a.created_at DESC LIMIT ?2");
+      "(SELECT json_group_array(json_object('person', person, 'decision', decision, 'note', "
+      "note)) FROM approval_votes v WHERE v.approval_id = a.id), a.preview, (SELECT status FROM "
+      "incidents i WHERE i.id = a.incident_id), a.break_glass FROM approvals a WHERE ?1 = '' OR "
+      "a.status = ?1 ORDER BY a.created_at DESC LIMIT ?2");
   st.bind(1, status).bind(2, std::int64_t(limit));
   json::array out;
   while (st.step())
@@ -342,7 +342,8 @@ json::array IncidentStore::approvals(const std::string& status, std::size_t limi
                                {"closed_at", ms_or_null(st, 12)},
                                {"votes", json::parse(st.text(13))},
                                {"preview", json::parse(st.text(14))},
-                               {"incident_status", st.text(15)}});
+                               {"incident_status", st.text(15)},
+                               {"break_glass", st.integer(16) != 0}});
   return out;
 }
 

@@ -330,6 +330,11 @@ CREATE TABLE playbook_versions (
 INSERT OR IGNORE INTO playbook_versions (hash, text)
   SELECT playbook_hash, playbook_text FROM playbook_runs WHERE playbook_text != '';
 )sql",
+    // 9 to 10: two people release a public alert, or one on break glass who writes why.
+    R"sql(
+ALTER TABLE approvals ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;  -- one approver releases it
+ALTER TABLE approval_votes ADD COLUMN note TEXT NOT NULL DEFAULT '';      -- the voter's reason
+)sql",
 };
 
 }  // namespace

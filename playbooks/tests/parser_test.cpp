@@ -34,7 +34,7 @@ steps:
   - wait: { for: 10m, until: acknowledged }
   - when: not_acknowledged
     notify: { audience: { groups: [eoc-managers] }, channels: [sms], template: escalation }
-  - require_approval: { role: approver, timeout: 15m }
+  - require_approval: { role: approver, count: 2, timeout: 15m }
   - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true, expires: 6h }
   - siren: { zones: [riverside], pattern: wail, duration: 3m }
   - resolve_when: { attributes: { level_m: { "<": 3.5 } } }
@@ -44,6 +44,7 @@ steps:
   CHECK(p.steps[2].when == Guard::not_acknowledged);
   CHECK(std::get<Wait>(p.steps[1].action).duration == std::chrono::minutes(10));
   CHECK(std::get<RequireApproval>(p.steps[3].action).on_timeout == "cancel");
+  CHECK(std::get<RequireApproval>(p.steps[3].action).count == 2);
   CHECK(std::get<Notify>(p.steps[4].action).is_public);
   CHECK(p.match.at_least == Severity::moderate);
   CHECK(p.match.attributes.size() == 2);
@@ -158,14 +159,71 @@ TEST_CASE("allow_in_exercise needs an exercise marking in every template file it
   auto set = parse_playbook(R"(id: drill
 match: { type: flood.* }
 steps:
+  - require_approval: { role: approver, count: 2, timeout: 15m }
   - notify: { audience: { residents: { area: incident } }, channels: [sms], template: public, public: true, expires: 6h, allow_in_exercise: true }
   - siren: { zones: [riverside], pattern: test, duration: 1m, allow_in_exercise: true }
 )",
                             "drill.yaml", catalog);
   REQUIRE(set.errors.size() == 1);
   CHECK(set.errors[0] ==
-        "drill.yaml:4:87: steps[0].notify.template: allow_in_exercise needs an exercise marking in "
+        "drill.yaml:5:87: steps[1].notify.template: allow_in_exercise needs an exercise marking in "
         "public.en.sms.mustache ({{#exercise}}EXERCISE{{/exercise}})");
+}
+
+TEST_CASE("two people release a public alert or a siren, or one on break glass") {
+  const std::string kPublic =
+      "{ audience: { residents: { area: incident } }, channels: [sms], template: public, public: "
+      "true, expires: 6h";
+  const std::string kOne = "  - require_approval: { role: approver, timeout: 15m }\n";
+  const std::string kTwo = "  - require_approval: { role: approver, count: 2, timeout: 15m }\n";
+  // No approval at all, then a one-person approval: refused, each step named with its position.
+  auto none = errors_of(kHead + "  - notify: " + kPublic + " }\n");
+  REQUIRE(none.size() == 1);
+  CHECK(none[0] ==
+        "test.yaml:5:13: steps[0].notify: reaches the public with no require_approval before it "
+        "(two people release a public alert or a siren)");
+  auto one = errors_of(kHead + kOne + "  - notify: " + kPublic +
+                       " }\n  - siren: { zones: [riverside], pattern: wail, duration: 3m }\n");
+  REQUIRE(one.size() == 2);
+  CHECK(one[0] ==
+        "test.yaml:6:13: steps[1].notify: reaches the public on one person's approval "
+        "(steps[0].require_approval.count: 1); say count: 2 (two people release it), or "
+        "break_glass: true (one may, with a written reason, and a review incident after)");
+  CHECK(one[1].find("test.yaml:7:12: steps[2].siren: reaches the public on one person's") == 0);
+  // An approval before an earlier one does not count: the nearest approval gates the step.
+  auto later = errors_of(kHead + kTwo + kOne + "  - notify: " + kPublic + " }\n");
+  REQUIRE(later.size() == 1);
+  CHECK(later[0].find("steps[2].notify: reaches the public on one person's approval "
+                      "(steps[1].require_approval") != std::string::npos);
+  // count: 2, or break_glass on a one-person approval: accepted.
+  CHECK(errors_of(kHead + kTwo + "  - notify: " + kPublic + " }\n").empty());
+  auto glass = parse_one(kHead + kOne + "  - notify: " + kPublic + ", break_glass: true }\n" +
+                         "  - siren: { zones: [riverside], pattern: wail, duration: 3m, "
+                         "break_glass: true }\n");
+  CHECK(glass.steps[1].break_glass());
+  CHECK(glass.steps[2].break_glass());
+  // break_glass where it means nothing is an error too.
+  auto needless = errors_of(kHead + kTwo + "  - notify: " + kPublic + ", break_glass: true }\n");
+  REQUIRE(needless.size() == 1);
+  CHECK(needless[0].find("steps[1].notify.break_glass: steps[0].require_approval already needs "
+                         "two people") != std::string::npos);
+  auto staff = errors_of(kHead +
+                         "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], "
+                         "template: staff, break_glass: true }\n");
+  REQUIRE(staff.size() == 1);
+  CHECK(staff[0].find("steps[0].notify.break_glass: only a public alert or a siren") !=
+        std::string::npos);
+  // Composed by a signed-in person, who is one of the two: one approver besides them suffices,
+  // unless the composer may approve it too.
+  CHECK(parse_playbook(kHead + kOne + "  - notify: " + kPublic + " }\n", "composed", test_catalog(),
+                       Origin::composed)
+            .ok());
+  CHECK_FALSE(parse_playbook(kHead +
+                                 "  - require_approval: { role: approver, timeout: 15m, "
+                                 "distinct_from_initiator: false }\n  - notify: " +
+                                 kPublic + " }\n",
+                             "composed", test_catalog(), Origin::composed)
+                  .ok());
 }
 
 TEST_CASE("group_by needs group_wait, and names zone, source or type") {

@@ -137,10 +137,14 @@ try {
   await page.waitForFunction((sel) => document.querySelector(`${sel} .timeline`)?.textContent
     .includes("reçu par mgagnon"), row);
 
-  // The operator may not approve; an approver does, from another browser.
+  // The operator may not approve; two approvers do, each from their own browser: one is not
+  // enough for a sensor's public alert.
   if (await page.$("#approvals li button.approve")) throw new Error("an operator can approve");
   const approver = await signIn(browser, "swilliams");
   await approveLive(approver);
+  await approver.waitForFunction(() => document.querySelector("#approvals li")?.textContent.includes("1/2 approbation"));
+  const second = await signIn(browser, "plavoie");
+  await approveLive(second);
   await approver.waitForFunction(() => document.querySelectorAll("#approvals li").length === 0);
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes("(public)"), row);
   // Delivery progress per channel: a bar for each, with its counts in words.
@@ -150,7 +154,7 @@ try {
   await accessible(page, "the board (an incident, its runs, deliveries)");
 
   // A person reports through the console: they initiated it, so their own approval is refused;
-  // a second approver's is not.
+  // two other approvers' are not.
   // The types offered are the ones the playbooks match (the earthquake's too), a family by prefix.
   await approver.waitForFunction(() => {
     const offered = [...document.querySelectorAll("#incident-types option")].map((o) => o.value);
@@ -166,8 +170,10 @@ try {
   await approver.waitForFunction(() =>  // said in French, not in the server's English
     document.querySelector("#message").textContent.includes("Vous êtes à l'origine de cet incident"));
   await shot(approver, "own-approval-refused");
-  const second = await signIn(browser, "plavoie");
   await approveLive(second);
+  await second.waitForFunction(() => document.querySelector("#approvals li")?.textContent.includes("1/2 approbation"));
+  const third = await signIn(browser, "aroy");
+  await approveLive(third);
   await second.waitForFunction(() => document.querySelectorAll("#approvals li").length === 0);
   await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
     (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("(public)")));

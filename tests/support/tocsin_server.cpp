@@ -114,6 +114,36 @@ std::optional<HttpResponse> as_user(const TocsinServer& s, const Session& who,
   return http_request(s.http_port(), method, target, body, "application/json", h);
 }
 
+std::optional<HttpResponse> approve_by_two(const TocsinServer& s, const std::string& approval_id,
+                                           const Session& first, const Session& second) {
+  const std::string target = "/api/v1/approvals/" + approval_id + "/approve";
+  auto one = as_user(s, first, "POST", target, R"({"confirm":"LIVE"})");
+  if (!one || one->status != 200 || one->body.find("\"pending\"") == std::string::npos)
+    throw std::runtime_error("the first approval of " + approval_id +
+                             " did not leave it pending: " + (one ? one->body : "no answer"));
+  return as_user(s, second, "POST", target, R"({"confirm":"LIVE"})");
+}
+
+bool release_pending_approvals(TocsinServer& s, std::size_t expected,
+                               std::chrono::seconds deadline) {
+  const Session first = signed_in_person(s, "swilliams"), second = signed_in_person(s, "plavoie");
+  std::set<std::string> released;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (released.size() < expected) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    auto listed = s.get("/api/v1/approvals?state=pending");
+    if (!listed || listed->status != 200) continue;
+    auto approvals = boost::json::parse(listed->body).at("approvals").as_array();
+    if (approvals.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (const auto& a : approvals) {
+      std::string id(a.at("id").as_string());
+      auto r = approve_by_two(s, id, first, second);
+      if (r && r->status == 200) released.insert(id);
+    }
+  }
+  return true;
+}
+
 void TocsinServer::start() {
   if (token_.empty()) {
     auto r = run_command_env({TOCSIN_BINARY, "token", "add", "tests", "--scope",

@@ -104,6 +104,17 @@ std::optional<HttpResponse> as_user(const TocsinServer& s, const Session& who,
                                     const std::string& body, bool with_csrf = true,
                                     const std::string& origin = "");
 
+// Two people release a live public alert: each approves it, signed in, typing the word. The
+// first vote must leave it pending; returns the second's answer (it releases the alert).
+std::optional<HttpResponse> approve_by_two(const TocsinServer& s, const std::string& approval_id,
+                                           const Session& first, const Session& second);
+
+// For tests about what follows a release, not the release itself: swilliams and plavoie sign in
+// and release every pending approval, as they come, until `expected` have been released (false
+// if the deadline passed first).
+bool release_pending_approvals(TocsinServer& s, std::size_t expected,
+                               std::chrono::seconds deadline = std::chrono::seconds(60));
+
 // Read-only queries on a journal database for assertions.
 std::set<std::string> query_strings(const std::string& database, const std::string& sql);
 long long query_integer(const std::string& database, const std::string& sql);

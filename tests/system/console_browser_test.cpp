@@ -23,6 +23,7 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   server.add_user("mgagnon", "operator", "correct horse battery");
   server.add_user("swilliams", "approver", "correct horse battery");
   server.add_user("plavoie", "approver", "correct horse battery");
+  server.add_user("aroy", "approver", "correct horse battery");
   server.add_user("ada", "admin", "correct horse battery");
   auto out =
       std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" / "console";

@@ -298,6 +298,7 @@ TEST_CASE(
   std::ofstream(playbooks.path() / "sirens.yaml") << R"(id: sirens
 match: { type: test.sirens }
 steps:
+  - require_approval: { role: approver, count: 2, timeout: 15m }
   - siren: { zones: [riverside], pattern: wail, duration: 3m }
 )";
   RedisServer redis;
@@ -315,6 +316,7 @@ steps:
   server.start();
   SensorClient client(server.zmq_endpoint());
   accepted_id(client, R"({"source":"test","type":"test.sirens","severity":"extreme"})");
+  REQUIRE(release_pending_approvals(server, 1));
 
   // Only rdp-1 covers riverside; the controller confirmed the command.
   REQUIRE(wait_until(
@@ -387,8 +389,8 @@ TEST_CASE("end to end: the shipped flood playbook over real peers, from report t
       },
       10s));
   CHECK(in_state("siren", "delivered") == 0);
-  REQUIRE(as_user(server, signed_in_person(server, "swilliams"), "POST",
-                  "/api/v1/approvals/" + approval + "/approve", R"({"confirm":"LIVE"})")
+  REQUIRE(approve_by_two(server, approval, signed_in_person(server, "swilliams"),
+                         signed_in_person(server, "plavoie"))
               ->status == 200);
 
   // Approved: the public feed in each language and in both together, then the riverside siren,

@@ -23,6 +23,7 @@ namespace {
 const char* kPublicPlaybook = R"(id: public
 match: { type: test.public }
 steps:
+  - require_approval: { role: approver, count: 2, timeout: 15m }
   - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true, expires: 6h }
 )";
 
@@ -62,6 +63,7 @@ TEST_CASE(
     accepted_id(sensor, R"({"source":"test","type":"test.public","severity":"severe",)"
                         R"("location":{"zone":"riverside"},"dedup_key":"p-)" +
                             std::to_string(i) + "\"}");
+  REQUIRE(release_pending_approvals(server, kAlerts, 120s));
 
   auto code = clients.wait(180s);
   REQUIRE(code);

@@ -175,13 +175,13 @@ steps:
   }
 }
 
-TEST_CASE("a public alert waits for a second person's approval", "[playbooks][approval]") {
+TEST_CASE("a public alert waits for two people's approval", "[playbooks][approval]") {
   RedisServer redis;
   Playbooks pb;
   pb.write("public.yaml", R"(id: public-flood
 match: { type: flood.* }
 steps:
-  - require_approval: { role: approver, distinct_from_initiator: true, timeout: 15m }
+  - require_approval: { role: approver, count: 2, distinct_from_initiator: true, timeout: 15m }
   - notify: { audience: { residents: { area: incident } }, channels: [sms, websocket], template: flood-public, public: true, expires: 6h }
 )");
   TocsinServer server(with(redis, pb));
@@ -227,14 +227,21 @@ steps:
   CHECK(json::parse(token.body).at("error").at("reason") == "person_required");
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
 
-  auto ok = *as_user(server, signed_in_person(server, "plavoie"), "POST",
+  // One person is not enough, whatever started the run: the first vote leaves it pending.
+  auto first = *as_user(server, signed_in_person(server, "plavoie"), "POST",
+                        "/api/v1/approvals/" + approval + "/approve", R"({"confirm":"LIVE"})");
+  CHECK(first.status == 200);
+  CHECK(json::parse(first.body).at("status").as_string() == "pending");
+  CHECK(count(server, "SELECT count(*) FROM alerts WHERE public = 1") == 0);
+  auto ok = *as_user(server, signed_in_person(server, "aroy"), "POST",
                      "/api/v1/approvals/" + approval + "/approve", R"({"confirm":"LIVE"})");
   CHECK(ok.status == 200);
   CHECK(json::parse(ok.body).at("status").as_string() == "approved");
   CHECK(count(server, "SELECT count(*) FROM alerts WHERE public = 1") == 1);
   CHECK(one(server, "SELECT status FROM approvals") == "approved");
-  CHECK(one(server, "SELECT person FROM approval_votes") == "plavoie");
-  CHECK(vote("aroy", "approve").status == 409);  // already decided
+  CHECK(query_strings(server.database(), "SELECT person FROM approval_votes") ==
+        std::set<std::string>{"plavoie", "aroy"});
+  CHECK(vote("mgagnon", "approve").status == 409);  // already decided
   CHECK(json::parse(server.get("/api/v1/approvals")->body).at("approvals").as_array().empty());
 }
 
@@ -244,7 +251,7 @@ TEST_CASE("a rejected approval stops the run: nothing public goes out", "[playbo
   pb.write("public.yaml", R"(id: public-flood
 match: { type: flood.* }
 steps:
-  - require_approval: { role: approver, timeout: 15m }
+  - require_approval: { role: approver, count: 2, timeout: 15m }
   - notify: { audience: { residents: { area: incident } }, channels: [sms], template: flood-public, public: true, expires: 6h }
 )");
   TocsinServer server(with(redis, pb));
@@ -258,6 +265,76 @@ steps:
   CHECK(json::parse(r->body).at("status").as_string() == "rejected");
   CHECK(one(server, "SELECT status FROM playbook_runs") == "rejected");
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
+}
+
+TEST_CASE("a one-person release is refused at load, and break glass asks why and raises a review",
+          "[playbooks][approval][abuse]") {
+  RedisServer redis;
+  Playbooks pb;
+  const std::string one_person = R"(id: chlorine
+match: { type: chem.* }
+steps:
+  - require_approval: { role: approver, timeout: 10m }
+  - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true, expires: 1h }
+  - siren: { zones: [riverside], pattern: hi-lo, duration: 1m }
+)";
+  pb.write("chlorine.yaml", one_person);
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(TOCSIN_SOURCE_DIR);  // the shipped config names relative paths
+  auto check = run_command({TOCSIN_BINARY, "playbook", "check", pb.path()}, 20s);
+  std::filesystem::current_path(cwd);
+  INFO(check.output);
+  CHECK(check.exit_code != 0);
+  CHECK(check.output.find("chlorine.yaml:5:13: steps[1].notify: reaches the public on one "
+                          "person's approval") != std::string::npos);
+  CHECK(check.output.find("chlorine.yaml:6:12: steps[2].siren: reaches the public on one "
+                          "person's approval") != std::string::npos);
+
+  // Break glass: one approver may release it, but must write why, and the city reviews it.
+  std::string glass = one_person;
+  glass.replace(glass.find("expires: 1h }"), 13, "expires: 1h, break_glass: true }");
+  glass.replace(glass.find("duration: 1m }"), 14, "duration: 1m, break_glass: true }");
+  pb.write("chlorine.yaml", glass);
+  TocsinServer server(with(redis, pb));
+  server.start();
+  SensorClient client(server.zmq_endpoint());
+  std::string id = accepted_id(client, report("chem-sensor-3", "chem.chlorine"));
+  REQUIRE(server.settled());
+  auto listed = json::parse(server.get("/api/v1/approvals?state=pending")->body).at("approvals");
+  REQUIRE(listed.as_array().size() == 1);
+  CHECK(listed.as_array()[0].at("break_glass") == true);
+  CHECK(listed.as_array()[0].at("required") == 1);
+  const std::string target =
+      "/api/v1/approvals/" + std::string(listed.as_array()[0].at("id").as_string()) + "/approve";
+  Session swilliams = signed_in_person(server, "swilliams");
+  auto bare = as_user(server, swilliams, "POST", target, R"({"confirm":"LIVE"})");
+  REQUIRE(bare);
+  CHECK(bare->status == 422);
+  CHECK(json::parse(bare->body).at("error").at("reason") == "reason_required");
+  CHECK(json::parse(bare->body).at("error").at("field") == "note");
+  CHECK(count(server, "SELECT count(*) FROM alerts WHERE public = 1") == 0);
+
+  const std::string reason = "Chlorine cloud drifting over the school; nobody else answers";
+  auto released = as_user(server, swilliams, "POST", target,
+                          R"({"confirm":"LIVE","note":")" + reason + R"("})");
+  REQUIRE(released);
+  INFO(released->body);
+  CHECK(released->status == 200);
+  CHECK(json::parse(released->body).at("status") == "approved");
+  CHECK(count(server, "SELECT count(*) FROM alerts WHERE public = 1") == 2);  // notice and siren
+  // The review: an incident of its own, naming who released what and why; the audit trail too.
+  REQUIRE(server.settled());
+  auto review = json::parse(server.get("/api/v1/incidents?state=active")->body);
+  const json::object* found = nullptr;
+  for (const auto& i : review.at("incidents").as_array())
+    if (i.at("type") == "tocsin.break_glass_review") found = &i.as_object();
+  REQUIRE(found);
+  CHECK(std::string(found->at("headline").as_string()).find("swilliams") != std::string::npos);
+  CHECK(found->at("attributes").at("incident").as_string() == id);
+  CHECK(found->at("attributes").at("reason").as_string() == reason);
+  auto audit = server.get("/api/v1/audit")->body;
+  CHECK(audit.find("\"approval.break_glass\"") != std::string::npos);
+  CHECK(one(server, "SELECT note FROM approval_votes") == reason);
 }
 
 TEST_CASE("a reload with a broken file keeps the running set, and a good one replaces it",
@@ -378,6 +455,7 @@ match: { type: flood.* }
 steps:
   - require_approval:
       role: approver
+      count: 2
       timeout: 1m
       on_timeout: escalate
       escalate_to: { groups: [eoc-managers] }

@@ -28,6 +28,7 @@ group_by: zone
 group_wait: 3s
 steps:
   - notify: { audience: { roles: [duty-officer] }, channels: [email], template: flood-staff }
+  - require_approval: { role: approver, count: 2, timeout: 15m }
   - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true, expires: 6h }
   - resolve_when: { attributes: { level_m: { "<": 3.0 } } }
 )";
@@ -78,7 +79,9 @@ steps:
   CHECK(query_integer(db, "SELECT count(*) FROM playbook_runs") == 1);
   CHECK(query_integer(db, "SELECT count(*) FROM run_members") == incidents);
 
-  // One staff alert and one public alert; each duty officer gets one email.
+  // One staff alert and one public alert (one approval for the group); each duty officer gets
+  // one email.
+  REQUIRE(release_pending_approvals(server, 1));
   REQUIRE(wait_until(
       [&] {
         return query_integer(db, "SELECT count(*) FROM alerts WHERE status != 'pending'") == 2 &&
