@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "broker/api/responses.hpp"
+#include "broker/runs/playbook_library.hpp"
 
 namespace tocsin {
 
@@ -63,8 +64,20 @@ void Api::create_token(const ApiRequest& request, Respond respond) {
   const auto* o = body->if_object();
   const auto* name = o ? o->if_contains("name") : nullptr;
   const auto* scopes = o ? o->if_contains("scopes") : nullptr;
+  const auto* person = o ? o->if_contains("for") : nullptr;
   if (!name || !name->is_string())
     return respond(error(400, Error{"invalid", "name: required", "name"}));
+  std::string bound;
+  if (person) {
+    auto set = library_.current();
+    if (!person->is_string() || person->as_string().empty() || !set ||
+        !set->references.people.find(std::string(person->as_string())))
+      return respond(error(400, Error{"invalid",
+                                      "for: the person the token acts for, an id of the staff "
+                                      "directory",
+                                      "for"}));
+    bound = person->as_string();
+  }
   std::set<std::string> wanted;
   if (!scopes || !scopes->is_array())
     return respond(error(400, Error{"invalid", "scopes: a list such as [\"ingest\"]", "scopes"}));
@@ -75,11 +88,12 @@ void Api::create_token(const ApiRequest& request, Respond respond) {
   }
   std::string by = request.principal->id;
   read("creating a token", std::move(respond),
-       [this, n = std::string(name->as_string()), wanted, by] {
-         auto r = auth_->create_token(n, wanted, by);
+       [this, n = std::string(name->as_string()), wanted, by, bound] {
+         auto r = auth_->create_token(n, wanted, by, bound);
          if (!r) return error(status_for(r.error()), r.error());
-         return json_response(201,
-                              json::object{{"id", r->first}, {"name", n}, {"token", r->second}});
+         json::object made{{"id", r->first}, {"name", n}, {"token", r->second}};
+         if (!bound.empty()) made["for"] = bound;
+         return json_response(201, made);
        });
 }
 

@@ -71,7 +71,17 @@ void Api::compose_alert(const std::string& id, bool preview_only, const ApiReque
     return respond(error(503, Error{"unavailable", "no playbook set is loaded", ""}));
   auto parsed = compose::parse(request.body, *set);
   if (!parsed) return respond(error(status_for(parsed.error()), parsed.error()));
-  std::string by = request.principal ? request.principal->id : "api";
+  // A public alert is composed by a person, signed in: never by a token (bound to someone or
+  // not), for the composer is the first of the two people who release it.
+  const bool person = request.principal && request.principal->kind == "user";
+  if (parsed->is_public() && !person && !preview_only)
+    return respond(error(403, Error{"forbidden",
+                                    "Authorization: composing a public alert is a person's act: "
+                                    "sign in (a machine's token cannot)",
+                                    "Authorization", "person_required"}));
+  std::string by = !request.principal                            ? std::string("api")
+                   : person || request.principal->person.empty() ? request.principal->id
+                                                                 : request.principal->person;
   reads_.post([this, id, preview_only, by, set, r = std::move(parsed.value()),
                respond = std::move(respond)]() mutable {
     try {

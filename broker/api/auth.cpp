@@ -138,13 +138,14 @@ std::optional<Principal> Auth::token(const std::string& value) {
       it != tokens_.end() && t - it->second.second < std::chrono::seconds(5))
     return it->second.first;
   auto st = reader_.prepare(
-      "SELECT name, scopes FROM api_tokens WHERE token_hash = ?1 AND revoked_at IS NULL");
+      "SELECT name, scopes, person FROM api_tokens WHERE token_hash = ?1 AND revoked_at IS NULL");
   st.bind(1, key);
   if (!st.step()) {
     tokens_.erase(key);
     return std::nullopt;
   }
   Principal p{"token:" + st.text(0), "token", "", "fr", scopes_from(st.text(1)), ""};
+  if (!st.is_null(2)) p.person = st.text(2);
   if (tokens_.size() > 10000) tokens_.clear();
   tokens_[key] = {p, t};
   return p;
@@ -296,10 +297,11 @@ void Auth::logout(const Principal& p, const std::string& session) {
 
 Result<std::pair<std::string, std::string>> Auth::create_token(const std::string& name,
                                                                std::set<std::string> scopes,
-                                                               const std::string& by) {
+                                                               const std::string& by,
+                                                               const std::string& person) {
   Result<std::pair<std::string, std::string>> out = Error{"storage_unavailable", "", ""};
   std::promise<bool> done;
-  write_([&](db::Connection& db) { out = auth_admin::add_token(db, name, scopes, by); },
+  write_([&](db::Connection& db) { out = auth_admin::add_token(db, name, scopes, by, person); },
          [&done](bool ok) { done.set_value(ok); });
   if (!done.get_future().get())
     return Error{"storage_unavailable", "the token could not be stored; retry", ""};
@@ -382,8 +384,10 @@ Result<std::string> add_user(db::Connection& db, const std::string& id, const st
 
 Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const std::string& name,
                                                       const std::set<std::string>& scopes,
-                                                      const std::string& by) {
+                                                      const std::string& by,
+                                                      const std::string& person) {
   if (name.empty() || name.size() > 64) return Error{"invalid", "name: 1-64 characters", "name"};
+  if (person.size() > 128) return Error{"invalid", "for: at most 128 characters", "for"};
   if (scopes.empty()) return Error{"invalid", "scopes: at least one", "scopes"};
   json::array list;
   for (const auto& s : scopes) {
@@ -395,13 +399,18 @@ Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const 
   }
   std::string id = UlidGenerator().next(), value = random_secret();
   auto st = db.prepare(
-      "INSERT INTO api_tokens (id, name, token_hash, scopes, created_by, created_at) VALUES (?1, "
-      "?2, ?3, ?4, ?5, ?6)");
+      "INSERT INTO api_tokens (id, name, token_hash, scopes, created_by, created_at, person) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   st.bind(1, id).bind(2, name).bind(3, sha256_hex(value)).bind(4, json::serialize(list));
   st.bind(5, by).bind(6, to_unix_ms(now()));
+  if (person.empty())
+    st.bind_null(7);
+  else
+    st.bind(7, person);
   st.run();
-  audit::append(db, {now(), by, "token.create", id,
-                     json::serialize(json::object{{"name", name}, {"scopes", list}})});
+  json::object detail{{"name", name}, {"scopes", list}};
+  if (!person.empty()) detail["for"] = person;
+  audit::append(db, {now(), by, "token.create", id, json::serialize(detail)});
   return std::pair{id, value};
 }
 
@@ -431,8 +440,8 @@ Result<std::string> revoke_token(db::Connection& db, const std::string& id, cons
 
 json::array list_tokens(db::Connection& db) {
   auto st = db.prepare(
-      "SELECT id, name, scopes, created_by, created_at, revoked_at FROM api_tokens ORDER BY "
-      "created_at");
+      "SELECT id, name, scopes, created_by, created_at, revoked_at, person FROM api_tokens ORDER "
+      "BY created_at");
   json::array out;
   while (st.step())
     out.push_back(json::object{
@@ -442,7 +451,8 @@ json::array list_tokens(db::Connection& db) {
         {"created_by", st.text(3)},
         {"created_at", format_rfc3339(from_unix_ms(st.integer(4)))},
         {"revoked_at", st.is_null(5) ? json::value(nullptr)
-                                     : json::value(format_rfc3339(from_unix_ms(st.integer(5))))}});
+                                     : json::value(format_rfc3339(from_unix_ms(st.integer(5))))},
+        {"for", st.is_null(6) ? json::value(nullptr) : json::value(st.text(6))}});
   return out;
 }
 

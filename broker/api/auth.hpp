@@ -37,6 +37,9 @@ struct Principal {
   std::string language = "fr";
   std::set<std::string> scopes;
   std::string csrf;  // sessions: every state-changing request carries it (X-CSRF-Token)
+  // Tokens: the person it was bound to at creation (tocsin token add NAME --for PERSON), whose
+  // actions its actions are; empty: it acts as itself ("token:NAME"), for nobody.
+  std::string person = {};
   bool can(const std::string& scope) const { return scopes.count(scope) > 0; }
 };
 
@@ -84,7 +87,8 @@ class Auth {
   // Tokens (the API's admin routes; the CLI writes SQLite itself, see below).
   Result<std::pair<std::string, std::string>> create_token(const std::string& name,
                                                            std::set<std::string> scopes,
-                                                           const std::string& by);
+                                                           const std::string& by,
+                                                           const std::string& person = "");
   Result<std::string> revoke_token(const std::string& id, const std::string& by);
   boost::json::array tokens();
 
@@ -129,10 +133,12 @@ namespace auth_admin {
 Result<std::string> add_user(db::Connection& db, const std::string& id, const std::string& role,
                              const std::string& password, const std::string& language,
                              const std::string& by);
-// The token's id and its value (shown once).
+// The token's id and its value (shown once). `person`: the staff member it acts for (checked
+// against the directory by the caller), or empty.
 Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const std::string& name,
                                                       const std::set<std::string>& scopes,
-                                                      const std::string& by);
+                                                      const std::string& by,
+                                                      const std::string& person = "");
 Result<std::string> revoke_token(db::Connection& db, const std::string& id, const std::string& by);
 // No more sign-ins; the user's sessions end (a running server drops them within seconds).
 Result<std::string> disable_user(db::Connection& db, const std::string& id, const std::string& by);

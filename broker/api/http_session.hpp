@@ -88,22 +88,24 @@ struct HttpSessions {
       if (what.language != "" && what.language != "fr" && what.language != "en")
         return Api::error(400, Error{"invalid_value", "lang: fr or en", "lang"});
     } else if (path == "/ws/console") {
-      // A coordinator's session (the person is who signed in), or a token that acts for people
-      // (the operate scope) naming the person whose console it serves: a read-only token
-      // cannot open someone's console (their pages, their alerts).
+      // A coordinator's session (the person is who signed in), or a token bound to a person
+      // (a wall screen: tocsin token add NAME --for PERSON), for that person's console only. A
+      // token bound to nobody opens nobody's console (their pages, their alerts).
       what.console = true;
       auto who = auth ? auth->identify(headers_of(req)) : std::nullopt;
       if (!who) return Api::error(401, Error{"unauthenticated", "sign in first", "Cookie"});
       if (!who->can("read"))
         return Api::error(403, Error{"forbidden", who->id + " may not read", "Authorization"});
-      if (who->kind != "user" && !who->can("operate"))
+      if (who->kind != "user" && who->person.empty())
         return Api::error(403, Error{"forbidden",
-                                     who->id + " may read but not open a person's console: it "
-                                               "needs the 'operate' scope",
-                                     "Authorization", "missing_scope"});
-      what.person = who->kind == "user" ? who->id : query["person"];
-      if (what.person.empty() || what.person.size() > 64)
-        return Api::error(400, Error{"invalid_value", "person: who is at this console", "person"});
+                                     who->id + " is bound to nobody, so it opens nobody's "
+                                               "console (tocsin token add NAME --for PERSON)",
+                                     "Authorization", "token_not_bound"});
+      what.person = who->kind == "user" ? who->id : who->person;
+      if (query.count("person") && query["person"] != what.person)
+        return Api::error(
+            403,
+            Error{"forbidden", who->id + " opens " + what.person + "'s console only", "person"});
     } else {
       return Api::error(404, Error{"not_found", "no WebSocket at " + std::string(path), "path"});
     }

@@ -41,7 +41,9 @@ std::int64_t query_int(const std::map<std::string, std::string>& q, const char* 
 }
 
 // {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
-// out, and may not name someone else); a machine's token names the person it acts for. With
+// out, and may not name someone else). A token is never a person: one bound to a person at its
+// creation (`token add NAME --for PERSON`) acts as that person, through itself (`via`); any
+// other acts as itself ("token:NAME") and may not name anyone. With
 // `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert); with `notes`,
 // {"notes": {"fr": "…", "en": "…"}} (a correction in each language's own words, instead of note).
 Result<Actor> actor_of(const ApiRequest& request, std::string* confirm,
@@ -71,12 +73,25 @@ Result<Actor> actor_of(const ApiRequest& request, std::string* confirm,
       return Error{"forbidden", "by: a signed-in user acts as themself", "by"};
     return Actor{request.principal->id, note, ""};
   }
+  if (request.principal && request.principal->kind == "token") {
+    const Principal& t = *request.principal;
+    const std::string& self = t.person.empty() ? t.id : t.person;
+    if (by && (!by->is_string() || by->as_string() != self))
+      return Error{"forbidden",
+                   t.person.empty()
+                       ? "by: " + t.id +
+                             " is bound to nobody, so it acts as itself and cannot act for "
+                             "anyone (bind a token to a person: tocsin token add NAME --for "
+                             "PERSON)"
+                       : "by: " + t.id + " acts for " + t.person + " only",
+                   "by", "token_not_bound"};
+    return t.person.empty() ? Actor{t.id, note, ""} : Actor{t.person, note, t.id};
+  }
+  // No principal: the API without accounts (tests of the API alone); the body names who acts.
   if (!by) return Error{"missing_field", "by: is required (who does this)", "by"};
   std::string who;
   if (auto e = f.text("by", true, 128, who)) return *e;
-  std::string via = request.principal && request.principal->kind == "token" ? request.principal->id
-                                                                            : std::string();
-  return Actor{who, note, via};
+  return Actor{who, note, ""};
 }
 
 }  // namespace tocsin

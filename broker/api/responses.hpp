@@ -28,8 +28,13 @@ struct Actor {
   std::string by, note, via;
 };
 
+// Whom a principal's actions are: a user's own id, a bound token's person, else the token itself.
+inline const std::string& acting_as(const Principal& p) {
+  return p.kind == "token" && !p.person.empty() ? p.person : p.id;
+}
+
 // {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
-// out, and may not name someone else); a machine's token names the person it acts for. With
+// out, and may not name someone else); a token as acting_as() says (it names nobody else). With
 // `confirm`, the body may also carry {"confirm": "LIVE"} (a vote on a live alert); with `notes`,
 // {"notes": {"fr": "…", "en": "…"}} (a correction in each language's own words, instead of note).
 Result<Actor> actor_of(const ApiRequest& request, std::string* confirm = nullptr,

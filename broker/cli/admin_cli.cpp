@@ -13,6 +13,7 @@
 #include "broker/storage/audit.hpp"
 #include "broker/storage/sqlite.hpp"
 #include "broker/watch/silences.hpp"
+#include "core/people.hpp"
 #include "core/ulid.hpp"
 #include "core/zones.hpp"
 #include "dispatchers/public_lint.hpp"
@@ -53,7 +54,8 @@ auto in_transaction(db::Connection& db, F&& f) {
 
 void print(const Silence& s, Timestamp t, std::ostream& out) {
   auto o = to_json(s, t);
-  out << s.id << "  " << o.at("state").as_string() << "  until " << format_rfc3339(s.ends_at);
+  out << s.id << "  " << std::string(o.at("state").as_string()) << "  until "
+      << format_rfc3339(s.ends_at);
   if (!s.source.empty()) out << "  source=" << s.source;
   if (!s.type.empty()) out << "  type=" << s.type;
   if (!s.zone.empty()) out << "  zone=" << s.zone;
@@ -149,7 +151,20 @@ int user_disable(const Config& config, const std::string& name, std::ostream& ou
 }
 
 int token_add(const Config& config, const std::string& name, const std::string& scopes,
-              std::ostream& out, std::ostream& err) {
+              const std::string& person, std::ostream& out, std::ostream& err) {
+  if (!person.empty()) {
+    auto directory = load_directory(config.playbooks.people.string());
+    if (auto* problems = std::get_if<DirectoryErrors>(&directory)) {
+      err << "refused: --for: the staff directory does not load: " << problems->errors.front()
+          << "\n";
+      return 1;
+    }
+    if (!std::get<Directory>(directory).find(person)) {
+      err << "refused: --for: '" << person << "' is not in the staff directory ("
+          << config.playbooks.people.string() << ")\n";
+      return 1;
+    }
+  }
   std::set<std::string> wanted;
   std::size_t at = 0;
   while (at <= scopes.size()) {
@@ -160,14 +175,17 @@ int token_add(const Config& config, const std::string& name, const std::string& 
     at = comma + 1;
   }
   auto db = open_database(config);
-  auto r = in_transaction(*db, [&] { return auth_admin::add_token(*db, name, wanted, "cli"); });
+  auto r =
+      in_transaction(*db, [&] { return auth_admin::add_token(*db, name, wanted, "cli", person); });
   if (!r) {
     err << "refused: " << r.error().message << "\n";
     return 1;
   }
   // The value is shown this once: only its hash is kept.
   out << r->second << "\n";
-  err << "token " << r->first << " (" << name << ") created; keep the value above secret\n";
+  err << "token " << r->first << " (" << name << ")"
+      << (person.empty() ? " created, acting for nobody" : " created, acting for " + person)
+      << "; keep the value above secret\n";
   return 0;
 }
 
@@ -175,9 +193,11 @@ int token_list(const Config& config, std::ostream& out) {
   auto db = open_database(config);
   for (const auto& t : auth_admin::list_tokens(*db)) {
     const auto& o = t.as_object();
-    out << o.at("id").as_string() << "  " << o.at("name").as_string() << "  "
-        << json::serialize(o.at("scopes")) << (o.at("revoked_at").is_null() ? "" : "  revoked")
-        << "\n";
+    // (std::string: a json::string streams quoted)
+    out << std::string(o.at("id").as_string()) << "  " << std::string(o.at("name").as_string())
+        << "  " << json::serialize(o.at("scopes"))
+        << (o.at("for").is_null() ? "" : "  for " + std::string(o.at("for").as_string()))
+        << (o.at("revoked_at").is_null() ? "" : "  revoked") << "\n";
   }
   return 0;
 }

@@ -25,8 +25,10 @@ int user_add(const Config& config, const std::string& name, const std::string& r
              std::ostream& err);
 int user_disable(const Config& config, const std::string& name, std::ostream& out,
                  std::ostream& err);
+// `person`: the staff member (config/people.yaml) the token acts for, or empty (it acts as
+// itself, for nobody).
 int token_add(const Config& config, const std::string& name, const std::string& scopes,
-              std::ostream& out, std::ostream& err);
+              const std::string& person, std::ostream& out, std::ostream& err);
 int token_list(const Config& config, std::ostream& out);
 int token_revoke(const Config& config, const std::string& id, std::ostream& out, std::ostream& err);
 

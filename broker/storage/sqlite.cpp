@@ -334,6 +334,7 @@ INSERT OR IGNORE INTO playbook_versions (hash, text)
     R"sql(
 ALTER TABLE approvals ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;  -- one approver releases it
 ALTER TABLE approval_votes ADD COLUMN note TEXT NOT NULL DEFAULT '';      -- the voter's reason
+ALTER TABLE api_tokens ADD COLUMN person TEXT;  -- the person it acts for (token add --for), if any
 )sql",
 };
 

@@ -124,6 +124,15 @@ std::optional<HttpResponse> approve_by_two(const TocsinServer& s, const std::str
   return as_user(s, second, "POST", target, R"({"confirm":"LIVE"})");
 }
 
+std::string TocsinServer::token_for(const std::string& person, const std::string& scopes) const {
+  auto made = post("/api/v1/tokens", R"({"name":"for-)" + person + R"(","for":")" + person +
+                                         R"(","scopes":)" + scopes + "}");
+  if (!made || made->status != 201)
+    throw std::runtime_error("a token for " + person +
+                             " was refused: " + (made ? made->body : "no answer"));
+  return std::string(boost::json::parse(made->body).at("token").as_string());
+}
+
 bool release_pending_approvals(TocsinServer& s, std::size_t expected,
                                std::chrono::seconds deadline) {
   const Session first = signed_in_person(s, "swilliams"), second = signed_in_person(s, "plavoie");

@@ -70,6 +70,16 @@ class TocsinServer {
     return request("POST", target, body, content_type);
   }
   const std::string& token() const { return token_; }
+  // The tests' token is bound to nobody: it acts as "token:tests" and names no one. A token bound
+  // to a person (POST /api/v1/tokens with "for") acts as them; its value, for as_token().
+  std::string token_for(const std::string& person,
+                        const std::string& scopes = R"(["read","operate"])") const;
+  std::optional<HttpResponse> as_token(const std::string& token, const std::string& method,
+                                       const std::string& target,
+                                       const std::string& body = "") const {
+    return request(method, target, body, "application/json",
+                   {{"Authorization", "Bearer " + token}});
+  }
   // A console account (tocsin user add), usable before or after start().
   void add_user(const std::string& name, const std::string& role, const std::string& password);
   // The "status" of a component in /health ("" if unreachable).

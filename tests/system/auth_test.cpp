@@ -17,6 +17,13 @@ namespace json = boost::json;
 
 namespace {
 
+// The shipped staff directory (and playbooks, which the incidents here do not match).
+ServerOptions with_staff() {
+  ServerOptions o;
+  o.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  return o;
+}
+
 Session login(const TocsinServer& s, const std::string& user, const std::string& password) {
   Session who = sign_in(s, user, password);
   std::string set_cookie = who.login_headers.at("set-cookie");
@@ -189,23 +196,25 @@ TEST_CASE("signing out ends the session its cookie names whatever other cookies 
   CHECK(code_of(as(server, who, "GET", "/api/v1/session", "")) == "unauthenticated");
 }
 
-TEST_CASE("a read-only token cannot open a person's console but one that operates can", "[auth]") {
-  TocsinServer server;
+TEST_CASE("a token opens only the console of the person it is bound to", "[auth][abuse]") {
+  TocsinServer server(with_staff());  // tokens are bound to people of its directory
   server.start();
-  auto token_with = [&](const char* name, const char* scopes) {
+  auto token_with = [&](const char* name, const char* scopes, const char* person = nullptr) {
     auto made = server.post("/api/v1/tokens",
-                            std::string(R"({"name":")") + name + R"(","scopes":)" + scopes + "}");
+                            std::string(R"({"name":")") + name + R"(","scopes":)" + scopes +
+                                (person ? std::string(R"(,"for":")") + person + "\"" : "") + "}");
     REQUIRE(made);
     REQUIRE(made->status == 201);
     return std::string(json::parse(made->body).at("token").as_string());
   };
   // One console session through Debian's python3-websockets, as a wall screen would open it.
   TempDir out_dir;
-  auto open = [&](const std::string& token, const std::string& name) {
+  auto open = [&](const std::string& token, const std::string& name,
+                  const std::string& person = "mgagnon") {
     auto out = out_dir.path() / name;
     Process client(
         {"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/ws_watch.py", "--url",
-         "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console?person=mgagnon",
+         "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console?person=" + person,
          "--timeout", "1"},
         out.string(), {{"TOCSIN_TOKEN", token}});
     REQUIRE(client.wait(30s));
@@ -215,9 +224,72 @@ TEST_CASE("a read-only token cannot open a person's console but one that operate
   INFO(reader);
   CHECK(reader.find("403") != std::string::npos);
   CHECK(reader.find("ready") == std::string::npos);
+  // Even one that operates: a token bound to nobody is nobody's console.
   auto operating = open(token_with("duty-phone", R"(["read","operate"])"), "operating.out");
   INFO(operating);
-  CHECK(operating.find("ready") != std::string::npos);
+  CHECK(operating.find("403") != std::string::npos);
+  CHECK(operating.find("ready") == std::string::npos);
+  // Bound to mgagnon, it opens hers (and only hers: ?person=jtremblay is refused).
+  const std::string hers = token_with("mgagnon-screen", R"(["read"])", "mgagnon");
+  auto bound = open(hers, "bound.out");
+  INFO(bound);
+  CHECK(bound.find("ready") != std::string::npos);
+  auto other = open(hers, "other.out", "jtremblay");
+  INFO(other);
+  CHECK(other.find("403") != std::string::npos);
+  CHECK(other.find("ready") == std::string::npos);
+}
+
+TEST_CASE("a token is never a person: bound to one it acts as them, else as itself",
+          "[auth][abuse]") {
+  TocsinServer server(with_staff());  // tokens are bound to people of its directory
+  server.start();
+  // The CLI binds a token to a person of the staff directory, and says so; nobody else.
+  auto bound = run_command({TOCSIN_BINARY, "token", "add", "duty-phone", "--scope", "read,operate",
+                            "--for", "mgagnon", "--config", server.config_file()},
+                           20s);
+  INFO(bound.output);
+  REQUIRE(bound.exit_code == 0);
+  CHECK(bound.output.find("acting for mgagnon") != std::string::npos);
+  std::string value;
+  std::istringstream lines(bound.output);
+  for (std::string line; std::getline(lines, line);)
+    if (line.size() == 64) value = line;
+  auto stranger = run_command({TOCSIN_BINARY, "token", "add", "x", "--scope", "read", "--for",
+                               "nobody", "--config", server.config_file()},
+                              20s);
+  CHECK(stranger.exit_code == 1);
+  CHECK(stranger.output.find("--for: 'nobody' is not in the staff directory") != std::string::npos);
+  auto listed =
+      run_command({TOCSIN_BINARY, "token", "list", "--config", server.config_file()}, 20s);
+  INFO(listed.output);
+  CHECK(listed.output.find("duty-phone  [\"operate\",\"read\"]  for mgagnon") != std::string::npos);
+
+  auto report = server.post(
+      "/api/v1/incidents", R"({"source":"gauge-1","type":"flood.water_level","severity":"minor"})");
+  REQUIRE(report);
+  std::string id(json::parse(report->body).at("id").as_string());
+  // Bound: its acknowledgement is mgagnon's, through it; it cannot name someone else.
+  CHECK(server.as_token(value, "POST", "/api/v1/incidents/" + id + "/ack", R"({"by":"jtremblay"})")
+            ->status == 403);
+  REQUIRE(server.as_token(value, "POST", "/api/v1/incidents/" + id + "/ack", "{}")->status == 200);
+  CHECK(*query_strings(server.database(), "SELECT acknowledged_by FROM incidents").begin() ==
+        "mgagnon");
+  auto audit = json::parse(server.get("/api/v1/audit?limit=1000")->body).at("entries");
+  bool seen = false;
+  for (const auto& e : audit.as_array())
+    if (e.at("action") == "incident.ack")
+      seen = e.at("actor") == "token:duty-phone" && e.at("detail").at("for") == "mgagnon";
+  CHECK(seen);
+  // Unbound (the tests' token): it acts as itself, and composing a public alert is a person's.
+  auto composed = server.post("/api/v1/incidents/" + id + "/compose",
+                              R"({"template":"flood-public","channels":["websocket"],)"
+                              R"("audience":{"residents":true},"zones":["riverside"],)"
+                              R"("expires":"1h","confirm":"LIVE"})");
+  REQUIRE(composed);
+  CHECK(composed->status == 403);
+  CHECK(json::parse(composed->body).at("error").at("reason") == "person_required");
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM playbook_runs") == 0);
 }
 
 TEST_CASE("tokens are scoped, listed without their value, and revocable", "[auth]") {
@@ -288,8 +360,7 @@ TEST_CASE("a user disabled from the CLI is signed out and cannot sign in again",
             .exit_code == 1);
 }
 
-TEST_CASE("a machine acting for a person is the audit row's actor, the person is named in it",
-          "[auth]") {
+TEST_CASE("a token bound to nobody cannot act for whoever it names", "[auth][abuse]") {
   TocsinServer server;
   server.start();
   auto made = server.post("/api/v1/tokens", R"({"name":"ivr","scopes":["operate"]})");
@@ -301,20 +372,23 @@ TEST_CASE("a machine acting for a person is the audit row's actor, the person is
   REQUIRE(created->status == 201);
   std::string id(json::parse(created->body).at("id").as_string());
 
-  // The phone line acknowledges for the duty officer who pressed 1.
-  auto ack = http_request(server.http_port(), "POST", "/api/v1/incidents/" + id + "/ack",
-                          R"({"by":"jtremblay"})", "application/json",
-                          {{"Authorization", "Bearer " + token}});
+  // A phone line's token once acknowledged "for" anyone it named; now it acts as itself only.
+  auto ack =
+      server.as_token(token, "POST", "/api/v1/incidents/" + id + "/ack", R"({"by":"jtremblay"})");
   REQUIRE(ack);
-  REQUIRE(ack->status == 200);
+  CHECK(ack->status == 403);
+  CHECK(json::parse(ack->body).at("error").at("reason") == "token_not_bound");
   auto incident = json::parse(server.get("/api/v1/incidents/" + id)->body);
-  CHECK(incident.at("acknowledged_by") == "jtremblay");  // the incident says who
-  // The audit trail says which machine did it, and for whom.
+  CHECK(incident.as_object().if_contains("acknowledged_by") == nullptr);
+  // As itself, its acknowledgement is the machine's, and the audit trail says so.
+  REQUIRE(server.as_token(token, "POST", "/api/v1/incidents/" + id + "/ack", "{}")->status == 200);
+  incident = json::parse(server.get("/api/v1/incidents/" + id)->body);
+  CHECK(incident.at("acknowledged_by") == "token:ivr");
   auto entries = json::parse(server.get("/api/v1/audit?after=0&limit=100")->body).at("entries");
   const json::object* row = nullptr;
   for (const auto& e : entries.as_array())
     if (e.at("action") == "incident.ack" && e.at("subject").as_string() == id) row = &e.as_object();
   REQUIRE(row);
   CHECK(row->at("actor") == "token:ivr");
-  CHECK(row->at("detail").at("for") == "jtremblay");
+  CHECK(row->at("detail").as_object().if_contains("for") == nullptr);
 }

@@ -107,16 +107,18 @@ steps:
       10s));
 
   auto out = out_dir.path() / "console.out";
+  const std::string jtremblay = server.token_for("jtremblay");  // her console's token
   Process console(
       {"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/ws_clients.py", "--url",
        "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console?person=jtremblay",
        "--count", "1", "--expect", "1", "--timeout", "30"},
-      out.string(), {{"TOCSIN_TOKEN", server.token()}});
+      out.string(), {{"TOCSIN_TOKEN", jtremblay}});
   // Once the console is open, the retry reaches it.
   REQUIRE(wait_until([&] { return read_file(out).find("ready") != std::string::npos; }, 30s));
   // An acknowledgement is an incident event every console sees.
   auto id = *query_strings(server.database(), "SELECT id FROM incidents").begin();
-  REQUIRE(server.post("/api/v1/incidents/" + id + "/ack", R"({"by":"jtremblay"})")->status == 200);
+  REQUIRE(server.as_token(jtremblay, "POST", "/api/v1/incidents/" + id + "/ack", "{}")->status ==
+          200);
   REQUIRE(console.wait(40s));
   std::string text = read_file(out);
   INFO(text);
@@ -138,7 +140,9 @@ steps:
 }
 
 TEST_CASE("500 consoles: every delta reaches every console, in order", "[live]") {
-  TocsinServer server;
+  ServerOptions options;  // the staff directory, for the token of mgagnon's console
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  TocsinServer server(options);
   server.start();
   TempDir out_dir;
   auto out = out_dir.path() / "consoles.out";
@@ -147,7 +151,7 @@ TEST_CASE("500 consoles: every delta reaches every console, in order", "[live]")
       {"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/console_clients.py", "--url",
        "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console?person=mgagnon",
        "--sessions", "500", "--expect", std::to_string(kIncidents), "--timeout", "120"},
-      out.string(), {{"TOCSIN_TOKEN", server.token()}});
+      out.string(), {{"TOCSIN_TOKEN", server.token_for("mgagnon", R"(["read"])")}});
   REQUIRE(wait_until([&] { return read_file(out).find("ready") != std::string::npos; }, 90s));
   SensorClient sensor(server.zmq_endpoint());
   for (int i = 0; i < kIncidents; ++i)
@@ -164,11 +168,13 @@ TEST_CASE("500 consoles: every delta reaches every console, in order", "[live]")
 
 TEST_CASE("an open console's feed is closed once its credential ends (a token revoked)",
           "[feed][auth]") {
-  TocsinServer server;
+  ServerOptions options;  // the staff directory, for the token of jtremblay's console
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  TocsinServer server(options);
   server.start();
-  // A token opens a person's console only if it may act (operate): a read-only one may not.
-  auto made =
-      server.post("/api/v1/tokens", R"({"name":"duty-screen","scopes":["read","operate"]})");
+  // A wall screen's token, bound to the person whose console it shows.
+  auto made = server.post("/api/v1/tokens",
+                          R"({"name":"duty-screen","scopes":["read"],"for":"jtremblay"})");
   REQUIRE(made);
   REQUIRE(made->status == 201);
   auto body = json::parse(made->body);

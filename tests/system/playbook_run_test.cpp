@@ -51,10 +51,6 @@ std::string one(const TocsinServer& s, const std::string& sql) {
   return rows.empty() ? "" : *rows.begin();
 }
 
-std::string actor(const std::string& by) {
-  return R"({"by":")" + by + R"("})";
-}
-
 }  // namespace
 
 TEST_CASE("a run survives SIGKILL in a wait: it ends at its original due time, no step twice",
@@ -123,7 +119,9 @@ steps:
   SECTION("acknowledged over HTTP, resolved by an update") {
     std::string id =
         accepted_id(client, report("gauge-1", "flood.level", R"(,"attributes":{"level_m":4.2})"));
-    auto ack = server.request("POST", "/api/v1/incidents/" + id + "/ack", actor("mgagnon"));
+    // Through a token bound to mgagnon: its actions are hers.
+    auto ack = server.as_token(server.token_for("mgagnon"), "POST",
+                               "/api/v1/incidents/" + id + "/ack", "{}");
     REQUIRE(ack);
     CHECK(ack->status == 200);
     CHECK(json::parse(ack->body).at("result").as_string() == "acknowledged");
@@ -141,7 +139,7 @@ steps:
     auto events = json::parse(server.get("/api/v1/incidents/" + id)->body).at("events").as_array();
     CHECK(events.back().at("kind").as_string() == "resolved");
     CHECK(events.back().at("actor").as_string() == "playbook");
-    auto again = server.request("POST", "/api/v1/incidents/" + id + "/resolve", actor("mgagnon"));
+    auto again = server.request("POST", "/api/v1/incidents/" + id + "/resolve", "{}");
     REQUIRE(again);
     CHECK(again->status == 409);
   }
@@ -197,10 +195,12 @@ steps:
   CHECK(pending.at("approvals").as_array()[0].at("incident_id").as_string() == id);
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
 
-  // A live alert: approving it takes the typed word as well.
+  // A live alert: approving it takes the typed word as well. Each vote here through a token
+  // bound to its person (what a token may do, a person signed in may too).
   auto vote = [&](const std::string& by, const char* verb, const char* confirm = "LIVE") {
-    auto r = server.request("POST", "/api/v1/approvals/" + approval + "/" + verb,
-                            R"({"by":")" + by + R"(","confirm":")" + confirm + R"("})");
+    auto r = server.as_token(server.token_for(by, R"(["read","approve"])"), "POST",
+                             "/api/v1/approvals/" + approval + "/" + verb,
+                             std::string(R"({"confirm":")") + confirm + R"("})");
     REQUIRE(r);
     return *r;
   };
@@ -212,8 +212,11 @@ steps:
   CHECK(no_role.status == 403);
   CHECK(json::parse(no_role.body).at("error").at("message").as_string() ==
         "jtremblay does not have the role approver");
-  auto stranger = vote("nobody", "approve");
-  CHECK(stranger.status == 403);
+  // Nobody outside the staff directory gets a token that acts for them.
+  auto stranger =
+      server.post("/api/v1/tokens", R"({"name":"x","for":"nobody","scopes":["read","approve"]})");
+  CHECK(stranger->status == 400);
+  CHECK(json::parse(stranger->body).at("error").at("field") == "for");
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
 
   auto untyped = vote("plavoie", "approve", "live?");
@@ -221,7 +224,8 @@ steps:
   CHECK(json::parse(untyped.body).at("error").at("field").as_string() == "confirm");
   CHECK(count(server, "SELECT count(*) FROM alerts") == 0);
 
-  // The word typed, but by a machine's token naming plavoie: a live public alert takes the person.
+  // The word typed, but by a machine's token acting for plavoie: a live public alert takes the
+  // person, signed in.
   auto token = vote("plavoie", "approve");
   CHECK(token.status == 403);
   CHECK(json::parse(token.body).at("error").at("reason") == "person_required");
@@ -259,7 +263,8 @@ steps:
   SensorClient client(server.zmq_endpoint());
   accepted_id(client, report("gauge-9", "flood.level"));
   auto approval = one(server, "SELECT id FROM approvals");
-  auto r = server.request("POST", "/api/v1/approvals/" + approval + "/reject", actor("aroy"));
+  auto r = server.as_token(server.token_for("aroy", R"(["read","approve"])"), "POST",
+                           "/api/v1/approvals/" + approval + "/reject", "{}");
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(json::parse(r->body).at("status").as_string() == "rejected");
@@ -434,13 +439,15 @@ TEST_CASE("a run in progress keeps the playbook version it started with across a
   CHECK(one(server, "SELECT playbook_hash FROM playbook_runs WHERE incident_id = '" + first +
                         "'") == old_hash);
 
-  // Actions need to say who acts, and refuse what they do not know.
-  auto no_by = server.request("POST", "/api/v1/incidents/" + first + "/ack", "{}");
-  REQUIRE(no_by);
-  CHECK(no_by->status == 400);
-  CHECK(json::parse(no_by->body).at("error").at("field").as_string() == "by");
+  // A token bound to nobody cannot say it acts for someone; actions refuse what they do not know.
+  auto naming =
+      server.request("POST", "/api/v1/incidents/" + first + "/ack", R"({"by":"mgagnon"})");
+  REQUIRE(naming);
+  CHECK(naming->status == 403);
+  CHECK(json::parse(naming->body).at("error").at("reason").as_string() == "token_not_bound");
+  CHECK(one(server, "SELECT count(*) FROM incidents WHERE acknowledged_at IS NOT NULL") == "0");
   auto extra = server.request("POST", "/api/v1/incidents/" + first + "/ack",
-                              R"({"by":"mgagnon","urgent":true})");
+                              R"({"note":"x","urgent":true})");
   REQUIRE(extra);
   CHECK(extra->status == 400);
   CHECK(json::parse(extra->body).at("error").at("code").as_string() == "unknown_field");

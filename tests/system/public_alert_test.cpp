@@ -34,7 +34,7 @@ json::object pending_approval(TocsinServer& server, const std::string& headline)
   REQUIRE(r->status == 201);
   CHECK(json::parse(r->body).at("status") == "actual");
   auto id = std::string(json::parse(r->body).at("id").as_string());
-  REQUIRE(server.post("/api/v1/incidents/" + id + "/ack", R"({"by":"mgagnon"})")->status == 200);
+  REQUIRE(server.post("/api/v1/incidents/" + id + "/ack", "{}")->status == 200);
   json::object approval;
   REQUIRE(wait_until(
       [&] {
@@ -68,9 +68,16 @@ TEST_CASE("the approver sees the reach of the public steps, and it is recorded w
   CHECK(approval.at("incident_status") == "actual");
 
   std::string id(approval.at("id").as_string());
-  // The tests' token may name swilliams, but approving a live public alert takes the person.
-  auto by_token =
-      server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams","confirm":"LIVE"})");
+  // A token bound to swilliams acts as her, but approving a live public alert takes the person,
+  // signed in; the tests' own token is bound to nobody and cannot even name her.
+  CHECK(json::parse(server
+                        .post("/api/v1/approvals/" + id + "/approve",
+                              R"({"by":"swilliams","confirm":"LIVE"})")
+                        ->body)
+            .at("error")
+            .at("reason") == "token_not_bound");
+  auto by_token = server.as_token(server.token_for("swilliams", R"(["read","approve"])"), "POST",
+                                  "/api/v1/approvals/" + id + "/approve", R"({"confirm":"LIVE"})");
   CHECK(by_token->status == 403);
   CHECK(json::parse(by_token->body).at("error").at("reason") == "person_required");
   // One approver is not enough for a sensor's public alert: the shipped playbook says two.
@@ -106,8 +113,8 @@ TEST_CASE("an approver cannot approve a public alert the lint would block", "[pu
   CHECK(problems[0] == "headline: 200 characters, over the limit of 160");
 
   std::string id(approval.at("id").as_string());
-  auto r =
-      server.post("/api/v1/approvals/" + id + "/approve", R"({"by":"swilliams","confirm":"LIVE"})");
+  auto r = server.as_token(server.token_for("swilliams", R"(["read","approve"])"), "POST",
+                           "/api/v1/approvals/" + id + "/approve", R"({"confirm":"LIVE"})");
   REQUIRE(r);
   CHECK(r->status == 422);
   CHECK(r->body.find("cannot approve: the public alert would be blocked: headline: 200 "
@@ -224,14 +231,14 @@ TEST_CASE("cancelling a public alert reaches every channel it went to, sirens ge
   std::string siren = one("SELECT id FROM alerts WHERE kind = 'siren'");
 
   auto r = server.post("/api/v1/alerts/" + notify + "/cancel",
-                       R"({"by":"swilliams","note":"Fausse alerte / False alarm"})");
+                       R"({"note":"Fausse alerte / False alarm"})");
   REQUIRE(r);
   INFO(r->body);
   REQUIRE(r->status == 201);
   std::string cancel(json::parse(r->body).at("id").as_string());
   // The same action sounded the all-clear on the run's sirens.
   CHECK(json::parse(r->body).at("also").as_array().size() == 1);
-  CHECK(server.post("/api/v1/alerts/" + siren + "/cancel", R"({"by":"swilliams"})")->status == 409);
+  CHECK(server.post("/api/v1/alerts/" + siren + "/cancel", "{}")->status == 409);
   // The same channels and audience, the cancel templates in both languages; the all-clear.
   REQUIRE(wait_until(
       [&] {
@@ -263,10 +270,8 @@ TEST_CASE("cancelling a public alert reaches every channel it went to, sirens ge
                           siren + "')") > 0);
 
   // Once is enough; a correction needs its text; the audit trail says who.
-  CHECK(server.post("/api/v1/alerts/" + notify + "/cancel", R"({"by":"swilliams"})")->status ==
-        409);
-  CHECK(server.post("/api/v1/alerts/" + notify + "/correct", R"({"by":"swilliams"})")->status ==
-        400);
+  CHECK(server.post("/api/v1/alerts/" + notify + "/cancel", "{}")->status == 409);
+  CHECK(server.post("/api/v1/alerts/" + notify + "/correct", "{}")->status == 400);
   CHECK(server.get("/api/v1/audit")->body.find("\"alert.cancel\"") != std::string::npos);
 }
 
@@ -280,16 +285,14 @@ TEST_CASE("a correction can say each language's own words, and needs both", "[pu
   const std::string path = "/api/v1/alerts/" + notify + "/correct";
 
   // One language only, both forms at once, or an empty text: refused, naming the field.
-  auto only_fr = server.post(path, R"({"by":"swilliams","notes":{"fr":"Évacuez"}})");
+  auto only_fr = server.post(path, R"({"notes":{"fr":"Évacuez"}})");
   CHECK(only_fr->status == 400);
   CHECK(json::parse(only_fr->body).at("error").at("field") == "notes.en");
-  CHECK(server.post(path, R"({"by":"swilliams","note":"x","notes":{"fr":"a","en":"b"}})")->status ==
-        400);
-  CHECK(server.post(path, R"({"by":"swilliams","notes":{"fr":"","en":"b"}})")->status == 400);
-  CHECK(server.post(path, R"({"by":"swilliams","notes":{"fr":"a","en":"b","de":"c"}})")->status ==
-        400);
+  CHECK(server.post(path, R"({"note":"x","notes":{"fr":"a","en":"b"}})")->status == 400);
+  CHECK(server.post(path, R"({"notes":{"fr":"","en":"b"}})")->status == 400);
+  CHECK(server.post(path, R"({"notes":{"fr":"a","en":"b","de":"c"}})")->status == 400);
 
-  auto r = server.post(path, R"({"by":"swilliams","notes":{"fr":"Évacuez par la rue Principale",)"
+  auto r = server.post(path, R"({"notes":{"fr":"Évacuez par la rue Principale",)"
                              R"("en":"Evacuate by Main Street"}})");
   REQUIRE(r);
   INFO(r->body);
