@@ -53,9 +53,13 @@ function incidentItem(i) {
   for (const a of i.alerts || []) {
     const label = a.follow_up_of ? (a.template === "public-update" ? t("correction") : t("cancellation"))
                                  : t("kinds")[a.kind] || a.kind;
+    // A correction someone proposed waits for a second person: said on the alert it corrects.
+    const waiting = state.approvals.some((ap) => ap.kind === "correction" && ap.correction &&
+                                                 ap.correction.alert === a.id);
     const p = el("div", { class: "deliveries", "data-alert": a.id },
       el("span", { text: `${label}${a.public ? " (public)" : ""} ${(a.channels || []).join(", ")}` +
-                         (a.status === "blocked" ? ` · ${t("blocked")}` : "") }));
+                         (a.status === "blocked" ? ` · ${t("blocked")}` : "") }),
+      waiting && el("span", { class: "badge correction-pending", text: t("correction_pending") }));
     // One bar per channel: how many were sent or delivered of all, and what is queued or failed.
     for (const [channel, c] of Object.entries(a.channel_counts || {})) {
       const total = Object.values(c).reduce((s, n) => s + n, 0);
@@ -83,7 +87,7 @@ function incidentItem(i) {
       const buttons = el("p", { class: "actions" });
       buttons.append(el("button", { type: "button", class: "cancel-alert", text: t("cancel_alert"),
                                     onclick: () => cancelAlert(a.id) }));
-      if (a.kind !== "siren")
+      if (a.kind !== "siren" && !waiting)
         buttons.append(el("button", { type: "button", class: "correct-alert", text: t("correct_alert"),
                                       onclick: () => openCorrect(a.id, i.headline || i.type,
                                                                  (a.channels || []).join(", ")) }));
@@ -132,9 +136,12 @@ export function render() {
       el("span", { class: `badge ${exercise ? "exercise" : "live"}`,
                    text: exercise ? `${t("exercise")} (${a.incident_status})` : t("live") }),
       a.break_glass && el("span", { class: "badge break-glass", text: t("break_glass") }),
+      a.kind === "correction" && el("span", { class: "badge correction-pending", text: t("correction") }),
       el("span", { text: ` ${about ? (about.headline || about.type) + " · " : ""}${a.playbook} · ` +
                          `${t("step")} ${a.step} · ${a.role} · ${t("approvers")(approved, a.required)} · ` +
                          `${t("by_initiator")} ${a.initiator} · ${t("reach")}: ${reach} ` }),
+      a.kind === "correction" && a.correction && el("q", { class: "correction-text", lang: state.language,
+        text: (a.correction.notes || {})[state.language] || a.correction.note || "" }),
       mine && el("button", { type: "button", class: "approve", text: t("approve"),
                              onclick: () => (live(a) || a.break_glass ? askWord(a.id) : vote(a.id, "approve")) }),
       mine && el("button", { type: "button", class: "reject", text: t("reject"), onclick: () => vote(a.id, "reject") }),
@@ -222,6 +229,7 @@ $("correct-form").addEventListener("submit", async (e) => {
               { notes: { fr: f.get("fr").trim(), en: f.get("en").trim() } });
     closeCorrect();
     say(t("corrected"));
+    await refreshApprovals();
   } catch (err) { say(refusal(err)); }
 });
 

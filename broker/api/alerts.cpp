@@ -140,6 +140,25 @@ void Api::alert_follow_up(const std::string& id, const std::string& kind, const 
   if (!actor) return respond(error(status_for(actor.error()), actor.error()));
   note.text = actor->note;
   note.via = actor->via;
+  if (kind == "update") {
+    // A correction sends its author's words to the whole public: proposed here, it goes out once
+    // a second person approves it (GET /api/v1/approvals), as the alert it corrects did.
+    if (!request.principal || request.principal->kind != "user")
+      return respond(error(403, Error{"forbidden",
+                                      "Authorization: correcting a public alert is a person's "
+                                      "act: sign in (a machine's token cannot)",
+                                      "Authorization", "person_required"}));
+    if (note.empty())
+      return respond(error(400, Error{"invalid", "note: a correction needs its text", "note"}));
+    return journal_.propose_correction(
+        id, note, actor->by, [id, respond = std::move(respond)](Result<std::string> r) {
+          if (!r) return respond(error(status_for(r.error()), r.error()));
+          spdlog::warn("alert {}: a correction waits for approval {}", id, r.value());
+          respond(json_response(202, json::object{{"follow_up_of", id},
+                                                  {"approval", r.value()},
+                                                  {"status", "pending_approval"}}));
+        });
+  }
   auto made =
       std::make_shared<Result<std::vector<AlertRecord>>>(Error{"storage_unavailable", "", ""});
   journal_.write(

@@ -40,6 +40,8 @@ using ActionCallback = std::function<void(Result<ActionDone>)>;
 // The approval's status after the vote: pending, approved or rejected.
 using VoteCallback = std::function<void(Result<std::string>)>;
 using ComposeCallback = std::function<void(Result<Runs::Composed>)>;
+// The id of the approval a proposed correction waits on.
+using ProposeCallback = std::function<void(Result<std::string>)>;
 
 class Intake {
  public:
@@ -54,6 +56,10 @@ class Intake {
   // Starts a composed alert's one-off playbook (Runs::compose) for the incident; audited.
   virtual void compose(std::string incident_id, std::string playbook_text, std::string by,
                        ComposeCallback done) = 0;
+  // A correction of a public alert, proposed for a second person's approval
+  // (Runs::propose_correction); audited.
+  virtual void propose_correction(std::string alert_id, FollowUpNote note, std::string by,
+                                  ProposeCallback done) = 0;
   // Another component's writes (the delivery ledger's, accounts', silences') in the next
   // transaction: `apply` runs inside it (it may throw db::Failure); `done(committed)` runs after
   // the commit or the rollback.

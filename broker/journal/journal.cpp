@@ -187,6 +187,11 @@ void Journal::compose(std::string incident_id, std::string playbook_text, std::s
       Compose{std::move(incident_id), std::move(playbook_text), std::move(by), std::move(done)});
 }
 
+void Journal::propose_correction(std::string alert_id, FollowUpNote note, std::string by,
+                                 ProposeCallback done) {
+  enqueue(Propose{std::move(alert_id), std::move(note), std::move(by), std::move(done)});
+}
+
 void Journal::timer_due(RunTimer timer) {
   enqueue(std::move(timer));
 }
@@ -249,7 +254,7 @@ class Transaction {
     st_.events.append(id, at_, kind, actor, body);
     last_seq = db_.last_insert_id();
     std::string_view k(kind);
-    bool by_person = k == "acknowledged" || k == "composed" ||
+    bool by_person = k == "acknowledged" || k == "composed" || k == "correction_proposed" ||
                      ((k == "resolved" || k == "cancelled") && actor != "playbook");
     if (by_person) return last_seq;
     // A report is kept whole in its event; the audit row carries its hash.
@@ -299,6 +304,7 @@ class Transaction {
   void vote(Journal::Vote& v);
   void timer(const RunTimer& t) { settle(runs_.timer(t.run_id, t.due, at_)); }
   void compose(Journal::Compose& c);
+  void propose(Journal::Propose& p);
 
   // The mute in force for the incident, if any (the muter reads once per transaction).
   std::optional<Mute> muted(const Incident& i) {
@@ -611,6 +617,8 @@ class Journal::Writer {
             tx.timer(cmd);
           else if constexpr (std::is_same_v<T, Compose>)
             tx.compose(cmd);
+          else if constexpr (std::is_same_v<T, Propose>)
+            tx.propose(cmd);
           else {
             static_assert(std::is_same_v<T, Write>);
             cmd.apply(db_);
@@ -626,6 +634,7 @@ class Journal::Writer {
       if (auto* a = std::get_if<Action>(&p)) a->done(e);
       if (auto* v = std::get_if<Vote>(&p)) v->done(e);
       if (auto* c = std::get_if<Compose>(&p)) c->done(e);
+      if (auto* c = std::get_if<Propose>(&p)) c->done(e);
       if (auto* w = std::get_if<Write>(&p); w && w->done) w->done(false);
       // A timer that fell with the transaction is not lost: its run's due time is still in
       // SQLite, and it is armed again.
@@ -858,5 +867,21 @@ void Transaction::compose(Journal::Compose& c) {
 }
 
 }  // namespace
+
+void Transaction::propose(Journal::Propose& p) {
+  auto result = runs_.propose_correction(p.alert_id, p.note, p.by, at_);
+  if (result) {
+    // On the incident's history too, and the consoles see it (the approval to give).
+    auto about = db_.prepare("SELECT incident_id FROM approvals WHERE id = ?1");
+    about.bind(1, result.value());
+    if (about.step()) {
+      std::string incident = about.text(0);
+      event(incident, "correction_proposed", p.by,
+            json::serialize(json::object{{"alert", p.alert_id}, {"approval", result.value()}}));
+      changed[incident] = reload(incident);
+    }
+  }
+  replies.push_back([&p, result] { p.done(result); });
+}
 
 }  // namespace tocsin

@@ -82,6 +82,8 @@ class Journal : public Intake {
   void timer_due(RunTimer timer) override;
   void compose(std::string incident_id, std::string playbook_text, std::string by,
                ComposeCallback done) override;
+  void propose_correction(std::string alert_id, FollowUpNote note, std::string by,
+                          ProposeCallback done) override;
   void write(std::function<void(db::Connection&)> apply, std::function<void(bool)> done) override;
   // Runs started from now on use this set; runs in progress keep the version they started with.
   void use(std::shared_ptr<const ActivePlaybooks> playbooks);
@@ -117,7 +119,13 @@ class Journal : public Intake {
     std::function<void(db::Connection&)> apply;
     std::function<void(bool)> done;
   };
-  using Pending = std::variant<Action, Vote, RunTimer, Write, Compose>;
+  struct Propose {
+    std::string alert_id;
+    FollowUpNote note;
+    std::string by;
+    ProposeCallback done;
+  };
+  using Pending = std::variant<Action, Vote, RunTimer, Write, Compose, Propose>;
 
   // A committed report whose playbooks have not run yet: the incident as that report left it,
   // and its event's place in incident_events (the durable cursor's unit).

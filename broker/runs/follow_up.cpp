@@ -19,10 +19,11 @@ json::object by_language(const std::map<std::string, std::string>& notes) {
 }
 }  // namespace
 
-namespace {
+namespace {}  // namespace
 
-Result<AlertRecord> one(db::Connection& db, const std::string& alert_id, const std::string& kind,
-                        const FollowUpNote& note, const std::string& by, Timestamp at) {
+Result<AlertRecord> follow_up_draft(db::Connection& db, const std::string& alert_id,
+                                    const std::string& kind, const FollowUpNote& note,
+                                    Timestamp at) {
   auto find = db.prepare(std::string(kAlertSelect) + "WHERE id = ?1");
   find.bind(1, alert_id);
   if (!find.step()) return Error{"not_found", "id: no alert " + alert_id, "id"};
@@ -55,8 +56,16 @@ Result<AlertRecord> one(db::Connection& db, const std::string& alert_id, const s
   a.id = UlidGenerator().next();
   a.created_at = at;
   a.follow_up_of = alert_id;
-  a.note = note.text;
-  a.notes = note.by_language;
+  // A cancel says the shipped words only: the coordinator's note stays in the audit trail, never
+  // reaches the public (one person's free text must not go out unapproved). A correction's text
+  // is what its second person approved.
+  if (kind == "update") {
+    a.note = note.text;
+    a.notes = note.by_language;
+  } else {
+    a.note.clear();
+    a.notes.clear();
+  }
   a.approved.reset();
   if (original.kind == "siren") {
     if (kind == "update")
@@ -67,18 +76,27 @@ Result<AlertRecord> one(db::Connection& db, const std::string& alert_id, const s
     a.template_name = kind == "cancel" ? "public-cancel" : "public-update";
     a.expires = std::chrono::hours(1);
   }
-  AlertsTable(db).insert(a);
-  json::object audited{{"follow_up", a.id}, {"note", a.note}};
-  if (!a.notes.empty()) audited["notes"] = by_language(a.notes);
-  audit::name_for(audited, by, note.via);
-  audit::append(
-      db, {at, audit::actor(by, note.via), "alert." + kind, alert_id, json::serialize(audited)});
-
   auto inc = db.prepare(std::string(kIncidentSelect) + "WHERE id = ?1");
   inc.bind(1, a.incident_id);
   if (!inc.step()) return Error{"not_found", "the alert's incident is gone", "id"};
   IncidentRecord record = read_incident_row(inc);
   return AlertRecord{std::move(a), std::move(record)};
+}
+
+namespace {
+
+Result<AlertRecord> one(db::Connection& db, const std::string& alert_id, const std::string& kind,
+                        const FollowUpNote& note, const std::string& by, Timestamp at) {
+  auto made = follow_up_draft(db, alert_id, kind, note, at);
+  if (!made) return made;
+  const Alert& a = made->alert;
+  AlertsTable(db).insert(a);
+  json::object audited{{"follow_up", a.id}, {"note", note.text}};
+  if (!note.by_language.empty()) audited["notes"] = by_language(note.by_language);
+  audit::name_for(audited, by, note.via);
+  audit::append(
+      db, {at, audit::actor(by, note.via), "alert." + kind, alert_id, json::serialize(audited)});
+  return made;
 }
 
 }  // namespace

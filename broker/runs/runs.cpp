@@ -1,5 +1,7 @@
 #include "broker/runs/runs.hpp"
 
+#include "broker/runs/follow_up.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
@@ -62,7 +64,8 @@ Alert alert_of(const playbooks::AlertRequest& r, const IncidentRecord& incident,
 }  // namespace
 
 Runs::Runs(db::Connection& db, UlidGenerator& ids)
-    : audit_(db),
+    : db_(db),
+      audit_(db),
       ids_(ids),
       insert_run_(db.prepare(
           "INSERT INTO playbook_runs (id, incident_id, playbook_id, playbook_hash, playbook_text, "
@@ -81,9 +84,10 @@ Runs::Runs(db::Connection& db, UlidGenerator& ids)
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12, ?13)")),
       close_approval_(db.prepare(
           "UPDATE approvals SET status = ?2, closed_at = ?3 WHERE run_id = ?1 AND status = "
-          "'pending'")),
-      approval_by_id_(
-          db.prepare("SELECT run_id, status, preview, step FROM approvals WHERE id = ?1")),
+          "'pending' AND kind = 'step'")),
+      approval_by_id_(db.prepare(
+          "SELECT run_id, status, preview, step, kind, correction, role, initiator, due_at, "
+          "incident_id FROM approvals WHERE id = ?1")),
       insert_vote_(db.prepare(
           "INSERT INTO approval_votes (approval_id, person, decision, at, note) VALUES (?1, ?2, "
           "?3, ?4, ?5)")),
@@ -110,7 +114,8 @@ Runs::Runs(db::Connection& db, UlidGenerator& ids)
                               "AND incident_id != ?1 AND status NOT IN ('completed', 'cancelled', "
                               "'rejected')")),
       approved_preview_(db.prepare("SELECT preview FROM approvals WHERE run_id = ?1 AND status = "
-                                   "'approved' ORDER BY created_at DESC LIMIT 1")),
+                                   "'approved' AND kind = 'step' ORDER BY created_at DESC LIMIT "
+                                   "1")),
       insert_version_(
           db.prepare("INSERT INTO playbook_versions (hash, text) VALUES (?1, ?2) ON CONFLICT DO "
                      "NOTHING")),
@@ -460,6 +465,104 @@ std::vector<std::string> Runs::incident_event(const IncidentRecord& incident, Ev
   return resolve;
 }
 
+Result<std::string> Runs::propose_correction(const std::string& alert_id, const FollowUpNote& note,
+                                             const std::string& by, Timestamp at) {
+  auto waiting = db_.prepare(
+      "SELECT id FROM approvals WHERE kind = 'correction' AND status = 'pending' AND "
+      "json_extract(correction, '$.alert') = ?1");
+  waiting.bind(1, alert_id);
+  if (waiting.step())
+    return Error{"conflict",
+                 "id: a correction of alert " + alert_id + " already waits for approval (" +
+                     waiting.text(0) + ")",
+                 "id"};
+  auto draft = follow_up_draft(db_, alert_id, "update", note, at);
+  if (!draft) return draft.error();
+  const Alert& a = draft->alert;
+  Reach reach = preview_ ? preview_(a, draft->incident) : Reach{};
+  reach.step = a.step;
+  if (!reach.problems.empty()) {
+    std::string problems;
+    for (const auto& p : reach.problems) problems += (problems.empty() ? "" : "; ") + p;
+    return Error{"unprocessable", "notes: the correction would be blocked: " + problems, "notes"};
+  }
+  // Approved by someone with the role that released the alert it corrects.
+  auto released = db_.prepare(
+      "SELECT role FROM approvals WHERE run_id = ?1 AND kind = 'step' AND status = 'approved' "
+      "ORDER BY step DESC LIMIT 1");
+  released.bind(1, a.run_id);
+  std::string role = released.step() ? released.text(0) : "approver";
+  released.reset();
+  json::object notes;
+  for (const auto& [language, text] : note.by_language) notes[language] = text;
+  json::object body{
+      {"alert", alert_id}, {"note", note.text}, {"notes", notes}, {"by", by}, {"via", note.via}};
+  std::string id = ids_.next();
+  auto insert = db_.prepare(
+      "INSERT INTO approvals (id, run_id, incident_id, playbook_id, step, role, required, "
+      "distinct_from_initiator, initiator, status, due_at, created_at, preview, break_glass, kind, "
+      "correction) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, 'pending', ?8, ?9, ?10, 0, "
+      "'correction', ?11)");
+  insert.bind(1, id).bind(2, a.run_id).bind(3, a.incident_id).bind(4, a.playbook_id);
+  insert.bind(5, std::int64_t(a.step)).bind(6, role).bind(7, by);
+  insert.bind(8, to_unix_ms(at + kCorrectionWait)).bind(9, to_unix_ms(at));
+  insert.bind(10, json::serialize(json::array{to_json(reach)})).bind(11, json::serialize(body));
+  insert.run();
+  json::object detail{{"approval", id}, {"note", note.text}, {"notes", notes}};
+  audit::name_for(detail, by, note.via);
+  audit_.append({at, audit::actor(by, note.via), "alert.correction_proposed", alert_id,
+                 json::serialize(detail)});
+  return id;
+}
+
+Result<std::string> Runs::vote_correction(const std::string& approval_id,
+                                          const PendingCorrection& c, const std::string& by,
+                                          bool approve, const VoteProof& proof, Timestamp at) {
+  auto close = [&](const char* status) {
+    auto st = db_.prepare("UPDATE approvals SET status = ?2, closed_at = ?3 WHERE id = ?1");
+    st.bind(1, approval_id).bind(2, status).bind(3, to_unix_ms(at));
+    st.run();
+  };
+  const Person* person = active_ ? active_->references.people.find(by) : nullptr;
+  if (!person) return Error{"forbidden", "by: '" + by + "' is not in the staff directory", "by"};
+  if (!person->has_role(c.role))
+    return Error{"forbidden", by + " does not have the role " + c.role, "by", "missing_role"};
+  if (by == c.proposer)
+    return Error{"forbidden", by + " proposed this correction: another person approves it", "by",
+                 "own_approval"};
+  if (at > c.due) {
+    close("expired");
+    return Error{"conflict", "approval " + approval_id + " expired: propose the correction again",
+                 "id"};
+  }
+  auto inc = incident(c.incident_id);
+  const bool live = inc && inc->incident.status == Status::actual;
+  if (approve && live && !proof.typed_live)
+    return Error{"confirmation_required",
+                 "confirm: approving a LIVE correction needs the word LIVE (or RÉEL) typed",
+                 "confirm"};
+  if (approve && live && !proof.signed_in)
+    return Error{"forbidden",
+                 "Authorization: approving a LIVE correction is a person's act: sign in (a "
+                 "machine's token cannot)",
+                 "Authorization", "person_required"};
+  insert_vote_.bind(1, approval_id).bind(2, by).bind(3, approve ? "approve" : "reject");
+  insert_vote_.bind(4, to_unix_ms(at)).bind(5, proof.reason);
+  insert_vote_.run();
+  if (!approve) {
+    close("rejected");
+    return std::string("rejected");
+  }
+  auto made = follow_up(db_, c.alert_id, "update", c.note, c.proposer, at);
+  if (!made) {
+    close("cancelled");  // the alert was cancelled meanwhile, or its incident is gone
+    return made.error();
+  }
+  close("approved");
+  for (auto& rec : made.value()) alerts_.push_back(std::move(rec));
+  return std::string("approved");
+}
+
 std::vector<std::string> Runs::timer(const std::string& run_id, Timestamp due, Timestamp at) {
   std::vector<std::string> resolve;
   run_by_id_.bind(1, run_id);
@@ -491,8 +594,9 @@ bool gates_public_alert(const playbooks::Playbook& p, std::size_t approval_step)
 Result<std::string> Runs::vote(const std::string& approval_id, const std::string& by, bool approve,
                                VoteProof proof, Timestamp at, std::vector<std::string>& resolve) {
   approval_by_id_.bind(1, approval_id);
-  std::string run_id, status, problems;
+  std::string run_id, status, problems, kind;
   std::size_t step = 0;
+  PendingCorrection correction;
   if (approval_by_id_.step()) {
     run_id = approval_by_id_.text(0);
     status = approval_by_id_.text(1);
@@ -501,11 +605,30 @@ Result<std::string> Runs::vote(const std::string& approval_id, const std::string
     for (const auto& r : preview.as_array())
       for (const auto& p : reach_from_json(r).problems)
         problems += (problems.empty() ? "" : "; ") + p;
+    kind = approval_by_id_.text(4);
+    if (kind == "correction") {
+      auto body = json::parse(approval_by_id_.text(5)).as_object();
+      correction.alert_id = body.at("alert").as_string();
+      correction.note.text = body.at("note").as_string();
+      for (const auto& [language, text] : body.at("notes").as_object())
+        correction.note.by_language[std::string(language)] = text.as_string();
+      correction.note.via = body.at("via").as_string();
+      correction.role = approval_by_id_.text(6);
+      correction.proposer = approval_by_id_.text(7);
+      correction.due = from_unix_ms(approval_by_id_.integer(8));
+      correction.incident_id = approval_by_id_.text(9);
+    }
   }
   approval_by_id_.reset();
   if (run_id.empty()) return Error{"not_found", "id: no approval " + approval_id, "id"};
   if (status != "pending")
     return Error{"conflict", "approval " + approval_id + " is already " + status, "id"};
+  if (kind == "correction") {
+    if (approve && !problems.empty())
+      return Error{"unprocessable", "cannot approve: the correction would be blocked: " + problems,
+                   "id"};
+    return vote_correction(approval_id, correction, by, approve, proof, at);
+  }
   // The lint and bilingual parity block the send: approving past them would approve nothing.
   if (approve && !problems.empty())
     return Error{"unprocessable", "cannot approve: the public alert would be blocked: " + problems,

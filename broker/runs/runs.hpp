@@ -43,6 +43,15 @@ struct BreakGlassReview {
   std::string by, reason;
 };
 
+// The coordinator's words: one text for every language, or each language's own (fr and en).
+// And the machine that asked for the follow-up for `by`, if any (the audit's actor).
+struct FollowUpNote {
+  std::string text;
+  std::map<std::string, std::string> by_language;
+  std::string via;  // "token:NAME"
+  bool empty() const { return text.empty() && by_language.empty(); }
+};
+
 // The playbook set in force, with what it refers to. Immutable once built; a reload builds
 // another and swaps it in.
 struct ActivePlaybooks {
@@ -107,6 +116,13 @@ class Runs {
   struct Composed {
     std::string run_id, status;
   };
+  // A correction of a public alert, with the coordinator's text: checked as follow_up() would,
+  // linted against what it would reach, and kept as an approval (kind correction) that another
+  // person with the role that released the alert approves (signed in, typing the word when the
+  // incident is actual) within kCorrectionWait. The approval's id.
+  Result<std::string> propose_correction(const std::string& alert_id, const FollowUpNote& note,
+                                         const std::string& by, Timestamp at);
+  static constexpr std::chrono::minutes kCorrectionWait{30};
   Result<Composed> compose(const std::string& text, const std::string& incident_id,
                            const std::string& by, Timestamp at, std::vector<std::string>& resolve);
 
@@ -143,10 +159,19 @@ class Runs {
   std::vector<Reach> preview(const playbooks::Playbook& p, std::size_t approval_step,
                              const IncidentRecord& incident);
   std::optional<Reach> approved_reach(const std::string& run_id, std::size_t step);
+  struct PendingCorrection {
+    std::string alert_id, role, proposer, incident_id;
+    FollowUpNote note;
+    Timestamp due{};
+  };
+  Result<std::string> vote_correction(const std::string& approval_id, const PendingCorrection& c,
+                                      const std::string& by, bool approve, const VoteProof& proof,
+                                      Timestamp at);
   void apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRecord& incident,
              Timestamp at, std::vector<std::string>& resolve);
   std::vector<LoadedRun> open_runs(const std::string& incident_id);
 
+  db::Connection& db_;
   audit::Appender audit_;
   UlidGenerator& ids_;
   std::shared_ptr<const ActivePlaybooks> active_;

@@ -322,28 +322,31 @@ json::array IncidentStore::approvals(const std::string& status, std::size_t limi
       "a.distinct_from_initiator, a.initiator, a.status, a.due_at, a.created_at, a.closed_at, "
       "(SELECT json_group_array(json_object('person', person, 'decision', decision, 'note', "
       "note)) FROM approval_votes v WHERE v.approval_id = a.id), a.preview, (SELECT status FROM "
-      "incidents i WHERE i.id = a.incident_id), a.break_glass FROM approvals a WHERE ?1 = '' OR "
-      "a.status = ?1 ORDER BY a.created_at DESC LIMIT ?2");
+      "incidents i WHERE i.id = a.incident_id), a.break_glass, a.kind, a.correction FROM "
+      "approvals a WHERE ?1 = '' OR a.status = ?1 ORDER BY a.created_at DESC LIMIT ?2");
   st.bind(1, status).bind(2, std::int64_t(limit));
   json::array out;
   while (st.step())
-    out.push_back(json::object{{"id", st.text(0)},
-                               {"run_id", st.text(1)},
-                               {"incident_id", st.text(2)},
-                               {"playbook", st.text(3)},
-                               {"step", st.integer(4) + 1},
-                               {"role", st.text(5)},
-                               {"required", st.integer(6)},
-                               {"distinct_from_initiator", st.integer(7) != 0},
-                               {"initiator", st.text(8)},
-                               {"status", st.text(9)},
-                               {"due_at", ms_or_null(st, 10)},
-                               {"created_at", ms_or_null(st, 11)},
-                               {"closed_at", ms_or_null(st, 12)},
-                               {"votes", json::parse(st.text(13))},
-                               {"preview", json::parse(st.text(14))},
-                               {"incident_status", st.text(15)},
-                               {"break_glass", st.integer(16) != 0}});
+    out.push_back(json::object{
+        {"id", st.text(0)},
+        {"run_id", st.text(1)},
+        {"incident_id", st.text(2)},
+        {"playbook", st.text(3)},
+        {"step", st.integer(4) + 1},
+        {"role", st.text(5)},
+        {"required", st.integer(6)},
+        {"distinct_from_initiator", st.integer(7) != 0},
+        {"initiator", st.text(8)},
+        {"status", st.text(9)},
+        {"due_at", ms_or_null(st, 10)},
+        {"created_at", ms_or_null(st, 11)},
+        {"closed_at", ms_or_null(st, 12)},
+        {"votes", json::parse(st.text(13))},
+        {"preview", json::parse(st.text(14))},
+        {"incident_status", st.text(15)},
+        {"break_glass", st.integer(16) != 0},
+        {"kind", st.text(17)},
+        {"correction", st.is_null(18) ? json::value(nullptr) : json::parse(st.text(18))}});
   return out;
 }
 

@@ -189,6 +189,13 @@ try {
   await accessible(second, "the correction form");
   await second.click('#correct-form button[type="submit"]');
   await second.waitForSelector("#correct", { state: "hidden" });
+  // Proposed, not sent: the alert says a correction waits; another person releases it from the
+  // approvals, reading its text and typing the word.
+  await second.waitForSelector('li.incident:has-text("Fuite de chlore") .badge.correction-pending');
+  await third.waitForSelector('#approvals li:has-text("Fermez aussi les fenêtres") button.approve');
+  await shot(third, "correction-pending");
+  await approveLive(third);
+  await third.waitForFunction(() => document.querySelectorAll("#approvals li").length === 0);
   await second.waitForFunction(() => [...document.querySelectorAll("li.incident")].some(
     (li) => li.textContent.includes("Fuite de chlore") && li.textContent.includes("correction (public)")));
 

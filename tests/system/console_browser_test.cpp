@@ -46,9 +46,9 @@ TEST_CASE("the console: sign in, a live incident, acknowledge, approve, survive 
   for (const char* shot :
        {"01-signed-in.png", "02-incident-live.png", "03-acknowledged.png",
         "04-acknowledged-english.png", "05-approved.png", "06-own-approval-refused.png",
-        "07-second-person-approved.png", "08-correction-form.png", "09-public-alert-cancelled.png",
-        "10-session-ended.png", "11-compose-preview.png", "12-compose-sent.png",
-        "13-audit-trail.png", "14-server-down.png", "15-reconnected.png"})
+        "07-second-person-approved.png", "08-correction-form.png", "09-correction-pending.png",
+        "10-public-alert-cancelled.png", "11-session-ended.png", "12-compose-preview.png",
+        "13-compose-sent.png", "14-audit-trail.png", "15-server-down.png", "16-reconnected.png"})
     CHECK(std::filesystem::exists(out / shot));
 }
 
