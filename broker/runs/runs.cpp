@@ -465,6 +465,30 @@ std::vector<std::string> Runs::incident_event(const IncidentRecord& incident, Ev
   return resolve;
 }
 
+namespace {
+// Approving what goes LIVE to the public is deliberate and a person's: the word typed (the
+// Hawaii lesson), and signed in (a machine's token may act for someone, never be them).
+std::optional<Error> live_proof(bool live, const VoteProof& proof, const std::string& what) {
+  if (live && !proof.typed_live)
+    return Error{"confirmation_required",
+                 "confirm: approving a LIVE " + what + " needs the word LIVE (or RÉEL) typed",
+                 "confirm"};
+  if (live && !proof.signed_in)
+    return Error{"forbidden",
+                 "Authorization: approving a LIVE " + what +
+                     " is a person's act: sign in (a machine's token cannot)",
+                 "Authorization", "person_required"};
+  return std::nullopt;
+}
+}  // namespace
+
+void Runs::record_vote(const std::string& approval_id, const std::string& by, bool approve,
+                       const VoteProof& proof, Timestamp at) {
+  insert_vote_.bind(1, approval_id).bind(2, by).bind(3, approve ? "approve" : "reject");
+  insert_vote_.bind(4, to_unix_ms(at)).bind(5, proof.reason);
+  insert_vote_.run();
+}
+
 Result<std::string> Runs::propose_correction(const std::string& alert_id, const FollowUpNote& note,
                                              const std::string& by, Timestamp at) {
   auto waiting = db_.prepare(
@@ -536,19 +560,10 @@ Result<std::string> Runs::vote_correction(const std::string& approval_id,
                  "id"};
   }
   auto inc = incident(c.incident_id);
-  const bool live = inc && inc->incident.status == Status::actual;
-  if (approve && live && !proof.typed_live)
-    return Error{"confirmation_required",
-                 "confirm: approving a LIVE correction needs the word LIVE (or RÉEL) typed",
-                 "confirm"};
-  if (approve && live && !proof.signed_in)
-    return Error{"forbidden",
-                 "Authorization: approving a LIVE correction is a person's act: sign in (a "
-                 "machine's token cannot)",
-                 "Authorization", "person_required"};
-  insert_vote_.bind(1, approval_id).bind(2, by).bind(3, approve ? "approve" : "reject");
-  insert_vote_.bind(4, to_unix_ms(at)).bind(5, proof.reason);
-  insert_vote_.run();
+  if (auto refused =
+          live_proof(approve && inc && inc->incident.status == Status::actual, proof, "correction"))
+    return *refused;
+  record_vote(approval_id, by, approve, proof, at);
   if (!approve) {
     close("rejected");
     return std::string("rejected");
@@ -652,17 +667,8 @@ Result<std::string> Runs::vote(const std::string& approval_id, const std::string
   // Deliberate, as a composed live alert is: the approver types the word (the Hawaii lesson).
   const bool live_public =
       inc->incident.status == Status::actual && gates_public_alert(*run->playbook, step);
-  if (approve && live_public && !proof.typed_live)
-    return Error{"confirmation_required",
-                 "confirm: approving a LIVE alert needs the word LIVE (or RÉEL) typed", "confirm"};
-  if (approve && live_public && !proof.signed_in)
-    return Error{"forbidden",
-                 "Authorization: approving a LIVE public alert is a person's act: sign in (a "
-                 "machine's token cannot)",
-                 "Authorization", "person_required"};
-  insert_vote_.bind(1, approval_id).bind(2, by).bind(3, approve ? "approve" : "reject");
-  insert_vote_.bind(4, to_unix_ms(at)).bind(5, proof.reason);
-  insert_vote_.run();
+  if (auto refused = live_proof(approve && live_public, proof, "public alert")) return *refused;
+  record_vote(approval_id, by, approve, proof, at);
   if (fx.break_glass)
     reviews_.push_back({approval_id, run->id, run->incident_id, run->playbook_id,
                         fx.break_glass->step + 1, by, fx.break_glass->reason});

@@ -164,6 +164,8 @@ class Runs {
     FollowUpNote note;
     Timestamp due{};
   };
+  void record_vote(const std::string& approval_id, const std::string& by, bool approve,
+                   const VoteProof& proof, Timestamp at);
   Result<std::string> vote_correction(const std::string& approval_id, const PendingCorrection& c,
                                       const std::string& by, bool approve, const VoteProof& proof,
                                       Timestamp at);
