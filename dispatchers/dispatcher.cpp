@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "channels/registry.hpp"
+#include "core/personal_data.hpp"
 #include "dispatchers/stages.hpp"
 
 namespace tocsin::dispatchers {
@@ -525,7 +526,9 @@ void Dispatcher::attempt(Lane& lane, Job job) {
     for (auto& stage : lane.stages) stage->settle(s, Clock::now());
     if (s.next != Settlement::Next::done) lane.failures[result.reason].inc();
   }
-  d.last_error = s.error;
+  // Stored, audited, logged and shown: named by the recipient's id, never by their address, even
+  // where the provider's own words echoed it.
+  d.last_error = without_personal_data(s.error, d.recipient.address);
   switch (s.next) {
     case Settlement::Next::done:
       d.state = result.outcome == SendResult::Outcome::delivered ? DeliveryState::delivered

@@ -4,7 +4,9 @@
 #include <set>
 
 #include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
+#include "core/personal_data.hpp"
 
 #include "broker/storage/alerts_table.hpp"
 #include "broker/storage/audit.hpp"
@@ -168,7 +170,9 @@ void SqliteDeliveryLedger::receipt(const std::string& channel, const std::string
       [this, channel, provider_ref, state, error, changed](db::Connection& db) {
         auto& all = statements(db);
         auto& st = all.receipt;
-        st.bind(1, channel).bind(2, provider_ref).bind(3, to_string(state)).bind(4, error);
+        // A provider's reason may name the address: kept without it.
+        st.bind(1, channel).bind(2, provider_ref).bind(3, to_string(state));
+        st.bind(4, without_personal_data(error));
         st.bind(5, to_unix_ms(now()));
         if (st.step()) *changed = read_delivery_row(st);
         st.reset();

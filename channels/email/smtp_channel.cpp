@@ -101,7 +101,9 @@ SmtpChannel::SmtpChannel(SmtpOptions options) : options_(std::move(options)) {
 SendResult SmtpChannel::send(const SendRequest& r) {
   const std::string& to = r.delivery.recipient.address;
   if (!safe_header_value(to) || to.find('@') == std::string::npos)
-    return SendResult::permanent("bad_address", "to: '" + to + "' is not an email address");
+    return SendResult::permanent("bad_address",
+                                 "to: the recipient's address is not an e-mail "
+                                 "address");
   std::string message = compose_email(options_, r);
   CURL* curl = curl_easy_init();
   if (!curl) return SendResult::retryable("io", "libcurl could not start");

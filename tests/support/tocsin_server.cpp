@@ -48,9 +48,11 @@ TocsinServer::TocsinServer(ServerOptions options)
       << "\n  max_body_bytes: 65536\n"
       << options_.http_yaml;
   if (!options_.playbooks_dir.empty())
-    cfg << "playbooks:\n  dir: " << options_.playbooks_dir
-        << "\n  people: " TOCSIN_SOURCE_DIR "/config/people.yaml\n  zones: " TOCSIN_SOURCE_DIR
-           "/config/zones.geojson\n  templates: " TOCSIN_SOURCE_DIR "/config/templates\n";
+    cfg << "playbooks:\n  dir: " << options_.playbooks_dir << "\n  people: "
+        << (options_.people_file.empty() ? TOCSIN_SOURCE_DIR "/config/people.yaml"
+                                         : options_.people_file)
+        << "\n  zones: " TOCSIN_SOURCE_DIR "/config/zones.geojson\n  templates: " TOCSIN_SOURCE_DIR
+           "/config/templates\n";
   cfg << "channels:\n"
       << (options_.channels_yaml.empty()
               ? "  sms: {provider: outbox, max_segments: 3, fallback: email}\n"

@@ -23,6 +23,7 @@ struct ServerOptions {
   ServerOptions(std::string redis_url = {}) : redis_url(std::move(redis_url)) {}
   std::string redis_url;      // empty: redis.mode managed
   std::string playbooks_dir;  // set: playbooks from here, with the shipped people/zones/templates
+  std::string people_file;    // with playbooks_dir: this staff directory instead of the shipped one
   // The `channels:` section's body (indented two spaces); empty: every channel to the outbox.
   std::string channels_yaml;
   std::vector<std::pair<std::string, std::string>> env;  // extra environment (secrets)

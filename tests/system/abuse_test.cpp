@@ -4,14 +4,23 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <boost/json.hpp>
 
+#include "tests/support/fake_provider.hpp"
+#include "tests/support/sensor_client.hpp"
+#include "tests/support/smtp_server.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace tocsin::test;
+using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
@@ -73,4 +82,73 @@ TEST_CASE("wrong passwords for one name slow that name from that address, not ev
   // Unknown names fail as known ones do, and count against the address the same way.
   for (int i = 0; i < 3; ++i)
     CHECK(login(server, "nobody" + std::to_string(i), "x")->status == 401);
+}
+
+TEST_CASE("a provider's error naming the address never reaches the audit trail, the log or the API",
+          "[abuse][privacy]") {
+  // A phone number the SMS provider refuses (its 400 says the number back) and a mailbox the SMTP
+  // server refuses (its 550 says the address back), as real ones do.
+  const std::string phone = "+15145550111", mailbox = "nobody@ville.example";
+  FakeProvider provider(std::map<std::string, std::vector<std::string>>{{phone, {"400"}}});
+  SmtpServer smtp;
+  TempDir dir, staff;
+  std::ofstream(staff.path() / "people.yaml")
+      << "people:\n  - id: rbeaulieu\n    name: R. Beaulieu\n"
+         "    roles: [duty-officer]\n    phone: \"" +
+             phone + "\"\n    email: " + mailbox +
+             "\n    language: fr\n    channels: [sms, email]\n";
+  std::ofstream(dir.path() / "page.yaml") << R"(id: page
+match: { type: test.page }
+steps:
+  - notify: { audience: { people: [rbeaulieu] }, channels: [sms, email], template: flood-staff }
+)";
+  ServerOptions options;
+  options.playbooks_dir = dir.path().string();
+  options.people_file = (staff.path() / "people.yaml").string();
+  options.env = {{"TEST_SMS_TOKEN", provider.token()}};
+  options.channels_yaml = "  sms:\n    provider: twilio\n    api_base: " + provider.base_url() +
+                          "\n    account_sid: " + provider.sid() +
+                          "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\"\n"
+                          "    ca_file: " +
+                          provider.ca_file() +
+                          "\n  email:\n    provider: smtp\n    url: " + smtp.url() +
+                          "\n    from: alertes@ville.example\n    starttls: off\n";
+  TocsinServer server(options);
+  server.start();
+  SensorClient sensor(server.zmq_endpoint());
+  std::string incident = accepted_id(sensor, R"({"source":"test","type":"test.page",)"
+                                             R"("severity":"severe","headline":"Essai"})");
+  const auto db = server.database();
+  REQUIRE(wait_until(
+      [&] {
+        return query_integer(db, "SELECT count(*) FROM deliveries WHERE state = 'failed'") == 2;
+      },
+      20s));
+  // The reasons are kept, naming nobody by address.
+  auto reasons = query_strings(db, "SELECT last_error FROM deliveries");
+  INFO(json::serialize(json::value_from(std::vector<std::string>(reasons.begin(), reasons.end()))));
+  CHECK(std::any_of(reasons.begin(), reasons.end(),
+                    [](const std::string& r) { return r.find("21211") != std::string::npos; }));
+  CHECK(std::any_of(reasons.begin(), reasons.end(),
+                    [](const std::string& r) { return r.find("550") != std::string::npos; }));
+
+  const std::vector<std::string> personal{phone, phone.substr(1), mailbox};
+  auto audit_rows = query_strings(db, "SELECT actor || ' ' || action || ' ' || detail FROM audit");
+  std::string alert_id = *query_strings(db, "SELECT id FROM alerts").begin();
+  const std::vector<std::pair<std::string, std::string>> places{
+      {"the log", server.log()},
+      {"GET /api/v1/alerts/{id}", server.get("/api/v1/alerts/" + alert_id)->body},
+      {"GET /api/v1/incidents/{id}", server.get("/api/v1/incidents/" + incident)->body},
+      {"GET /api/v1/audit", server.get("/api/v1/audit?limit=1000")->body},
+      {"the audit table", [&] {
+         std::string all;
+         for (const auto& r : audit_rows) all += r + "\n";
+         return all;
+       }()}};
+  for (const auto& [where, text] : places)
+    for (const auto& p : personal) {
+      INFO(where << " mentions " << p);
+      CHECK(text.find(p) == std::string::npos);
+    }
+  CHECK(audit_rows.size() > 3);  // the deliveries' changes are there, by recipient id
 }
