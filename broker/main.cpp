@@ -188,8 +188,7 @@ int main(int argc, char** argv) {
   for (auto* leaf : {sil_add, sil_list, sil_expire, aud_verify}) leaf->fallthrough();
 
   std::string user_name, user_role, user_language = "fr", password_env, token_name, token_scopes,
-      token_person,
-                                    token_id;
+                                    token_person, token_sources, token_id;
   auto* user = app.add_subcommand("user", "Console accounts");
   user->require_subcommand(1);
   user->add_option("--config,-c", admin_config)->capture_default_str();
@@ -211,6 +210,8 @@ int main(int argc, char** argv) {
   token_add->add_option("--scope", token_scopes, "read,ingest,operate,approve,admin")->required();
   token_add->add_option("--for", token_person,
                         "the person (config/people.yaml) whose actions its actions are");
+  token_add->add_option("--sources", token_sources,
+                        "with ingest: the sources it may report as, comma-separated globs (* any)");
   auto* token_list = token->add_subcommand("list", "Tokens and their scopes");
   auto* token_revoke = token->add_subcommand("revoke", "Revoke a token now");
   token_revoke->add_option("id", token_id)->required();
@@ -249,8 +250,8 @@ int main(int argc, char** argv) {
       }
       if (*user_disable) return tocsin::user_disable(*config, user_name, std::cout, std::cerr);
       if (*token_add)
-        return tocsin::token_add(*config, token_name, token_scopes, token_person, std::cout,
-                                 std::cerr);
+        return tocsin::token_add(*config, token_name, token_scopes, token_person, token_sources,
+                                 std::cout, std::cerr);
       if (*token_list) return tocsin::token_list(*config, std::cout);
       if (*token_revoke) return tocsin::token_revoke(*config, token_id, std::cout, std::cerr);
     } catch (const std::exception& e) {

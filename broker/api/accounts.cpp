@@ -65,6 +65,18 @@ void Api::create_token(const ApiRequest& request, Respond respond) {
   const auto* name = o ? o->if_contains("name") : nullptr;
   const auto* scopes = o ? o->if_contains("scopes") : nullptr;
   const auto* person = o ? o->if_contains("for") : nullptr;
+  const auto* sources = o ? o->if_contains("sources") : nullptr;
+  std::vector<std::string> globs;
+  if (sources) {
+    if (!sources->is_array())
+      return respond(error(
+          400, Error{"invalid", "sources: a list of globs such as [\"gauge-*\"]", "sources"}));
+    for (const auto& g : sources->as_array()) {
+      if (!g.is_string())
+        return respond(error(400, Error{"invalid", "sources: a list of strings", "sources"}));
+      globs.emplace_back(g.as_string());
+    }
+  }
   if (!name || !name->is_string())
     return respond(error(400, Error{"invalid", "name: required", "name"}));
   std::string bound;
@@ -88,8 +100,8 @@ void Api::create_token(const ApiRequest& request, Respond respond) {
   }
   std::string by = request.principal->id;
   read("creating a token", std::move(respond),
-       [this, n = std::string(name->as_string()), wanted, by, bound] {
-         auto r = auth_->create_token(n, wanted, by, bound);
+       [this, n = std::string(name->as_string()), wanted, by, bound, globs] {
+         auto r = auth_->create_token(n, wanted, by, bound, globs);
          if (!r) return error(status_for(r.error()), r.error());
          json::object made{{"id", r->first}, {"name", n}, {"token", r->second}};
          if (!bound.empty()) made["for"] = bound;

@@ -223,8 +223,13 @@ void Api::routes() {
           respond(json_response(200, json::object{{"sources", std::move(list)}}));
         });
   t.add("POST", "/api/v1/sources/{id}/heartbeat", "ingest",
-        [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
           const std::string& id = p.at("id");
+          if (r.principal && !r.principal->may_report_as(id))
+            return respond(error(
+                403,
+                Error{"forbidden", "source: " + r.principal->id + " may not report as '" + id + "'",
+                      "source"}));
           if (!sources_ || !sources_->expects(id))
             return respond(
                 error(404, Error{"not_found", "source: '" + id + "' is not in the expected sources",

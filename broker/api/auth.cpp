@@ -10,6 +10,7 @@
 
 #include "broker/storage/audit.hpp"
 #include "core/ulid.hpp"
+#include "playbooks/playbook.hpp"
 
 namespace tocsin {
 
@@ -129,6 +130,12 @@ std::optional<Principal> Auth::session(const std::string& value) {
   return p;
 }
 
+bool Principal::may_report_as(const std::string& source) const {
+  if (kind != "token" || sources.empty()) return true;
+  return std::any_of(sources.begin(), sources.end(),
+                     [&](const std::string& g) { return playbooks::glob_match(g, source); });
+}
+
 std::optional<Principal> Auth::token(const std::string& value) {
   if (value.size() < 32 || value.size() > 256) return std::nullopt;
   std::string key = sha256_hex(value);
@@ -138,7 +145,8 @@ std::optional<Principal> Auth::token(const std::string& value) {
       it != tokens_.end() && t - it->second.second < std::chrono::seconds(5))
     return it->second.first;
   auto st = reader_.prepare(
-      "SELECT name, scopes, person FROM api_tokens WHERE token_hash = ?1 AND revoked_at IS NULL");
+      "SELECT name, scopes, person, sources FROM api_tokens WHERE token_hash = ?1 AND revoked_at "
+      "IS NULL");
   st.bind(1, key);
   if (!st.step()) {
     tokens_.erase(key);
@@ -146,6 +154,10 @@ std::optional<Principal> Auth::token(const std::string& value) {
   }
   Principal p{"token:" + st.text(0), "token", "", "fr", scopes_from(st.text(1)), ""};
   if (!st.is_null(2)) p.person = st.text(2);
+  if (!st.is_null(3)) {
+    const json::value globs = json::parse(st.text(3));
+    for (const auto& g : globs.as_array()) p.sources.emplace_back(g.as_string());
+  }
   if (tokens_.size() > 10000) tokens_.clear();
   tokens_[key] = {p, t};
   return p;
@@ -298,11 +310,15 @@ void Auth::logout(const Principal& p, const std::string& session) {
 Result<std::pair<std::string, std::string>> Auth::create_token(const std::string& name,
                                                                std::set<std::string> scopes,
                                                                const std::string& by,
-                                                               const std::string& person) {
+                                                               const std::string& person,
+                                                               std::vector<std::string> sources) {
   Result<std::pair<std::string, std::string>> out = Error{"storage_unavailable", "", ""};
   std::promise<bool> done;
-  write_([&](db::Connection& db) { out = auth_admin::add_token(db, name, scopes, by, person); },
-         [&done](bool ok) { done.set_value(ok); });
+  write_(
+      [&](db::Connection& db) {
+        out = auth_admin::add_token(db, name, scopes, by, person, sources);
+      },
+      [&done](bool ok) { done.set_value(ok); });
   if (!done.get_future().get())
     return Error{"storage_unavailable", "the token could not be stored; retry", ""};
   return out;
@@ -385,9 +401,23 @@ Result<std::string> add_user(db::Connection& db, const std::string& id, const st
 Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const std::string& name,
                                                       const std::set<std::string>& scopes,
                                                       const std::string& by,
-                                                      const std::string& person) {
+                                                      const std::string& person,
+                                                      const std::vector<std::string>& sources) {
   if (name.empty() || name.size() > 64) return Error{"invalid", "name: 1-64 characters", "name"};
   if (person.size() > 128) return Error{"invalid", "for: at most 128 characters", "for"};
+  if (scopes.count("ingest") && sources.empty())
+    return Error{"invalid",
+                 "sources: a token that ingests names the sources it may report as (globs, "
+                 "gauge-rdp-*; * for any)",
+                 "sources"};
+  if (!scopes.count("ingest") && !sources.empty())
+    return Error{"invalid", "sources: only a token with the ingest scope reports", "sources"};
+  json::array globs;
+  for (const auto& g : sources) {
+    if (g.empty() || g.size() > 128 || sources.size() > 64)
+      return Error{"invalid", "sources: 1-64 globs of 1-128 characters", "sources"};
+    globs.emplace_back(g);
+  }
   if (scopes.empty()) return Error{"invalid", "scopes: at least one", "scopes"};
   json::array list;
   for (const auto& s : scopes) {
@@ -399,17 +429,22 @@ Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const 
   }
   std::string id = UlidGenerator().next(), value = random_secret();
   auto st = db.prepare(
-      "INSERT INTO api_tokens (id, name, token_hash, scopes, created_by, created_at, person) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "INSERT INTO api_tokens (id, name, token_hash, scopes, created_by, created_at, person, "
+      "sources) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   st.bind(1, id).bind(2, name).bind(3, sha256_hex(value)).bind(4, json::serialize(list));
   st.bind(5, by).bind(6, to_unix_ms(now()));
   if (person.empty())
     st.bind_null(7);
   else
     st.bind(7, person);
+  if (globs.empty())
+    st.bind_null(8);
+  else
+    st.bind(8, json::serialize(globs));
   st.run();
   json::object detail{{"name", name}, {"scopes", list}};
   if (!person.empty()) detail["for"] = person;
+  if (!globs.empty()) detail["sources"] = globs;
   audit::append(db, {now(), by, "token.create", id, json::serialize(detail)});
   return std::pair{id, value};
 }
@@ -440,8 +475,8 @@ Result<std::string> revoke_token(db::Connection& db, const std::string& id, cons
 
 json::array list_tokens(db::Connection& db) {
   auto st = db.prepare(
-      "SELECT id, name, scopes, created_by, created_at, revoked_at, person FROM api_tokens ORDER "
-      "BY created_at");
+      "SELECT id, name, scopes, created_by, created_at, revoked_at, person, sources FROM "
+      "api_tokens ORDER BY created_at");
   json::array out;
   while (st.step())
     out.push_back(json::object{
@@ -452,7 +487,8 @@ json::array list_tokens(db::Connection& db) {
         {"created_at", format_rfc3339(from_unix_ms(st.integer(4)))},
         {"revoked_at", st.is_null(5) ? json::value(nullptr)
                                      : json::value(format_rfc3339(from_unix_ms(st.integer(5))))},
-        {"for", st.is_null(6) ? json::value(nullptr) : json::value(st.text(6))}});
+        {"for", st.is_null(6) ? json::value(nullptr) : json::value(st.text(6))},
+        {"sources", st.is_null(7) ? json::value(nullptr) : json::parse(st.text(7))}});
   return out;
 }
 

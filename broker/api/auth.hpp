@@ -40,6 +40,11 @@ struct Principal {
   // Tokens: the person it was bound to at creation (tocsin token add NAME --for PERSON), whose
   // actions its actions are; empty: it acts as itself ("token:NAME"), for nobody.
   std::string person = {};
+  // Tokens with ingest: the sources (globs) it may report as, like a CURVE sensor's; empty: any
+  // (a token made before source lists).
+  std::vector<std::string> sources = {};
+  // Whether it may report as `source`.
+  bool may_report_as(const std::string& source) const;
   bool can(const std::string& scope) const { return scopes.count(scope) > 0; }
 };
 
@@ -88,7 +93,8 @@ class Auth {
   Result<std::pair<std::string, std::string>> create_token(const std::string& name,
                                                            std::set<std::string> scopes,
                                                            const std::string& by,
-                                                           const std::string& person = "");
+                                                           const std::string& person = "",
+                                                           std::vector<std::string> sources = {});
   Result<std::string> revoke_token(const std::string& id, const std::string& by);
   boost::json::array tokens();
 
@@ -134,11 +140,13 @@ Result<std::string> add_user(db::Connection& db, const std::string& id, const st
                              const std::string& password, const std::string& language,
                              const std::string& by);
 // The token's id and its value (shown once). `person`: the staff member it acts for (checked
-// against the directory by the caller), or empty.
+// against the directory by the caller), or empty. `sources`: the globs a token with ingest may
+// report as (required with ingest; "*" for any).
 Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const std::string& name,
                                                       const std::set<std::string>& scopes,
                                                       const std::string& by,
-                                                      const std::string& person = "");
+                                                      const std::string& person = "",
+                                                      const std::vector<std::string>& sources = {});
 Result<std::string> revoke_token(db::Connection& db, const std::string& id, const std::string& by);
 // No more sign-ins; the user's sessions end (a running server drops them within seconds).
 Result<std::string> disable_user(db::Connection& db, const std::string& id, const std::string& by);

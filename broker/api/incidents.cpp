@@ -33,6 +33,15 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
     metrics_.rejected(parsed.error().code);
     return respond(error(parsed.error().code == "too_large" ? 413 : 400, parsed.error()));
   }
+  // A token reports only as its own sources (as a CURVE sensor does): another source's incidents
+  // are not its to make or to update.
+  if (request.principal && !request.principal->may_report_as(parsed->source)) {
+    metrics_.rejected("forbidden");
+    return respond(error(403, Error{"forbidden",
+                                    "source: " + request.principal->id + " may not report as '" +
+                                        parsed->source + "'",
+                                    "source"}));
+  }
   if (sources_) sources_->seen(parsed->source);
   std::string status(to_string(parsed->status));
   journal_.submit(std::move(parsed.value()),

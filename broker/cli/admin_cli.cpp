@@ -150,8 +150,24 @@ int user_disable(const Config& config, const std::string& name, std::ostream& ou
   return 0;
 }
 
+namespace {
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    auto comma = text.find(',', at);
+    std::string s = text.substr(at, comma == std::string::npos ? comma : comma - at);
+    if (!s.empty()) out.push_back(s);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+}  // namespace
+
 int token_add(const Config& config, const std::string& name, const std::string& scopes,
-              const std::string& person, std::ostream& out, std::ostream& err) {
+              const std::string& person, const std::string& sources, std::ostream& out,
+              std::ostream& err) {
   if (!person.empty()) {
     auto directory = load_directory(config.playbooks.people.string());
     if (auto* problems = std::get_if<DirectoryErrors>(&directory)) {
@@ -166,17 +182,11 @@ int token_add(const Config& config, const std::string& name, const std::string& 
     }
   }
   std::set<std::string> wanted;
-  std::size_t at = 0;
-  while (at <= scopes.size()) {
-    auto comma = scopes.find(',', at);
-    std::string s = scopes.substr(at, comma == std::string::npos ? comma : comma - at);
-    if (!s.empty()) wanted.insert(s);
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
+  for (auto& s : comma_list(scopes)) wanted.insert(std::move(s));
   auto db = open_database(config);
-  auto r =
-      in_transaction(*db, [&] { return auth_admin::add_token(*db, name, wanted, "cli", person); });
+  auto r = in_transaction(*db, [&] {
+    return auth_admin::add_token(*db, name, wanted, "cli", person, comma_list(sources));
+  });
   if (!r) {
     err << "refused: " << r.error().message << "\n";
     return 1;
@@ -197,6 +207,7 @@ int token_list(const Config& config, std::ostream& out) {
     out << std::string(o.at("id").as_string()) << "  " << std::string(o.at("name").as_string())
         << "  " << json::serialize(o.at("scopes"))
         << (o.at("for").is_null() ? "" : "  for " + std::string(o.at("for").as_string()))
+        << (o.at("sources").is_null() ? "" : "  sources " + json::serialize(o.at("sources")))
         << (o.at("revoked_at").is_null() ? "" : "  revoked") << "\n";
   }
   return 0;

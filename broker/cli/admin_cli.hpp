@@ -27,8 +27,10 @@ int user_disable(const Config& config, const std::string& name, std::ostream& ou
                  std::ostream& err);
 // `person`: the staff member (config/people.yaml) the token acts for, or empty (it acts as
 // itself, for nobody).
+// `sources`: for a token with ingest, the globs it may report as, comma-separated ("*": any).
 int token_add(const Config& config, const std::string& name, const std::string& scopes,
-              const std::string& person, std::ostream& out, std::ostream& err);
+              const std::string& person, const std::string& sources, std::ostream& out,
+              std::ostream& err);
 int token_list(const Config& config, std::ostream& out);
 int token_revoke(const Config& config, const std::string& id, std::ostream& out, std::ostream& err);
 

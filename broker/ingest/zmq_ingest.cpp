@@ -291,6 +291,10 @@ void ZmqIngest::run(std::stop_token stop) {
           continue;
         }
         action = std::move(a.value());
+        if (sensor) {  // on its own incidents only, and the trail names it
+          action->via = "sensor:" + sensor->name;
+          action->only_sources = sensor->sources;
+        }
       } else {
         auto parsed = parse_incident(frames[2].to_string_view(), limits_);
         if (!parsed) {

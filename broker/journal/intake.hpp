@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "broker/runs/runs.hpp"
 #include "broker/storage/database.hpp"
@@ -30,7 +31,10 @@ struct IncidentAction {
   std::string kind;  // ack | resolve | cancel
   std::string by;
   std::string note;
-  std::string via = {};  // the machine that acted for `by` ("token:NAME"), if any
+  std::string via = {};  // the machine that acted for `by` ("token:NAME", "sensor:NAME"), if any
+  // A sensor acts only on its own incidents: those of the sources (globs) it may report as.
+  // Empty: any incident (a person, or a machine not limited to sources).
+  std::vector<std::string> only_sources = {};
 };
 struct ActionDone {
   std::string incident_id;

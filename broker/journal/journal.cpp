@@ -1,6 +1,7 @@
 #include "broker/journal/journal.hpp"
 
 #include <pthread.h>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "broker/storage/incident_store.hpp"
 #include "broker/storage/sqlite.hpp"
 #include "core/token_bucket.hpp"
+#include "playbooks/playbook.hpp"
 
 namespace tocsin {
 
@@ -796,6 +798,14 @@ void Transaction::action(IncidentAction& a, ActionCallback& done) {
   if (!rec) return fail(Error{"not_found", "id: no incident " + a.incident_id, "id"});
   if (rec->state != "active")
     return fail(Error{"conflict", "incident " + a.incident_id + " is already " + rec->state, "id"});
+  if (!a.only_sources.empty() &&
+      std::none_of(a.only_sources.begin(), a.only_sources.end(), [&](const std::string& g) {
+        return playbooks::glob_match(g, rec->incident.source);
+      }))
+    return fail(Error{"forbidden",
+                      "incident: " + a.incident_id + " is " + rec->incident.source + "'s; " +
+                          a.via + " acts only on its own sources' incidents",
+                      "incident"});
   std::string state;
   if (a.kind == "ack") {
     state = "acknowledged";

@@ -335,6 +335,7 @@ INSERT OR IGNORE INTO playbook_versions (hash, text)
 ALTER TABLE approvals ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;  -- one approver releases it
 ALTER TABLE approval_votes ADD COLUMN note TEXT NOT NULL DEFAULT '';      -- the voter's reason
 ALTER TABLE api_tokens ADD COLUMN person TEXT;  -- the person it acts for (token add --for), if any
+ALTER TABLE api_tokens ADD COLUMN sources TEXT;  -- JSON globs an ingest token reports as; NULL: any
 -- A correction of a public alert waits for a second person as a run's public step does.
 ALTER TABLE approvals ADD COLUMN kind TEXT NOT NULL DEFAULT 'step';  -- step | correction
 ALTER TABLE approvals ADD COLUMN correction TEXT;  -- JSON {alert, note, notes, by, via}

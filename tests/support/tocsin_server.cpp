@@ -157,9 +157,10 @@ bool release_pending_approvals(TocsinServer& s, std::size_t expected,
 
 void TocsinServer::start() {
   if (token_.empty()) {
-    auto r = run_command_env({TOCSIN_BINARY, "token", "add", "tests", "--scope",
-                              "read,ingest,operate,approve,admin", "--config", config_file()},
-                             options_.env, std::chrono::seconds(20));
+    auto r = run_command_env(
+        {TOCSIN_BINARY, "token", "add", "tests", "--scope", "read,ingest,operate,approve,admin",
+         "--sources", "*", "--config", config_file()},
+        options_.env, std::chrono::seconds(20));
     std::istringstream lines(r.output);
     for (std::string line; std::getline(lines, line);)
       if (line.size() == 64 && line.find_first_not_of("0123456789abcdef") == std::string::npos)

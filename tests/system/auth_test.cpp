@@ -295,7 +295,12 @@ TEST_CASE("a token is never a person: bound to one it acts as them, else as itse
 TEST_CASE("tokens are scoped, listed without their value, and revocable", "[auth]") {
   TocsinServer server;
   server.start();
-  auto made = server.post("/api/v1/tokens", R"({"name":"gauges","scopes":["ingest"]})");
+  // A token that ingests names the sources it may report as, like a CURVE sensor.
+  auto unnamed = server.post("/api/v1/tokens", R"({"name":"gauges","scopes":["ingest"]})");
+  CHECK(unnamed->status == 400);
+  CHECK(json::parse(unnamed->body).at("error").at("field") == "sources");
+  auto made = server.post("/api/v1/tokens",
+                          R"({"name":"gauges","scopes":["ingest"],"sources":["gauge-*"]})");
   REQUIRE(made);
   REQUIRE(made->status == 201);
   auto body = json::parse(made->body);
@@ -306,6 +311,13 @@ TEST_CASE("tokens are scoped, listed without their value, and revocable", "[auth
   };
   auto report = R"({"source":"gauge-1","type":"flood.water_level","severity":"minor"})";
   CHECK(with("POST", "/api/v1/incidents", report)->status == 201);
+  // Not as another source: it cannot make or update another system's incidents.
+  auto other = with("POST", "/api/v1/incidents",
+                    R"({"source":"chem-panel-3","type":"chem.chlorine","severity":"extreme"})");
+  CHECK(other->status == 403);
+  CHECK(json::parse(other->body).at("error").at("field") == "source");
+  CHECK(with("POST", "/api/v1/sources/chem-panel-3/heartbeat", "{}")->status == 403);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM incidents") == 1);
   CHECK(with("GET", "/api/v1/incidents", "")->status == 403);  // ingest only
   auto list = server.get("/api/v1/tokens");
   REQUIRE(list);

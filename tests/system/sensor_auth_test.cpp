@@ -7,6 +7,8 @@
 
 #include <fstream>
 
+#include <boost/json.hpp>
+
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
@@ -109,6 +111,62 @@ print(b" ".join(s.recv_multipart()).decode())
   CHECK(query_integer(server.database(), "SELECT count(*) FROM incidents") == 1);
   for (const auto& secret : {broker.secret_key, gauges.secret_key, stranger.secret_key})
     CHECK(server.log().find(secret) == std::string::npos);
+}
+
+TEST_CASE("a sensor acts only on its own sources' incidents, and the trail names it",
+          "[ingest][curve][abuse]") {
+  KeyPair broker = keygen(), bridge = keygen();
+  TempDir dir;
+  auto sensors = dir.path() / "sensors.yaml";
+  std::ofstream(sensors) << "sensors:\n  - { name: river-bridge, public_key: \""
+                         << bridge.public_key
+                         << "\", sources: [\"gauge-rdp-*\"], actions: true }\n";
+  ServerOptions options;
+  options.ingest_yaml =
+      "    curve: { secret_key_env: TEST_ZMQ_SECRET, sensors: " + sensors.string() + " }\n";
+  options.env = {{"TEST_ZMQ_SECRET", broker.secret_key}};
+  TocsinServer server(options);
+  server.start();
+  auto own = send_as(server, broker.public_key, bridge.secret_key, "gauge-rdp-17");
+  REQUIRE(own.exit_code == 0);
+  std::string gauge = own.output.substr(3, 26);
+  // A chlorine leak another system reported (over HTTP): not the bridge's to end.
+  auto leak =
+      server.post("/api/v1/incidents",
+                  R"({"source":"chem-panel-3","type":"chem.chlorine","severity":"extreme"})");
+  REQUIRE(leak->status == 201);
+  std::string chlorine(boost::json::parse(leak->body).at("id").as_string());
+
+  const char* act = R"(import os, sys, zmq
+s = zmq.Context().socket(zmq.DEALER)
+s.curve_serverkey = os.environ["BROKER_KEY"].encode()
+s.curve_secretkey = os.environ["SENSOR_SECRET"].encode()
+s.curve_publickey = zmq.curve_public(os.environ["SENSOR_SECRET"].encode())
+s.connect(sys.argv[1])
+s.send_multipart([b"r1", sys.argv[3].encode(), b'{"incident": "' + sys.argv[2].encode() + b'", "by": "mgagnon"}'])
+if not s.poll(10000):
+    sys.exit("no reply")
+print(b" ".join(s.recv_multipart()).decode())
+)";
+  auto as_bridge = [&](const std::string& incident, const char* verb) {
+    return run_command_env(
+        {"/usr/bin/python3", "-c", act, server.zmq_endpoint(), incident, verb},
+        {{"BROKER_KEY", broker.public_key}, {"SENSOR_SECRET", bridge.secret_key}}, 20s);
+  };
+  auto refused = as_bridge(chlorine, "cancel");
+  INFO(refused.output);
+  CHECK(refused.output.find("r1 error forbidden incident: " + chlorine +
+                            " is chem-panel-3's; sensor:river-bridge acts only on its own "
+                            "sources' incidents") != std::string::npos);
+  CHECK(
+      *query_strings(server.database(), "SELECT state FROM incidents WHERE id = '" + chlorine + "'")
+           .begin() == "active");
+  auto acked = as_bridge(gauge, "ack");
+  INFO(acked.output);
+  CHECK(acked.output.find("r1 ok " + gauge + " acknowledged") != std::string::npos);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action = 'incident.ack' AND actor = "
+                      "'sensor:river-bridge' AND json_extract(detail, '$.for') = 'mgagnon'") == 1);
 }
 
 TEST_CASE("a bad sensors file or a missing key stops the broker with the reason", "[curve]") {
