@@ -288,10 +288,12 @@ std::optional<ApiResponse> Api::refusal(ApiRequest& request, const std::string& 
       auto it = request.headers.find(n);
       return it == request.headers.end() ? std::string() : it->second;
     };
-    std::string origin = header("origin"), host = header("host");
-    if (!origin.empty() && origin != "http://" + host && origin != "https://" + host)
-      return error(403,
-                   Error{"cross_origin", "Origin: " + origin + " is not this server", "Origin"});
+    std::string origin = header("origin");
+    if (auth_ && !auth_->origin_allowed(origin, header("host")))
+      return error(403, Error{"cross_origin",
+                              "Origin: " + origin.substr(0, 256) +
+                                  " is not the console's (http.public_origin)",
+                              "Origin"});
     std::string csrf = header("x-csrf-token");  // compared in constant time
     if (csrf.size() != who.csrf.size() ||
         sodium_memcmp(csrf.data(), who.csrf.data(), csrf.size()) != 0)

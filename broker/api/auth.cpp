@@ -130,6 +130,12 @@ std::optional<Principal> Auth::session(const std::string& value) {
   return p;
 }
 
+bool Auth::origin_allowed(const std::string& origin, const std::string& host) const {
+  if (origin.empty()) return true;
+  if (!options_.public_origin.empty()) return origin == options_.public_origin;
+  return origin == "http://" + host || origin == "https://" + host;
+}
+
 bool Principal::may_report_as(const std::string& source) const {
   if (kind != "token" || sources.empty()) return true;
   return std::any_of(sources.begin(), sources.end(),

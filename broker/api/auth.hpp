@@ -57,6 +57,10 @@ struct AuthOptions {
   int login_attempts = 5;
   std::chrono::seconds login_window{300};
   bool secure_cookie = false;  // behind TLS: the cookie says Secure
+  // The console's address as browsers see it ("https://alertes.ville.example", http.public_origin):
+  // a browser's state-changing request or console upgrade must come from it. Empty: from this
+  // server's own Host (right only where no proxy rewrites it).
+  std::string public_origin;
 };
 
 struct LoginResult {
@@ -75,6 +79,9 @@ class Auth {
   Auth(std::filesystem::path database, AuthOptions options, AuthWriter writer);
 
   const AuthOptions& options() const { return options_; }
+  // Whether a browser's request with this Origin (and Host) comes from the console: no Origin (not
+  // a browser), the public origin, or else this server's own host.
+  bool origin_allowed(const std::string& origin, const std::string& host) const;
 
   // From Authorization: Bearer, or the tocsin_session cookie. nullopt: nobody (or revoked,
   // expired, unknown).

@@ -94,6 +94,14 @@ struct HttpSessions {
       what.console = true;
       auto who = auth ? auth->identify(headers_of(req)) : std::nullopt;
       if (!who) return Api::error(401, Error{"unauthenticated", "sign in first", "Cookie"});
+      // Another site's page may not open a person's console with their cookie.
+      if (!auth->origin_allowed(std::string(req[http::field::origin]),
+                                std::string(req[http::field::host])))
+        return Api::error(403,
+                          Error{"cross_origin",
+                                "Origin: " + std::string(req[http::field::origin]).substr(0, 256) +
+                                    " is not the console's (http.public_origin)",
+                                "Origin"});
       if (!who->can("read"))
         return Api::error(403, Error{"forbidden", who->id + " may not read", "Authorization"});
       if (who->kind != "user" && who->person.empty())

@@ -207,7 +207,15 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   if (auto http = r.section(root, "", "http", true);
       http && r.mapping(*http, "http",
                         {"bind", "max_body_bytes", "threads", "feed_max_queue", "auth", "web_dir",
-                         "tls"})) {
+                         "tls", "public_origin"})) {
+    if (r.string(*http, "http", "public_origin", false, c.http.auth.public_origin)) {
+      static const std::regex origin_re(R"(^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$)");
+      if (!std::regex_match(c.http.auth.public_origin, origin_re))
+        r.error((*http)["public_origin"].Mark(),
+                "http.public_origin: '" + c.http.auth.public_origin +
+                    "' is not an origin (scheme://host[:port], no path), e.g. "
+                    "https://alertes.ville.example");
+    }
     std::string web = "web";
     r.string(*http, "http", "web_dir", false, web);
     c.http.web_dir = std::filesystem::absolute(web);

@@ -3,17 +3,18 @@
 
 Connects to --url with the token in TOCSIN_TOKEN (Authorization: Bearer), prints "ready" once the
 first message (a console's snapshot) has arrived, then reads until the server closes the session
-or --timeout passes, and prints one JSON line: {"closed": true, "code": …, "reason": …} or
+or --timeout passes (--origin: as a page of that origin), and prints one JSON line: {"closed": true, "code": …, "reason": …} or
 {"closed": false}."""
 import argparse, asyncio, json, os
 
 import websockets
 
 
-async def main(url, timeout):
+async def main(url, timeout, origin):
     token = os.environ.get("TOCSIN_TOKEN", "")
     headers = {"Authorization": "Bearer " + token} if token else None
-    async with websockets.connect(url, max_size=2 ** 20, extra_headers=headers) as ws:
+    async with websockets.connect(url, max_size=2 ** 20, extra_headers=headers,
+                                  origin=origin) as ws:
         await asyncio.wait_for(ws.recv(), 10)
         print("ready", flush=True)
         deadline = asyncio.get_event_loop().time() + timeout
@@ -34,5 +35,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--url", required=True)
     p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--origin", default=None, help="the Origin header a browser page would send")
     a = p.parse_args()
-    asyncio.run(main(a.url, a.timeout))
+    asyncio.run(main(a.url, a.timeout, a.origin))

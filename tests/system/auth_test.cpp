@@ -404,3 +404,53 @@ TEST_CASE("a token bound to nobody cannot act for whoever it names", "[auth][abu
   CHECK(row->at("actor") == "token:ivr");
   CHECK(row->at("detail").as_object().if_contains("for") == nullptr);
 }
+
+TEST_CASE("behind a proxy, only the configured public origin changes anything or opens a console",
+          "[auth][abuse]") {
+  ServerOptions options = with_staff();
+  options.http_yaml = "  public_origin: https://alertes.ville.example\n";
+  TocsinServer server(options);
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.start();
+  Session who = sign_in(server, "mgagnon", "correct horse battery");
+  auto created = server.post("/api/v1/incidents", R"({"source":"gauge-1","type":"flood.level",)"
+                                                  R"("severity":"minor"})");
+  std::string id(json::parse(created->body).at("id").as_string());
+  // The request's own Host is no proof: behind a proxy, any page could name it.
+  std::string here = "http://127.0.0.1:" + std::to_string(server.http_port());
+  auto own_host = as(server, who, "POST", "/api/v1/incidents/" + id + "/ack", "{}", true, here);
+  CHECK(own_host->status == 403);
+  CHECK(code_of(own_host) == "cross_origin");
+  auto ok = as(server, who, "POST", "/api/v1/incidents/" + id + "/ack", "{}", true,
+               "https://alertes.ville.example");
+  CHECK(ok->status == 200);
+  // A console upgrade from another site's page is refused; from the console's, it opens.
+  const std::string screen = server.token_for("mgagnon", R"(["read"])");
+  TempDir out_dir;
+  auto open = [&](const std::string& origin, const std::string& name) {
+    auto out = out_dir.path() / name;
+    Process client({"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/ws_watch.py", "--url",
+                    "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/console",
+                    "--timeout", "1", "--origin", origin},
+                   out.string(), {{"TOCSIN_TOKEN", screen}});
+    REQUIRE(client.wait(30s));
+    return read_file(out);
+  };
+  auto evil = open("https://evil.example", "evil.out");
+  INFO(evil);
+  CHECK(evil.find("403") != std::string::npos);
+  CHECK(evil.find("ready") == std::string::npos);
+  auto console = open("https://alertes.ville.example", "console.out");
+  INFO(console);
+  CHECK(console.find("ready") != std::string::npos);
+  // An origin with a path is not one: the configuration says so, naming the key.
+  TocsinServer bad([] {
+    ServerOptions o;
+    o.http_yaml = "  public_origin: https://alertes.ville.example/console\n";
+    return o;
+  }());
+  auto check = run_command({TOCSIN_BINARY, "check-config", bad.config_file()}, 10s);
+  CHECK(check.exit_code != 0);
+  CHECK(check.output.find("http.public_origin: 'https://alertes.ville.example/console' is not an "
+                          "origin") != std::string::npos);
+}
