@@ -492,8 +492,8 @@ void Runs::record_vote(const std::string& approval_id, const std::string& by, bo
 Result<std::string> Runs::propose_correction(const std::string& alert_id, const FollowUpNote& note,
                                              const std::string& by, Timestamp at) {
   auto waiting = db_.prepare(
-      "SELECT id FROM approvals WHERE kind = 'correction' AND status = 'pending' AND "
-      "json_extract(correction, '$.alert') = ?1");
+      "SELECT id FROM approvals WHERE kind = 'correction' AND status = 'pending' AND corrects = "
+      "?1");
   waiting.bind(1, alert_id);
   if (waiting.step())
     return Error{"conflict",
@@ -525,12 +525,13 @@ Result<std::string> Runs::propose_correction(const std::string& alert_id, const 
   auto insert = db_.prepare(
       "INSERT INTO approvals (id, run_id, incident_id, playbook_id, step, role, required, "
       "distinct_from_initiator, initiator, status, due_at, created_at, preview, break_glass, kind, "
-      "correction) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, 'pending', ?8, ?9, ?10, 0, "
-      "'correction', ?11)");
+      "correction, corrects) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 1, ?7, 'pending', ?8, ?9, ?10, 0, "
+      "'correction', ?11, ?12)");
   insert.bind(1, id).bind(2, a.run_id).bind(3, a.incident_id).bind(4, a.playbook_id);
   insert.bind(5, std::int64_t(a.step)).bind(6, role).bind(7, by);
   insert.bind(8, to_unix_ms(at + kCorrectionWait)).bind(9, to_unix_ms(at));
   insert.bind(10, json::serialize(json::array{to_json(reach)})).bind(11, json::serialize(body));
+  insert.bind(12, alert_id);
   insert.run();
   json::object detail{{"approval", id}, {"note", note.text}, {"notes", notes}};
   audit::name_for(detail, by, note.via);

@@ -339,6 +339,7 @@ ALTER TABLE api_tokens ADD COLUMN sources TEXT;  -- JSON globs an ingest token r
 -- A correction of a public alert waits for a second person as a run's public step does.
 ALTER TABLE approvals ADD COLUMN kind TEXT NOT NULL DEFAULT 'step';  -- step | correction
 ALTER TABLE approvals ADD COLUMN correction TEXT;  -- JSON {alert, note, notes, by, via}
+ALTER TABLE approvals ADD COLUMN corrects TEXT;    -- a correction's: the public alert it corrects
 )sql",
 };
 
