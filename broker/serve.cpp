@@ -1,9 +1,13 @@
 #include "broker/serve.hpp"
 
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <stop_token>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
@@ -21,6 +25,7 @@
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
+#include "broker/storage/audit.hpp"
 #include "broker/storage/incident_store.hpp"
 #include "broker/storage/sqlite.hpp"
 #include "broker/watch/silences.hpp"
@@ -32,6 +37,49 @@ namespace tocsin {
 namespace json = boost::json;
 
 namespace {
+
+// The audit chain's head, checkpointed to a file outside the database at intervals (and once
+// more at the end), so that rows cut from the chain's end show in `tocsin audit verify`.
+class AuditCheckpoints {
+ public:
+  AuditCheckpoints(std::filesystem::path database, std::filesystem::path file,
+                   std::chrono::seconds every)
+      : database_(std::move(database)), file_(std::move(file)), every_(every) {}
+  ~AuditCheckpoints() { stop(); }
+  void start() {
+    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  }
+  void stop() {
+    if (!thread_.joinable()) return;
+    thread_.request_stop();
+    thread_.join();
+    write();  // the head as the server leaves it
+  }
+
+ private:
+  void run(std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    for (;;) {
+      std::unique_lock lock(m);
+      wake.wait_for(lock, stop, every_, [] { return false; });  // woken by the stop only
+      if (stop.stop_requested()) return;
+      write();
+    }
+  }
+  void write() {
+    try {
+      sqlite::Connection db(database_.string(), sqlite::Connection::Mode::read_only);
+      auto r = audit::checkpoint(db, file_);
+      if (!r) spdlog::error("audit: no checkpoint written: {}", r.error().message);
+    } catch (const std::exception& e) {
+      spdlog::error("audit: no checkpoint written: {}", e.what());
+    }
+  }
+  std::filesystem::path database_, file_;
+  std::chrono::seconds every_;
+  std::jthread thread_;
+};
 
 sigset_t stop_signals() {
   sigset_t set;
@@ -70,6 +118,15 @@ int serve(const Config& config) {
     sqlite::Connection db(database.string(), sqlite::Connection::Mode::read_write);
     sqlite::migrate(db);
   }
+  // The audit chain's key, outside the database: made at the first start.
+  if (auto key = audit::load_key(config.audit.key, true)) {
+    audit::use_key(key.value());
+  } else {
+    spdlog::critical("tocsin: {}", key.error().message);
+    return 1;
+  }
+  AuditCheckpoints checkpoints(database, config.audit.checkpoints,
+                               config.audit.checkpoint_interval);
 
   BrokerMetrics metrics;
   std::unique_ptr<ManagedRedis> managed;
@@ -198,6 +255,7 @@ int serve(const Config& config) {
     spdlog::info("dispatch: resuming {} deliveries and {} undispatched alerts", resumed,
                  unfinished.pending_alerts.size());
   watch.start();
+  checkpoints.start();
   ingest.start();
   http.start();
   spdlog::info("tocsin ready: node {}, data in {}", config.node_id, config.data_dir.string());
@@ -217,8 +275,9 @@ int serve(const Config& config) {
   http.stop();
   timers.stop();
   watch.stop();
-  dispatcher.stop();  // sends in progress finish; what is queued stays queued in SQLite
-  journal.stop();     // commits whatever is left
+  dispatcher.stop();   // sends in progress finish; what is queued stays queued in SQLite
+  journal.stop();      // commits whatever is left
+  checkpoints.stop();  // and its head is checkpointed
   live.stop();
   if (managed) managed->stop();
   spdlog::info("tocsin stopped");

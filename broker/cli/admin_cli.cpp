@@ -35,6 +35,10 @@ std::unique_ptr<sqlite::Connection> open_database(const Config& config) {
                                                  sqlite::Connection::Mode::read_write);
   db->exec("PRAGMA journal_mode = WAL");
   sqlite::migrate(*db);
+  // What it appends to the audit trail is keyed as the server's rows are.
+  auto key = audit::load_key(config.audit.key, true);
+  if (!key) throw std::runtime_error(key.error().message);
+  audit::use_key(key.value());
   return db;
 }
 
@@ -267,12 +271,17 @@ int audit_verify(const Config& config, std::ostream& out, std::ostream& err) {
     return 1;
   }
   sqlite::Connection db(database_of(config).string(), sqlite::Connection::Mode::read_only);
-  auto v = audit::verify(db);
+  if (auto key = audit::load_key(config.audit.key, false)) audit::use_key(key.value());
+  std::error_code ec;
+  const bool checkpoints = std::filesystem::exists(config.audit.checkpoints, ec);
+  auto v = audit::verify(db, checkpoints ? config.audit.checkpoints : std::filesystem::path());
   if (v.first_bad) {
     err << "audit chain broken: " << v.problem << "\n";
     return 1;
   }
-  out << "audit chain ok: " << v.rows << " rows\n";
+  out << "audit chain ok: " << v.rows << " rows";
+  if (checkpoints) out << ", " << v.checkpoints << " checkpoints agree";
+  out << "\n";
   return 0;
 }
 

@@ -144,10 +144,19 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto storage = r.section(root, "", "storage", true);
-      storage && r.mapping(*storage, "storage", {"data_dir"})) {
-    std::string dir;
+      storage &&
+      r.mapping(*storage, "storage",
+                {"data_dir", "audit_key", "audit_checkpoints", "audit_checkpoint_interval"})) {
+    std::string dir, key, checkpoints;
     if (r.string(*storage, "storage", "data_dir", true, dir))
       c.data_dir = std::filesystem::absolute(dir);
+    r.string(*storage, "storage", "audit_key", false, key);
+    r.string(*storage, "storage", "audit_checkpoints", false, checkpoints);
+    c.audit.key = key.empty() ? c.data_dir / "audit.key" : std::filesystem::absolute(key);
+    c.audit.checkpoints = checkpoints.empty() ? c.data_dir / "audit.checkpoints"
+                                              : std::filesystem::absolute(checkpoints);
+    r.duration(*storage, "storage", "audit_checkpoint_interval", false, c.audit.checkpoint_interval,
+               std::chrono::seconds(1), std::chrono::hours(1));
   }
 
   if (auto ingest = r.section(root, "", "ingest", true);

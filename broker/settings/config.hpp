@@ -43,6 +43,14 @@ struct Config {
   std::string source_file;
   std::string node_id;
   std::filesystem::path data_dir;
+  // The audit chain's key and checkpoints, outside the database (default: in data_dir; put them
+  // on another disk, or the key in a systemd credential, to keep them from whoever has the
+  // database).
+  struct {
+    std::filesystem::path key;          // default data_dir/audit.key, made at first start
+    std::filesystem::path checkpoints;  // default data_dir/audit.checkpoints
+    std::chrono::seconds checkpoint_interval{60};
+  } audit;
   std::string log_level = "info";
   struct {
     std::string zmq_bind;

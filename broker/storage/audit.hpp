@@ -1,9 +1,15 @@
 #pragma once
 // The audit trail: every change a person or a machine makes (a silence, an acknowledgement, a
-// vote) appended to `audit`, each row carrying the SHA-256 of the one before, so that an edited
-// or deleted row breaks the chain from there on. Appended inside the caller's transaction.
+// vote) appended to `audit`, each row carrying the hash of the one before, so that an edited or
+// deleted row breaks the chain from there on. Appended inside the caller's transaction.
+//
+// Keyed: with a key (use_key, from a file outside the database), each row's hash is an
+// HMAC-SHA256, so that whoever can write the database cannot recompute the chain without the key
+// too. Checkpoints (the head's seq and hash, with their MAC) are appended to a file outside the
+// database at intervals, so that rows cut from the chain's end show: verify() compares.
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include <boost/json/fwd.hpp>
@@ -49,13 +55,26 @@ class Appender {
   db::Statement last_, insert_;
 };
 
+// The chain's key: a file of 64 hex characters (32 random bytes), mode 0600, made when `create`
+// and it is missing. Its bytes, or why not.
+Result<std::string> load_key(const std::filesystem::path& file, bool create);
+// The key every append and verify of this process uses (set once, before any thread appends).
+void use_key(std::string key);
+
+// Appends a checkpoint of the chain's head to `file` (a JSON line: seq, hash, at, mac; fsynced)
+// if the head moved since the file's last line. Needs the key. Returns whether it wrote one.
+Result<bool> checkpoint(db::Connection& db, const std::filesystem::path& file);
+
 struct Verdict {
   std::int64_t rows = 0;
   std::int64_t first_bad = 0;  // 0: the chain holds
   std::string problem;
+  std::int64_t checkpoints = 0;  // checked against the chain
 };
-// Recomputes the chain from the first row.
-Verdict verify(db::Connection& db);
+// Recomputes the chain from the first row; then, given a checkpoints file, checks each one's MAC
+// and that the chain still holds the row it recorded, with the same hash (a chain cut at its
+// end, or rewritten, fails here).
+Verdict verify(db::Connection& db, const std::filesystem::path& checkpoints = {});
 
 // A page of rows after `after` (seq), oldest first; or, when `before` is set, the rows before it,
 // newest first.

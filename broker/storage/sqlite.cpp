@@ -340,6 +340,8 @@ ALTER TABLE api_tokens ADD COLUMN sources TEXT;  -- JSON globs an ingest token r
 ALTER TABLE approvals ADD COLUMN kind TEXT NOT NULL DEFAULT 'step';  -- step | correction
 ALTER TABLE approvals ADD COLUMN correction TEXT;  -- JSON {alert, note, notes, by, via}
 ALTER TABLE approvals ADD COLUMN corrects TEXT;    -- a correction's: the public alert it corrects
+-- The audit chain keyed (HMAC-SHA256 under a key outside the database) from here on.
+ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

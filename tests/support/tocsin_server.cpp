@@ -43,7 +43,7 @@ TocsinServer::TocsinServer(ServerOptions options)
   std::ofstream cfg(config_file());
   cfg << "node:\n  id: test-node\n"
       << "storage:\n  data_dir: " << data_dir() << "\n"
-      << "ingest:\n  zmq:\n    bind: " << zmq_endpoint() << "\n"
+      << options_.storage_yaml << "ingest:\n  zmq:\n    bind: " << zmq_endpoint() << "\n"
       << options_.ingest_yaml << "http:\n  bind: 127.0.0.1:" << http_port_
       << "\n  max_body_bytes: 65536\n"
       << options_.http_yaml;

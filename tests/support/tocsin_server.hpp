@@ -27,9 +27,10 @@ struct ServerOptions {
   // The `channels:` section's body (indented two spaces); empty: every channel to the outbox.
   std::string channels_yaml;
   std::vector<std::pair<std::string, std::string>> env;  // extra environment (secrets)
-  std::string http_yaml;    // more keys of the http: section, each "  key: value\n"
-  std::string ingest_yaml;  // more keys of the ingest: section
-  std::string extra_yaml;   // more top-level sections (silences:…)
+  std::string http_yaml;     // more keys of the http: section, each "  key: value\n"
+  std::string ingest_yaml;   // more keys of the ingest: section
+  std::string storage_yaml;  // more keys of the storage: section
+  std::string extra_yaml;    // more top-level sections (silences:…)
   // How start() knows the server is up; empty: GET /health over plain HTTP answers 200.
   std::function<bool(const TocsinServer&)> ready;
 };

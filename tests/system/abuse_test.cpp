@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -13,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include "tests/support/fake_provider.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/sensor_client.hpp"
 #include "tests/support/smtp_server.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -151,4 +153,55 @@ steps:
       CHECK(text.find(p) == std::string::npos);
     }
   CHECK(audit_rows.size() > 3);  // the deliveries' changes are there, by recipient id
+}
+
+TEST_CASE("rows cut from the audit chain's end show against its checkpoints", "[abuse][audit]") {
+  ServerOptions options;
+  options.storage_yaml = "  audit_checkpoint_interval: 1s\n";
+  TocsinServer server(options);
+  server.start();
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(
+        server
+            .post("/api/v1/incidents", R"({"source":"gauge-)" + std::to_string(i) +
+                                           R"(","type":"flood.water_level","severity":"minor"})")
+            ->status == 201);
+  const auto db = server.database();
+  const std::filesystem::path checkpoints =
+      std::filesystem::path(server.data_dir()) / "audit.checkpoints";
+  // The head, checkpointed within a second or two by the server itself.
+  REQUIRE(wait_until(
+      [&] {
+        std::string last, line;
+        std::ifstream in(checkpoints);
+        while (std::getline(in, line))
+          if (!line.empty()) last = line;
+        if (last.empty()) return false;
+        return json::parse(last).at("seq").to_number<long long>() ==
+               query_integer(db, "SELECT max(seq) FROM audit");
+      },
+      10s));
+  auto ok = run_command({TOCSIN_BINARY, "audit", "verify", "--config", server.config_file()}, 20s);
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output.find("checkpoints agree") != std::string::npos);
+  REQUIRE(server.terminate() == 0);  // and a last checkpoint of the head it leaves
+
+  // Whoever can write the database deletes the chain's last rows: what is left still chains, but
+  // the checkpoints remember more.
+  long long last = query_integer(db, "SELECT max(seq) FROM audit");
+  auto cut = run_command(
+      {"/usr/bin/sqlite3", db, "DELETE FROM audit WHERE seq > " + std::to_string(last - 3)}, 10s);
+  REQUIRE(cut.exit_code == 0);
+  auto bad = run_command({TOCSIN_BINARY, "audit", "verify", "--config", server.config_file()}, 20s);
+  INFO(bad.output);
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.output.find("rows " + std::to_string(last - 2) + " to " + std::to_string(last) +
+                        " are missing") != std::string::npos);
+  // The key lives outside the database, for its owner only, and the chain is keyed with it.
+  const auto key = std::filesystem::path(server.data_dir()) / "audit.key";
+  REQUIRE(std::filesystem::exists(key));
+  CHECK((std::filesystem::status(key).permissions() & std::filesystem::perms::group_all) ==
+        std::filesystem::perms::none);
+  CHECK(query_integer(db, "SELECT min(keyed) FROM audit") == 1);
 }
