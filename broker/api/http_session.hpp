@@ -62,6 +62,11 @@ inline Query query_of(std::string_view target) {
   return q == std::string_view::npos ? Query{} : parse_query(target.substr(q + 1));
 }
 
+// A request's header must arrive within this (slow-header clients, idle keep-alive connections
+// are closed), its body within the second.
+constexpr std::chrono::seconds kHeaderDeadline{10};
+constexpr std::chrono::seconds kBodyDeadline{30};
+
 // What every connection is served with, and its coroutines.
 struct HttpSessions {
   Api& api;
@@ -144,9 +149,17 @@ struct HttpSessions {
       http::request_parser<http::string_body> parser;
       parser.header_limit(16 * 1024);
       parser.body_limit(max_body);
-      tcp_layer.expires_after(std::chrono::seconds(60));
-      auto [ec, n] =
-          co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      // The header within kHeaderDeadline (a client that trickles it byte by byte, or idles
+      // between keep-alive requests, is let go), then the body within kBodyDeadline.
+      tcp_layer.expires_after(kHeaderDeadline);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser,
+                                                      asio::as_tuple(asio::use_awaitable));
+      if (!ec && !parser.is_done()) {
+        tcp_layer.expires_after(kBodyDeadline);
+        auto [body_ec, body_n] =
+            co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        ec = body_ec;
+      }
       if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
           ec == beast::error::timeout || ec == asio::error::connection_reset ||
           ec == ssl::error::stream_truncated)

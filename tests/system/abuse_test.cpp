@@ -4,6 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -204,4 +210,35 @@ TEST_CASE("rows cut from the audit chain's end show against its checkpoints", "[
   CHECK((std::filesystem::status(key).permissions() & std::filesystem::perms::group_all) ==
         std::filesystem::perms::none);
   CHECK(query_integer(db, "SELECT min(keyed) FROM audit") == 1);
+}
+
+TEST_CASE("a client that trickles its request's header is let go, and the others are served",
+          "[abuse][connections]") {
+  TocsinServer server;
+  server.start();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(server.http_port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+  const std::string start = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+  REQUIRE(::send(fd, start.data(), start.size(), MSG_NOSIGNAL) == ssize_t(start.size()));
+  // One more byte of the header every second, never its end: the server closes the connection
+  // (today within its 10 s header deadline; before, it waited 60 s for the whole request).
+  bool closed = false;
+  for (int second = 0; second < 25 && !closed; ++second) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 1000) > 0) {
+      char buf[512];
+      closed = ::recv(fd, buf, sizeof buf, 0) <= 0;
+      continue;
+    }
+    if (::send(fd, "x", 1, MSG_NOSIGNAL) != 1) closed = true;
+    // Meanwhile everyone else is served.
+    if (second == 3) CHECK(server.get("/health")->status == 200);
+  }
+  ::close(fd);
+  CHECK(closed);
 }
