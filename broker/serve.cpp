@@ -205,14 +205,21 @@ int serve(const Config& config) {
         {"mode", config.redis.mode == RedisConfig::Mode::managed ? "managed" : "external"},
         {"endpoint", live.endpoint()}};
     if (redis_status != "ok") redis["error"] = live.last_error();
+    const std::string failing = metrics.journal_failing();
+    json::object journal_status{{"status", failing.empty() ? "ok" : "failing"},
+                                {"queue", metrics.journal_queue.load()},
+                                {"runs_pending", metrics.runs_pending.load()}};
+    if (!failing.empty()) journal_status["error"] = failing;
     json::object components{
-        {"journal", json::object{{"status", "ok"},
-                                 {"queue", metrics.journal_queue.load()},
-                                 {"runs_pending", metrics.runs_pending.load()}}},
+        {"journal", std::move(journal_status)},
         {"ingest_zmq", json::object{{"status", "ok"}, {"bind", config.ingest.zmq_bind}}},
         {"http", json::object{{"status", "ok"}}},
         {"redis", std::move(redis)}};
-    return json::serialize(json::object{{"status", redis_status == "ok" ? "ok" : "degraded"},
+    // Failing: nothing new can be acknowledged (a load balancer should send reports elsewhere);
+    // degraded: the live projection is away, alerting goes on.
+    return json::serialize(json::object{{"status", !failing.empty()       ? "failing"
+                                                   : redis_status == "ok" ? "ok"
+                                                                          : "degraded"},
                                         {"node", config.node_id},
                                         {"components", std::move(components)}});
   };

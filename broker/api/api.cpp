@@ -122,11 +122,12 @@ void Api::routes() {
         // http.auth.public_health lets it in) gets the status only: socket paths, binds and
         // error texts are not for everyone.
         if (!r.principal && auth_) r.principal = auth_->identify(r.headers);
+        const bool failing = json::parse(report).at("status") == "failing";
         if (!r.principal || !r.principal->can("read")) {
           auto v = json::parse(report);
           report = json::serialize(json::object{{"status", v.at("status")}});
         }
-        respond(ApiResponse{200, "application/json", report + "\n", {}});
+        respond(ApiResponse{failing ? 503 : 200, "application/json", report + "\n", {}});
       },
       &public_health_);
   t.add(

@@ -491,8 +491,12 @@ class Journal::Writer {
     return p;
   }
   void rollback(const db::Failure& e, std::size_t commands) {
-    spdlog::error("journal: a transaction of {} commands could not be committed: {}", commands,
-                  e.what());
+    // Logged once per failing spell (a full disk fails every commit until space returns).
+    if (j_.metrics_.journal_failed(e.what()))
+      spdlog::error(
+          "journal: a transaction of {} commands could not be committed: {}; failing "
+          "until a commit succeeds",
+          commands, e.what());
     try {
       st_.rollback.run();
     } catch (const db::Failure&) {
@@ -521,6 +525,7 @@ class Journal::Writer {
       return;
     }
     observe(started, reports.size());
+    committed();
     j_.metrics_.created.inc(tx.created);
     j_.metrics_.updated.inc(tx.updated);
     for (auto& d : tx.due) push_due(std::move(d));
@@ -579,6 +584,7 @@ class Journal::Writer {
       return;
     }
     observe(started, ran.size() + done.size());
+    committed();
     j_.metrics_.created.inc(tx.created);  // incidents Tocsin raised in it (reviews)
     for (auto& d : tx.due) push_due(std::move(d));
     j_.metrics_.runs_pending.store(long(due_.size()), std::memory_order_relaxed);
@@ -643,6 +649,10 @@ class Journal::Writer {
       if (auto* t = std::get_if<RunTimer>(&p); t && j_.listeners_.timers)
         j_.listeners_.timers->arm({RunTimer{t->run_id, now() + std::chrono::seconds(1)}});
     }
+  }
+
+  void committed() {
+    if (j_.metrics_.journal_committed()) spdlog::warn("journal: committing again");
   }
 
   void observe(std::chrono::steady_clock::time_point started, std::size_t commands) {

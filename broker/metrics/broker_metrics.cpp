@@ -29,6 +29,9 @@ std::string BrokerMetrics::render() const {
   ack_seconds.render(out, "tocsin_ingest_ack_seconds",
                      "From reading a ZeroMQ report to sending its acknowledgement (durable).");
   batch_size.render(out, "tocsin_journal_batch_size", "Incidents per journal commit.");
+  render_header(out, "tocsin_journal_commit_failures_total", "counter",
+                "Journal transactions rolled back: nothing in them was acknowledged.");
+  render_sample(out, "tocsin_journal_commit_failures_total", "", double(commit_failures.value()));
   render_header(out, "tocsin_journal_queue", "gauge", "Reports waiting for the journal.");
   render_sample(out, "tocsin_journal_queue", "", double(journal_queue.load()));
   render_header(out, "tocsin_runs_pending", "gauge",

@@ -24,9 +24,32 @@ class BrokerMetrics {
   std::atomic<long> journal_queue{0};
   std::atomic<long> runs_pending{0};  // committed reports whose playbooks have not run yet
 
+  Counter commit_failures;  // journal transactions rolled back (a full disk, I/O, a held lock)
+
   void rejected(const std::string& reason) {
     std::lock_guard lock(mutex_);
     rejected_[reason].inc();
+  }
+
+  // The journal's state for /health: failing from a rolled-back commit until the next commit.
+  // Returns whether this failure is the first of a run (to log once).
+  bool journal_failed(std::string error) {
+    commit_failures.inc();
+    std::lock_guard lock(mutex_);
+    journal_error_ = std::move(error);
+    return !journal_failing_.exchange(true);
+  }
+  // Returns whether the journal was failing until now (to log its recovery).
+  bool journal_committed() {
+    if (!journal_failing_.load(std::memory_order_relaxed)) return false;
+    std::lock_guard lock(mutex_);
+    return journal_failing_.exchange(false);
+  }
+  // Empty: committing.
+  std::string journal_failing() const {
+    if (!journal_failing_.load(std::memory_order_relaxed)) return {};
+    std::lock_guard lock(mutex_);
+    return journal_error_;
   }
 
   std::string render() const;
@@ -34,6 +57,8 @@ class BrokerMetrics {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, Counter> rejected_;
+  std::atomic<bool> journal_failing_{false};
+  std::string journal_error_;
 };
 
 }  // namespace tocsin

@@ -242,3 +242,52 @@ TEST_CASE("a client that trickles its request's header is let go, and the others
   ::close(fd);
   CHECK(closed);
 }
+
+TEST_CASE("a journal that cannot commit says so: reports refused, /health 503, then it recovers",
+          "[abuse][faults]") {
+  TocsinServer server;
+  server.start();
+  auto report = [&](int i) {
+    return server.post("/api/v1/incidents",
+                       R"({"source":"gauge-)" + std::to_string(i) +
+                           R"(","type":"flood.water_level","severity":"minor"})");
+  };
+  REQUIRE(report(1)->status == 201);
+  // Another process holds the database's write lock (a backup tool, a stuck CLI), until told.
+  TempDir dir;
+  const auto release = dir.path() / "release";
+  Process holder({"/usr/bin/python3", "-c",
+                  "import os, sqlite3, sys, time\n"
+                  "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                  "c.execute('BEGIN IMMEDIATE')\n"
+                  "print('locked', flush=True)\n"
+                  "while not os.path.exists(sys.argv[2]): time.sleep(0.05)\n",
+                  server.database(), release.string()},
+                 (dir.path() / "holder.log").string());
+  REQUIRE(wait_until(
+      [&] { return read_file(dir.path() / "holder.log").find("locked") != std::string::npos; },
+      10s));
+  // A report now is refused with a clear error, never acknowledged…
+  auto refused = report(2);
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
+  CHECK(json::parse(refused->body).at("error").at("code") == "storage_unavailable");
+  // …and the server says it is failing, and why, and counts it.
+  auto health = server.get("/health");
+  CHECK(health->status == 503);
+  auto journal = json::parse(health->body).at("components").at("journal");
+  CHECK(journal.at("status") == "failing");
+  CHECK(std::string(journal.at("error").as_string()).find("locked") != std::string::npos);
+  CHECK(server.get("/metrics")->body.find("tocsin_journal_commit_failures_total 0") ==
+        std::string::npos);
+  CHECK(http_request(server.http_port(), "GET", "/health")->body ==
+        "{\"status\":\"failing\"}\n");  // the public answer: the status alone
+  // The lock goes: it recovers by itself; what was acknowledged is all there, nothing else.
+  std::ofstream(release) << "go";
+  REQUIRE(holder.wait(10s));
+  REQUIRE(report(3)->status == 201);
+  CHECK(server.get("/health")->status == 200);
+  CHECK(query_strings(server.database(), "SELECT source FROM incidents") ==
+        std::set<std::string>{"gauge-1", "gauge-3"});
+  CHECK(server.log().find("journal: committing again") != std::string::npos);
+}
