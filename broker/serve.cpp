@@ -58,6 +58,7 @@ class AuditCheckpoints {
 
  private:
   void run(std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "audit-ckpt");  // 15 characters at most
     std::mutex m;
     std::condition_variable_any wake;
     for (;;) {

@@ -86,6 +86,7 @@ std::string phones_out(const std::string& s) {
 }  // namespace
 
 std::string without_personal_data(std::string_view text, std::string_view address) {
+  if (text.empty()) return {};  // a send that went well: nothing to scan
   std::string s(text);
   // Only an address that is personal: an e-mail address or a phone number (a console's address
   // is its person's id, a siren's its controller's: those are how the record names them).

@@ -256,15 +256,11 @@ Release release_for(const Playbook& p, std::size_t approval_step, const RunState
   if (!ra) return {};
   Release r{ra->count, false};
   if (incident.status != Status::actual) return r;
-  bool gates = false, glass = true;
-  for (std::size_t i = approval_step + 1; i < p.steps.size(); ++i) {
-    if (std::holds_alternative<RequireApproval>(p.steps[i].action)) break;
-    if (!p.steps[i].reaches_public()) continue;
-    gates = true;
-    glass = glass && p.steps[i].break_glass();
-  }
+  const auto gated = gated_public_steps(p, approval_step);
+  const bool glass = std::all_of(gated.begin(), gated.end(),
+                                 [&](std::size_t i) { return p.steps[i].break_glass(); });
   const int composer = s.initiator_person && ra->distinct_from_initiator ? 1 : 0;
-  if (!gates || ra->count + composer >= 2) return r;
+  if (gated.empty() || ra->count + composer >= 2) return r;
   if (glass)
     r.break_glass = true;
   else

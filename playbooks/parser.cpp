@@ -392,7 +392,7 @@ class PlaybookReader {
                                "); say count: 2 (two people release it), or break_glass: true "
                                "(one may, with a written reason, and a review incident after)");
       if (people >= 2 && steps[i].break_glass())
-        r_.error(steps_node[i][steps[i].kind()]["break_glass"].Mark(),
+        r_.error(n["break_glass"].Mark(),
                  path + ".break_glass: " + approval +
                      " already needs two people; break_glass is for a one-person release");
     }

@@ -49,6 +49,15 @@ bool Step::reaches_public() const {
   return std::holds_alternative<Siren>(action);
 }
 
+std::vector<std::size_t> gated_public_steps(const Playbook& p, std::size_t approval_step) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = approval_step + 1; i < p.steps.size(); ++i) {
+    if (std::holds_alternative<RequireApproval>(p.steps[i].action)) break;
+    if (p.steps[i].reaches_public()) out.push_back(i);
+  }
+  return out;
+}
+
 bool Step::break_glass() const {
   if (const auto* n = std::get_if<Notify>(&action)) return n->break_glass;
   if (const auto* s = std::get_if<Siren>(&action)) return s->break_glass;

@@ -134,6 +134,10 @@ struct Catalog {
   const ZoneMap* zones = nullptr;
 };
 
+// The steps that reach the public which the approval at `approval_step` gates: those after it,
+// up to the next approval. What a release needs, what its preview shows, what a LIVE vote is for.
+std::vector<std::size_t> gated_public_steps(const Playbook& playbook, std::size_t approval_step);
+
 bool glob_match(std::string_view pattern, std::string_view text);
 std::string content_hash(std::string_view text);  // FNV-1a 64, hex: identity, not security
 

@@ -889,17 +889,16 @@ void Transaction::compose(Journal::Compose& c) {
 }  // namespace
 
 void Transaction::propose(Journal::Propose& p) {
-  auto result = runs_.propose_correction(p.alert_id, p.note, p.by, at_);
-  if (result) {
+  auto proposed = runs_.propose_correction(p.alert_id, p.note, p.by, at_);
+  Result<std::string> result =
+      proposed ? Result<std::string>(proposed->approval_id) : Result<std::string>(proposed.error());
+  if (proposed) {
     // On the incident's history too, and the consoles see it (the approval to give).
-    auto about = db_.prepare("SELECT incident_id FROM approvals WHERE id = ?1");
-    about.bind(1, result.value());
-    if (about.step()) {
-      std::string incident = about.text(0);
-      event(incident, "correction_proposed", p.by,
-            json::serialize(json::object{{"alert", p.alert_id}, {"approval", result.value()}}));
-      changed[incident] = reload(incident);
-    }
+    const std::string& incident = proposed->incident_id;
+    event(
+        incident, "correction_proposed", p.by,
+        json::serialize(json::object{{"alert", p.alert_id}, {"approval", proposed->approval_id}}));
+    changed[incident] = reload(incident);
   }
   replies.push_back([&p, result] { p.done(result); });
 }

@@ -318,11 +318,8 @@ std::vector<Reach> Runs::preview(const playbooks::Playbook& p, std::size_t appro
                                  const IncidentRecord& incident) {
   std::vector<Reach> out;
   if (!preview_) return out;
-  for (std::size_t i = approval_step + 1; i < p.steps.size(); ++i) {
-    if (std::holds_alternative<playbooks::RequireApproval>(p.steps[i].action)) break;
-    auto request = playbooks::alert_request(p.steps[i], i);
-    if (!request || !request->is_public) continue;
-    Alert a = alert_of(*request, incident, p.id, now());
+  for (std::size_t i : playbooks::gated_public_steps(p, approval_step)) {
+    Alert a = alert_of(*playbooks::alert_request(p.steps[i], i), incident, p.id, now());
     if (a.status != Status::actual && !a.allow_in_exercise) continue;  // held back anyway
     out.push_back(preview_(a, incident));
   }
@@ -489,8 +486,9 @@ void Runs::record_vote(const std::string& approval_id, const std::string& by, bo
   insert_vote_.run();
 }
 
-Result<std::string> Runs::propose_correction(const std::string& alert_id, const FollowUpNote& note,
-                                             const std::string& by, Timestamp at) {
+Result<Runs::Proposed> Runs::propose_correction(const std::string& alert_id,
+                                                const FollowUpNote& note, const std::string& by,
+                                                Timestamp at) {
   auto waiting = db_.prepare(
       "SELECT id FROM approvals WHERE kind = 'correction' AND status = 'pending' AND corrects = "
       "?1");
@@ -537,7 +535,7 @@ Result<std::string> Runs::propose_correction(const std::string& alert_id, const 
   audit::name_for(detail, by, note.via);
   audit_.append({at, audit::actor(by, note.via), "alert.correction_proposed", alert_id,
                  json::serialize(detail)});
-  return id;
+  return Proposed{id, a.incident_id};
 }
 
 Result<std::string> Runs::vote_correction(const std::string& approval_id,
@@ -593,19 +591,6 @@ std::vector<std::string> Runs::timer(const std::string& run_id, Timestamp due, T
   if (!fx.refused) apply(*run, fx, *inc, at, resolve);
   return resolve;
 }
-
-namespace {
-// Whether the steps an approval opens (up to the next approval) alert the public.
-bool gates_public_alert(const playbooks::Playbook& p, std::size_t approval_step) {
-  for (std::size_t i = approval_step + 1; i < p.steps.size(); ++i) {
-    const auto& action = p.steps[i].action;
-    if (std::holds_alternative<playbooks::RequireApproval>(action)) return false;
-    if (const auto* n = std::get_if<playbooks::Notify>(&action); n && n->is_public) return true;
-    if (std::holds_alternative<playbooks::Siren>(action)) return true;
-  }
-  return false;
-}
-}  // namespace
 
 Result<std::string> Runs::vote(const std::string& approval_id, const std::string& by, bool approve,
                                VoteProof proof, Timestamp at, std::vector<std::string>& resolve) {
@@ -666,8 +651,8 @@ Result<std::string> Runs::vote(const std::string& approval_id, const std::string
     return Error{"unprocessable", *fx.refused, "note", fx.refused_reason};
   if (fx.refused) return Error{"forbidden", *fx.refused, "by", fx.refused_reason};
   // Deliberate, as a composed live alert is: the approver types the word (the Hawaii lesson).
-  const bool live_public =
-      inc->incident.status == Status::actual && gates_public_alert(*run->playbook, step);
+  const bool live_public = inc->incident.status == Status::actual &&
+                           !playbooks::gated_public_steps(*run->playbook, step).empty();
   if (auto refused = live_proof(approve && live_public, proof, "public alert")) return *refused;
   record_vote(approval_id, by, approve, proof, at);
   if (fx.break_glass)

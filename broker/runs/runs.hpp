@@ -119,9 +119,12 @@ class Runs {
   // A correction of a public alert, with the coordinator's text: checked as follow_up() would,
   // linted against what it would reach, and kept as an approval (kind correction) that another
   // person with the role that released the alert approves (signed in, typing the word when the
-  // incident is actual) within kCorrectionWait. The approval's id.
-  Result<std::string> propose_correction(const std::string& alert_id, const FollowUpNote& note,
-                                         const std::string& by, Timestamp at);
+  // incident is actual) within kCorrectionWait. The approval's id, and the incident's.
+  struct Proposed {
+    std::string approval_id, incident_id;
+  };
+  Result<Proposed> propose_correction(const std::string& alert_id, const FollowUpNote& note,
+                                      const std::string& by, Timestamp at);
   static constexpr std::chrono::minutes kCorrectionWait{30};
   Result<Composed> compose(const std::string& text, const std::string& incident_id,
                            const std::string& by, Timestamp at, std::vector<std::string>& resolve);

@@ -74,6 +74,13 @@ FakeProvider::~FakeProvider() {
   process_.kill_and_wait();
 }
 
+std::string FakeProvider::sms_yaml(const std::string& more) const {
+  return "  sms:\n    provider: twilio\n    api_base: " + base_url() +
+         "\n    account_sid: " + sid() +
+         "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\"\n    ca_file: " +
+         ca_file() + more + "\n";
+}
+
 std::string FakeProvider::base_url() const {
   return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
 }

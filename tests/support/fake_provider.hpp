@@ -34,6 +34,9 @@ class FakeProvider {
   std::string token() const { return "secret-token"; }
   std::string sid() const { return "ACtest"; }
   std::vector<boost::json::object> requests() const;  // in arrival order
+  // The channels: section's sms: entry for this provider (its token in TEST_SMS_TOKEN), with
+  // more keys (each "\n    key: value") at the end.
+  std::string sms_yaml(const std::string& more = "") const;
 
  private:
   TempDir dir_;

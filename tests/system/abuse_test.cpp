@@ -114,12 +114,8 @@ steps:
   options.playbooks_dir = dir.path().string();
   options.people_file = (staff.path() / "people.yaml").string();
   options.env = {{"TEST_SMS_TOKEN", provider.token()}};
-  options.channels_yaml = "  sms:\n    provider: twilio\n    api_base: " + provider.base_url() +
-                          "\n    account_sid: " + provider.sid() +
-                          "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\"\n"
-                          "    ca_file: " +
-                          provider.ca_file() +
-                          "\n  email:\n    provider: smtp\n    url: " + smtp.url() +
+  options.channels_yaml = provider.sms_yaml() +
+                          "  email:\n    provider: smtp\n    url: " + smtp.url() +
                           "\n    from: alertes@ville.example\n    starttls: off\n";
   TocsinServer server(options);
   server.start();

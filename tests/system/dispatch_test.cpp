@@ -27,10 +27,7 @@ namespace {
 // The sms: section for the fake provider (token in TEST_SMS_TOKEN), falling back to email, with
 // more keys (each "\n    key: value") at the end.
 std::string twilio_sms_yaml(const FakeProvider& provider, const std::string& more = "") {
-  return "  sms:\n    provider: twilio\n    api_base: " + provider.base_url() +
-         "\n    account_sid: " + provider.sid() +
-         "\n    auth_token_env: TEST_SMS_TOKEN\n    from: \"+15145550000\"\n    ca_file: " +
-         provider.ca_file() + "\n    fallback: email" + more + "\n";
+  return provider.sms_yaml("\n    fallback: email" + more);
 }
 
 // Read once the reports acknowledged so far have run their playbooks.

@@ -44,6 +44,25 @@ Completed send_as(const TocsinServer& server, const std::string& server_key,
   return run_command_env(argv, {{"SENSOR_SECRET", secret}}, 20s);
 }
 
+// An action on an incident ([request-id][verb][json], by "mgagnon") from a sensor with CURVE, as
+// pyzmq sends it; its reply's frames, joined by spaces.
+Completed act_as(const TocsinServer& server, const std::string& server_key,
+                 const std::string& secret, const std::string& incident, const std::string& verb) {
+  const char* script = R"(import os, sys, zmq
+s = zmq.Context().socket(zmq.DEALER)
+s.curve_serverkey = os.environ["BROKER_KEY"].encode()
+s.curve_secretkey = os.environ["SENSOR_SECRET"].encode()
+s.curve_publickey = zmq.curve_public(os.environ["SENSOR_SECRET"].encode())
+s.connect(sys.argv[1])
+s.send_multipart([b"r1", sys.argv[3].encode(), b'{"incident": "' + sys.argv[2].encode() + b'", "by": "mgagnon"}'])
+if not s.poll(10000):
+    sys.exit("no reply")
+print(b" ".join(s.recv_multipart()).decode())
+)";
+  return run_command_env({"/usr/bin/python3", "-c", script, server.zmq_endpoint(), incident, verb},
+                         {{"BROKER_KEY", server_key}, {"SENSOR_SECRET", secret}}, 20s);
+}
+
 }  // namespace
 
 TEST_CASE("the sensor bus with CurveZMQ: listed keys only, each sensor its own sources",
@@ -67,22 +86,9 @@ TEST_CASE("the sensor bus with CurveZMQ: listed keys only, each sensor its own s
   CHECK(query_integer(server.database(),
                       "SELECT count(*) FROM incidents WHERE source = 'gauge-rdp-17'") == 1);
 
-  // A gauge may report, not acknowledge (its entry has no `actions: true`): pyzmq, with CURVE.
-  const char* ack = R"(import os, sys, zmq
-s = zmq.Context().socket(zmq.DEALER)
-s.curve_serverkey = os.environ["BROKER_KEY"].encode()
-s.curve_secretkey = os.environ["SENSOR_SECRET"].encode()
-s.curve_publickey = zmq.curve_public(os.environ["SENSOR_SECRET"].encode())
-s.connect(sys.argv[1])
-s.send_multipart([b"r1", b"ack", b'{"incident": "' + sys.argv[2].encode() + b'", "by": "gauge"}'])
-if not s.poll(10000):
-    sys.exit("no reply")
-print(b" ".join(s.recv_multipart()).decode())
-)";
+  // A gauge may report, not acknowledge (its entry has no `actions: true`).
   std::string incident = ok.output.substr(3, 26);
-  auto acted = run_command_env(
-      {"/usr/bin/python3", "-c", ack, server.zmq_endpoint(), incident},
-      {{"BROKER_KEY", broker.public_key}, {"SENSOR_SECRET", gauges.secret_key}}, 20s);
+  auto acted = act_as(server, broker.public_key, gauges.secret_key, incident, "ack");
   INFO(acted.output);
   CHECK(acted.exit_code == 0);
   CHECK(acted.output.find("r1 error forbidden sensor 'riverside-gauges' may not ack") !=
@@ -137,21 +143,8 @@ TEST_CASE("a sensor acts only on its own sources' incidents, and the trail names
   REQUIRE(leak->status == 201);
   std::string chlorine(boost::json::parse(leak->body).at("id").as_string());
 
-  const char* act = R"(import os, sys, zmq
-s = zmq.Context().socket(zmq.DEALER)
-s.curve_serverkey = os.environ["BROKER_KEY"].encode()
-s.curve_secretkey = os.environ["SENSOR_SECRET"].encode()
-s.curve_publickey = zmq.curve_public(os.environ["SENSOR_SECRET"].encode())
-s.connect(sys.argv[1])
-s.send_multipart([b"r1", sys.argv[3].encode(), b'{"incident": "' + sys.argv[2].encode() + b'", "by": "mgagnon"}'])
-if not s.poll(10000):
-    sys.exit("no reply")
-print(b" ".join(s.recv_multipart()).decode())
-)";
   auto as_bridge = [&](const std::string& incident, const char* verb) {
-    return run_command_env(
-        {"/usr/bin/python3", "-c", act, server.zmq_endpoint(), incident, verb},
-        {{"BROKER_KEY", broker.public_key}, {"SENSOR_SECRET", bridge.secret_key}}, 20s);
+    return act_as(server, broker.public_key, bridge.secret_key, incident, verb);
   };
   auto refused = as_bridge(chlorine, "cancel");
   INFO(refused.output);
