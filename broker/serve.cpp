@@ -31,6 +31,7 @@
 #include "broker/watch/silences.hpp"
 #include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
+#include "core/faults.hpp"
 
 namespace tocsin {
 
@@ -110,6 +111,12 @@ int serve(const Config& config) {
   sigset_t signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  try {
+    faults::configure_from_environment();
+  } catch (const std::invalid_argument& e) {
+    spdlog::critical("tocsin: {}", e.what());
+    return 1;
+  }
 
   std::filesystem::create_directories(config.data_dir);
   std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
@@ -192,6 +199,7 @@ int serve(const Config& config) {
   zmq::context_t zmq_context(1);
   ZmqIngest ingest(zmq_context, config.ingest.zmq_bind, journal, config.limits,
                    config.ingest.max_in_flight, metrics);
+  ingest.max_in_flight_bytes(config.ingest.max_in_flight_bytes);
   if (config.ingest.curve.secret_key) {
     auto loaded = load_sensor_keys(config.ingest.curve.sensors);
     if (auto* errors = std::get_if<std::vector<std::string>>(&loaded))
@@ -237,6 +245,7 @@ int serve(const Config& config) {
   ingest.on_seen([&watch](const std::string& source) { watch.seen(source); });
   HttpServer http(config.http.bind, config.http.max_body_bytes, config.http.threads, api);
   http.authentication(auth);
+  http.connection_limits(config.http.max_connections, config.http.max_connections_per_address);
   http.live_feed(feed, config.http.feed_max_queue);
   if (!config.http.tls.certificate.empty())
     http.tls(config.http.tls.certificate, config.http.tls.private_key);

@@ -23,29 +23,30 @@ void Api::login(const ApiRequest& request, Respond respond) {
   auto user = text("user"), password = text("password");
   if (!user || !password)
     return respond(error(400, Error{"invalid", "user, password: both required", "user"}));
-  reads_.post([this, user = *user, password = *password, remote = request.remote,
-               respond = std::move(respond)] {
-    std::chrono::seconds retry_after{0};
-    auto r = auth_->login(user, password, remote, retry_after);
-    if (!r) {
-      if (r.error().code == "rate_limited") {
-        auto resp = error(429, r.error());
-        resp.headers["Retry-After"] = std::to_string(retry_after.count());
-        return respond(std::move(resp));
-      }
-      return respond(error(r.error().code == "unauthenticated" ? 401 : 503, r.error()));
-    }
-    json::array scopes;
-    for (const auto& s : r->principal.scopes) scopes.emplace_back(s);
-    auto resp = json_response(200, json::object{{"id", r->principal.id},
-                                                {"role", r->principal.role},
-                                                {"language", r->principal.language},
-                                                {"scopes", std::move(scopes)},
-                                                {"csrf_token", r->principal.csrf},
-                                                {"expires_at", format_rfc3339(r->expires_at)}});
-    resp.headers["Set-Cookie"] = auth_->cookie(*r);
-    respond(std::move(resp));
-  });
+  off_thread("signing in", std::move(respond),
+             [this, user = *user, password = *password, remote = request.remote](Respond& respond) {
+               std::chrono::seconds retry_after{0};
+               auto r = auth_->login(user, password, remote, retry_after);
+               if (!r) {
+                 if (r.error().code == "rate_limited") {
+                   auto resp = error(429, r.error());
+                   resp.headers["Retry-After"] = std::to_string(retry_after.count());
+                   return respond(std::move(resp));
+                 }
+                 return respond(error(r.error().code == "unauthenticated" ? 401 : 503, r.error()));
+               }
+               json::array scopes;
+               for (const auto& s : r->principal.scopes) scopes.emplace_back(s);
+               auto resp =
+                   json_response(200, json::object{{"id", r->principal.id},
+                                                   {"role", r->principal.role},
+                                                   {"language", r->principal.language},
+                                                   {"scopes", std::move(scopes)},
+                                                   {"csrf_token", r->principal.csrf},
+                                                   {"expires_at", format_rfc3339(r->expires_at)}});
+               resp.headers["Set-Cookie"] = auth_->cookie(*r);
+               respond(std::move(resp));
+             });
 }
 
 void Api::logout(const ApiRequest& request, Respond respond) {

@@ -82,53 +82,49 @@ void Api::compose_alert(const std::string& id, bool preview_only, const ApiReque
   std::string by = !request.principal                            ? std::string("api")
                    : person || request.principal->person.empty() ? request.principal->id
                                                                  : request.principal->person;
-  reads_.post([this, id, preview_only, by, set, r = std::move(parsed.value()),
-               respond = std::move(respond)]() mutable {
-    try {
-      auto rec = store_.get(id);
-      if (!rec) return respond(error(404, Error{"not_found", "id: no incident " + id, "id"}));
-      if (rec->state != "active")
-        return respond(
-            error(409, Error{"conflict", "incident " + id + " is already " + rec->state, "id"}));
-      std::vector<dispatchers::AlertPreview> previews;
-      for (const auto& a : compose::alerts(r, *rec))
-        previews.push_back(deliveries_.dispatcher->preview(a, *rec));
-      auto preview = compose::preview_json(r, *rec, previews);
-      auto& listed = preview["problems"].as_array();
-      for (const auto& p : compose::check(r, by, rec->incident.status, *set))
-        listed.emplace_back(p);
-      if (preview_only) return respond(json_response(200, std::move(preview)));
-      const auto& problems = preview.at("problems").as_array();
-      if (!problems.empty()) {
-        auto e = error(
-            422, Error{"unprocessable",
-                       "the alert would be blocked: " + std::string(problems.front().as_string()),
-                       "template"});
-        return respond(std::move(e));
-      }
-      if (compose::needs_confirmation(r, rec->incident.status) && !compose::confirmed(r))
-        return respond(error(
-            422,
-            Error{"confirmation_required",
-                  "confirm: a LIVE public alert needs the word LIVE (or RÉEL) typed", "confirm"}));
-      std::string text = compose::playbook_text(r, by, rec->incident.status);
-      journal_.compose(
-          id, std::move(text), by,
-          [respond = std::move(respond), preview = std::move(preview),
-           live = rec->incident.status == Status::actual](Result<Runs::Composed> done) mutable {
-            if (!done) return respond(error(status_for(done.error()), done.error()));
-            spdlog::warn("incident {}: alert composed in the console ({}), run {}: {}",
-                         std::string(preview.at("incident").as_string()),
-                         live ? "LIVE" : "exercise", done->run_id, done->status);
-            respond(json_response(201, json::object{{"run", done->run_id},
-                                                    {"status", done->status},
-                                                    {"preview", std::move(preview)}}));
-          });
-    } catch (const std::exception& e) {
-      spdlog::error("api: composing an alert failed: {}", e.what());
-      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
-    }
-  });
+  off_thread(
+      "composing an alert", std::move(respond),
+      [this, id, preview_only, by, set, r = std::move(parsed.value())](Respond& respond) {
+        auto rec = store_.get(id);
+        if (!rec) return respond(error(404, Error{"not_found", "id: no incident " + id, "id"}));
+        if (rec->state != "active")
+          return respond(
+              error(409, Error{"conflict", "incident " + id + " is already " + rec->state, "id"}));
+        std::vector<dispatchers::AlertPreview> previews;
+        for (const auto& a : compose::alerts(r, *rec))
+          previews.push_back(deliveries_.dispatcher->preview(a, *rec));
+        auto preview = compose::preview_json(r, *rec, previews);
+        auto& listed = preview["problems"].as_array();
+        for (const auto& p : compose::check(r, by, rec->incident.status, *set))
+          listed.emplace_back(p);
+        if (preview_only) return respond(json_response(200, std::move(preview)));
+        const auto& problems = preview.at("problems").as_array();
+        if (!problems.empty()) {
+          auto e = error(
+              422, Error{"unprocessable",
+                         "the alert would be blocked: " + std::string(problems.front().as_string()),
+                         "template"});
+          return respond(std::move(e));
+        }
+        if (compose::needs_confirmation(r, rec->incident.status) && !compose::confirmed(r))
+          return respond(
+              error(422, Error{"confirmation_required",
+                               "confirm: a LIVE public alert needs the word LIVE (or RÉEL) typed",
+                               "confirm"}));
+        std::string text = compose::playbook_text(r, by, rec->incident.status);
+        journal_.compose(
+            id, std::move(text), by,
+            [respond, preview = std::move(preview),
+             live = rec->incident.status == Status::actual](Result<Runs::Composed> done) mutable {
+              if (!done) return respond(error(status_for(done.error()), done.error()));
+              spdlog::warn("incident {}: alert composed in the console ({}), run {}: {}",
+                           std::string(preview.at("incident").as_string()),
+                           live ? "LIVE" : "exercise", done->run_id, done->status);
+              respond(json_response(201, json::object{{"run", done->run_id},
+                                                      {"status", done->status},
+                                                      {"preview", std::move(preview)}}));
+            });
+      });
 }
 
 void Api::alert_follow_up(const std::string& id, const std::string& kind, const ApiRequest& request,

@@ -1,5 +1,7 @@
 #include "broker/api/api.hpp"
 
+#include <atomic>
+
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
@@ -9,6 +11,8 @@
 #include "broker/runs/compose.hpp"
 #include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
+#include "core/faults.hpp"
+#include "core/personal_data.hpp"
 #include "core/ulid.hpp"
 
 namespace tocsin {
@@ -305,7 +309,41 @@ std::optional<ApiResponse> Api::refusal(ApiRequest& request, const std::string& 
   return std::nullopt;
 }
 
+namespace {
+
+// A respond that answers once: a handler that answered and then threw is not answered twice.
+Respond answer_once(Respond respond) {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  return [answered, respond = std::move(respond)](ApiResponse r) {
+    if (!answered->exchange(true)) respond(std::move(r));
+  };
+}
+
+}  // namespace
+
+void Api::failed(std::string_view what, const std::exception& e, Respond& respond) {
+  const bool storage = dynamic_cast<const db::Failure*>(&e) != nullptr;
+  spdlog::error("api: {} failed: {}", what, without_personal_data(e.what()));
+  if (storage)
+    respond(error(503, Error{"storage_unavailable", "the journal could not be read; retry", ""}));
+  else
+    respond(error(500, Error{"internal",
+                             "the server failed on this request (it is logged); "
+                             "retry, and report it if it persists",
+                             ""}));
+}
+
 void Api::handle(ApiRequest request, Respond respond) {
+  respond = answer_once(std::move(respond));
+  try {
+    dispatch(request, respond);
+  } catch (const std::exception& e) {
+    std::string_view target = request.target;
+    failed(request.method + " " + std::string(target.substr(0, target.find('?'))), e, respond);
+  }
+}
+
+void Api::dispatch(ApiRequest& request, Respond& respond) {
   std::string_view target = request.target;
   auto qmark = target.find('?');
   std::string_view path = target.substr(0, qmark);
@@ -319,18 +357,24 @@ void Api::handle(ApiRequest request, Respond respond) {
     if (auto refused = refusal(request, scope)) return respond(std::move(*refused));
   if (!found.route) return respond(method_not_allowed(found.allow));
   Query query = parse_query(qmark == std::string_view::npos ? "" : target.substr(qmark + 1));
-  found.route->handler(request, found.params, query, std::move(respond));
+  faults::point("api.handler");
+  found.route->handler(request, found.params, query, respond);
+}
+
+void Api::off_thread(const char* what, Respond respond, std::function<void(Respond&)> job) {
+  reads_.post([what, respond = std::move(respond), job = std::move(job)]() mutable {
+    try {
+      faults::point("api.off_thread");
+      job(respond);
+    } catch (const std::exception& e) {
+      failed(what, e, respond);
+    }
+  });
 }
 
 void Api::read(const char* what, Respond respond, std::function<ApiResponse()> query) {
-  reads_.post([what, respond = std::move(respond), query = std::move(query)] {
-    try {
-      respond(query());
-    } catch (const std::exception& e) {
-      spdlog::error("api: {} failed: {}", what, e.what());
-      respond(error(503, Error{"storage_unavailable", "the journal could not be read", ""}));
-    }
-  });
+  off_thread(what, std::move(respond),
+             [query = std::move(query)](Respond& respond) { respond(query()); });
 }
 
 }  // namespace tocsin

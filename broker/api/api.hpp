@@ -81,14 +81,20 @@ class Api {
 
  private:
   void routes();  // every route, its scope and its handler: the API at a glance
+  void dispatch(ApiRequest& request, Respond& respond);  // handle()'s work, in its catch
   // Why this request may not use a route that needs `scope` (nullopt: it may); sets its principal.
   std::optional<ApiResponse> refusal(ApiRequest& request, const std::string& scope) const;
 
   void create_incident(ApiRequest& request, Respond respond);
   void list_incidents(const std::map<std::string, std::string>& query, Respond respond);
   void get_incident(const std::string& id, Respond respond);
-  // Runs a blocking read on reads_; a failure answers 503 and is logged.
+  // Runs a blocking job on reads_ (a read, a login's password hash, a reload); an exception from
+  // it answers as failed() does. `read` is the common case: a query that returns the answer.
+  void off_thread(const char* what, Respond respond, std::function<void(Respond&)> job);
   void read(const char* what, Respond respond, std::function<ApiResponse()> query);
+  // A handler's or a job's exception: logged (without personal data), and answered 503
+  // storage_unavailable for the database's, 500 internal for any other; the server carries on.
+  static void failed(std::string_view what, const std::exception& e, Respond& respond);
   void incident_action(const std::string& id, const std::string& kind, const ApiRequest& request,
                        Respond respond);
   void approval_vote(const std::string& id, bool approve, const ApiRequest& request,

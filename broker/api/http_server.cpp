@@ -3,6 +3,7 @@
 // The listener: accepts connections, each on its own strand, and hands each to an HTTP session
 // (http_session.hpp); its threads run Asio's io_context. The only file that includes Beast.
 #include <pthread.h>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -28,16 +29,37 @@ struct HttpServer::Impl {
                                                          asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) {
+        // Out of file descriptors or memory: a pause, not a loop that spins on the error.
         spdlog::warn("http: accept failed: {}", ec.message());
+        asio::steady_timer pause(io, std::chrono::milliseconds(100));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
+      }
+      beast::error_code rec;
+      auto remote = socket.remote_endpoint(rec);
+      const std::string address = rec ? std::string() : remote.address().to_string();
+      ConnectionBudget::Over over;
+      auto slot = sessions.budget.take(address, over);
+      if (!slot) {
+        sessions.refused_one(over);
+        ConnectionBudget::Over busy;
+        slot = sessions.refusing.take(address, busy);
+        if (!slot) {  // too many being refused already: closed at once
+          socket.close(rec);
+          continue;
+        }
       }
       auto executor = socket.get_executor();
       if (sessions.tls)
-        asio::co_spawn(executor, sessions.tls_session(beast::tcp_stream(std::move(socket))),
-                       asio::detached);
+        asio::co_spawn(
+            executor,
+            sessions.tls_session(beast::tcp_stream(std::move(socket)), std::move(slot), over),
+            asio::detached);
       else
-        asio::co_spawn(executor, sessions.session(beast::tcp_stream(std::move(socket)), {}),
-                       asio::detached);
+        asio::co_spawn(
+            executor,
+            sessions.session(beast::tcp_stream(std::move(socket)), {}, std::move(slot), over),
+            asio::detached);
     }
   }
 };
@@ -52,6 +74,10 @@ void HttpServer::live_feed(FeedHub& hub, std::size_t max_queue) {
 
 HttpServer::~HttpServer() {
   stop();
+}
+
+void HttpServer::connection_limits(std::size_t total, std::size_t per_address) {
+  impl_->sessions.budget.limits({total, per_address});
 }
 
 void HttpServer::authentication(Auth& auth) {
@@ -82,6 +108,30 @@ void HttpServer::tls(const std::filesystem::path& certificate,
 
 void HttpServer::start() {
   auto& i = *impl_;
+  // Every connection is a file descriptor: the soft limit is raised to the hard one, and the
+  // budget kept inside it (with room for the journal, Redis, ZeroMQ and the providers).
+  constexpr std::size_t kOtherDescriptors = 256;
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &files);
+      getrlimit(RLIMIT_NOFILE, &files);
+    }
+    auto limits = i.sessions.budget.limits();
+    if (files.rlim_cur != RLIM_INFINITY && limits.total + kOtherDescriptors > files.rlim_cur) {
+      std::size_t fits = files.rlim_cur > 2 * kOtherDescriptors
+                             ? std::size_t(files.rlim_cur) - kOtherDescriptors
+                             : std::size_t(files.rlim_cur) / 2;
+      spdlog::warn(
+          "http: max_connections {} does not fit in {} open files (ulimit -n, LimitNOFILE=): {} "
+          "it is",
+          limits.total, std::uint64_t(files.rlim_cur), fits);
+      limits.total = fits;
+      limits.per_address = std::min(limits.per_address, fits);
+      i.sessions.budget.limits(limits);
+    }
+  }
   tcp::resolver resolver(i.io);
   const HostPort& bind = i.sessions.bind;
   auto endpoints = resolver.resolve(bind.host, std::to_string(bind.port),

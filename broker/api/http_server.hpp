@@ -19,6 +19,9 @@ class HttpServer {
   // Serves /ws/public and /ws/console from this hub; a session more than `max_queue` messages
   // behind is closed. Call before start().
   void live_feed(FeedHub& hub, std::size_t max_queue);
+  // At most `total` connections open (HTTP and WebSocket), `per_address` from one address;
+  // beyond, a request is answered 503 with Retry-After. Call before start().
+  void connection_limits(std::size_t total, std::size_t per_address);
   // Who may open /ws/console.
   void authentication(Auth& auth);
   // Serve HTTPS and WSS only, with this PEM certificate chain and key (throws, naming the file,

@@ -8,6 +8,7 @@
 
 #include "broker/api/auth.hpp"
 #include "broker/api/beast.hpp"
+#include "broker/api/connection_budget.hpp"
 #include "broker/api/routes.hpp"
 #include "broker/api/websocket_session.hpp"
 #include "broker/live/feed_hub.hpp"
@@ -77,13 +78,20 @@ struct HttpSessions {
   Auth* auth = nullptr;
   std::optional<ssl::context> tls;  // set: HTTPS and WSS only
   std::atomic<int> active_requests{0};
+  ConnectionBudget budget;  // http.max_connections, http.max_connections_per_address
+  // Connections over the budget are told so (503, Retry-After) by a few at a time; past these,
+  // closed at once.
+  ConnectionBudget refusing{{.total = 64, .per_address = 4}};
+  std::atomic<std::int64_t> refusals{0};  // since the last log line
+  std::atomic<std::int64_t> last_refusal_log{0};
 
   HttpSessions(Api& a, HostPort b, std::size_t max) : api(a), bind(std::move(b)), max_body(max) {}
 
   // /ws/public?lang=fr|en (no auth: public alerts only) and /ws/console?person=ID. An answer
   // other than a session (bad path or query) is an HTTP error.
   template <class Stream>
-  std::optional<ApiResponse> upgrade(Stream& stream, http::request<http::string_body>& req) {
+  std::optional<ApiResponse> upgrade(Stream& stream, http::request<http::string_body>& req,
+                                     ConnectionBudget::Slot& slot) {
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
     auto query = query_of(target);
@@ -124,6 +132,7 @@ struct HttpSessions {
     }
     if (!feed) return Api::error(503, Error{"unavailable", "the live feed is off", ""});
     auto session = std::make_shared<FeedSession<Stream>>(std::move(stream), *feed, feed_max_queue);
+    session->hold(std::move(slot));  // the connection's place in the budget, while it is open
     if (what.console)
       session->recheck([auth = auth, headers = headers_of(req)] {
         auto who = auth->identify(headers);
@@ -141,8 +150,38 @@ struct HttpSessions {
     return std::nullopt;
   }
 
+  // Over the connection budget: the request is answered 503 with Retry-After, and the
+  // connection closed.
+  static ApiResponse over_budget(ConnectionBudget::Over over) {
+    auto r = Api::error(503, Error{"overloaded",
+                                   over == ConnectionBudget::Over::address
+                                       ? "too many connections from your address; retry later"
+                                       : "the server has too many connections; retry later",
+                                   ""});
+    r.headers["Retry-After"] = "5";
+    return r;
+  }
+
+  // Logs refusals at most once a minute, with how many there were.
+  void refused_one(ConnectionBudget::Over over) {
+    ++refusals;
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+                   .count();
+    auto last = last_refusal_log.load();
+    if (now - last < 60 || !last_refusal_log.compare_exchange_strong(last, now)) return;
+    auto limits = budget.limits();
+    spdlog::warn("http: refused {} connections over the budget ({}: {} at most{})",
+                 refusals.exchange(0),
+                 over == ConnectionBudget::Over::address ? "per address" : "in all",
+                 over == ConnectionBudget::Over::address ? limits.per_address : limits.total,
+                 over == ConnectionBudget::Over::address ? "; http.max_connections_per_address"
+                                                         : "; http.max_connections");
+  }
+
   template <class Stream>
-  asio::awaitable<void> session(Stream stream, beast::flat_buffer buffer) {
+  asio::awaitable<void> session(Stream stream, beast::flat_buffer buffer,
+                                ConnectionBudget::Slot slot, ConnectionBudget::Over over) {
     constexpr bool over_tls = std::is_same_v<Stream, tls_stream>;
     auto& tcp_layer = beast::get_lowest_layer(stream);
     for (;;) {
@@ -154,6 +193,12 @@ struct HttpSessions {
       tcp_layer.expires_after(kHeaderDeadline);
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser,
                                                       asio::as_tuple(asio::use_awaitable));
+      if (!ec && over != ConnectionBudget::Over::none) {  // its body is not read
+        auto res = to_beast(over_budget(over), parser.get().version(), false, over_tls);
+        tcp_layer.expires_after(std::chrono::seconds(5));
+        co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+        break;
+      }
       if (!ec && !parser.is_done()) {
         tcp_layer.expires_after(kBodyDeadline);
         auto [body_ec, body_n] =
@@ -180,7 +225,7 @@ struct HttpSessions {
       }
       auto& req = parser.get();
       if (websocket::is_upgrade(req)) {
-        auto refused = upgrade(stream, req);
+        auto refused = upgrade(stream, req, slot);
         if (!refused) co_return;  // the stream belongs to the WebSocket session now
         auto res = to_beast(std::move(*refused), req.version(), false, over_tls);
         co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
@@ -215,7 +260,8 @@ struct HttpSessions {
 
   // With TLS on: the handshake, then the same session. A client speaking plain HTTP to this port
   // is told to use https:// (a readable error, not a reset).
-  asio::awaitable<void> tls_session(beast::tcp_stream stream) {
+  asio::awaitable<void> tls_session(beast::tcp_stream stream, ConnectionBudget::Slot slot,
+                                    ConnectionBudget::Over over) {
     beast::flat_buffer buffer;
     stream.expires_after(std::chrono::seconds(10));
     auto [dec, is_tls] =
@@ -240,7 +286,7 @@ struct HttpSessions {
       co_return;
     }
     buffer.consume(used);
-    co_await session(std::move(secure), std::move(buffer));
+    co_await session(std::move(secure), std::move(buffer), std::move(slot), over);
   }
 };
 

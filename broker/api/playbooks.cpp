@@ -31,7 +31,7 @@ void Api::list_playbooks(Respond respond) {
 
 void Api::reload_playbooks(Respond respond) {
   // Reading and validating files blocks: off the HTTP threads.
-  reads_.post([this, respond = std::move(respond)] {
+  off_thread("reloading the playbooks", std::move(respond), [this](Respond& respond) {
     auto errors = library_.reload();
     if (!errors.empty()) {
       json::array list;

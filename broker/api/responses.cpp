@@ -21,6 +21,7 @@ int status_for(const Error& e) {
   if (e.code == "unsupported_media_type") return 415;
   if (e.code == "too_large") return 413;
   if (e.code == "storage_unavailable") return 503;
+  if (e.code == "internal") return 500;
   return 400;
 }
 

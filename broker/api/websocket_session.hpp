@@ -25,6 +25,8 @@ class FeedSession : public FeedSubscriber,
   // or disabled, or a token revoked, no longer gets the board (the socket is closed, and the
   // page goes back to sign-in).
   void recheck(std::function<bool()> still_valid) { still_valid_ = std::move(still_valid); }
+  // Held for the session's life: its connection's place in the server's budget.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
   ~FeedSession() override { hub_.leave(this); }  // a session dropped with the server, unread
 
   asio::awaitable<void> run(http::request<http::string_body> req, Subscription what) {
@@ -139,6 +141,7 @@ class FeedSession : public FeedSubscriber,
   bool closing_ = false;
   bool open_ = true;
   std::function<bool()> still_valid_;
+  std::shared_ptr<void> slot_;
 };
 
 }  // namespace tocsin

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 namespace tocsin {
 
@@ -47,7 +48,15 @@ class Worker {
         job = std::move(jobs_.front());
         jobs_.pop_front();
       }
-      job();
+      // The last boundary: a job's own catch answers its request (Api::off_thread); whatever
+      // still escapes is logged, and the next job runs.
+      try {
+        job();
+      } catch (const std::exception& e) {
+        spdlog::error("reads: a job failed: {}", e.what());
+      } catch (...) {
+        spdlog::error("reads: a job failed");
+      }
     }
   }
 

@@ -20,6 +20,8 @@ namespace tocsin {
 namespace {
 constexpr std::size_t kMaxFrames = 8;
 constexpr std::size_t kMaxRequestId = 256;
+constexpr int kPeerQueue = 1000;
+constexpr int kPeerReplies = 10000;
 
 void send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frames) {
   std::size_t i = 0, n = frames.size();
@@ -80,8 +82,16 @@ void ZmqIngest::start() {
     socket->set(zmq::sockopt::zap_domain, "tocsin");
   }
   socket->set(zmq::sockopt::linger, 2000);  // let the last acknowledgements leave on stop
-  socket->set(zmq::sockopt::rcvhwm, 100000);
-  socket->set(zmq::sockopt::sndhwm, 100000);
+  // Each peer's state is bounded: at most kPeerQueue messages read from it and not yet taken
+  // (then libzmq stops reading its socket: back-pressure on that sender alone), at most
+  // kPeerReplies answers it has not read (past them, ROUTER drops its answers: a sensor that
+  // does not read retries, and dedup keeps it one incident). A peer has 10 s to finish its
+  // handshake, and one that stops answering the transport's heartbeats is dropped.
+  socket->set(zmq::sockopt::rcvhwm, kPeerQueue);
+  socket->set(zmq::sockopt::sndhwm, kPeerReplies);
+  socket->set(zmq::sockopt::handshake_ivl, 10000);
+  socket->set(zmq::sockopt::heartbeat_ivl, 10000);
+  socket->set(zmq::sockopt::heartbeat_timeout, 30000);
   // Far above the per-message limit: we answer "too_large" ourselves up to this size; beyond it
   // the transport drops the peer.
   socket->set(zmq::sockopt::maxmsgsize, std::int64_t(limits_.max_bytes) * 4 + 4096);
@@ -160,7 +170,7 @@ void ZmqIngest::answer_zap() {
 void ZmqIngest::run(std::stop_token stop) {
   std::unique_ptr<zmq::socket_t> socket(static_cast<zmq::socket_t*>(socket_));
   std::unique_ptr<zmq::socket_t> zap(static_cast<zmq::socket_t*>(zap_));
-  std::size_t in_flight = 0;
+  std::size_t in_flight = 0, in_flight_bytes = 0;  // read, not yet answered
   std::deque<Reply> ready;
   std::vector<zmq::message_t> frames;
 
@@ -170,7 +180,8 @@ void ZmqIngest::run(std::stop_token stop) {
   };
 
   while (true) {
-    bool reading = !stop.stop_requested() && in_flight < max_in_flight_;
+    bool reading = !stop.stop_requested() && in_flight < max_in_flight_ &&
+                   in_flight_bytes < max_in_flight_bytes_;
     if (stop.stop_requested() && in_flight == 0) break;
     std::array<zmq::pollitem_t, 3> items{
         zmq::pollitem_t{socket->handle(), 0, short(reading ? ZMQ_POLLIN : 0), 0},
@@ -190,6 +201,7 @@ void ZmqIngest::run(std::stop_token stop) {
       auto now = std::chrono::steady_clock::now();
       for (auto& r : ready) {
         --in_flight;
+        in_flight_bytes -= r.bytes;
         metrics_.ack_seconds.observe(std::chrono::duration<double>(now - r.received).count());
         if (r.result.ok())
           send_frames(*socket, {r.identity, r.request_id, "ok", r.result->first, r.result->second});
@@ -201,7 +213,9 @@ void ZmqIngest::run(std::stop_token stop) {
 
     if (!(items[0].revents & ZMQ_POLLIN)) continue;
     // Read what is waiting (bounded), so the journal gets many reports per commit.
-    for (int burst = 0; burst < 1024 && in_flight < max_in_flight_; ++burst) {
+    for (int burst = 0;
+         burst < 1024 && in_flight < max_in_flight_ && in_flight_bytes < max_in_flight_bytes_;
+         ++burst) {
       frames.clear();
       bool more = true;
       while (more) {
@@ -308,11 +322,13 @@ void ZmqIngest::run(std::stop_token stop) {
         }
         if (on_seen_) on_seen_(report->source);
       }
+      const std::size_t bytes = frames.back().size();
       ++in_flight;
+      in_flight_bytes += bytes;
       auto reply = [this, identity = std::move(identity), request_id = std::move(request_id),
-                    received = std::chrono::steady_clock::now()](
-                       Result<std::pair<std::string, std::string>> result) mutable {
-        post(Reply{std::move(identity), std::move(request_id), std::move(result), received});
+                    received = std::chrono::steady_clock::now(),
+                    bytes](Result<std::pair<std::string, std::string>> result) mutable {
+        post(Reply{std::move(identity), std::move(request_id), std::move(result), received, bytes});
       };
       if (action) {
         journal_.act(std::move(*action), [reply = std::move(reply)](Result<ActionDone> r) mutable {

@@ -34,6 +34,9 @@ class ZmqIngest {
   void authenticate(std::string secret_key, SensorKeys sensors);
   // Binds (throws zmq::error_t on failure), then serves on its own thread.
   void start();
+  // Past this many bytes of requests read and not yet answered, it stops reading (as past
+  // max_in_flight requests). Before start().
+  void max_in_flight_bytes(std::size_t bytes) { max_in_flight_bytes_ = bytes; }
   // Told of each source that speaks (a valid report or a heartbeat). Before start().
   void on_seen(std::function<void(const std::string&)> f) { on_seen_ = std::move(f); }
   // Stops reading new requests, waits until every request read so far is answered, closes.
@@ -45,6 +48,7 @@ class ZmqIngest {
     std::string request_id;
     Result<std::pair<std::string, std::string>> result;  // incident id, what happened
     std::chrono::steady_clock::time_point received;
+    std::size_t bytes;  // the request's body, counted in flight
   };
   void run(std::stop_token stop);
   void post(Reply reply);
@@ -56,6 +60,7 @@ class ZmqIngest {
   std::function<void(const std::string&)> on_seen_;
   IncidentLimits limits_;
   std::size_t max_in_flight_;
+  std::size_t max_in_flight_bytes_ = 64 << 20;
   BrokerMetrics& metrics_;
 
   int wake_fd_ = -1;  // eventfd: replies are waiting, or stop was asked

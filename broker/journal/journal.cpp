@@ -19,6 +19,8 @@
 #include "broker/storage/audit.hpp"
 #include "broker/storage/incident_store.hpp"
 #include "broker/storage/sqlite.hpp"
+#include "core/faults.hpp"
+#include "core/personal_data.hpp"
 #include "core/token_bucket.hpp"
 #include "playbooks/playbook.hpp"
 
@@ -268,7 +270,10 @@ class Transaction {
   }
 
   // A committed report's playbooks: started, or told of the update.
-  void run_playbooks(Journal::Reported& r) { settle(runs_.reported(r.incident, r.created, at_)); }
+  void run_playbooks(Journal::Reported& r) {
+    faults::point("journal.playbooks");
+    settle(runs_.reported(r.incident, r.created, at_));
+  }
 
   // Resolves what runs asked to resolve (resolve_when), which may in turn end other runs.
   void settle(std::vector<std::string> resolve) {
@@ -523,6 +528,12 @@ class Journal::Writer {
       Error err{"storage_unavailable", "the journal could not store this; retry", ""};
       for (auto& r : reports) r.done(err);
       return;
+    } catch (const std::exception& e) {
+      // Not the database: a bug's exception on one report of the batch, or memory. The batch is
+      // refused (none of it acknowledged, each sender told to retry), and the journal goes on.
+      internal(e, reports.size());
+      for (auto& r : reports) r.done(kInternal);
+      return;
     }
     observe(started, reports.size());
     committed();
@@ -540,16 +551,19 @@ class Journal::Writer {
     if (due_.empty() && !has_work()) return;
     auto started = std::chrono::steady_clock::now();
     const std::chrono::steady_clock::duration slice = j_.options_.follow_on_slice;
+    // After an unexpected exception, one item a slice until the suspects are through.
+    const bool isolating = isolate_ > 0;
+    if (isolating) --isolate_;
     Transaction tx(db_, st_, runs_, j_.ids_, j_.options_.node_id, storm_, j_.listeners_.muter,
                    now());
     std::vector<Reported> ran;
     std::deque<Pending> done;  // a deque: replies keep references to its elements
     std::int64_t cursor = 0;
     auto run_one = [&] {
-      Reported r = pop_due();
-      tx.run_playbooks(r);
-      cursor = r.seq;
-      ran.push_back(std::move(r));
+      // Kept in `ran` before it runs: a run that fails goes back with the others.
+      ran.push_back(pop_due());
+      tx.run_playbooks(ran.back());
+      cursor = ran.back().seq;
     };
     try {
       st_.begin.run();
@@ -561,6 +575,7 @@ class Journal::Writer {
           run_one();
           any = true;
         }
+        if (isolating && any) break;
         if (auto p = take_work()) {
           // A command on an incident (or its run) comes after the reports before it.
           if (auto id = waiting_incident(*p))
@@ -569,7 +584,7 @@ class Journal::Writer {
           apply(tx, done.back());
           any = true;
         }
-        if (!any) break;
+        if (!any || isolating) break;
       }
       if (cursor > 0) {
         st_.advance_cursor.bind(1, cursor);
@@ -580,11 +595,30 @@ class Journal::Writer {
       rollback(e, ran.size() + done.size());
       // The reports' playbooks are tried again in the next slice (and are still past the cursor).
       for (auto it = ran.rbegin(); it != ran.rend(); ++it) unpop_due(std::move(*it));
-      fail(done);
+      fail(done, kStorageUnavailable);
+      return;
+    } catch (const std::exception& e) {
+      // Not the database: a bug's exception (or memory) on one of the slice's items. The
+      // reports go back, to be run one a slice; the commands are answered (each caller
+      // retries). A report's playbook run that fails alone kRunTries times is skipped, loudly,
+      // so that it cannot hold every report after it.
+      internal(e, ran.size() + done.size());
+      if (ran.size() == 1 && done.empty() && ++run_failures_[ran.front().seq] >= kRunTries) {
+        const auto& r = ran.front();
+        run_failures_.erase(r.seq);
+        spdlog::error("incident {}: its playbooks failed {} times for event {} and are skipped: {}",
+                      r.incident.incident.id, kRunTries, r.seq, without_personal_data(e.what()));
+      } else {
+        for (auto it = ran.rbegin(); it != ran.rend(); ++it) unpop_due(std::move(*it));
+        isolate_ = ran.size();
+      }
+      fail(done, kInternal);
       return;
     }
     observe(started, ran.size() + done.size());
     committed();
+    if (!run_failures_.empty())
+      for (const auto& r : ran) run_failures_.erase(r.seq);
     j_.metrics_.created.inc(tx.created);  // incidents Tocsin raised in it (reviews)
     for (auto& d : tx.due) push_due(std::move(d));
     j_.metrics_.runs_pending.store(long(due_.size()), std::memory_order_relaxed);
@@ -636,8 +670,25 @@ class Journal::Writer {
         p);
   }
 
-  void fail(std::deque<Pending>& done) {
-    Error e{"storage_unavailable", "the journal could not store this; retry", ""};
+  inline static const Error kStorageUnavailable{"storage_unavailable",
+                                                "the journal could not store this; retry", ""};
+  inline static const Error kInternal{
+      "internal", "the journal failed on this (it is logged); retry, and report it if it persists",
+      ""};
+
+  void internal(const std::exception& e, std::size_t commands) {
+    j_.metrics_.internal_errors.inc();
+    spdlog::error("journal: a transaction of {} commands failed and was rolled back: {}", commands,
+                  without_personal_data(e.what()));
+    try {
+      st_.rollback.run();
+    } catch (const db::Failure&) {
+      // No transaction left to roll back.
+    }
+    runs_.discard();
+  }
+
+  void fail(std::deque<Pending>& done, const Error& e) {
     for (auto& p : done) {
       if (auto* a = std::get_if<Action>(&p)) a->done(e);
       if (auto* v = std::get_if<Vote>(&p)) v->done(e);
@@ -662,18 +713,29 @@ class Journal::Writer {
     j_.metrics_.batch_size.observe(double(commands));
   }
 
+  // What follows a commit: the listeners told, the callers answered. It is committed: a
+  // listener's exception is logged and the rest still run.
   void after_commit(Transaction& tx) {
     const auto& l = j_.listeners_;
+    auto guarded = [](const char* what, auto&& f) {
+      try {
+        f();
+      } catch (const std::exception& e) {
+        spdlog::error("journal: after a commit, {} failed: {}", what,
+                      without_personal_data(e.what()));
+      }
+    };
     if (l.incidents && !tx.changed.empty()) {
       std::vector<IncidentRecord> records;
       records.reserve(tx.changed.size());
       for (auto& [id, rec] : tx.changed) records.push_back(std::move(rec));
-      l.incidents->on_committed(std::move(records));
+      guarded("the live state", [&] { l.incidents->on_committed(std::move(records)); });
     }
     if (auto timers = runs_.take_timers(); l.timers && !timers.empty())
-      l.timers->arm(std::move(timers));
-    if (auto alerts = runs_.take_alerts(); l.alerts && !alerts.empty()) l.alerts->on_alerts(alerts);
-    for (auto& reply : tx.replies) reply();
+      guarded("arming timers", [&] { l.timers->arm(std::move(timers)); });
+    if (auto alerts = runs_.take_alerts(); l.alerts && !alerts.empty())
+      guarded("the dispatcher", [&] { l.alerts->on_alerts(alerts); });
+    for (auto& reply : tx.replies) guarded("an answer", reply);
   }
 
   Journal& j_;
@@ -687,8 +749,11 @@ class Journal::Writer {
   db::Statement approval_incident_{
       db_.prepare("SELECT r.incident_id FROM approvals a JOIN playbook_runs r ON r.id = a.run_id "
                   "WHERE a.id = ?1")};
-  std::deque<Reported> due_;                     // committed, playbooks not yet run
-  std::unordered_map<std::string, int> due_of_;  // how many of due_ each incident has
+  static constexpr int kRunTries = 3;
+  std::size_t isolate_ = 0;                             // slices to run one item each
+  std::unordered_map<std::int64_t, int> run_failures_;  // event seq: its lone runs that threw
+  std::deque<Reported> due_;                            // committed, playbooks not yet run
+  std::unordered_map<std::string, int> due_of_;         // how many of due_ each incident has
 };
 
 void Journal::run(std::stop_token stop) {
@@ -699,6 +764,7 @@ void Journal::run(std::stop_token stop) {
 namespace {
 
 void Transaction::report(Journal::Report& p) {
+  faults::point("journal.report");
   Incident& r = p.report;
   IncidentRecord rec;
   st_.find_active.bind(1, r.dedup_key);

@@ -32,6 +32,10 @@ std::string BrokerMetrics::render() const {
   render_header(out, "tocsin_journal_commit_failures_total", "counter",
                 "Journal transactions rolled back: nothing in them was acknowledged.");
   render_sample(out, "tocsin_journal_commit_failures_total", "", double(commit_failures.value()));
+  render_header(
+      out, "tocsin_journal_internal_errors_total", "counter",
+      "Journal transactions rolled back on an unexpected exception (a bug: see the log).");
+  render_sample(out, "tocsin_journal_internal_errors_total", "", double(internal_errors.value()));
   render_header(out, "tocsin_journal_queue", "gauge", "Reports waiting for the journal.");
   render_sample(out, "tocsin_journal_queue", "", double(journal_queue.load()));
   render_header(out, "tocsin_runs_pending", "gauge",

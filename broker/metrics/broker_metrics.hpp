@@ -25,6 +25,7 @@ class BrokerMetrics {
   std::atomic<long> runs_pending{0};  // committed reports whose playbooks have not run yet
 
   Counter commit_failures;  // journal transactions rolled back (a full disk, I/O, a held lock)
+  Counter internal_errors;  // journal transactions rolled back on an exception not the database's
 
   void rejected(const std::string& reason) {
     std::lock_guard lock(mutex_);

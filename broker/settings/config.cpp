@@ -161,7 +161,8 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
 
   if (auto ingest = r.section(root, "", "ingest", true);
       ingest &&
-      r.mapping(*ingest, "ingest", {"zmq", "max_in_flight", "limits", "sources", "storm"})) {
+      r.mapping(*ingest, "ingest",
+                {"zmq", "max_in_flight", "max_in_flight_bytes", "limits", "sources", "storm"})) {
     if (auto storm = r.section(*ingest, "ingest", "storm", false);
         storm &&
         r.mapping(*storm, "ingest.storm", {"per_source_per_minute", "per_type_per_minute"})) {
@@ -198,6 +199,8 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
                     "' is not a ZeroMQ endpoint (tcp://host:port, ipc://path)");
     }
     r.integer(*ingest, "ingest", "max_in_flight", c.ingest.max_in_flight, 1, 1'000'000);
+    r.integer(*ingest, "ingest", "max_in_flight_bytes", c.ingest.max_in_flight_bytes, 1 << 20,
+              std::size_t(4) << 30);
     if (auto lim = r.section(*ingest, "ingest", "limits", false);
         lim && r.mapping(*lim, "ingest.limits",
                          {"max_bytes", "max_depth", "max_attributes", "max_string", "max_headline",
@@ -214,9 +217,10 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   }
 
   if (auto http = r.section(root, "", "http", true);
-      http && r.mapping(*http, "http",
-                        {"bind", "max_body_bytes", "threads", "feed_max_queue", "auth", "web_dir",
-                         "tls", "public_origin"})) {
+      http &&
+      r.mapping(*http, "http",
+                {"bind", "max_body_bytes", "threads", "feed_max_queue", "auth", "web_dir", "tls",
+                 "public_origin", "max_connections", "max_connections_per_address"})) {
     if (r.string(*http, "http", "public_origin", false, c.http.auth.public_origin)) {
       static const std::regex origin_re(R"(^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$)");
       if (!std::regex_match(c.http.auth.public_origin, origin_re))
@@ -268,6 +272,9 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     r.integer(*http, "http", "max_body_bytes", c.http.max_body_bytes, 256, 64 << 20);
     r.integer(*http, "http", "threads", c.http.threads, 1, 64);
     r.integer(*http, "http", "feed_max_queue", c.http.feed_max_queue, 1, 100000);
+    r.integer(*http, "http", "max_connections", c.http.max_connections, 1, 1000000);
+    r.integer(*http, "http", "max_connections_per_address", c.http.max_connections_per_address, 1,
+              1000000);
   }
 
   if (auto redis = r.section(root, "", "redis", false);

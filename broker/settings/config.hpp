@@ -55,8 +55,9 @@ struct Config {
   struct {
     std::string zmq_bind;
     std::size_t max_in_flight = 20000;  // past this, the broker stops reading (back-pressure)
-    std::filesystem::path sources;      // expected sources and their heartbeats; empty: none
-    StormLimits storm;                  // new incidents per source / type per minute; 0: none
+    std::size_t max_in_flight_bytes = 64 << 20;  // so too past this many bytes of them
+    std::filesystem::path sources;  // expected sources and their heartbeats; empty: none
+    StormLimits storm;              // new incidents per source / type per minute; 0: none
     struct {
       std::optional<std::string> secret_key;  // the broker's, Z85, from the environment; set: on
       std::filesystem::path sensors;  // the sensors' public keys (broker/ingest/sensor_keys.hpp)
@@ -67,7 +68,9 @@ struct Config {
     HostPort bind;
     std::size_t max_body_bytes = 64 * 1024;
     int threads = 1;
-    std::size_t feed_max_queue = 256;  // live-feed messages a WebSocket client may fall behind
+    std::size_t feed_max_queue = 256;    // live-feed messages a WebSocket client may fall behind
+    std::size_t max_connections = 8192;  // open at once, HTTP and WebSocket
+    std::size_t max_connections_per_address = 1024;
     AuthOptions auth;
     std::filesystem::path web_dir;  // the console's static files; default: ./web
     bool public_metrics = true;     // GET /metrics without a token (a scraper on a trusted network)

@@ -5,10 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
@@ -46,6 +52,12 @@ std::optional<HttpResponse> login(const TocsinServer& s, const std::string& user
                                   const std::string& password) {
   return http_request(s.http_port(), "POST", "/api/v1/login",
                       json::serialize(json::object{{"user", user}, {"password", password}}));
+}
+
+// A minor flood report from gauge-I (no playbook matches it).
+std::optional<HttpResponse> minor_report(const TocsinServer& s, int i) {
+  return s.post("/api/v1/incidents", R"({"source":"gauge-)" + std::to_string(i) +
+                                         R"(","type":"flood.water_level","severity":"minor"})");
 }
 
 }  // namespace
@@ -243,11 +255,7 @@ TEST_CASE("a journal that cannot commit says so: reports refused, /health 503, t
           "[abuse][faults]") {
   TocsinServer server;
   server.start();
-  auto report = [&](int i) {
-    return server.post("/api/v1/incidents",
-                       R"({"source":"gauge-)" + std::to_string(i) +
-                           R"(","type":"flood.water_level","severity":"minor"})");
-  };
+  auto report = [&](int i) { return minor_report(server, i); };
   REQUIRE(report(1)->status == 201);
   // Another process holds the database's write lock (a backup tool, a stuck CLI), until told.
   TempDir dir;
@@ -286,4 +294,279 @@ TEST_CASE("a journal that cannot commit says so: reports refused, /health 503, t
   CHECK(query_strings(server.database(), "SELECT source FROM incidents") ==
         std::set<std::string>{"gauge-1", "gauge-3"});
   CHECK(server.log().find("journal: committing again") != std::string::npos);
+}
+
+namespace {
+
+// The shipped flood example as another gauge's report.
+std::string flood_report(const std::string& source) {
+  std::ifstream in(TOCSIN_SOURCE_DIR "/docs/examples/incidents/flood.json");
+  auto report = json::parse(std::string((std::istreambuf_iterator<char>(in)), {})).as_object();
+  report["source"] = source;
+  return json::serialize(report);
+}
+
+std::string error_code(const std::optional<HttpResponse>& r) {
+  return r ? std::string(json::parse(r->body).at("error").at("code").as_string()) : "no answer";
+}
+
+}  // namespace
+
+TEST_CASE("an exception in a handler, a read or the journal is answered, and the server goes on",
+          "[abuse][faults]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  // Each point throws as a bug would, the first time (a playbook run: three times).
+  options.env = {{"TOCSIN_FAULTS",
+                  "api.handler=1,api.off_thread=1,journal.report=1,"
+                  "journal.playbooks=3"}};
+  // Up once it answers at all (a 404 comes before any handler: no fault is spent on it).
+  options.ready = [](const TocsinServer& s) {
+    auto r = http_request(s.http_port(), "GET", "/no-such-path");
+    return r && r->status == 404;
+  };
+  TocsinServer server(options);
+  server.start();
+
+  // A handler throws: 500 with a clear error; then a read throws: the same; then it answers.
+  auto first = server.get("/api/v1/incidents");
+  REQUIRE(first);
+  CHECK(first->status == 500);
+  CHECK(error_code(first) == "internal");
+  auto second = server.get("/api/v1/incidents");
+  CHECK(second->status == 500);
+  CHECK(server.get("/api/v1/incidents")->status == 200);
+
+  // The journal throws on a report: refused, never acknowledged; sent again, it is taken.
+  auto refused = server.post("/api/v1/incidents", flood_report("gauge-rdp-17"));
+  REQUIRE(refused);
+  CHECK(refused->status == 500);
+  CHECK(error_code(refused) == "internal");
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM incidents") == 0);
+  auto taken = server.post("/api/v1/incidents", flood_report("gauge-rdp-17"));
+  REQUIRE(taken->status == 201);
+  const std::string held = std::string(json::parse(taken->body).at("id").as_string());
+
+  // Its playbook run throws every time it is tried: it is skipped, loudly, and does not hold
+  // the next report's, whose duty officers are paged.
+  REQUIRE(wait_until(
+      [&] {
+        return server.log().find("incident " + held + ": its playbooks failed 3 times") !=
+               std::string::npos;
+      },
+      20s));
+  auto next = server.post("/api/v1/incidents", flood_report("gauge-rdp-18"));
+  REQUIRE(next->status == 201);
+  const std::string paged = std::string(json::parse(next->body).at("id").as_string());
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& line : server.outbox("sms"))
+          if (json::parse(line).at("incident").as_string() == paged) return true;
+        return false;
+      },
+      20s));
+  for (const auto& line : server.outbox("sms"))
+    CHECK(json::parse(line).at("incident").as_string() != held);
+  CHECK(server.get("/metrics")->body.find("tocsin_journal_internal_errors_total 4") !=
+        std::string::npos);
+  CHECK(server.get("/health")->status == 200);
+  CHECK(server.process().running());
+}
+
+namespace {
+
+// A small tmpfs mounted on a directory for the test's length (the tests run as root), so the
+// server's disk can be filled to the brim without touching the machine's.
+class SmallDisk {
+ public:
+  SmallDisk(const std::string& dir, const char* size) : dir_(dir) {
+    std::filesystem::create_directories(dir_);
+    const std::string options = std::string("size=") + size + ",mode=0700";
+    mounted_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, options.c_str()) == 0;
+    if (!mounted_) error_ = std::strerror(errno);
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+  // Fills what is left with one file; returns the bytes written.
+  std::size_t fill() {
+    std::FILE* f = std::fopen(filler().c_str(), "wb");
+    if (!f) return 0;
+    std::vector<char> block(64 * 1024, 'x');
+    std::size_t total = 0;
+    for (;;) {
+      std::size_t n = std::fwrite(block.data(), 1, block.size(), f);
+      total += n;
+      if (n < block.size()) break;
+    }
+    std::fclose(f);
+    // What fwrite buffered may not have fit: top up byte by byte.
+    int fd = ::open(filler().c_str(), O_WRONLY | O_APPEND);
+    while (::write(fd, "x", 1) == 1) ++total;
+    ::close(fd);
+    return total;
+  }
+  void make_room() { std::filesystem::remove(filler()); }
+
+ private:
+  std::string filler() const { return dir_ + "/filler"; }
+  std::string dir_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+}  // namespace
+
+TEST_CASE("a full disk: reports refused with a clear error, nothing acknowledged lost, recovered",
+          "[abuse][faults]") {
+  TocsinServer server;
+  SmallDisk disk(server.data_dir(), "16m");
+  INFO("mounting a tmpfs for the data directory: " << disk.error());
+  REQUIRE(disk.mounted());
+  server.start();
+  auto report = [&](int i) { return minor_report(server, i); };
+  REQUIRE(report(1)->status == 201);
+  REQUIRE(report(2)->status == 201);
+
+  // The disk fills up (another program's files, the logs of something else).
+  REQUIRE(disk.fill() > 0);
+  auto refused = report(3);
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
+  CHECK(error_code(refused) == "storage_unavailable");
+  auto health = server.get("/health");
+  CHECK(health->status == 503);
+  auto journal = json::parse(health->body).at("components").at("journal");
+  CHECK(journal.at("status") == "failing");
+  CHECK(std::string(journal.at("error").as_string()).find("full") != std::string::npos);
+  // Reading goes on: the board still shows what was taken.
+  auto board = server.get("/api/v1/incidents");
+  REQUIRE(board);
+  CHECK(board->status == 200);
+  CHECK(json::parse(board->body).at("incidents").as_array().size() == 2);
+
+  // Space returns: it recovers by itself, and holds what it acknowledged, nothing else.
+  disk.make_room();
+  REQUIRE(wait_until([&] { return report(4)->status == 201; }, 10s));
+  CHECK(server.get("/health")->status == 200);
+  CHECK(server.process().running());
+  CHECK(query_strings(server.database(), "SELECT source FROM incidents") ==
+        std::set<std::string>{"gauge-1", "gauge-2", "gauge-4"});
+  CHECK(server.log().find("database or disk is full") != std::string::npos);
+  // Stopped cleanly, it starts again on the same data with everything there.
+  CHECK(server.terminate() == 0);
+  server.start();
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM incidents") == 3);
+}
+
+namespace {
+
+// A TCP connection to the server from a chosen loopback address (127.0.0.0/8 is all local).
+int connect_from(const char* source, std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `request` and reads until the server closes or the header ends; "" when nothing came.
+std::string exchange(int fd, const std::string& request) {
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
+    return "";
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, std::size_t(n));
+    if (got.find("\r\n\r\n") != std::string::npos && got.rfind("HTTP/1.1 101", 0) == 0) break;
+  }
+  return got;
+}
+
+// GET /health from `source` on a connection of its own: the whole answer.
+std::string health_from(const char* source, std::uint16_t port) {
+  int fd = connect_from(source, port);
+  if (fd < 0) return "";
+  auto got = exchange(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  ::close(fd);
+  return got;
+}
+
+const std::string kPublicFeed =
+    "GET /ws/public HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+}  // namespace
+
+TEST_CASE(
+    "connections are budgeted per address and in all, WebSockets too: beyond, 503 Retry-After",
+    "[abuse][connections]") {
+  ServerOptions options;
+  options.http_yaml = "  max_connections: 6\n  max_connections_per_address: 4\n";
+  TocsinServer server(options);
+  server.start();
+  const auto port = server.http_port();
+  std::vector<int> held;
+  auto close_held = [&] {
+    for (int fd : held) ::close(fd);
+    held.clear();
+  };
+  // One address holds four connections (idle, as a client that opens and waits would)…
+  for (int i = 0; i < 4; ++i) held.push_back(connect_from("127.0.0.1", port));
+  REQUIRE(std::count(held.begin(), held.end(), -1) == 0);
+  // …the server has taken them all (each holds its place from its accept on)…
+  REQUIRE(wait_until([&] { return health_from("127.0.0.1", port).rfind("HTTP/1.1 503", 0) == 0; },
+                     10s));
+  // …so its next gets 503 and Retry-After, with the reason; another address is served.
+  auto refused = health_from("127.0.0.1", port);
+  CHECK(refused.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(refused.find("Retry-After: 5") != std::string::npos);
+  CHECK(refused.find("\"overloaded\"") != std::string::npos);
+  CHECK(refused.find("too many connections from your address") != std::string::npos);
+  CHECK(health_from("127.0.0.2", port).rfind("HTTP/1.1 200", 0) == 0);
+  // Two more from a second address: six in all, and a third address is refused too.
+  held.push_back(connect_from("127.0.0.2", port));
+  held.push_back(connect_from("127.0.0.2", port));
+  REQUIRE(wait_until([&] { return health_from("127.0.0.3", port).rfind("HTTP/1.1 503", 0) == 0; },
+                     10s));
+  CHECK(health_from("127.0.0.3", port).find("the server has too many connections") !=
+        std::string::npos);
+  // They close: everyone is served again.
+  close_held();
+  REQUIRE(wait_until([&] { return health_from("127.0.0.1", port).rfind("HTTP/1.1 200", 0) == 0; },
+                     10s));
+
+  // A WebSocket holds its place while it is open: four public feeds from one address, and the
+  // fifth upgrade is refused.
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(connect_from("127.0.0.1", port));
+    REQUIRE(held.back() >= 0);
+    REQUIRE(exchange(held.back(), kPublicFeed).rfind("HTTP/1.1 101", 0) == 0);
+  }
+  int fifth = connect_from("127.0.0.1", port);
+  auto upgrade = exchange(fifth, kPublicFeed);
+  ::close(fifth);
+  CHECK(upgrade.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(upgrade.find("Retry-After: 5") != std::string::npos);
+  close_held();
+  REQUIRE(wait_until([&] { return health_from("127.0.0.1", port).rfind("HTTP/1.1 200", 0) == 0; },
+                     10s));
+  CHECK(server.process().running());
+  CHECK(server.log().find("http: refused") != std::string::npos);
 }
