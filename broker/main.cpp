@@ -20,6 +20,7 @@
 #include "broker/serve.hpp"
 #include "broker/settings/config.hpp"
 #include "channels/siren/siren_simulator.hpp"
+#include "core/json_text.hpp"
 #include "core/yaml_reader.hpp"
 
 namespace json = boost::json;
@@ -371,7 +372,7 @@ int main(int argc, char** argv) {
           attrs[a.substr(0, eq)] = attribute_value(a.substr(eq + 1));
         }
         if (!attrs.empty()) o["attributes"] = std::move(attrs);
-        body = json::serialize(o);
+        body = tocsin::json_text(o);
       }
       auto outcome =
           tocsin::send_incident(s.endpoint, body, std::chrono::milliseconds(s.timeout_ms),

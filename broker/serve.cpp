@@ -32,6 +32,7 @@
 #include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
 #include "core/faults.hpp"
+#include "core/json_text.hpp"
 
 namespace tocsin {
 
@@ -179,7 +180,7 @@ int serve(const Config& config) {
   SirenWatch siren_watch(journal, live);
   IncidentStore console_store(database);  // the consoles' snapshots
   feed.snapshot = [&console_store](std::uint64_t seq) {
-    return json::serialize(console_snapshot(console_store, seq));
+    return json_text(console_snapshot(console_store, seq));
   };
   CommitFanout commits({&feed, &live});
   std::vector<dispatchers::ChannelSetup> channels;
@@ -226,11 +227,11 @@ int serve(const Config& config) {
         {"redis", std::move(redis)}};
     // Failing: nothing new can be acknowledged (a load balancer should send reports elsewhere);
     // degraded: the live projection is away, alerting goes on.
-    return json::serialize(json::object{{"status", !failing.empty()       ? "failing"
-                                                   : redis_status == "ok" ? "ok"
-                                                                          : "degraded"},
-                                        {"node", config.node_id},
-                                        {"components", std::move(components)}});
+    return json_text(json::object{{"status", !failing.empty()       ? "failing"
+                                             : redis_status == "ok" ? "ok"
+                                                                    : "degraded"},
+                                  {"node", config.node_id},
+                                  {"components", std::move(components)}});
   };
   Api api(journal, store, config.limits, metrics, health, library);
   api.silence_limits(config.silences);

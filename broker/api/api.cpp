@@ -12,6 +12,7 @@
 #include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
 #include "core/faults.hpp"
+#include "core/json_text.hpp"
 #include "core/personal_data.hpp"
 #include "core/ulid.hpp"
 
@@ -129,7 +130,7 @@ void Api::routes() {
         const bool failing = json::parse(report).at("status") == "failing";
         if (!r.principal || !r.principal->can("read")) {
           auto v = json::parse(report);
-          report = json::serialize(json::object{{"status", v.at("status")}});
+          report = json_text(json::object{{"status", v.at("status")}});
         }
         respond(ApiResponse{failing ? 503 : 200, "application/json", report + "\n", {}});
       },

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "broker/storage/audit.hpp"
+#include "core/json_text.hpp"
 #include "core/ulid.hpp"
 #include "playbooks/playbook.hpp"
 
@@ -400,7 +401,7 @@ Result<std::string> add_user(db::Connection& db, const std::string& id, const st
   st.bind(5, to_unix_ms(now()));
   st.run();
   audit::append(db, {now(), by, "user.add", id,
-                     json::serialize(json::object{{"role", role}, {"language", language}})});
+                     json_text(json::object{{"role", role}, {"language", language}})});
   return id;
 }
 
@@ -437,7 +438,7 @@ Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const 
   auto st = db.prepare(
       "INSERT INTO api_tokens (id, name, token_hash, scopes, created_by, created_at, person, "
       "sources) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  st.bind(1, id).bind(2, name).bind(3, sha256_hex(value)).bind(4, json::serialize(list));
+  st.bind(1, id).bind(2, name).bind(3, sha256_hex(value)).bind(4, json_text(list));
   st.bind(5, by).bind(6, to_unix_ms(now()));
   if (person.empty())
     st.bind_null(7);
@@ -446,12 +447,12 @@ Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const 
   if (globs.empty())
     st.bind_null(8);
   else
-    st.bind(8, json::serialize(globs));
+    st.bind(8, json_text(globs));
   st.run();
   json::object detail{{"name", name}, {"scopes", list}};
   if (!person.empty()) detail["for"] = person;
   if (!globs.empty()) detail["sources"] = globs;
-  audit::append(db, {now(), by, "token.create", id, json::serialize(detail)});
+  audit::append(db, {now(), by, "token.create", id, json_text(detail)});
   return std::pair{id, value};
 }
 

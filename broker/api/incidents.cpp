@@ -6,6 +6,7 @@
 #include "broker/api/responses.hpp"
 #include "broker/watch/source_watch.hpp"
 #include "core/json_body.hpp"
+#include "core/json_text.hpp"
 
 namespace tocsin {
 
@@ -25,7 +26,7 @@ void Api::create_incident(ApiRequest& request, Respond respond) {
     auto v = json::parse(body, ec);
     if (!ec && v.is_object()) {
       v.as_object()["source"] = request.principal->id;
-      body = json::serialize(v);
+      body = json_text(v);
     }
   }
   auto parsed = parse_incident(body, limits_);

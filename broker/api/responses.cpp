@@ -3,13 +3,14 @@
 #include <algorithm>
 
 #include "core/json_body.hpp"
+#include "core/json_text.hpp"
 
 namespace tocsin {
 
 namespace json = boost::json;
 
 ApiResponse json_response(int status, const json::value& v) {
-  return ApiResponse{status, "application/json", json::serialize(v) + "\n", {}};
+  return ApiResponse{status, "application/json", json_text(v) + "\n", {}};
 }
 
 int status_for(const Error& e) {

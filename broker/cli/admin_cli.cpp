@@ -13,6 +13,7 @@
 #include "broker/storage/audit.hpp"
 #include "broker/storage/sqlite.hpp"
 #include "broker/watch/silences.hpp"
+#include "core/json_text.hpp"
 #include "core/people.hpp"
 #include "core/ulid.hpp"
 #include "core/zones.hpp"
@@ -209,9 +210,9 @@ int token_list(const Config& config, std::ostream& out) {
     const auto& o = t.as_object();
     // (std::string: a json::string streams quoted)
     out << std::string(o.at("id").as_string()) << "  " << std::string(o.at("name").as_string())
-        << "  " << json::serialize(o.at("scopes"))
+        << "  " << json_text(o.at("scopes"))
         << (o.at("for").is_null() ? "" : "  for " + std::string(o.at("for").as_string()))
-        << (o.at("sources").is_null() ? "" : "  sources " + json::serialize(o.at("sources")))
+        << (o.at("sources").is_null() ? "" : "  sources " + json_text(o.at("sources")))
         << (o.at("revoked_at").is_null() ? "" : "  revoked") << "\n";
   }
   return 0;

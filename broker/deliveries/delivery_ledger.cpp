@@ -12,6 +12,7 @@
 #include "broker/storage/audit.hpp"
 #include "broker/storage/incident_store.hpp"
 #include "broker/storage/sqlite.hpp"
+#include "core/json_text.hpp"
 
 namespace tocsin {
 
@@ -26,8 +27,7 @@ audit::Entry delivery_entry(const Delivery& d, const std::string& actor) {
                       {"attempts", d.attempts},        {"error", d.last_error},
                       {"provider_ref", d.provider_ref}};
   if (!d.fallback_of.empty()) detail["fallback_of"] = d.fallback_of;
-  return {now(), actor, std::string("delivery.") + to_string(d.state), d.id,
-          json::serialize(detail)};
+  return {now(), actor, std::string("delivery.") + to_string(d.state), d.id, json_text(detail)};
 }
 }  // namespace
 
@@ -115,9 +115,9 @@ void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertConten
             per_channel[d.channel] =
                 (per_channel.contains(d.channel) ? per_channel[d.channel].as_int64() : 0) + 1;
           st.audit.append({now(), "dispatcher", "alert.dispatch", content->alert.id,
-                           json::serialize(json::object{{"incident", content->alert.incident_id},
-                                                        {"public", content->alert.is_public},
-                                                        {"deliveries", std::move(per_channel)}})});
+                           json_text(json::object{{"incident", content->alert.incident_id},
+                                                  {"public", content->alert.is_public},
+                                                  {"deliveries", std::move(per_channel)}})});
         },
         [this, last, failed, done = last ? std::move(done) : nullptr,
          id = content->alert.id](bool committed) {
@@ -223,10 +223,10 @@ void SqliteDeliveryLedger::block(const Alert& alert, const std::vector<std::stri
     all += (all.empty() ? "" : "\n") + p;
   }
   journal_.write(
-      [id = alert.id, text = json::serialize(list)](db::Connection& db) {
+      [id = alert.id, text = json_text(list)](db::Connection& db) {
         AlertsTable(db).blocked(id, text);
         audit::append(db, {now(), "dispatcher", "alert.block", id,
-                           json::serialize(json::object{{"problems", json::parse(text)}})});
+                           json_text(json::object{{"problems", json::parse(text)}})});
       },
       // Someone must look: the public was not warned. Raised once the alert is marked blocked
       // (or that failed), so whoever opens the incident finds the alert's reasons stored.

@@ -20,6 +20,7 @@
 #include "broker/storage/incident_store.hpp"
 #include "broker/storage/sqlite.hpp"
 #include "core/faults.hpp"
+#include "core/json_text.hpp"
 #include "core/personal_data.hpp"
 #include "core/token_bucket.hpp"
 #include "playbooks/playbook.hpp"
@@ -156,11 +157,11 @@ void Journal::enqueue(Pending p) {
 
 Journal::Report Journal::prepare(Incident report, AcceptCallback done) {
   Report p;
-  if (!report.location.empty()) p.location_json = json::serialize(to_json(report.location));
-  p.attributes_json = json::serialize(to_json(report.attributes));
+  if (!report.location.empty()) p.location_json = json_text(to_json(report.location));
+  p.attributes_json = json_text(to_json(report.attributes));
   auto as_received = to_json(report);
   as_received.erase("id");  // not assigned yet; the event row carries it
-  p.report_json = json::serialize(as_received);
+  p.report_json = json_text(as_received);
   p.report = std::move(report);
   p.done = std::move(done);
   return p;
@@ -263,7 +264,7 @@ class Transaction {
     if (by_person) return last_seq;
     // A report is kept whole in its event; the audit row carries its hash.
     std::string detail = k == "created" || k == "updated"
-                             ? json::serialize(json::object{{"report_sha256", sha256_hex(body)}})
+                             ? json_text(json::object{{"report_sha256", sha256_hex(body)}})
                              : body;
     st_.audit.append({at_, actor, "incident." + std::string(kind), id, detail});
     return last_seq;
@@ -290,7 +291,7 @@ class Transaction {
     st_.close.bind(1, id).bind(2, state).bind(3, to_unix_ms(at_));
     st_.close.run();
     if (sqlite3_changes(st_.close_db) == 0) return {};
-    event(id, state, by, json::serialize(json::object{{"note", note}}));
+    event(id, state, by, json_text(json::object{{"note", note}}));
     auto rec = reload(id);
     changed[id] = rec;
     return runs_.incident_event(rec,
@@ -825,11 +826,11 @@ void Transaction::report(Journal::Report& p) {
     st_.silence.run();
     rec.silenced_by = window->id;
     event(id, "silenced", "journal",
-          json::serialize(json::object{{"window", window->id}, {"reason", window->reason}}));
+          json_text(json::object{{"window", window->id}, {"reason", window->reason}}));
   } else if (!window && !rec.silenced_by.empty()) {
     st_.silence.bind(1, id).bind_null(2);
     st_.silence.run();
-    event(id, "unsilenced", "journal", json::serialize(json::object{{"window", rec.silenced_by}}));
+    event(id, "unsilenced", "journal", json_text(json::object{{"window", rec.silenced_by}}));
     rec.silenced_by.clear();
   }
   // Its playbooks run after this commit (an update may move a run under way; a new incident
@@ -853,7 +854,7 @@ void Transaction::fold(Journal::Report& p, const std::string& target, const char
   st_.fold.run();
   auto body = json::parse(p.report_json).as_object();
   body["folded_by"] = std::string("storm control (per ") + limit + ")";
-  std::int64_t seq = event(target, "folded", p.report.source, json::serialize(body));
+  std::int64_t seq = event(target, "folded", p.report.source, json_text(body));
   ++updated;
   bool rose = severity > rec.incident.severity;
   rec = reload(target);
@@ -888,7 +889,7 @@ void Transaction::action(IncidentAction& a, ActionCallback& done) {
     if (!rec->acknowledged_at) {
       st_.acknowledge.bind(1, a.incident_id).bind(2, to_unix_ms(at_)).bind(3, a.by);
       st_.acknowledge.run();
-      event(a.incident_id, "acknowledged", a.by, json::serialize(json::object{{"note", a.note}}));
+      event(a.incident_id, "acknowledged", a.by, json_text(json::object{{"note", a.note}}));
       auto now_rec = reload(a.incident_id);
       changed[a.incident_id] = now_rec;
       settle(runs_.incident_event(now_rec, playbooks::Event::Kind::acknowledged, a.by, at_));
@@ -900,7 +901,7 @@ void Transaction::action(IncidentAction& a, ActionCallback& done) {
   json::object detail{{"note", a.note}, {"state", state}};
   audit::name_for(detail, a.by, a.via);
   audit::append(db_, {at_, audit::actor(a.by, a.via), "incident." + a.kind, a.incident_id,
-                      json::serialize(detail)});
+                      json_text(detail)});
   replies.push_back([&done, id = a.incident_id, state] { done(ActionDone{id, state}); });
 }
 
@@ -916,7 +917,7 @@ void Transaction::vote(Journal::Vote& v) {
     audit::name_for(detail, v.by, v.proof.via);
     audit::append(db_, {at_, audit::actor(v.by, v.proof.via),
                         v.approve ? "approval.approve" : "approval.reject", v.approval_id,
-                        json::serialize(detail)});
+                        json_text(detail)});
   }
   // One person released a public alert alone: the city reviews it (an incident of its own,
   // committed with the release, so neither is ever without the other).
@@ -932,9 +933,9 @@ void Transaction::vote(Journal::Vote& v) {
                                       {"playbook", r.playbook_id},
                                       {"released_by", r.by},
                                       {"reason", r.reason}}));
-    audit::append(
-        db_, {at_, v.by, "approval.break_glass", r.approval_id,
-              json::serialize(json::object{{"reason", r.reason}, {"incident", r.incident_id}})});
+    audit::append(db_,
+                  {at_, v.by, "approval.break_glass", r.approval_id,
+                   json_text(json::object{{"reason", r.reason}, {"incident", r.incident_id}})});
   }
   replies.push_back([&v, result] { v.done(result); });
 }
@@ -945,8 +946,8 @@ void Transaction::compose(Journal::Compose& c) {
   settle(std::move(resolve));
   if (result) {
     json::object body{{"run", result->run_id}, {"playbook", c.playbook_text}};
-    event(c.incident_id, "composed", c.by, json::serialize(body));
-    audit::append(db_, {at_, c.by, "alert.compose", c.incident_id, json::serialize(body)});
+    event(c.incident_id, "composed", c.by, json_text(body));
+    audit::append(db_, {at_, c.by, "alert.compose", c.incident_id, json_text(body)});
     changed[c.incident_id] = reload(c.incident_id);  // consoles see its new run
   }
   replies.push_back([&c, result] { c.done(result); });
@@ -961,9 +962,8 @@ void Transaction::propose(Journal::Propose& p) {
   if (proposed) {
     // On the incident's history too, and the consoles see it (the approval to give).
     const std::string& incident = proposed->incident_id;
-    event(
-        incident, "correction_proposed", p.by,
-        json::serialize(json::object{{"alert", p.alert_id}, {"approval", proposed->approval_id}}));
+    event(incident, "correction_proposed", p.by,
+          json_text(json::object{{"alert", p.alert_id}, {"approval", proposed->approval_id}}));
     changed[incident] = reload(incident);
   }
   replies.push_back([&p, result] { p.done(result); });

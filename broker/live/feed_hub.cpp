@@ -1,4 +1,5 @@
 #include "broker/live/feed_hub.hpp"
+#include "core/json_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -55,7 +56,7 @@ void FeedHub::alerts_changed(const std::vector<std::string>& alert_ids) {
   json::array ids;
   for (const auto& id : alert_ids) ids.emplace_back(id);
   to_consoles(1, [&](std::size_t, std::uint64_t seq) {
-    return json::serialize(json::object{{"type", "deliveries"}, {"seq", seq}, {"alert_ids", ids}});
+    return json_text(json::object{{"type", "deliveries"}, {"seq", seq}, {"alert_ids", ids}});
   });
 }
 
@@ -91,7 +92,7 @@ void FeedHub::on_committed(std::vector<IncidentRecord> records) {
     }
     incident["created_at"] = format_rfc3339(r.created_at);
     incident["updates"] = r.updates;
-    return json::serialize(
+    return json_text(
         json::object{{"type", "incident"}, {"seq", seq}, {"incident", std::move(incident)}});
   });
 }

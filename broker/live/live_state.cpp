@@ -1,4 +1,5 @@
 #include "broker/live/live_state.hpp"
+#include "core/json_text.hpp"
 
 #include <pthread.h>
 #include <chrono>
@@ -71,7 +72,7 @@ std::string incident_key(const std::string& id) {
 }
 
 std::string number(double v) {
-  return json::serialize(json::value(v));
+  return json_text(json::value(v));
 }
 
 void project(Pipeline& p, const IncidentRecord& r) {
@@ -86,7 +87,7 @@ void project(Pipeline& p, const IncidentRecord& r) {
   // set is fixed, so HSET alone replaces the previous state.
   p.add({"HSET", key, "id", i.id, "state", r.state, "severity", std::string(to_string(i.severity)),
          "type", i.type, "zone", i.location.zone.value_or(""), "updated_at",
-         format_rfc3339(r.updated_at), "json", json::serialize(to_json(r))});
+         format_rfc3339(r.updated_at), "json", json_text(to_json(r))});
   p.add({"ZADD", kActiveSet, number(double(to_unix_ms(r.updated_at))), i.id});
 }
 

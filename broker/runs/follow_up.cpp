@@ -5,6 +5,7 @@
 #include "broker/storage/alerts_table.hpp"
 #include "broker/storage/audit.hpp"
 #include "broker/storage/incident_store.hpp"
+#include "core/json_text.hpp"
 #include "core/ulid.hpp"
 
 namespace tocsin {
@@ -94,8 +95,8 @@ Result<AlertRecord> one(db::Connection& db, const std::string& alert_id, const s
   json::object audited{{"follow_up", a.id}, {"note", note.text}};
   if (!note.by_language.empty()) audited["notes"] = by_language(note.by_language);
   audit::name_for(audited, by, note.via);
-  audit::append(
-      db, {at, audit::actor(by, note.via), "alert." + kind, alert_id, json::serialize(audited)});
+  audit::append(db,
+                {at, audit::actor(by, note.via), "alert." + kind, alert_id, json_text(audited)});
   return made;
 }
 

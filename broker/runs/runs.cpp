@@ -7,6 +7,7 @@
 
 #include "broker/storage/audit.hpp"
 #include "broker/storage/incident_store.hpp"
+#include "core/json_text.hpp"
 
 namespace tocsin {
 
@@ -200,7 +201,7 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     update_run_.bind(4, to_unix_ms(*s.due));
   else
     update_run_.bind_null(4);
-  update_run_.bind(5, json::serialize(playbooks::to_json(s))).bind(6, to_unix_ms(at));
+  update_run_.bind(5, json_text(playbooks::to_json(s))).bind(6, to_unix_ms(at));
   update_run_.run();
 
   // Closed first: the alerts an approval lets through carry what it approved.
@@ -215,7 +216,7 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     grouped.group = members(run.id);
   }
   const IncidentRecord& about = run.group_key.empty() ? incident : grouped;
-  std::string grouped_json = json::serialize(to_json(about.group));
+  std::string grouped_json = json_text(to_json(about.group));
   for (const auto& a : fx.alerts) {
     Alert alert = alert_of(a, incident, run.playbook_id, at);
     alert.id = ids_.next();
@@ -233,7 +234,7 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     insert_approval_.bind(10, to_unix_ms(ap.due)).bind(11, to_unix_ms(at));
     json::array reach;
     for (const auto& r : preview(*run.playbook, ap.step, incident)) reach.push_back(to_json(r));
-    insert_approval_.bind(12, json::serialize(reach)).bind(13, std::int64_t(ap.break_glass));
+    insert_approval_.bind(12, json_text(reach)).bind(13, std::int64_t(ap.break_glass));
     insert_approval_.run();
   }
   if (s.due) timers_.push_back({run.id, *s.due});
@@ -248,11 +249,10 @@ void Runs::apply(LoadedRun& run, const playbooks::Effects& fx, const IncidentRec
     json::object body{{"run", run.id},      {"playbook", run.playbook_id},
                       {"line", entry.text}, {"what", entry.what},
                       {"step", entry.step}, {"args", std::move(args)}};
-    events_.append(incident.incident.id, at, "run", "playbook", json::serialize(body));
+    events_.append(incident.incident.id, at, "run", "playbook", json_text(body));
     json::object audited{
         {"playbook", run.playbook_id}, {"line", entry.text}, {"incident", incident.incident.id}};
-    audit_.append(
-        {at, "playbook:" + run.playbook_id, "run.step", run.id, json::serialize(audited)});
+    audit_.append({at, "playbook:" + run.playbook_id, "run.step", run.id, json_text(audited)});
   }
 }
 
@@ -371,9 +371,9 @@ void Runs::join(const std::string& run_id, const IncidentRecord& incident, Times
   insert_member_.bind(1, run_id).bind(2, incident.incident.id).bind(3, to_unix_ms(at));
   insert_member_.run();
   events_.append(incident.incident.id, at, "grouped", "playbook",
-                 json::serialize(json::object{{"run", run_id}}));
+                 json_text(json::object{{"run", run_id}}));
   audit_.append({at, "playbook", "run.join", run_id,
-                 json::serialize(json::object{{"incident", incident.incident.id}})});
+                 json_text(json::object{{"incident", incident.incident.id}})});
 }
 
 std::vector<GroupMember> Runs::members(const std::string& run_id) {
@@ -528,13 +528,13 @@ Result<Runs::Proposed> Runs::propose_correction(const std::string& alert_id,
   insert.bind(1, id).bind(2, a.run_id).bind(3, a.incident_id).bind(4, a.playbook_id);
   insert.bind(5, std::int64_t(a.step)).bind(6, role).bind(7, by);
   insert.bind(8, to_unix_ms(at + kCorrectionWait)).bind(9, to_unix_ms(at));
-  insert.bind(10, json::serialize(json::array{to_json(reach)})).bind(11, json::serialize(body));
+  insert.bind(10, json_text(json::array{to_json(reach)})).bind(11, json_text(body));
   insert.bind(12, alert_id);
   insert.run();
   json::object detail{{"approval", id}, {"note", note.text}, {"notes", notes}};
   audit::name_for(detail, by, note.via);
-  audit_.append({at, audit::actor(by, note.via), "alert.correction_proposed", alert_id,
-                 json::serialize(detail)});
+  audit_.append(
+      {at, audit::actor(by, note.via), "alert.correction_proposed", alert_id, json_text(detail)});
   return Proposed{id, a.incident_id};
 }
 

@@ -1,4 +1,5 @@
 #include "broker/storage/alerts_table.hpp"
+#include "core/json_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -11,7 +12,7 @@ namespace {
 std::string strings(const std::vector<std::string>& v) {
   json::array a;
   for (const auto& s : v) a.emplace_back(s);
-  return json::serialize(a);
+  return json_text(a);
 }
 
 }  // namespace
@@ -29,14 +30,14 @@ AlertsTable::AlertsTable(db::Connection& db)
 void AlertsTable::insert(const Alert& a, const std::string& grouped) {
   auto& st = insert_;
   st.bind(1, a.id).bind(2, a.incident_id).bind(3, a.run_id).bind(4, a.playbook_id);
-  st.bind(5, std::int64_t(a.step)).bind(6, a.kind).bind(7, json::serialize(to_json(a.audience)));
+  st.bind(5, std::int64_t(a.step)).bind(6, a.kind).bind(7, json_text(to_json(a.audience)));
   st.bind(8, strings(a.channels)).bind(9, a.template_name).bind(10, std::int64_t(a.is_public));
   st.bind(11, strings(a.zones)).bind(12, a.pattern).bind(13, std::int64_t(a.duration.count()));
   st.bind(14, to_unix_ms(a.created_at)).bind(15, to_string(a.status));
   st.bind(16, std::int64_t(a.allow_in_exercise)).bind(17, grouped);
   st.bind(18, std::int64_t(a.expires.count()));
   if (a.approved)
-    st.bind(19, json::serialize(to_json(*a.approved)));
+    st.bind(19, json_text(to_json(*a.approved)));
   else
     st.bind_null(19);
   if (a.follow_up_of.empty())
@@ -45,7 +46,7 @@ void AlertsTable::insert(const Alert& a, const std::string& grouped) {
     st.bind(20, a.follow_up_of);
   json::object notes;
   for (const auto& [language, text] : a.notes) notes[language] = text;
-  st.bind(21, a.note).bind(22, json::serialize(notes));
+  st.bind(21, a.note).bind(22, json_text(notes));
   st.run();
 }
 

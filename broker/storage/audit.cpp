@@ -1,4 +1,5 @@
 #include "broker/storage/audit.hpp"
+#include "core/json_text.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -259,7 +260,7 @@ Result<bool> checkpoint(db::Connection& db, const std::filesystem::path& file) {
   }
   std::string at = format_rfc3339(now());
   std::string line =
-      json::serialize(json::object{
+      json_text(json::object{
           {"seq", seq}, {"hash", hash}, {"at", at}, {"mac", checkpoint_mac(seq, hash, at)}}) +
       "\n";
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);

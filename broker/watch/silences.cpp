@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "broker/storage/audit.hpp"
+#include "core/json_text.hpp"
 #include "core/yaml_reader.hpp"
 #include "playbooks/playbook.hpp"
 
@@ -165,7 +166,7 @@ void insert(db::Connection& db, const Silence& s) {
   auto detail = to_json(s, s.created_at);
   detail.erase("id");
   detail.erase("state");
-  audit::append(db, {s.created_at, s.author, "silence.create", s.id, json::serialize(detail)});
+  audit::append(db, {s.created_at, s.author, "silence.create", s.id, json_text(detail)});
 }
 
 Result<Silence> expire(db::Connection& db, const std::string& id, const std::string& by,
@@ -183,7 +184,7 @@ Result<Silence> expire(db::Connection& db, const std::string& id, const std::str
   s.expired_at = at;
   s.expired_by = by;
   audit::append(db, {at, by, "silence.expire", id,
-                     json::serialize(json::object{{"ends_at", format_rfc3339(s.ends_at)}})});
+                     json_text(json::object{{"ends_at", format_rfc3339(s.ends_at)}})});
   return s;
 }
 

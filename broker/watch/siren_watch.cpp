@@ -1,4 +1,5 @@
 #include "broker/watch/siren_watch.hpp"
+#include "core/json_text.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
@@ -33,7 +34,7 @@ std::string SirenWatch::by_zone() const {
   json::array out;
   for (auto& [zone, list] : zones)
     out.push_back(json::object{{"zone", zone}, {"controllers", std::move(list)}});
-  return json::serialize(json::object{{"zones", std::move(out)}});
+  return json_text(json::object{{"zones", std::move(out)}});
 }
 
 void SirenWatch::on_status(const channels::SirenStatus& s) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <boost/json.hpp>
 
+#include "core/json_text.hpp"
 #include "core/yaml_reader.hpp"
 
 namespace tocsin::channels {
@@ -37,7 +38,7 @@ SendResult OutboxChannel::send(const SendRequest& r) {
   if (!r.message.subject.empty()) line["subject"] = r.message.subject;
   line["text"] = r.message.text;
   if (!r.message.html.empty()) line["html"] = r.message.html;
-  std::string text = json::serialize(line) + "\n";
+  std::string text = json_text(line) + "\n";
 
   std::lock_guard lock(mutex_);
   if (!out_) {

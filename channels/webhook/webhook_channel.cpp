@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "channels/sms/twilio_channel.hpp"
+#include "core/json_text.hpp"
 #include "core/yaml_reader.hpp"
 
 namespace tocsin::channels {
@@ -37,7 +38,7 @@ SendResult WebhookChannel::send(const SendRequest& r) {
                     {"sent_at", format_rfc3339(now())}};
   HttpCall call;
   call.url = options_.url;
-  call.body = json::serialize(body);
+  call.body = json_text(body);
   call.headers = {{"Content-Type", "application/json"}, {"Idempotency-Key", r.delivery.id}};
   if (options_.secret) {
     std::string t = std::to_string(to_unix_ms(now()) / 1000);

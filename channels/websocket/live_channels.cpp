@@ -1,4 +1,5 @@
 #include "channels/websocket/live_channels.hpp"
+#include "core/json_text.hpp"
 
 #include <stdexcept>
 
@@ -17,7 +18,7 @@ std::string alert_message(const SendRequest& r) {
                  {"language", r.message.language},
                  {"text", r.message.text},
                  {"sent_at", format_rfc3339(now())}};
-  return json::serialize(m);
+  return json_text(m);
 }
 
 std::vector<Recipient> WebSocketChannel::broadcast_recipients(const Alert& alert) const {

@@ -45,7 +45,7 @@ TEST_CASE("tocsin send sends one incident over ZeroMQ and prints the reply", "[c
   std::string id = ok.output.substr(3, 26);
   CHECK(query_strings(server.database(),
                       "SELECT attributes FROM incidents WHERE id = '" + id + "'") ==
-        std::set<std::string>{R"({"level_m":4.2E0,"rising":true})"});
+        std::set<std::string>{R"({"level_m":4.2,"rising":true})"});
 
   auto bad = run_command({TOCSIN_BINARY, "send", "--endpoint", server.zmq_endpoint(), "--type",
                           "flood.water_level", "--severity", "apocalyptic"},

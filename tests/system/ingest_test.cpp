@@ -218,6 +218,30 @@ TEST_CASE("the HTTP API creates, lists and shows incidents", "[http]") {
   CHECK(h.at("components").at("redis").at("status").as_string() == "ok");
 }
 
+TEST_CASE("numbers read as they were written: the API, the journal's events and Redis", "[http]") {
+  RedisServer redis;
+  TocsinServer server(redis.url());
+  server.start();
+  auto created = server.post("/api/v1/incidents", R"({"source":"gauge-rdp-17",
+      "type":"flood.water_level","severity":"minor","location":{"lat":45.5599,"lon":-73.65},
+      "attributes":{"level_m":4.2,"rising":true,"readings":3}})");
+  REQUIRE(created);
+  REQUIRE(created->status == 201);
+  const std::string id(json::parse(created->body).at("id").as_string());
+  // Not 4.55599E1 and 4.2E0 (Boost.JSON's own way), but as a person wrote them.
+  for (const std::string& text : {server.get("/api/v1/incidents/" + id)->body,
+                                  server.get("/api/v1/incidents?state=active")->body}) {
+    CHECK(text.find(R"("lat":45.5599,"lon":-73.65)") != std::string::npos);
+    CHECK(text.find(R"("level_m":4.2)") != std::string::npos);
+  }
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM incidents WHERE attributes LIKE '%\"level_m\":4.2%'") ==
+        1);
+  REQUIRE(wait_until([&] { return !redis.hgetall("tocsin:incident:" + id)["json"].empty(); }, 5s));
+  CHECK(redis.hgetall("tocsin:incident:" + id)["json"].find(R"("level_m":4.2)") !=
+        std::string::npos);
+}
+
 TEST_CASE("SIGTERM stops intake, acknowledges what is in flight and exits 0", "[ingest]") {
   RedisServer redis;
   TocsinServer server(redis.url());
