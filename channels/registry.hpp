@@ -63,7 +63,8 @@ struct SettingsScope {
   std::string channel;  // sms, email…
   std::string path;     // channels.sms, for errors
   const Capabilities& can;
-  std::filesystem::path data_dir;  // default files go under it
+  std::filesystem::path data_dir;    // default files go under it
+  std::filesystem::path config_dir;  // a relative path given resolves against it
 };
 
 struct Provider {

@@ -103,7 +103,7 @@ void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
     ch.policy.max_segments = kind->can.segments;
     if (kind->can.segments > 0 && n.IsMap())
       r.integer(n, path, "max_segments", ch.policy.max_segments, 1, 10);
-    channels::SettingsScope scope{name, path, kind->can, c.data_dir};
+    channels::SettingsScope scope{name, path, kind->can, c.data_dir, c.config_dir};
     ch.settings = provider->read(r, n, scope);
     c.channels.push_back(std::move(ch));
   }
@@ -118,6 +118,15 @@ void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
   }
 }
 
+// The console's files as installed: beside the binary, as the package lays them out
+// (/usr/bin/tocsin, /usr/share/tocsin/web), wherever that tree was unpacked.
+std::filesystem::path installed_web_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "/usr/share/tocsin/web";
+  return (exe.parent_path() / ".." / "share" / "tocsin" / "web").lexically_normal();
+}
+
 }  // namespace
 
 std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
@@ -130,6 +139,10 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   const YAML::Node& root = *loaded;
   Config c;
   c.source_file = name;
+  // Relative paths are the config file's neighbours, wherever the server was started from
+  // (systemd starts it in /).
+  c.config_dir = std::filesystem::absolute(file).parent_path().lexically_normal();
+  auto resolve = [&](const std::string& p) { return (c.config_dir / p).lexically_normal(); };
   if (!r.mapping(root, "",
                  {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks",
                   "channels", "silences"}))
@@ -148,13 +161,12 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
       r.mapping(*storage, "storage",
                 {"data_dir", "audit_key", "audit_checkpoints", "audit_checkpoint_interval"})) {
     std::string dir, key, checkpoints;
-    if (r.string(*storage, "storage", "data_dir", true, dir))
-      c.data_dir = std::filesystem::absolute(dir);
+    if (r.string(*storage, "storage", "data_dir", true, dir)) c.data_dir = resolve(dir);
     r.string(*storage, "storage", "audit_key", false, key);
     r.string(*storage, "storage", "audit_checkpoints", false, checkpoints);
-    c.audit.key = key.empty() ? c.data_dir / "audit.key" : std::filesystem::absolute(key);
-    c.audit.checkpoints = checkpoints.empty() ? c.data_dir / "audit.checkpoints"
-                                              : std::filesystem::absolute(checkpoints);
+    c.audit.key = key.empty() ? c.data_dir / "audit.key" : resolve(key);
+    c.audit.checkpoints =
+        checkpoints.empty() ? c.data_dir / "audit.checkpoints" : resolve(checkpoints);
     r.duration(*storage, "storage", "audit_checkpoint_interval", false, c.audit.checkpoint_interval,
                std::chrono::seconds(1), std::chrono::hours(1));
   }
@@ -172,8 +184,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
                 0, 1'000'000);
     }
     std::string sources;
-    if (r.string(*ingest, "ingest", "sources", false, sources))
-      c.ingest.sources = std::filesystem::absolute(sources);
+    if (r.string(*ingest, "ingest", "sources", false, sources)) c.ingest.sources = resolve(sources);
     if (auto zmq = r.section(*ingest, "ingest", "zmq", true);
         zmq && r.mapping(*zmq, "ingest.zmq", {"bind", "curve"})) {
       if (auto curve = r.section(*zmq, "ingest.zmq", "curve", false);
@@ -190,7 +201,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
                   "(40 Z85 characters, as `tocsin keygen` prints)");
         std::string sensors;
         if (r.string(*curve, "ingest.zmq.curve", "sensors", true, sensors))
-          k.sensors = std::filesystem::absolute(sensors);
+          k.sensors = resolve(sensors);
       }
       if (r.string(*zmq, "ingest.zmq", "bind", true, c.ingest.zmq_bind) &&
           !is_zmq_endpoint(c.ingest.zmq_bind))
@@ -229,9 +240,16 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
                     "' is not an origin (scheme://host[:port], no path), e.g. "
                     "https://alertes.ville.example");
     }
-    std::string web = "web";
-    r.string(*http, "http", "web_dir", false, web);
-    c.http.web_dir = std::filesystem::absolute(web);
+    std::string web;
+    if (r.string(*http, "http", "web_dir", false, web))
+      c.http.web_dir = resolve(web);
+    else
+      c.http.web_dir = installed_web_dir();
+    // The server's console must be there (not a JSON 404 on /console once it runs).
+    if (with_secrets && !std::filesystem::exists(c.http.web_dir / "index.html"))
+      r.error(http->IsMap() && (*http)["web_dir"] ? (*http)["web_dir"].Mark() : http->Mark(),
+              "http.web_dir: no console in " + c.http.web_dir.string() +
+                  " (no index.html); set http.web_dir to the directory of the console's files");
     if (auto tls = r.section(*http, "http", "tls", false);
         tls && r.mapping(*tls, "http.tls", {"certificate", "private_key"})) {
       std::string cert, key;
@@ -243,8 +261,8 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
           r.error((*tls)[name].Mark(),
                   std::string("http.tls.") + name + ": no file at '" + *value + "'");
       }
-      c.http.tls.certificate = cert.empty() ? "" : std::filesystem::absolute(cert);
-      c.http.tls.private_key = key.empty() ? "" : std::filesystem::absolute(key);
+      c.http.tls.certificate = cert.empty() ? "" : resolve(cert);
+      c.http.tls.private_key = key.empty() ? "" : resolve(key);
       // Behind TLS, the session cookie says Secure (unless http.auth says otherwise).
       c.http.auth.secure_cookie = !cert.empty();
     }
@@ -310,7 +328,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     c.playbooks.enabled = true;
     std::string v;
     auto path = [&](const char* key, std::filesystem::path& out) {
-      if (r.string(*pb, "playbooks", key, true, v)) out = std::filesystem::absolute(v);
+      if (r.string(*pb, "playbooks", key, true, v)) out = resolve(v);
     };
     path("dir", c.playbooks.dir);
     path("people", c.playbooks.people);

@@ -41,6 +41,7 @@ struct ChannelConfig {
 
 struct Config {
   std::string source_file;
+  std::filesystem::path config_dir;  // the file's directory: relative paths resolve against it
   std::string node_id;
   std::filesystem::path data_dir;
   // The audit chain's key and checkpoints, outside the database (default: in data_dir; put them
@@ -72,9 +73,10 @@ struct Config {
     std::size_t max_connections = 8192;  // open at once, HTTP and WebSocket
     std::size_t max_connections_per_address = 1024;
     AuthOptions auth;
-    std::filesystem::path web_dir;  // the console's static files; default: ./web
-    bool public_metrics = true;     // GET /metrics without a token (a scraper on a trusted network)
-    bool public_health = true;      // GET /health without a token (a load balancer's probe)
+    std::filesystem::path
+        web_dir;                 // the console's files; default: ../share/tocsin/web of the binary
+    bool public_metrics = true;  // GET /metrics without a token (a scraper on a trusted network)
+    bool public_health = true;   // GET /health without a token (a load balancer's probe)
     struct {
       std::filesystem::path certificate;  // PEM, the chain; empty: plain HTTP
       std::filesystem::path private_key;  // PEM
@@ -95,10 +97,11 @@ struct ConfigErrors {
   std::vector<std::string> errors;
 };
 
-// Loads and validates a configuration file. Relative paths (data_dir) are resolved against the
-// current directory. On any error nothing is returned but the list of errors.
-// `with_secrets` false: the secrets' environment variables are not read (nor required): for the
-// CLI's tools (users, tokens, silences, the audit trail), which need none of them.
+// Loads and validates a configuration file. Relative paths (data_dir, playbooks, files) are
+// resolved against the file's own directory, not the current one. On any error nothing is
+// returned but the list of errors. `with_secrets` false: the secrets' environment variables are
+// not read (nor required), nor the console's files looked for: for the CLI's tools (users,
+// tokens, silences, the audit trail), which need none of them.
 std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
                                                bool with_secrets = true);
 

@@ -75,7 +75,7 @@ std::unique_ptr<ProviderSettings> read_outbox_settings(YamlReader& r, const YAML
   out->channel = scope.channel;
   std::string file;
   if (n.IsMap() && r.string(n, scope.path, "file", false, file))
-    out->file = std::filesystem::absolute(file);
+    out->file = (scope.config_dir / file).lexically_normal();
   else
     out->file = scope.data_dir / "outbox" / (scope.channel + ".jsonl");
   return out;

@@ -47,6 +47,8 @@ TocsinServer::TocsinServer(ServerOptions options)
       << options_.ingest_yaml << "http:\n  bind: 127.0.0.1:" << http_port_
       << "\n  max_body_bytes: 65536\n"
       << options_.http_yaml;
+  if (options_.http_yaml.find("web_dir:") == std::string::npos)
+    cfg << "  web_dir: " TOCSIN_SOURCE_DIR "/web\n";
   if (!options_.playbooks_dir.empty())
     cfg << "playbooks:\n  dir: " << options_.playbooks_dir << "\n  people: "
         << (options_.people_file.empty() ? TOCSIN_SOURCE_DIR "/config/people.yaml"

@@ -20,6 +20,7 @@ ingest:
     bind: tcp://127.0.0.1:5555
 http:
   bind: 127.0.0.1:8080
+  web_dir: )" TOCSIN_SOURCE_DIR R"(/web
 redis:
   mode: managed
 )";
@@ -62,7 +63,7 @@ TEST_CASE("config errors name the file, line and column") {
   SECTION("an unknown key") {
     auto errors = errors_of(dir, std::string(kValid) + "htpp:\n  bind: x\n");
     REQUIRE(errors.size() == 1);
-    CHECK(errors[0].rfind(file + ":12:1: unknown key 'htpp'", 0) == 0);
+    CHECK(errors[0].rfind(file + ":13:1: unknown key 'htpp'", 0) == 0);
   }
   SECTION("an unknown nested key") {
     std::string yaml = kValid;
@@ -76,7 +77,7 @@ TEST_CASE("config errors name the file, line and column") {
     yaml += "journal:\n  max_batch: lots\n";
     auto errors = errors_of(dir, yaml);
     REQUIRE(errors.size() == 1);
-    CHECK(errors[0] == file + ":13:14: journal.max_batch: must be an integer");
+    CHECK(errors[0] == file + ":14:14: journal.max_batch: must be an integer");
   }
   SECTION("a missing required value") {
     std::string yaml = kValid;
@@ -95,7 +96,7 @@ TEST_CASE("config errors name the file, line and column") {
     CHECK(errors[0] == file +
                            ":7:11: ingest.zmq.bind: 'localhost:5555' is not a ZeroMQ endpoint "
                            "(tcp://host:port, ipc://path)");
-    CHECK(errors[1] == file + ":11:9: redis.mode: 'sometimes' is not one of managed, external");
+    CHECK(errors[1] == file + ":12:9: redis.mode: 'sometimes' is not one of managed, external");
   }
   SECTION("external redis needs a url") {
     std::string yaml = kValid;
@@ -150,7 +151,7 @@ TEST_CASE("http.tls needs both files, each one there, and makes the session cook
   auto missing = errors_of(dir, with_tls("{certificate: " + cert + ", private_key: nope.pem}"));
   REQUIRE(missing.size() == 1);
   INFO(missing[0]);
-  CHECK(missing[0].starts_with(file.string() + ":10:"));  // the line of http.tls
+  CHECK(missing[0].starts_with(file.string() + ":11:"));  // the line of http.tls
   CHECK(missing[0].ends_with("http.tls.private_key: no file at 'nope.pem'"));
   auto alone = errors_of(dir, with_tls("{certificate: " + cert + "}"));
   REQUIRE(alone.size() == 1);
@@ -168,7 +169,7 @@ TEST_CASE("each channel's provider reads its own settings, and only what that ch
     auto errors = with("  pager: {}\n");
     REQUIRE(errors.size() == 1);
     CHECK(errors[0] == file +
-                           ":13:3: channels.pager: unknown channel (sms, email, console, "
+                           ":14:3: channels.pager: unknown channel (sms, email, console, "
                            "websocket, webhook, cap, siren)");
   }
   SECTION("a provider that does not carry the channel") {
@@ -191,7 +192,7 @@ TEST_CASE("each channel's provider reads its own settings, and only what that ch
   SECTION("a provider's own checks, with the line") {
     auto errors = with("  webhook:\n    url: ftp://x\n");
     REQUIRE(errors.size() == 1);
-    CHECK(errors[0] == file + ":14:10: channels.webhook.url: must start with https:// or http://");
+    CHECK(errors[0] == file + ":15:10: channels.webhook.url: must start with https:// or http://");
   }
   SECTION("defaults: the first provider, the SMS segment limit, the outbox file in data_dir") {
     auto f = dir.path() / "tocsin.yaml";
@@ -207,4 +208,38 @@ TEST_CASE("each channel's provider reads its own settings, and only what that ch
     CHECK(c.channels[1].policy.max_segments == 0);
     CHECK(c.channels[1].settings != nullptr);
   }
+}
+
+TEST_CASE("relative paths are the file's neighbours wherever it starts, and the console is there") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "etc");
+  auto file = dir.path() / "etc" / "tocsin.yaml";
+  std::ofstream(file) << "node: { id: n }\nstorage: { data_dir: ../state }\n"
+                         "ingest: { zmq: { bind: \"tcp://127.0.0.1:1\" } }\n"
+                         "http:\n  bind: 127.0.0.1:1\n  web_dir: console\n"
+                         "playbooks: { dir: playbooks, people: people.yaml, zones: z.geojson, "
+                         "templates: templates }\n";
+  // Started from / (as systemd starts it): nothing there is looked at.
+  const auto was = std::filesystem::current_path();
+  std::filesystem::current_path("/");
+  auto missing = load_config(file);
+  std::filesystem::create_directories(dir.path() / "etc" / "console");
+  std::ofstream(dir.path() / "etc" / "console" / "index.html") << "<!doctype html>";
+  auto found = load_config(file);
+  std::filesystem::current_path(was);
+
+  REQUIRE(std::holds_alternative<ConfigErrors>(missing));
+  const auto& errors = std::get<ConfigErrors>(missing).errors;
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == file.string() + ":6:12: http.web_dir: no console in " +
+                         (dir.path() / "etc" / "console").string() +
+                         " (no index.html); set http.web_dir to the directory of the console's "
+                         "files");
+  REQUIRE(std::holds_alternative<Config>(found));
+  const Config& c = std::get<Config>(found);
+  CHECK(c.data_dir == dir.path() / "state");
+  CHECK(c.playbooks.dir == dir.path() / "etc" / "playbooks");
+  CHECK(c.playbooks.templates == dir.path() / "etc" / "templates");
+  CHECK(c.http.web_dir == dir.path() / "etc" / "console");
+  CHECK(c.audit.key == dir.path() / "state" / "audit.key");
 }
