@@ -1,21 +1,16 @@
-# The two commands of the quick start: `make run` and `make test`.
+# The two commands of the quick start: `make run` and `make test`; and `make deb`, the package.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CONFIG ?= config/tocsin.yaml
 
-.PHONY: all deps configure build run test bench format clean
+.PHONY: all build run test deb bench format clean
 
 all: build
 
-deps:
-	scripts/install-deps
-
-$(BUILD)/CMakeCache.txt:
+# What building and running need only (no browser, no test tools: this may be a server).
+build:
+	scripts/install-deps --runtime --build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
-
-configure: deps $(BUILD)/CMakeCache.txt
-
-build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
 run: build
@@ -25,8 +20,17 @@ run: build
 tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund
 
-test: build tests/browser/node_modules/.package-lock.json
+# The tests' own packages first (Catch2, the servers and clients they test against), so that the
+# build that follows configures the tests in.
+test:
+	scripts/install-deps --runtime --build --test
+	$(MAKE) build
+	$(MAKE) tests/browser/node_modules/.package-lock.json
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+# The Debian package: $(BUILD)/tocsin_VERSION_ARCH.deb (apt install ./build/tocsin_*.deb).
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 bench: build
 	scripts/install-deps --bench

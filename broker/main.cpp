@@ -82,6 +82,7 @@ int siren_sim(const std::string& listen, const std::string& profile) {
 
 int main(int argc, char** argv) {
   CLI::App app{"tocsin: emergency alerting and response coordination"};
+  app.set_version_flag("--version", "tocsin " TOCSIN_VERSION " (" TOCSIN_REVISION ")");
   app.require_subcommand(1);
 
   std::string config_file = "config/tocsin.yaml";

@@ -1,7 +1,9 @@
 #include "broker/serve.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -10,6 +12,7 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 #include <boost/json.hpp>
 #include <zmq.hpp>
 
@@ -277,16 +280,41 @@ int serve(const Config& config) {
   ingest.start();
   http.start();
   spdlog::info("tocsin ready: node {}, data in {}", config.node_id, config.data_dir.string());
+  // Under systemd (Type=notify): ready now, and the watchdog fed while the journal's writer
+  // still turns (a no-op write comes back, committed or refused); a writer stuck for the whole
+  // WatchdogSec= gets the service restarted.
+  sd_notify(0, "READY=1\nSTATUS=serving");
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) <= 0) watchdog_usec = 0;
+  auto probe_back = std::make_shared<std::atomic<bool>>(true);
+  auto feed_watchdog = [&] {
+    if (!probe_back->exchange(false)) return;  // the last probe has not come back: no ping
+    sd_notify(0, "WATCHDOG=1");
+    journal.write([](db::Connection&) {}, [probe_back](bool) { probe_back->store(true); });
+  };
 
   for (;;) {
     int sig = 0;
-    sigwait(&signals, &sig);
+    if (watchdog_usec == 0) {
+      sigwait(&signals, &sig);
+    } else {
+      const auto third = std::chrono::microseconds(watchdog_usec / 3);
+      timespec wait{std::time_t(third.count() / 1000000), long(third.count() % 1000000) * 1000};
+      sig = sigtimedwait(&signals, nullptr, &wait);
+      if (sig < 0) {  // the time is up (or EINTR)
+        feed_watchdog();
+        continue;
+      }
+    }
     if (sig == SIGHUP) {
+      sd_notify(0, "RELOADING=1");
       spdlog::info("SIGHUP: reloading playbooks");
       library.reload();  // on failure it logs every error and keeps the running set
+      sd_notify(0, "READY=1\nSTATUS=serving");
       continue;
     }
     spdlog::info("{}: stopping intake, answering what is in flight", strsignal(sig));
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping: answering what is in flight");
     break;
   }
   ingest.stop();  // every report read is answered: its commit is awaited
