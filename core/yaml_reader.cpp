@@ -33,9 +33,7 @@ bool YamlReader::mapping(const YAML::Node& node, const std::string& path,
   }
   for (const auto& kv : node) {
     std::string key = kv.first.Scalar();
-    bool found = false;
-    for (const char* k : known) found |= key == k;
-    if (!found)
+    if (!allowed(key, known))
       error(kv.first.Mark(),
             "unknown key '" + join(path, key) + "' (known here: " + list_of(known) + ")");
   }
@@ -171,16 +169,113 @@ bool YamlReader::duration(const YAML::Node& parent, const std::string& path, con
   return true;
 }
 
+namespace {
+
+// X_env's family: X_file, X_credential.
+std::string family(std::string_view env_key, const char* suffix) {
+  std::string base(env_key.substr(0, env_key.size() - 4));  // without "_env"
+  return base + suffix;
+}
+
+bool allowed_in(const std::string& key, const char* const* begin, const char* const* end) {
+  for (auto k = begin; k != end; ++k) {
+    std::string_view known = *k;
+    if (key == known) return true;
+    if (known.size() > 4 && known.substr(known.size() - 4) == "_env" &&
+        (key == family(known, "_file") || key == family(known, "_credential")))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool YamlReader::allowed(const std::string& key, std::initializer_list<const char*> known) {
+  return allowed_in(key, known.begin(), known.end());
+}
+
+bool YamlReader::allowed(const std::string& key, const std::vector<const char*>& known) {
+  return allowed_in(key, known.data(), known.data() + known.size());
+}
+
+bool YamlReader::has_secret(const YAML::Node& parent, const std::string& env_key) {
+  return parent[env_key] || parent[family(env_key, "_file")] ||
+         parent[family(env_key, "_credential")];
+}
+
 void YamlReader::secret(const YAML::Node& parent, const std::string& path, const char* key,
                         std::optional<std::string>& out) {
-  std::string var;
-  if (!string(parent, path, key, false, var) || skip_secrets_) return;
-  const char* value = std::getenv(var.c_str());
-  if (!value) {
-    error(parent[key].Mark(), join(path, key) + ": environment variable " + var + " is not set");
+  const std::string file_key = family(key, "_file"), credential_key = family(key, "_credential");
+  const int given =
+      (parent[key] ? 1 : 0) + (parent[file_key] ? 1 : 0) + (parent[credential_key] ? 1 : 0);
+  if (given > 1) {
+    error(parent.Mark(), join(path, key) + ", " + file_key + ", " + credential_key +
+                             ": give one of them, not several");
     return;
   }
-  out = value;
+  if (parent[key]) {
+    std::string var;
+    if (!string(parent, path, key, false, var) || skip_secrets_) return;
+    const char* value = std::getenv(var.c_str());
+    if (!value) {
+      error(parent[key].Mark(), join(path, key) + ": environment variable " + var + " is not set");
+      return;
+    }
+    out = value;
+    return;
+  }
+  const bool credential = parent[credential_key].IsDefined();
+  const std::string& which = credential ? credential_key : file_key;
+  std::string name;
+  if (!string(parent, path, which.c_str(), false, name) || skip_secrets_) return;
+  const YAML::Mark mark = parent[which].Mark();
+  std::filesystem::path file;
+  if (credential) {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (name.empty() || name.find('/') != std::string::npos) {
+      error(mark, join(path, which) + ": a credential's name, as in LoadCredential=NAME:PATH");
+      return;
+    }
+    if (!dir) {
+      error(mark, join(path, which) +
+                      ": CREDENTIALS_DIRECTORY is not set (the unit's "
+                      "LoadCredential=" +
+                      name + ":PATH gives it)");
+      return;
+    }
+    file = std::filesystem::path(dir) / name;
+  } else {
+    file = (base_dir_ / name).lexically_normal();
+  }
+  std::error_code ec;
+  auto status = std::filesystem::status(file, ec);
+  if (ec || !std::filesystem::is_regular_file(status)) {
+    error(mark, join(path, which) + ": no file at " + file.string());
+    return;
+  }
+  using std::filesystem::perms;
+  if (!credential &&
+      (status.permissions() & (perms::others_read | perms::others_write)) != perms::none) {
+    error(mark, join(path, which) + ": " + file.string() +
+                    " is readable by everyone; a secret's file is its owner's and group's only "
+                    "(chmod 600 or 640)");
+    return;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string value(64 * 1024 + 1, '\0');
+  in.read(value.data(), std::streamsize(value.size()));
+  value.resize(std::size_t(in.gcount()));
+  if (!in.eof() && value.size() > 64 * 1024) {
+    error(mark, join(path, which) + ": " + file.string() + " is over 64 KiB");
+    return;
+  }
+  if (value.ends_with("\n")) value.pop_back();
+  if (value.ends_with("\r")) value.pop_back();
+  if (value.empty()) {
+    error(mark, join(path, which) + ": " + file.string() + " is empty");
+    return;
+  }
+  out = std::move(value);
 }
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -44,11 +45,22 @@ class YamlReader {
   // "90s", "10m", "1h30m", "2d"; between min and max.
   bool duration(const YAML::Node& parent, const std::string& path, const char* key, bool required,
                 std::chrono::seconds& out, std::chrono::seconds min, std::chrono::seconds max);
-  // A secret named by an environment variable (`password_env: NAME`); its value, never echoed.
+  // A secret, from one of the three places its `X_env` key's family names: `X_env: VAR` (an
+  // environment variable), `X_file: PATH` (a file, relative to base_dir; readable by its owner
+  // and group only), `X_credential: NAME` (a systemd credential, LoadCredential=NAME:…, read
+  // from $CREDENTIALS_DIRECTORY). One of them at most; the value (a file's without its last
+  // newline), never echoed. `key` is the X_env name.
   void secret(const YAML::Node& parent, const std::string& path, const char* key,
               std::optional<std::string>& out);
-  // Secrets' variables are then not read (nor required): for tools that need none of them.
+  // Whether any of `env_key`'s family is given.
+  static bool has_secret(const YAML::Node& parent, const std::string& env_key);
+  // Whether `key` is allowed among `known`: itself, or X_file/X_credential for a known X_env.
+  static bool allowed(const std::string& key, std::initializer_list<const char*> known);
+  static bool allowed(const std::string& key, const std::vector<const char*>& known);
+  // Secrets' variables and files are then not read (nor required): for tools that need none.
   void skip_secrets() { skip_secrets_ = true; }
+  // Where a relative X_file is (the configuration file's directory).
+  void base_dir(std::filesystem::path dir) { base_dir_ = std::move(dir); }
 
   static std::string join(const std::string& path, const std::string& key) {
     return path.empty() ? key : path + "." + key;
@@ -65,6 +77,7 @@ class YamlReader {
   std::string file_;
   std::vector<std::string> errors_;
   bool skip_secrets_ = false;
+  std::filesystem::path base_dir_;
 };
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);

@@ -1,5 +1,7 @@
 #include "broker/live/managed_redis.hpp"
 
+#include <array>
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -40,26 +42,21 @@ void ManagedRedis::spawn_locked() {
       dir_ / ("redis-" + std::to_string(getpid()) + "-" + std::to_string(++spawns_) + ".sock");
   std::error_code ec;
   std::filesystem::remove(socket_, ec);
-  std::vector<std::string> args = {binary_,
-                                   "--port",
-                                   "0",
-                                   "--unixsocket",
-                                   socket_.string(),
-                                   "--unixsocketperm",
-                                   "700",
-                                   "--save",
-                                   "",
-                                   "--appendonly",
-                                   "no",
-                                   "--dir",
-                                   dir_.string(),
-                                   "--logfile",
-                                   (dir_ / "redis.log").string(),
-                                   "--daemonize",
-                                   "no"};
+  std::vector<std::string> args = {binary_, "--port", "0", "--unixsocket", socket_.string(),
+                                   "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+                                   "--dir", dir_.string(), "--logfile",
+                                   (dir_ / "redis.log").string(), "--daemonize", "no",
+                                   // its environment left where it is (readable in /proc, for
+                                   // whoever checks that it holds nothing of ours)
+                                   "--set-proc-title", "no"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // A clean environment: redis-server gets none of ours (the providers' tokens, the CURVE key
+  // live in it), only a PATH and a locale. Found on our own PATH.
+  std::string path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::string locale = "LANG=C.UTF-8";
+  std::array<char*, 3> envp{path.data(), locale.data(), nullptr};
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
@@ -71,7 +68,7 @@ void ManagedRedis::spawn_locked() {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     setpgid(0, 0);  // a Ctrl-C in the terminal reaches only us; we stop it after our last write
-    execvp(argv[0], argv.data());
+    execvpe(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   pid_ = pid;

@@ -96,7 +96,7 @@ void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
     if (n.IsMap())
       for (const auto& k : n) {
         std::string key = k.first.Scalar();
-        if (std::none_of(known.begin(), known.end(), [&](const char* a) { return key == a; }))
+        if (!YamlReader::allowed(key, known))
           r.error(k.first.Mark(), path + ": unknown key '" + key + "'");
       }
     if (n.IsMap()) channel_policy(r, n, path, ch.policy);
@@ -143,6 +143,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   // (systemd starts it in /).
   c.config_dir = std::filesystem::absolute(file).parent_path().lexically_normal();
   auto resolve = [&](const std::string& p) { return (c.config_dir / p).lexically_normal(); };
+  r.base_dir(c.config_dir);
   if (!r.mapping(root, "",
                  {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks",
                   "channels", "silences"}))
@@ -190,14 +191,15 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
       if (auto curve = r.section(*zmq, "ingest.zmq", "curve", false);
           curve && r.mapping(*curve, "ingest.zmq.curve", {"secret_key_env", "sensors"})) {
         auto& k = c.ingest.curve;
-        if (!(*curve)["secret_key_env"])
+        if (!YamlReader::has_secret(*curve, "secret_key_env"))
           r.error(curve->Mark(),
                   "ingest.zmq.curve.secret_key_env: is required (the name of the "
-                  "environment variable holding the broker's secret key)");
+                  "environment variable holding the broker's secret key; or secret_key_file, "
+                  "secret_key_credential)");
         r.secret(*curve, "ingest.zmq.curve", "secret_key_env", k.secret_key);
         if (k.secret_key && !is_curve_key(*k.secret_key))
-          r.error((*curve)["secret_key_env"].Mark(),
-                  "ingest.zmq.curve.secret_key_env: the variable does not hold a CURVE secret key "
+          r.error((*curve)["secret_key_env"] ? (*curve)["secret_key_env"].Mark() : curve->Mark(),
+                  "ingest.zmq.curve: the secret key given is not a CURVE secret key "
                   "(40 Z85 characters, as `tocsin keygen` prints)");
         std::string sensors;
         if (r.string(*curve, "ingest.zmq.curve", "sensors", true, sensors))

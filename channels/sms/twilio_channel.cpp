@@ -127,7 +127,9 @@ std::unique_ptr<ProviderSettings> read_twilio_settings(YamlReader& r, const YAML
   if (t.api_base.rfind("https://", 0) != 0)
     r.error(n["api_base"].Mark(), path + ".api_base: must start with https://");
   r.string(n, path, "account_sid", true, t.account_sid);
-  if (!n["auth_token_env"]) r.error(n.Mark(), "missing required key '" + path + ".auth_token_env'");
+  if (!YamlReader::has_secret(n, "auth_token_env"))
+    r.error(n.Mark(), "missing required key '" + path +
+                          ".auth_token_env' (or auth_token_file, auth_token_credential)");
   std::optional<std::string> token;
   r.secret(n, path, "auth_token_env", token);
   t.auth_token = token.value_or("");

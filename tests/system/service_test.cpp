@@ -8,10 +8,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
+#include "tests/support/fake_provider.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"
@@ -63,6 +68,31 @@ class NotifySocket {
   std::string seen_;
 };
 
+// The environment of `parent`'s child named `name` (from /proc), or "" if it has none.
+std::string child_environment(pid_t parent, const std::string& name) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // PID (COMM) STATE PPID …: the command may hold spaces, so from its closing bracket.
+    auto close = line.rfind(')');
+    auto open = line.find('(');
+    if (close == std::string::npos || open == std::string::npos) continue;
+    std::string comm = line.substr(open + 1, close - open - 1);
+    std::istringstream rest(line.substr(close + 2));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != parent || comm != name) continue;
+    std::ifstream environ(entry.path() / "environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(environ)), {});
+    for (char& c : env)
+      if (c == '\0') c = '\n';
+    return env;
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("under systemd: ready once it serves, the watchdog fed, reloading and stopping said",
@@ -89,4 +119,52 @@ TEST_CASE("under systemd: ready once it serves, the watchdog fed, reloading and 
   server.process().signal(SIGTERM);
   CHECK(manager.wait_for("STOPPING=1", 10s));
   CHECK(server.terminate() == 0);
+}
+
+TEST_CASE(
+    "a provider's token read from a file reaches it, and the managed Redis inherits no secret",
+    "[service]") {
+  FakeProvider provider;
+  TempDir dir;
+  const auto token_file = dir.path() / "sms-token";
+  std::ofstream(token_file) << provider.token() << "\n";
+  std::filesystem::permissions(token_file, std::filesystem::perms::owner_read);
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  // Something secret in the server's own environment (a token a unit's EnvironmentFile= gave).
+  options.env = {{"TOCSIN_TEST_SECRET", "do-not-leak-4f2a"}};
+  std::string sms = provider.sms_yaml();
+  const std::string by_variable = "auth_token_env: TEST_SMS_TOKEN";
+  REQUIRE(sms.find(by_variable) != std::string::npos);
+  sms.replace(sms.find(by_variable), by_variable.size(), "auth_token_file: " + token_file.string());
+  options.channels_yaml = sms +
+                          "  email: {provider: outbox}\n  console: {provider: outbox}\n"
+                          "  websocket: {provider: outbox}\n  cap: {provider: outbox}\n"
+                          "  siren: {provider: outbox}\n";
+  TocsinServer server(options);
+  server.start();
+  std::ifstream in(TOCSIN_SOURCE_DIR "/docs/examples/incidents/flood.json");
+  auto created =
+      server.post("/api/v1/incidents", std::string((std::istreambuf_iterator<char>(in)), {}));
+  REQUIRE(created->status == 201);
+  // The provider checks HTTP basic auth with its token (a wrong one is 401, never answered):
+  // the two duty officers' SMS got through, and nothing was refused.
+  REQUIRE(wait_until(
+      [&] {
+        auto all = provider.requests();
+        return std::count_if(all.begin(), all.end(),
+                             [](const auto& r) { return r.contains("answer"); }) == 2;
+      },
+      15s));
+  CHECK(provider.requests().size() == 2);
+
+  // redis-server, the server's child, got a PATH and a locale, nothing of the server's own.
+  std::string env;
+  REQUIRE(wait_until(
+      [&] { return !(env = child_environment(server.process().pid(), "redis-server")).empty(); },
+      10s));
+  INFO("redis-server's environment:\n" << env);
+  CHECK(env.find("PATH=") != std::string::npos);
+  CHECK(env.find("do-not-leak-4f2a") == std::string::npos);
+  CHECK(env.find("TOCSIN_TEST_SECRET") == std::string::npos);
 }

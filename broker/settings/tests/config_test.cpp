@@ -243,3 +243,57 @@ TEST_CASE("relative paths are the file's neighbours wherever it starts, and the 
   CHECK(c.http.web_dir == dir.path() / "etc" / "console");
   CHECK(c.audit.key == dir.path() / "state" / "audit.key");
 }
+
+TEST_CASE("a secret comes from a variable, a file beside the config, or a systemd credential") {
+  TempDir dir;
+  auto with_redis = [&](const std::string& secret_line) {
+    return std::string(kValid).replace(
+        std::string(kValid).find("  mode: managed\n"), 16,
+        "  mode: external\n  url: redis://127.0.0.1:6379/0\n" + secret_line);
+  };
+  auto password = [&](const std::string& yaml) -> std::optional<std::string> {
+    auto file = dir.path() / "tocsin.yaml";
+    std::ofstream(file) << yaml;
+    auto r = load_config(file);
+    if (!std::holds_alternative<Config>(r)) return std::nullopt;
+    return std::get<Config>(r).redis.password;
+  };
+  // A file beside the configuration (its last newline not part of it), its owner's only.
+  std::filesystem::create_directories(dir.path() / "secrets");
+  std::ofstream(dir.path() / "secrets" / "redis") << "from a file\n";
+  std::filesystem::permissions(
+      dir.path() / "secrets" / "redis",
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  CHECK(password(with_redis("  password_file: secrets/redis\n")) == "from a file");
+  // Readable by everyone: refused, naming the file.
+  std::filesystem::permissions(dir.path() / "secrets" / "redis",
+                               std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  auto open = errors_of(dir, with_redis("  password_file: secrets/redis\n"));
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].find("redis.password_file: " + (dir.path() / "secrets" / "redis").string() +
+                     " is readable by everyone") != std::string::npos);
+  // A systemd credential (LoadCredential=redis:…): from $CREDENTIALS_DIRECTORY.
+  std::filesystem::create_directories(dir.path() / "credentials");
+  std::ofstream(dir.path() / "credentials" / "redis") << "from systemd";
+  ::setenv("CREDENTIALS_DIRECTORY", (dir.path() / "credentials").c_str(), 1);
+  CHECK(password(with_redis("  password_credential: redis\n")) == "from systemd");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  auto unset = errors_of(dir, with_redis("  password_credential: redis\n"));
+  REQUIRE(unset.size() == 1);
+  CHECK(unset[0].find("redis.password_credential: CREDENTIALS_DIRECTORY is not set") !=
+        std::string::npos);
+  // Two places at once, or a file that is not there: one error each, naming the keys.
+  ::setenv("TOCSIN_TEST_REDIS", "from the environment", 1);
+  CHECK(password(with_redis("  password_env: TOCSIN_TEST_REDIS\n")) == "from the environment");
+  auto both = errors_of(
+      dir, with_redis("  password_env: TOCSIN_TEST_REDIS\n  password_file: secrets/redis\n"));
+  REQUIRE(both.size() == 1);
+  CHECK(both[0].find("redis.password_env, password_file, password_credential: give one of them") !=
+        std::string::npos);
+  auto missing = errors_of(dir, with_redis("  password_file: secrets/nope\n"));
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0].find("redis.password_file: no file at " +
+                        (dir.path() / "secrets" / "nope").string()) != std::string::npos);
+  ::unsetenv("TOCSIN_TEST_REDIS");
+}
