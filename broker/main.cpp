@@ -14,6 +14,7 @@
 
 #include "broker/cli/admin_cli.hpp"
 #include "broker/cli/playbook_cli.hpp"
+#include "broker/cli/preflight.hpp"
 #include "broker/cli/send.hpp"
 #include "broker/cli/template_cli.hpp"
 #include "broker/ingest/sensor_keys.hpp"
@@ -307,6 +308,11 @@ int main(int argc, char** argv) {
   if (*check) {
     auto config = load_or_report(check_file, true);
     if (!config) return 1;
+    // What serve would refuse besides the file itself: the playbooks, sources, keys, TLS.
+    auto found = tocsin::preflight(*config);
+    for (const auto& e : found.errors) std::cerr << e << "\n";
+    if (!found.errors.empty()) return 1;
+    for (const auto& w : found.warnings) std::cout << check_file << ": warning: " << w << "\n";
     std::cout << check_file << ": ok\n";
     return 0;
   }

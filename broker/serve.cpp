@@ -18,6 +18,7 @@
 
 #include "broker/api/api.hpp"
 #include "broker/api/http_server.hpp"
+#include "broker/cli/preflight.hpp"
 #include "broker/deliveries/delivery_ledger.hpp"
 #include "broker/deliveries/dispatch_sources.hpp"
 #include "broker/ingest/sensor_keys.hpp"
@@ -122,6 +123,18 @@ int serve(const Config& config) {
     return 1;
   }
 
+  // Everything serve needs besides the file, checked first (as tocsin check-config does).
+  auto found = preflight(config);
+  if (!found.errors.empty()) {
+    for (const auto& e : found.errors) spdlog::critical("{}", e);
+    spdlog::critical(
+        "tocsin: refusing to start with what the configuration names invalid (its playbooks, "
+        "sources, keys or TLS files): {} {} (tocsin check-config lists them)",
+        found.errors.size(), found.errors.size() == 1 ? "problem" : "problems");
+    return 1;
+  }
+  for (const auto& w : found.warnings) spdlog::warn("{}", w);
+
   std::filesystem::create_directories(config.data_dir);
   std::filesystem::permissions(config.data_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace);
@@ -223,11 +236,17 @@ int serve(const Config& config) {
                                 {"queue", metrics.journal_queue.load()},
                                 {"runs_pending", metrics.runs_pending.load()}};
     if (!failing.empty()) journal_status["error"] = failing;
+    // A channel that writes to an outbox file reaches nobody: said, though nothing fails.
+    json::array outboxes;
+    for (const auto& name : outbox_channels(config)) outboxes.emplace_back(name);
+    json::object channels{{"status", outboxes.empty() ? "ok" : "outbox"}};
+    if (!outboxes.empty()) channels["outbox"] = std::move(outboxes);
     json::object components{
         {"journal", std::move(journal_status)},
         {"ingest_zmq", json::object{{"status", "ok"}, {"bind", config.ingest.zmq_bind}}},
         {"http", json::object{{"status", "ok"}}},
-        {"redis", std::move(redis)}};
+        {"redis", std::move(redis)},
+        {"channels", std::move(channels)}};
     // Failing: nothing new can be acknowledged (a load balancer should send reports elsewhere);
     // degraded: the live projection is away, alerting goes on.
     return json_text(json::object{{"status", !failing.empty()       ? "failing"

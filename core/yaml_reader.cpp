@@ -1,7 +1,9 @@
 #include "core/yaml_reader.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <yaml-cpp/eventhandler.h>
@@ -14,7 +16,50 @@ std::string list_of(std::initializer_list<const char*> items) {
   for (const char* i : items) out += std::string(out.empty() ? "" : ", ") + i;
   return out;
 }
+
+// Levenshtein distance, for "did you mean".
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
 }  // namespace
+
+std::string YamlReader::did_you_mean(const std::string& key,
+                                     const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, key.size() / 3) + 1;
+  for (const auto& k : known)
+    if (auto d = distance(key, k); d < best_distance) {
+      best = k;
+      best_distance = d;
+    }
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+bool YamlReader::unique_keys(const YAML::Node& node, const std::string& path) {
+  std::map<std::string, YAML::Mark> seen;
+  bool unique = true;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    auto [it, first] = seen.emplace(key, kv.first.Mark());
+    if (first) continue;
+    unique = false;
+    error(kv.first.Mark(), join(path, key) + ": given twice (first at line " +
+                               std::to_string(it->second.line + 1) +
+                               "); only one may be, or the second would be ignored");
+  }
+  return unique;
+}
 
 void YamlReader::error(const YAML::Mark& mark, const std::string& message) {
   errors_.push_back(file_ + ":" + std::to_string(mark.line + 1) + ":" +
@@ -31,11 +76,13 @@ bool YamlReader::mapping(const YAML::Node& node, const std::string& path,
     error(node.Mark(), (path.empty() ? "the document" : path) + ": must be a mapping");
     return false;
   }
+  unique_keys(node, path);
   for (const auto& kv : node) {
     std::string key = kv.first.Scalar();
     if (!allowed(key, known))
       error(kv.first.Mark(),
-            "unknown key '" + join(path, key) + "' (known here: " + list_of(known) + ")");
+            "unknown key '" + join(path, key) + "' (known here: " + list_of(known) + ")" +
+                did_you_mean(key, std::vector<std::string>(known.begin(), known.end())));
   }
   return true;
 }

@@ -24,6 +24,10 @@ class YamlReader {
   // Checks that node is a mapping whose keys are all in `known`; false if not a mapping.
   bool mapping(const YAML::Node& node, const std::string& path,
                std::initializer_list<const char*> known);
+  // Reports every key of the mapping given twice (yaml-cpp would keep the first, silently).
+  bool unique_keys(const YAML::Node& node, const std::string& path);
+  // "; did you mean 'KNOWN'?" for a misspelt key close to one of `known`, else "".
+  static std::string did_you_mean(const std::string& key, const std::vector<std::string>& known);
   // parent[key] if present and not null; reports a missing required key.
   std::optional<YAML::Node> section(const YAML::Node& parent, const std::string& path,
                                     const char* key, bool required);

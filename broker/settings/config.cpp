@@ -52,15 +52,20 @@ void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
     r.error(node.Mark(), "channels: must be a mapping of channel name to its settings");
     return;
   }
+  r.unique_keys(node, "channels");
   for (const auto& kv : node) {
     std::string name = kv.first.Scalar();
     std::string path = "channels." + name;
     const channels::ChannelKind* kind = channels::channel_kind(name);
     if (!kind) {
       std::string list;
-      for (const auto& k : channels::channel_kinds())
+      std::vector<std::string> names;
+      for (const auto& k : channels::channel_kinds()) {
         list += (list.empty() ? "" : ", ") + std::string(k.name);
-      r.error(kv.first.Mark(), path + ": unknown channel (" + list + ")");
+        names.emplace_back(k.name);
+      }
+      r.error(kv.first.Mark(),
+              path + ": unknown channel (" + list + ")" + YamlReader::did_you_mean(name, names));
       continue;
     }
     const YAML::Node& n = kv.second;
@@ -93,11 +98,15 @@ void channels_section(YamlReader& r, const YAML::Node& node, Config& c) {
                                       "breaker_cooldown", "fallback"};
     if (kind->can.segments > 0) known.push_back("max_segments");
     known.insert(known.end(), provider->keys.begin(), provider->keys.end());
+    if (n.IsMap()) r.unique_keys(n, path);
     if (n.IsMap())
       for (const auto& k : n) {
         std::string key = k.first.Scalar();
         if (!YamlReader::allowed(key, known))
-          r.error(k.first.Mark(), path + ": unknown key '" + key + "'");
+          r.error(k.first.Mark(),
+                  path + ": unknown key '" + key + "'" +
+                      YamlReader::did_you_mean(
+                          key, std::vector<std::string>(known.begin(), known.end())));
       }
     if (n.IsMap()) channel_policy(r, n, path, ch.policy);
     ch.policy.max_segments = kind->can.segments;

@@ -59,7 +59,7 @@ TEST_CASE("broken playbooks are refused with the exact position of each error") 
   const Case cases[] = {
       {"id: p1\nmatch:\n  type: flood.*\n  severty: severe\nsteps:\n  - wait: { for: 1m }\n",
        "test.yaml:4:3: unknown key 'match.severty' (known here: type, source, severity, zone, "
-       "attributes)"},
+       "attributes); did you mean 'severity'?"},
       {kHead + "  - notify: { audience: { roles: [duty-officer] }, channels: [sms, pager], "
                "template: staff }\n",
        "test.yaml:5:68: steps[0].notify.channels: unknown channel 'pager'"},

@@ -30,6 +30,39 @@ TEST_CASE("tocsin check-config validates and exits 0 or 1", "[cli]") {
   CHECK(serve.output.find("refusing to start") != std::string::npos);
 }
 
+TEST_CASE("check-config refuses what serve would: a playbook set not there, a key given twice",
+          "[cli]") {
+  // Every channel to an outbox (the tests' own config): ok, and said.
+  TocsinServer outboxes;
+  auto ok = run_command({TOCSIN_BINARY, "check-config", outboxes.config_file()}, 10s);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output.find("warning: channels.sms: provider outbox: its messages are written to a "
+                       "file, not sent to anyone") != std::string::npos);
+  CHECK(ok.output.find(": ok") != std::string::npos);
+
+  // The playbooks' directory is not there: check-config says so (it said ok), as serve does.
+  TempDir empty;
+  ServerOptions options;
+  options.playbooks_dir = (empty.path() / "nowhere").string();
+  TocsinServer server(options);
+  auto missing = run_command({TOCSIN_BINARY, "check-config", server.config_file()}, 10s);
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.output.find((empty.path() / "nowhere").string()) != std::string::npos);
+  CHECK(missing.output.find(": ok") == std::string::npos);
+  auto serve = run_command({TOCSIN_BINARY, "serve", "--config", server.config_file()}, 10s);
+  CHECK(serve.exit_code == 1);
+  CHECK(serve.output.find("refusing to start") != std::string::npos);
+
+  // A key given twice (yaml-cpp keeps the first, silently), and a misspelt one.
+  std::ofstream(outboxes.config_file(), std::ios::app)
+      << "node:\n  id: again\nlgo:\n  level: info\n";
+  auto twice = run_command({TOCSIN_BINARY, "check-config", outboxes.config_file()}, 10s);
+  CHECK(twice.exit_code == 1);
+  CHECK(twice.output.find("node: given twice (first at line 1)") != std::string::npos);
+  CHECK(twice.output.find("unknown key 'lgo'") != std::string::npos);
+  CHECK(twice.output.find("did you mean 'log'?") != std::string::npos);
+}
+
 TEST_CASE("tocsin send sends one incident over ZeroMQ and prints the reply", "[cli]") {
   RedisServer redis;
   TocsinServer server(redis.url());

@@ -216,6 +216,9 @@ TEST_CASE("the HTTP API creates, lists and shows incidents", "[http]") {
   CHECK(h.at("status").as_string() == "ok");
   CHECK(h.at("components").at("journal").at("status").as_string() == "ok");
   CHECK(h.at("components").at("redis").at("status").as_string() == "ok");
+  // Every channel of the tests' configuration writes to an outbox: said, though nothing fails.
+  CHECK(h.at("components").at("channels").at("status").as_string() == "outbox");
+  CHECK(h.at("components").at("channels").at("outbox").as_array().size() == 6);
 }
 
 TEST_CASE("numbers read as they were written: the API, the journal's events and Redis", "[http]") {

@@ -404,7 +404,8 @@ TEST_CASE("invalid playbooks at start-up make the server refuse to start", "[pla
   CHECK_THROWS(server.start());
   CHECK(server.log().find("bad.yaml:4:22: steps[0].siren.zones: unknown zone 'mars'") !=
         std::string::npos);
-  CHECK(server.log().find("refusing to start with invalid playbooks") != std::string::npos);
+  CHECK(server.log().find("refusing to start with what the configuration names invalid") !=
+        std::string::npos);
 }
 
 TEST_CASE("a run in progress keeps the playbook version it started with across a reload",
