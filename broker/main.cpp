@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include "broker/build_info.hpp"
 #include "broker/cli/admin_cli.hpp"
 #include "broker/cli/playbook_cli.hpp"
 #include "broker/cli/preflight.hpp"
@@ -83,7 +84,8 @@ int siren_sim(const std::string& listen, const std::string& profile) {
 
 int main(int argc, char** argv) {
   CLI::App app{"tocsin: emergency alerting and response coordination"};
-  app.set_version_flag("--version", "tocsin " TOCSIN_VERSION " (" TOCSIN_REVISION ")");
+  app.set_version_flag("--version",
+                       std::string("tocsin ") + tocsin::kVersion + " (" + tocsin::kRevision + ")");
   app.require_subcommand(1);
 
   std::string config_file = "config/tocsin.yaml";

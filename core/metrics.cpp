@@ -1,4 +1,11 @@
 #include "core/metrics.hpp"
+#include <sys/resource.h>
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <vector>
 
 #include <charconv>
 
@@ -57,6 +64,41 @@ void Histogram::render_series(std::string& out, std::string_view name,
   }
   render_sample(out, std::string(name) + "_sum", labels, sum_.load(std::memory_order_relaxed));
   render_sample(out, std::string(name) + "_count", labels, double(cumulative));
+}
+
+void render_process_metrics(std::string& out) {
+  // /proc/self/stat: the fields after the command's closing bracket; utime is the 14th of the
+  // line, stime the 15th, starttime the 22nd, rss the 24th (proc(5)).
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  std::istringstream fields(close == std::string::npos ? "" : line.substr(close + 2));
+  std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+  const double ticks = double(sysconf(_SC_CLK_TCK)), page = double(sysconf(_SC_PAGESIZE));
+  auto field = [&](std::size_t n) { return f.size() > n - 3 ? std::stod(f[n - 3]) : 0.0; };
+  double boot = 0;
+  std::ifstream proc_stat("/proc/stat");
+  for (std::string l; std::getline(proc_stat, l);)
+    if (l.rfind("btime ", 0) == 0) boot = std::stod(l.substr(6));
+  std::size_t fds = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++fds;
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  render_header(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
+  render_sample(out, "process_cpu_seconds_total", "", (field(14) + field(15)) / ticks);
+  render_header(out, "process_resident_memory_bytes", "gauge", "Resident memory size.");
+  render_sample(out, "process_resident_memory_bytes", "", field(24) * page);
+  render_header(out, "process_open_fds", "gauge", "Open file descriptors.");
+  render_sample(out, "process_open_fds", "", double(fds));
+  render_header(out, "process_max_fds", "gauge", "The open file descriptors' limit.");
+  render_sample(out, "process_max_fds", "", double(files.rlim_cur));
+  render_header(out, "process_start_time_seconds", "gauge",
+                "Start time of the process since the Unix epoch.");
+  render_sample(out, "process_start_time_seconds", "", boot + field(22) / ticks);
 }
 
 }  // namespace tocsin

@@ -43,5 +43,8 @@ void render_header(std::string& out, std::string_view name, std::string_view typ
                    std::string_view help);
 // One sample line: name{labels} value. labels is already formatted (k="v",…) or empty.
 void render_sample(std::string& out, std::string_view name, std::string_view labels, double value);
+// The process's own, as Prometheus' client libraries name them (from /proc/self): CPU seconds,
+// resident memory, open file descriptors and their limit, start time.
+void render_process_metrics(std::string& out);
 
 }  // namespace tocsin

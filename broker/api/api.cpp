@@ -8,11 +8,13 @@
 
 #include "broker/api/responses.hpp"
 #include "broker/api/routes.hpp"
+#include "broker/build_info.hpp"
 #include "broker/runs/compose.hpp"
 #include "broker/watch/siren_watch.hpp"
 #include "broker/watch/source_watch.hpp"
 #include "core/faults.hpp"
 #include "core/json_text.hpp"
+#include "core/metrics.hpp"
 #include "core/personal_data.hpp"
 #include "core/ulid.hpp"
 
@@ -135,12 +137,39 @@ void Api::routes() {
         respond(ApiResponse{failing ? 503 : 200, "application/json", report + "\n", {}});
       },
       &public_health_);
+  // Liveness and readiness, as Prometheus and Alertmanager name them: /-/healthy answers while
+  // the process serves; /-/ready while it can take a report (its journal commits) and run its
+  // playbooks (the set is loaded). A load balancer's probe; HEAD as well as GET.
+  t.add(
+      "GET", "/-/healthy", "read",
+      [](ApiRequest&, const Params&, const Query&, Respond respond) {
+        respond(ApiResponse{200, "text/plain; charset=utf-8", "tocsin is healthy.\n", {}});
+      },
+      &public_health_);
+  t.add(
+      "GET", "/-/ready", "read",
+      [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+        std::string why;
+        if (std::string failing = metrics_.journal_failing(); !failing.empty())
+          why = "the journal cannot commit";
+        else if (library_.enabled() && !library_.current())
+          why = "no playbook set is loaded";
+        if (!why.empty())
+          return respond(ApiResponse{
+              503, "text/plain; charset=utf-8", "tocsin is not ready: " + why + ".\n", {}});
+        respond(ApiResponse{200, "text/plain; charset=utf-8", "tocsin is ready.\n", {}});
+      },
+      &public_health_);
   t.add(
       "GET", "/metrics", "read",
       [this](ApiRequest&, const Params&, const Query&, Respond respond) {
-        std::string text = metrics_.render();
-        if (deliveries_.dispatcher) text += deliveries_.dispatcher->render_metrics();
-        respond(ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}});
+        read("metrics", std::move(respond), [this] {
+          std::string text = metrics_.render();
+          if (deliveries_.dispatcher) text += deliveries_.dispatcher->render_metrics();
+          text += state_metrics();
+          render_process_metrics(text);
+          return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(text), {}};
+        });
       },
       &public_metrics_);
 
@@ -344,11 +373,40 @@ void Api::handle(ApiRequest request, Respond respond) {
   }
 }
 
+// What the board would count, for /metrics (on the reads thread: it asks SQLite).
+std::string Api::state_metrics() const {
+  std::string out;
+  auto [active, pending] = store_.with_connection([](db::Connection& db) {
+    auto count = [&db](const char* sql) {
+      auto q = db.prepare(sql);
+      return q.step() ? q.integer(0) : 0;
+    };
+    return std::pair{count("SELECT count(*) FROM incidents WHERE state = 'active'"),
+                     count("SELECT count(*) FROM approvals WHERE status = 'pending'")};
+  });
+  render_header(out, "tocsin_build_info", "gauge", "This build: its version and commit.");
+  render_sample(out, "tocsin_build_info",
+                std::string("version=\"") + kVersion + "\",revision=\"" + kRevision + "\"", 1);
+  render_header(out, "tocsin_incidents_active", "gauge", "Incidents active now.");
+  render_sample(out, "tocsin_incidents_active", "", double(active));
+  render_header(out, "tocsin_approvals_pending", "gauge", "Approvals waiting for a person.");
+  render_sample(out, "tocsin_approvals_pending", "", double(pending));
+  render_header(out, "tocsin_sources_silent", "gauge",
+                "Expected sources silent past their grace (ingest.sources).");
+  render_sample(out, "tocsin_sources_silent", "", double(sources_ ? sources_->silent() : 0));
+  render_header(out, "tocsin_sirens_unreachable", "gauge",
+                "Siren controllers whose last poll did not reach them.");
+  render_sample(out, "tocsin_sirens_unreachable", "",
+                double(deliveries_.sirens ? deliveries_.sirens->unreachable() : 0));
+  return out;
+}
+
 void Api::dispatch(ApiRequest& request, Respond& respond) {
   std::string_view target = request.target;
   auto qmark = target.find('?');
   std::string_view path = target.substr(0, qmark);
-  auto found = routes_.match(request.method, path);
+  // HEAD is GET without its body (the HTTP session sends the header only).
+  auto found = routes_.match(request.method == "HEAD" ? "GET" : request.method, path);
   if (!found.path_route)
     return respond(
         error(404, Error{"not_found", "path: no such resource " + std::string(path), "path"}));

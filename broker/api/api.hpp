@@ -82,6 +82,7 @@ class Api {
  private:
   void routes();  // every route, its scope and its handler: the API at a glance
   void dispatch(ApiRequest& request, Respond& respond);  // handle()'s work, in its catch
+  std::string state_metrics() const;
   // Why this request may not use a route that needs `scope` (nullopt: it may); sets its principal.
   std::optional<ApiResponse> refusal(ApiRequest& request, const std::string& scope) const;
 

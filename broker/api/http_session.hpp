@@ -242,9 +242,11 @@ struct HttpSessions {
       if (!rec) request.remote = remote.address().to_string();
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
+      const bool head = req.method() == http::verb::head;
       ++active_requests;
       ApiResponse response = co_await async_handle(api, std::move(request), asio::use_awaitable);
       auto res = to_beast(std::move(response), version, keep_alive, over_tls);
+      if (head) res.body().clear();  // its Content-Length stays the GET's
       tcp_layer.expires_after(std::chrono::seconds(30));
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
       --active_requests;

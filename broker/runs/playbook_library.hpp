@@ -39,6 +39,7 @@ class PlaybookLibrary {
   // Loads references and playbooks, validated as a whole. Empty: loaded; else every error.
   std::vector<std::string> reload();
   std::shared_ptr<const ActivePlaybooks> current() const;
+  bool enabled() const { return sources_.enabled; }  // the configuration has a playbooks section
 
  private:
   const PlaybookSources& sources_;

@@ -1,4 +1,6 @@
 #include "broker/watch/siren_watch.hpp"
+
+#include <algorithm>
 #include "core/json_text.hpp"
 
 #include <spdlog/spdlog.h>
@@ -81,6 +83,12 @@ void SirenWatch::on_status(const channels::SirenStatus& s) {
       spdlog::error("siren {}: the fault incident was not stored: {}", controller,
                     r.error().message);
   });
+}
+
+std::size_t SirenWatch::unreachable() const {
+  std::lock_guard lock(mutex_);
+  return std::size_t(
+      std::count_if(last_.begin(), last_.end(), [](const auto& s) { return !s.second.reachable; }));
 }
 
 }  // namespace tocsin

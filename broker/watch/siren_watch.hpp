@@ -25,6 +25,7 @@ class SirenWatch : public channels::SirenObserver {
   // {"zones": [{"zone", "controllers": [{"id", "polled", "reachable", "sounding", "fault_code",
   // "ac_power", "battery_percent", "error", "polled_at"}]}]}: what the console's board shows.
   std::string by_zone() const;
+  std::size_t unreachable() const;  // controllers whose last poll did not reach them
 
  private:
   std::map<std::string, std::vector<std::string>> zones_;  // controller → zones

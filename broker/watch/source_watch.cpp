@@ -1,5 +1,7 @@
 #include "broker/watch/source_watch.hpp"
 
+#include <algorithm>
+
 #include <pthread.h>
 
 #include <spdlog/spdlog.h>
@@ -40,8 +42,7 @@ std::variant<std::vector<ExpectedSource>, std::vector<std::string>> load_sources
   return out;
 }
 
-SourceWatch::SourceWatch(Intake& journal, std::vector<ExpectedSource> sources)
-    : journal_(journal) {
+SourceWatch::SourceWatch(Intake& journal, std::vector<ExpectedSource> sources) : journal_(journal) {
   auto start = now();
   for (auto& s : sources) {
     std::string id = s.id;  // read before the move below
@@ -145,6 +146,12 @@ json::array SourceWatch::list() const {
     out.push_back(std::move(o));
   }
   return out;
+}
+
+std::size_t SourceWatch::silent() const {
+  std::lock_guard lock(mutex_);
+  return std::size_t(std::count_if(sources_.begin(), sources_.end(),
+                                   [](const auto& s) { return s.second.silent; }));
 }
 
 }  // namespace tocsin

@@ -42,6 +42,7 @@ class SourceWatch {
   void seen(const std::string& source);
   bool expects(const std::string& source) const;
   boost::json::array list() const;
+  std::size_t silent() const;  // how many expected sources are silent now
 
  private:
   struct State {

@@ -286,11 +286,17 @@ TEST_CASE("a journal that cannot commit says so: reports refused, /health 503, t
         std::string::npos);
   CHECK(http_request(server.http_port(), "GET", "/health")->body ==
         "{\"status\":\"failing\"}\n");  // the public answer: the status alone
+  // Not ready (a load balancer sends reports elsewhere), though alive.
+  CHECK(http_request(server.http_port(), "GET", "/-/ready")->status == 503);
+  CHECK(http_request(server.http_port(), "GET", "/-/ready")->body ==
+        "tocsin is not ready: the journal cannot commit.\n");
+  CHECK(http_request(server.http_port(), "GET", "/-/healthy")->status == 200);
   // The lock goes: it recovers by itself; what was acknowledged is all there, nothing else.
   std::ofstream(release) << "go";
   REQUIRE(holder.wait(10s));
   REQUIRE(report(3)->status == 201);
   CHECK(server.get("/health")->status == 200);
+  CHECK(http_request(server.http_port(), "GET", "/-/ready")->status == 200);
   CHECK(query_strings(server.database(), "SELECT source FROM incidents") ==
         std::set<std::string>{"gauge-1", "gauge-3"});
   CHECK(server.log().find("journal: committing again") != std::string::npos);

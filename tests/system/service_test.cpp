@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -167,4 +169,69 @@ TEST_CASE(
   CHECK(env.find("PATH=") != std::string::npos);
   CHECK(env.find("do-not-leak-4f2a") == std::string::npos);
   CHECK(env.find("TOCSIN_TEST_SECRET") == std::string::npos);
+}
+
+namespace {
+
+// One request on a connection of its own, the whole answer as sent (for HEAD: no body follows).
+std::string raw_request(std::uint16_t port, const std::string& method, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return "";
+  }
+  const std::string request =
+      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, std::size_t(n));
+  }
+  ::close(fd);
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("probes: /-/healthy and /-/ready by GET and HEAD, and /metrics counts the board",
+          "[service]") {
+  TocsinServer server;
+  server.start();
+  const auto port = server.http_port();
+  for (const char* path : {"/-/healthy", "/-/ready"}) {
+    auto get = raw_request(port, "GET", path);
+    CHECK(get.rfind("HTTP/1.1 200", 0) == 0);
+    // HEAD: the same status and Content-Length, and nothing after the header.
+    auto head = raw_request(port, "HEAD", path);
+    CHECK(head.rfind("HTTP/1.1 200", 0) == 0);
+    auto content_length = [](const std::string& answer) {
+      auto at = answer.find("Content-Length: ");
+      return at == std::string::npos ? "" : answer.substr(at, answer.find("\r\n", at) - at);
+    };
+    REQUIRE(!content_length(get).empty());
+    CHECK(content_length(head) == content_length(get));
+    CHECK(head.size() == head.find("\r\n\r\n") + 4);
+  }
+  CHECK(raw_request(port, "GET", "/-/ready").find("tocsin is ready.") != std::string::npos);
+
+  REQUIRE(server
+              .post("/api/v1/incidents",
+                    R"({"source":"gauge-1","type":"flood.water_level","severity":"minor"})")
+              ->status == 201);
+  auto metrics = server.get("/metrics")->body;
+  CHECK(metrics.find("tocsin_incidents_active 1\n") != std::string::npos);
+  CHECK(metrics.find("tocsin_approvals_pending 0\n") != std::string::npos);
+  CHECK(metrics.find("tocsin_build_info{version=\"") != std::string::npos);
+  CHECK(metrics.find("\nprocess_resident_memory_bytes ") != std::string::npos);
+  CHECK(metrics.find("\nprocess_open_fds ") != std::string::npos);
+  CHECK(metrics.find("\nprocess_start_time_seconds ") != std::string::npos);
 }
