@@ -470,41 +470,6 @@ TEST_CASE("a full disk: reports refused with a clear error, nothing acknowledged
 
 namespace {
 
-// A TCP connection to the server from a chosen loopback address (127.0.0.0/8 is all local).
-int connect_from(const char* source, std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source, &from.sin_addr);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Sends `request` and reads until the server closes or the header ends; "" when nothing came.
-std::string exchange(int fd, const std::string& request) {
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != ssize_t(request.size()))
-    return "";
-  std::string got;
-  char buf[4096];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) break;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, std::size_t(n));
-    if (got.find("\r\n\r\n") != std::string::npos && got.rfind("HTTP/1.1 101", 0) == 0) break;
-  }
-  return got;
-}
-
 // GET /health from `source` on a connection of its own: the whole answer.
 std::string health_from(const char* source, std::uint16_t port) {
   int fd = connect_from(source, port);

@@ -171,36 +171,7 @@ TEST_CASE(
   CHECK(env.find("TOCSIN_TEST_SECRET") == std::string::npos);
 }
 
-namespace {
-
-// One request on a connection of its own, the whole answer as sent (for HEAD: no body follows).
-std::string raw_request(std::uint16_t port, const std::string& method, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    ::close(fd);
-    return "";
-  }
-  const std::string request =
-      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string got;
-  char buf[4096];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) break;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, std::size_t(n));
-  }
-  ::close(fd);
-  return got;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("probes: /-/healthy and /-/ready by GET and HEAD, and /metrics counts the board",
           "[service]") {
