@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include <spdlog/spdlog.h>
+#include <termios.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
@@ -38,6 +40,43 @@ std::optional<tocsin::Config> load_or_report(const std::string& file, bool with_
     return std::nullopt;
   }
   return std::get<tocsin::Config>(std::move(loaded));
+}
+
+// A new password: from the variable named, else from the terminal without echo (asked twice),
+// else a line of standard input (a script's pipe). nullopt, said why, when there is none.
+std::optional<std::string> read_password(const std::string& variable) {
+  if (!variable.empty()) {
+    const char* v = std::getenv(variable.c_str());
+    if (!v) {
+      std::cerr << "--password-env: " << variable << " is not set\n";
+      return std::nullopt;
+    }
+    return std::string(v);
+  }
+  if (!isatty(STDIN_FILENO)) {
+    std::string line;
+    std::getline(std::cin, line);
+    return line;
+  }
+  auto ask = [](const char* prompt) {
+    std::cerr << prompt << std::flush;
+    termios was{};
+    tcgetattr(STDIN_FILENO, &was);
+    termios quiet = was;
+    quiet.c_lflag &= ~tcflag_t(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    std::string line;
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &was);
+    std::cerr << "\n";
+    return line;
+  };
+  std::string first = ask("Password (12 characters at least): ");
+  if (ask("Again: ") != first) {
+    std::cerr << "the two passwords differ; nothing changed\n";
+    return std::nullopt;
+  }
+  return first;
 }
 
 // --attr k=v: a number if v reads as one, true/false as booleans, otherwise a string.
@@ -207,6 +246,15 @@ int main(int argc, char** argv) {
   auto* user_disable =
       user->add_subcommand("disable", "Disable a user: no more sign-ins, their sessions end");
   user_disable->add_option("name", user_name)->required();
+  auto* user_list = user->add_subcommand("list", "Accounts: role, language, state, sessions");
+  auto* user_set_role =
+      user->add_subcommand("set-role", "Give a user another role; their sessions end");
+  user_set_role->add_option("name", user_name)->required();
+  user_set_role->add_option("role", user_role, "viewer, operator, approver or admin")->required();
+  auto* user_reset = user->add_subcommand(
+      "reset-password", "Set a user's password (read from the terminal, or --password-env)");
+  user_reset->add_option("name", user_name)->required();
+  user_reset->add_option("--password-env", password_env, "read the password from this variable");
   auto* token = app.add_subcommand("token", "API tokens for machines");
   token->require_subcommand(1);
   token->add_option("--config,-c", admin_config)->capture_default_str();
@@ -220,7 +268,8 @@ int main(int argc, char** argv) {
   auto* token_list = token->add_subcommand("list", "Tokens and their scopes");
   auto* token_revoke = token->add_subcommand("revoke", "Revoke a token now");
   token_revoke->add_option("id", token_id)->required();
-  for (auto* leaf : {user_add, user_disable, token_add, token_list, token_revoke})
+  for (auto* leaf : {user_add, user_disable, user_list, user_set_role, user_reset, token_add,
+                     token_list, token_revoke})
     leaf->fallthrough();
 
   std::string lint_file;
@@ -238,22 +287,18 @@ int main(int argc, char** argv) {
     auto config = load_or_report(admin_config);
     if (!config) return 1;
     try {
-      if (*user_add) {
-        std::string password;
-        if (!password_env.empty()) {
-          const char* v = std::getenv(password_env.c_str());
-          if (!v) {
-            std::cerr << "--password-env: " << password_env << " is not set\n";
-            return 64;
-          }
-          password = v;
-        } else {
-          std::getline(std::cin, password);
-        }
-        return tocsin::user_add(*config, user_name, user_role, user_language, password, std::cout,
+      if (*user_add || *user_reset) {
+        auto password = read_password(password_env);
+        if (!password) return 64;
+        if (*user_reset)
+          return tocsin::user_reset_password(*config, user_name, *password, std::cout, std::cerr);
+        return tocsin::user_add(*config, user_name, user_role, user_language, *password, std::cout,
                                 std::cerr);
       }
       if (*user_disable) return tocsin::user_disable(*config, user_name, std::cout, std::cerr);
+      if (*user_list) return tocsin::user_list(*config, std::cout);
+      if (*user_set_role)
+        return tocsin::user_set_role(*config, user_name, user_role, std::cout, std::cerr);
       if (*token_add)
         return tocsin::token_add(*config, token_name, token_scopes, token_person, token_sources,
                                  std::cout, std::cerr);

@@ -371,6 +371,30 @@ std::string random_secret() {
   return hex;
 }
 
+namespace {
+
+// argon2id, libsodium's interactive limits; the password's length checked first.
+Result<std::string> hash_password(const std::string& password) {
+  if (password.size() < 12) return Error{"invalid", "password: at least 12 characters", "password"};
+  if (password.size() > kMaxPassword) return Error{"invalid", "password: too long", "password"};
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(hash, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return Error{"unavailable", "out of memory hashing the password", ""};
+  return std::string(hash);
+}
+
+// Every open session of the user ends (a running server drops them within seconds).
+void end_sessions(db::Connection& db, const std::string& id) {
+  auto end =
+      db.prepare("UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL");
+  end.bind(1, id).bind(2, to_unix_ms(now()));
+  end.run();
+}
+
+}  // namespace
+
 Result<std::string> add_user(db::Connection& db, const std::string& id, const std::string& role,
                              const std::string& password, const std::string& language,
                              const std::string& by) {
@@ -383,13 +407,8 @@ Result<std::string> add_user(db::Connection& db, const std::string& id, const st
     return Error{"invalid", "role: one of viewer, operator, approver, admin", "role"};
   if (language != "fr" && language != "en")
     return Error{"invalid", "language: fr or en", "language"};
-  if (password.size() < 12) return Error{"invalid", "password: at least 12 characters", "password"};
-  if (password.size() > kMaxPassword) return Error{"invalid", "password: too long", "password"};
-  char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(hash, password.data(), password.size(),
-                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0)
-    return Error{"unavailable", "out of memory hashing the password", ""};
+  auto hash = hash_password(password);
+  if (!hash) return hash.error();
   auto exists = db.prepare("SELECT 1 FROM users WHERE id = ?1");
   exists.bind(1, id);
   if (exists.step()) return Error{"conflict", "name: user '" + id + "' exists", "name"};
@@ -397,7 +416,7 @@ Result<std::string> add_user(db::Connection& db, const std::string& id, const st
   auto st = db.prepare(
       "INSERT INTO users (id, role, password_hash, language, created_at) VALUES (?1, ?2, ?3, ?4, "
       "?5)");
-  st.bind(1, id).bind(2, role).bind(3, std::string(hash)).bind(4, language);
+  st.bind(1, id).bind(2, role).bind(3, hash.value()).bind(4, language);
   st.bind(5, to_unix_ms(now()));
   st.run();
   audit::append(db, {now(), by, "user.add", id,
@@ -461,12 +480,59 @@ Result<std::string> disable_user(db::Connection& db, const std::string& id, cons
   st.bind(1, id).bind(2, to_unix_ms(now()));
   st.run();
   if (db.changes() == 0) return Error{"not_found", "name: no enabled user " + id, "name"};
-  auto end =
-      db.prepare("UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL");
-  end.bind(1, id).bind(2, to_unix_ms(now()));
-  end.run();
+  end_sessions(db, id);
   audit::append(db, {now(), by, "user.disable", id, "{}"});
   return id;
+}
+
+Result<std::string> set_role(db::Connection& db, const std::string& id, const std::string& role,
+                             const std::string& by) {
+  if (!is_role(role))
+    return Error{"invalid", "role: one of viewer, operator, approver, admin", "role"};
+  auto was = db.prepare("SELECT role FROM users WHERE id = ?1");
+  was.bind(1, id);
+  if (!was.step()) return Error{"not_found", "name: no user " + id, "name"};
+  const std::string before = was.text(0);
+  was.reset();
+  auto st = db.prepare("UPDATE users SET role = ?2 WHERE id = ?1");
+  st.bind(1, id).bind(2, role);
+  st.run();
+  end_sessions(db, id);  // signed in again, with the new role's scopes
+  audit::append(db, {now(), by, "user.set_role", id,
+                     json_text(json::object{{"from", before}, {"to", role}})});
+  return id;
+}
+
+Result<std::string> reset_password(db::Connection& db, const std::string& id,
+                                   const std::string& password, const std::string& by) {
+  auto hash = hash_password(password);
+  if (!hash) return hash.error();
+  auto st = db.prepare("UPDATE users SET password_hash = ?2 WHERE id = ?1");
+  st.bind(1, id).bind(2, hash.value());
+  st.run();
+  if (db.changes() == 0) return Error{"not_found", "name: no user " + id, "name"};
+  end_sessions(db, id);
+  audit::append(db, {now(), by, "user.reset_password", id, "{}"});
+  return id;
+}
+
+json::array list_users(db::Connection& db) {
+  auto st = db.prepare(
+      "SELECT u.id, u.role, u.language, u.created_at, u.disabled_at, (SELECT count(*) FROM "
+      "sessions s WHERE s.user_id = u.id AND s.ended_at IS NULL AND s.expires_at > ?1) FROM users "
+      "u ORDER BY u.id");
+  st.bind(1, to_unix_ms(now()));
+  json::array out;
+  while (st.step())
+    out.push_back(json::object{
+        {"id", st.text(0)},
+        {"role", st.text(1)},
+        {"language", st.text(2)},
+        {"created_at", format_rfc3339(from_unix_ms(st.integer(3)))},
+        {"disabled_at", st.is_null(4) ? json::value(nullptr)
+                                      : json::value(format_rfc3339(from_unix_ms(st.integer(4))))},
+        {"sessions", st.integer(5)}});
+  return out;
 }
 
 Result<std::string> revoke_token(db::Connection& db, const std::string& id, const std::string& by) {

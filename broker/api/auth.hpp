@@ -157,6 +157,15 @@ Result<std::pair<std::string, std::string>> add_token(db::Connection& db, const 
 Result<std::string> revoke_token(db::Connection& db, const std::string& id, const std::string& by);
 // No more sign-ins; the user's sessions end (a running server drops them within seconds).
 Result<std::string> disable_user(db::Connection& db, const std::string& id, const std::string& by);
+// A new role (viewer, operator, approver, admin); the user's sessions end, so the next sign-in
+// has the new role's scopes.
+Result<std::string> set_role(db::Connection& db, const std::string& id, const std::string& role,
+                             const std::string& by);
+// A new password (at least 12 characters); the user's sessions end.
+Result<std::string> reset_password(db::Connection& db, const std::string& id,
+                                   const std::string& password, const std::string& by);
+// Every account: id, role, language, created_at, disabled_at, open sessions; no hash.
+boost::json::array list_users(db::Connection& db);
 boost::json::array list_tokens(db::Connection& db);
 std::string random_secret();  // 32 random bytes, hex
 }  // namespace auth_admin

@@ -129,9 +129,47 @@ int silence_expire(const Config& config, const std::string& id, const std::strin
   return 0;
 }
 
+namespace {
+
+// Who the staff directory says `name` is, for an account that acts as a person: nullopt (and
+// the reason in `err`) when one with `role` could not do what its role is for.
+bool fits_directory(const Config& config, const std::string& name, const std::string& role,
+                    std::ostream& out, std::ostream& err) {
+  if (!config.playbooks.enabled) return true;  // no directory: nobody is paged or approves
+  auto directory = load_directory(config.playbooks.people.string());
+  if (auto* problems = std::get_if<DirectoryErrors>(&directory)) {
+    err << "refused: the staff directory does not load: " << problems->errors.front() << "\n";
+    return false;
+  }
+  const Person* person = std::get<Directory>(directory).find(name);
+  const std::string where = config.playbooks.people.string();
+  if (!person && role == "admin")
+    out << "note: '" << name << "' is not in " << where
+        << ": they may administer, but not approve (an approval is a person's)\n";
+  if (!person && role == "approver") {
+    err << "refused: '" << name << "' is not in the staff directory (" << where
+        << "): an approval is a person's, so a console account that approves is named as a "
+           "person there. Add "
+        << name << " to " << where << ", or give --role operator\n";
+    return false;
+  }
+  if (!person && role == "operator")
+    out << "note: '" << name << "' is not in " << where
+        << ": they may acknowledge from the console, but no playbook pages them\n";
+  if (person) {
+    std::string roles;
+    for (const auto& r : person->roles) roles += (roles.empty() ? "" : ", ") + r;
+    out << name << " is " << person->name << " in " << where << " (" << roles << ")\n";
+  }
+  return true;
+}
+
+}  // namespace
+
 int user_add(const Config& config, const std::string& name, const std::string& role,
              const std::string& language, const std::string& password, std::ostream& out,
              std::ostream& err) {
+  if (!fits_directory(config, name, role, out, err)) return 1;
   auto db = open_database(config);
   auto r = in_transaction(
       *db, [&] { return auth_admin::add_user(*db, name, role, password, language, "cli"); });
@@ -152,6 +190,44 @@ int user_disable(const Config& config, const std::string& name, std::ostream& ou
     return 1;
   }
   out << "user " << name << " disabled; their sessions are ended\n";
+  return 0;
+}
+
+int user_set_role(const Config& config, const std::string& name, const std::string& role,
+                  std::ostream& out, std::ostream& err) {
+  if (!fits_directory(config, name, role, out, err)) return 1;
+  auto db = open_database(config);
+  auto r = in_transaction(*db, [&] { return auth_admin::set_role(*db, name, role, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "user " << name << " is now " << role << "; their sessions are ended\n";
+  return 0;
+}
+
+int user_reset_password(const Config& config, const std::string& name, const std::string& password,
+                        std::ostream& out, std::ostream& err) {
+  auto db = open_database(config);
+  auto r =
+      in_transaction(*db, [&] { return auth_admin::reset_password(*db, name, password, "cli"); });
+  if (!r) {
+    err << "refused: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "user " << name << ": new password set; their sessions are ended\n";
+  return 0;
+}
+
+int user_list(const Config& config, std::ostream& out) {
+  auto db = open_database(config);
+  for (const auto& u : auth_admin::list_users(*db)) {
+    const auto& o = u.as_object();
+    out << std::string(o.at("id").as_string()) << "\t" << std::string(o.at("role").as_string())
+        << "\t" << std::string(o.at("language").as_string()) << "\t"
+        << (o.at("disabled_at").is_null() ? "enabled" : "disabled") << "\t"
+        << o.at("sessions").as_int64() << " sessions\n";
+  }
   return 0;
 }
 

@@ -25,6 +25,11 @@ int user_add(const Config& config, const std::string& name, const std::string& r
              std::ostream& err);
 int user_disable(const Config& config, const std::string& name, std::ostream& out,
                  std::ostream& err);
+int user_set_role(const Config& config, const std::string& name, const std::string& role,
+                  std::ostream& out, std::ostream& err);
+int user_reset_password(const Config& config, const std::string& name, const std::string& password,
+                        std::ostream& out, std::ostream& err);
+int user_list(const Config& config, std::ostream& out);  // id, role, language, state, sessions
 // `person`: the staff member (config/people.yaml) the token acts for, or empty (it acts as
 // itself, for nobody).
 // `sources`: for a token with ingest, the globs it may report as, comma-separated ("*": any).

@@ -8,6 +8,11 @@
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
+#include "tests/support/wait.hpp"
+
+#include <boost/json.hpp>
+
+namespace json = boost::json;
 
 using namespace tocsin::test;
 using namespace std::chrono_literals;
@@ -235,4 +240,100 @@ TEST_CASE("an exercise incident through every shipped playbook makes no public a
     CHECK(r.output.find("held back: the incident's status is exercise") != std::string::npos);
   }
   std::filesystem::current_path(cwd);
+}
+
+namespace {
+
+tocsin::test::Completed user_cli(const TocsinServer& s, std::vector<std::string> args,
+                                 const std::string& password = "") {
+  std::vector<std::string> argv{TOCSIN_BINARY, "user"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--config", s.config_file()});
+  std::vector<std::pair<std::string, std::string>> env;
+  if (!password.empty()) {
+    argv.insert(argv.end(), {"--password-env", "TOCSIN_TEST_PASSWORD"});
+    env.emplace_back("TOCSIN_TEST_PASSWORD", password);
+  }
+  return run_command_env(argv, env, 30s);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "accounts: an approver is a person of the directory, and set-role or a new password ends "
+    "sessions",
+    "[cli]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  TocsinServer server(options);
+  server.start();
+  // An approver nobody's directory names could never approve: refused, with what to do.
+  auto ghost = user_cli(server, {"add", "ghost", "--role", "approver"}, "a long passphrase one");
+  CHECK(ghost.exit_code == 1);
+  CHECK(ghost.output.find("'ghost' is not in the staff directory") != std::string::npos);
+  CHECK(ghost.output.find("or give --role operator") != std::string::npos);
+  const std::string first = "a long passphrase one";
+  auto added = user_cli(server, {"add", "swilliams", "--role", "approver"}, first);
+  REQUIRE(added.exit_code == 0);
+  CHECK(added.output.find("swilliams is ") != std::string::npos);
+  Session before = sign_in(server, "swilliams", first);
+
+  // Another role: the session opened before ends; the next one has the new role.
+  auto demoted = user_cli(server, {"set-role", "swilliams", "viewer"});
+  CHECK(demoted.exit_code == 0);
+  CHECK(wait_until(
+      [&] { return as_user(server, before, "GET", "/api/v1/session", "")->status == 401; }, 15s));
+  Session viewer = sign_in(server, "swilliams", first);
+  CHECK(json::parse(as_user(server, viewer, "GET", "/api/v1/session", "")->body).at("role") ==
+        "viewer");
+
+  // A new password: the old one no longer signs in, the new one does, the session ends.
+  const std::string second = "another long passphrase";
+  CHECK(user_cli(server, {"reset-password", "swilliams"}, second).exit_code == 0);
+  CHECK(wait_until(
+      [&] { return as_user(server, viewer, "GET", "/api/v1/session", "")->status == 401; }, 15s));
+  CHECK_THROWS(sign_in(server, "swilliams", first));
+  CHECK_NOTHROW(sign_in(server, "swilliams", second));
+  CHECK(user_cli(server, {"reset-password", "swilliams"}, "short")
+            .output.find("at least 12 characters") != std::string::npos);
+
+  // The list: each account's role and state, no hash; the trail has each change.
+  auto list = user_cli(server, {"list"});
+  CHECK(list.output.find("swilliams\tviewer\tfr\tenabled") != std::string::npos);
+  CHECK(list.output.find("argon2") == std::string::npos);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action IN "
+                      "('user.set_role', 'user.reset_password')") == 2);
+}
+
+TEST_CASE("a password typed at the terminal is not echoed, and asked twice", "[cli]") {
+  TocsinServer server;
+  // A real terminal (a pty) for tocsin user add; the password typed twice.
+  const std::string script =
+      "import os, pty, sys, time\n"
+      "pid, fd = pty.fork()\n"
+      "if pid == 0:\n"
+      "    os.execv(sys.argv[1], sys.argv[1:])\n"
+      "out = b''\n"
+      "def read_until(word, seconds=20):\n"
+      "    global out\n"
+      "    end = time.time() + seconds\n"
+      "    while word not in out and time.time() < end:\n"
+      "        try: out += os.read(fd, 1024)\n"
+      "        except OSError: break\n"
+      "read_until(b'Password')\n"
+      "os.write(fd, b'typed secret phrase\\n')\n"
+      "read_until(b'Again')\n"
+      "os.write(fd, b'typed secret phrase\\n')\n"
+      "read_until(b'added')\n"
+      "os.waitpid(pid, 0)\n"
+      "sys.stdout.write(out.decode(errors='replace'))\n";
+  auto r = run_command({"/usr/bin/python3", "-c", script, TOCSIN_BINARY, "user", "add", "typist",
+                        "--role", "viewer", "--config", server.config_file()},
+                       60s);
+  INFO(r.output);
+  CHECK(r.output.find("Password") != std::string::npos);
+  CHECK(r.output.find("Again") != std::string::npos);
+  CHECK(r.output.find("user typist (viewer) added") != std::string::npos);
+  CHECK(r.output.find("typed secret phrase") == std::string::npos);
 }
