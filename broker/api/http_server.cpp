@@ -50,7 +50,7 @@ struct HttpServer::Impl {
         }
       }
       auto executor = socket.get_executor();
-      if (sessions.tls)
+      if (sessions.tls_context())
         asio::co_spawn(
             executor,
             sessions.tls_session(beast::tcp_stream(std::move(socket)), std::move(slot), over),
@@ -103,7 +103,11 @@ void HttpServer::tls(const std::filesystem::path& certificate,
   if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
     throw std::runtime_error("http.tls.private_key: " + private_key.string() +
                              " does not match the certificate " + certificate.string());
-  impl_->sessions.tls.emplace(std::move(ctx));
+  auto next = std::make_shared<ssl::context>(std::move(ctx));
+  auto& s = impl_->sessions;
+  std::lock_guard lock(s.tls_mutex);
+  if (s.tls) s.retired_tls.push_back(std::move(s.tls));
+  s.tls = std::move(next);
 }
 
 void HttpServer::start() {
@@ -148,7 +152,7 @@ void HttpServer::start() {
       i.io.run();
     });
   spdlog::info("http: listening on {}:{}{}", bind.host, bind.port,
-               i.sessions.tls ? " (HTTPS and WSS only)" : "");
+               i.sessions.tls_context() ? " (HTTPS and WSS only)" : "");
 }
 
 void HttpServer::stop() {

@@ -25,7 +25,8 @@ class HttpServer {
   // Who may open /ws/console.
   void authentication(Auth& auth);
   // Serve HTTPS and WSS only, with this PEM certificate chain and key (throws, naming the file,
-  // if either cannot be used). Call before start().
+  // if either cannot be used). Before start(); again while it runs (SIGHUP: a renewed
+  // certificate) for the connections from then on, the open ones kept as they are.
   void tls(const std::filesystem::path& certificate, const std::filesystem::path& private_key);
   ~HttpServer();
 

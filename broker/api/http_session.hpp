@@ -4,7 +4,10 @@
 // only by http_server.cpp, the listener.
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 #include "broker/api/auth.hpp"
 #include "broker/api/beast.hpp"
@@ -76,7 +79,15 @@ struct HttpSessions {
   FeedHub* feed = nullptr;
   std::size_t feed_max_queue = 256;
   Auth* auth = nullptr;
-  std::optional<ssl::context> tls;  // set: HTTPS and WSS only
+  // Set: HTTPS and WSS only. Replaced on reload (a renewed certificate); a replaced context is
+  // kept, for the connections that were opened with it (a console's WebSocket stays).
+  std::shared_ptr<ssl::context> tls;
+  std::vector<std::shared_ptr<ssl::context>> retired_tls;
+  std::mutex tls_mutex;
+  std::shared_ptr<ssl::context> tls_context() {
+    std::lock_guard lock(tls_mutex);
+    return tls;
+  }
   std::atomic<int> active_requests{0};
   ConnectionBudget budget;  // http.max_connections, http.max_connections_per_address
   // Connections over the budget are told so (503, Retry-After) by a few at a time; past these,
@@ -280,7 +291,7 @@ struct HttpSessions {
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
     }
-    tls_stream secure(std::move(stream), *tls);
+    tls_stream secure(std::move(stream), *tls_context());
     auto [hec, used] = co_await secure.async_handshake(ssl::stream_base::server, buffer.data(),
                                                        asio::as_tuple(asio::use_awaitable));
     if (hec) {

@@ -64,7 +64,13 @@ ZmqIngest::~ZmqIngest() {
 
 void ZmqIngest::authenticate(std::string secret_key, SensorKeys sensors) {
   secret_key_ = std::move(secret_key);
-  sensors_.emplace(std::move(sensors));
+  sensors_ = std::make_shared<const SensorKeys>(std::move(sensors));
+}
+
+void ZmqIngest::reload_sensors(SensorKeys sensors) {
+  auto next = std::make_shared<const SensorKeys>(std::move(sensors));
+  std::lock_guard lock(sensors_mutex_);
+  sensors_ = std::move(next);
 }
 
 void ZmqIngest::start() {
@@ -109,7 +115,7 @@ void ZmqIngest::start() {
         bind_);
   else
     spdlog::info("ingest: ZeroMQ ROUTER bound at {} (CurveZMQ, {} sensors)", bind_,
-                 sensors_->size());
+                 sensors()->size());
 }
 
 void ZmqIngest::stop() {
@@ -148,13 +154,14 @@ void ZmqIngest::answer_zap() {
   if (f.size() < 6) return;  // not a ZAP request: nothing sane to answer (REP needs one)
   std::string version = f[0].to_string(), request_id = f[1].to_string();
   std::string address = f[3].to_string(), mechanism = f[5].to_string();
+  const auto keys = sensors();
   const SensorKey* sensor = nullptr;
   std::string key;
   if (mechanism == "CURVE" && f.size() == 7 && f[6].size() == 32) {
     char z85[41];
     zmq_z85_encode(z85, static_cast<const std::uint8_t*>(f[6].data()), 32);
     key = z85;
-    sensor = sensors_->by_public_key(key);
+    sensor = keys->by_public_key(key);
   }
   if (!sensor) {
     metrics_.rejected("unknown_sensor");
@@ -234,11 +241,14 @@ void ZmqIngest::run(std::stop_token stop) {
       bool is_action = verb == "ack" || verb == "resolve" || verb == "cancel";
       // With CURVE: the sensor the ZAP handler named, and what it may do.
       const SensorKey* sensor = nullptr;
-      if (sensors_) {
+      const auto keys = sensors();
+      if (keys) {
         const char* user = frames.back().gets("User-Id");
-        sensor = sensors_->by_name(user ? user : "");
-        if (!sensor) {  // cannot happen: the handshake let only listed keys in
-          refuse(identity, request_id, Error{"forbidden", "sensor: not authenticated", "sensor"});
+        sensor = keys->by_name(user ? user : "");
+        if (!sensor) {  // its key was taken out by a reload since its handshake
+          refuse(identity, request_id,
+                 Error{"forbidden", "sensor: its key is no longer listed (the sensors file)",
+                       "sensor"});
           continue;
         }
       }

@@ -32,6 +32,10 @@ class ZmqIngest {
   // CurveZMQ: only the sensors listed connect (their keys checked by this class's ZAP handler),
   // encrypted, and each may report only as its own sources. Before start().
   void authenticate(std::string secret_key, SensorKeys sensors);
+  // Another set of sensors' keys (the file reloaded on SIGHUP), for every handshake and message
+  // from now on: a key taken out can connect no more, and what its open connection sends is
+  // refused. After authenticate().
+  void reload_sensors(SensorKeys sensors);
   // Binds (throws zmq::error_t on failure), then serves on its own thread.
   void start();
   // Past this many bytes of requests read and not yet answered, it stops reading (as past
@@ -69,7 +73,14 @@ class ZmqIngest {
   std::jthread thread_;
   void* socket_ = nullptr;  // zmq::socket_t*, created in start() and used only by thread_
   std::string secret_key_;  // empty: no CURVE
-  std::optional<SensorKeys> sensors_;
+  // The sensors' keys: replaced whole by reload_sensors (SIGHUP) from another thread, read by
+  // the socket's thread, each message with the set it started with.
+  std::shared_ptr<const SensorKeys> sensors() const {
+    std::lock_guard lock(sensors_mutex_);
+    return sensors_;
+  }
+  mutable std::mutex sensors_mutex_;
+  std::shared_ptr<const SensorKeys> sensors_;
   void* zap_ = nullptr;  // zmq::socket_t* (REP on inproc://zeromq.zap.01), with CURVE
 };
 

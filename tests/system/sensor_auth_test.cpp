@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
 #include <fstream>
 
 #include <boost/json.hpp>
@@ -12,6 +16,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace tocsin::test;
 using namespace std::chrono_literals;
@@ -185,4 +190,42 @@ TEST_CASE("a bad sensors file or a missing key stops the broker with the reason"
   CHECK(serve.output.find(sensors.string() + ":2:") != std::string::npos);
   CHECK(serve.output.find("sensors[0].public_key: not a CURVE public key") != std::string::npos);
   CHECK(serve.output.find(broker.secret_key) == std::string::npos);
+}
+
+TEST_CASE("the sensors file reloads on SIGHUP: a key put in connects, a key taken out no more",
+          "[ingest][curve]") {
+  KeyPair broker = keygen(), gauges = keygen(), newcomer = keygen();
+  TempDir dir;
+  auto sensors = dir.path() / "sensors.yaml";
+  auto listed = [&](std::initializer_list<std::pair<const char*, const KeyPair*>> who) {
+    std::ofstream out(sensors);
+    out << "sensors:\n";
+    for (const auto& [name, keys] : who)
+      out << "  - { name: " << name << ", public_key: \"" << keys->public_key
+          << "\", sources: [\"gauge-*\"] }\n";
+  };
+  listed({{"riverside-gauges", &gauges}});
+  ServerOptions options;
+  options.ingest_yaml =
+      "    curve: { secret_key_env: TEST_ZMQ_SECRET, sensors: " + sensors.string() + " }\n";
+  options.env = {{"TEST_ZMQ_SECRET", broker.secret_key}};
+  TocsinServer server(options);
+  server.start();
+  CHECK(send_as(server, broker.public_key, gauges.secret_key, "gauge-1").exit_code == 0);
+  CHECK(send_as(server, broker.public_key, newcomer.secret_key, "gauge-2").exit_code != 0);
+
+  // The newcomer is put in, the old gauges taken out; the server told.
+  listed({{"new-gauges", &newcomer}});
+  server.process().signal(SIGHUP);
+  REQUIRE(wait_until(
+      [&] { return server.log().find("1 sensors' keys reloaded") != std::string::npos; }, 20s));
+  CHECK(send_as(server, broker.public_key, newcomer.secret_key, "gauge-2").exit_code == 0);
+  CHECK(send_as(server, broker.public_key, gauges.secret_key, "gauge-3").exit_code != 0);
+
+  // A broken file: the running keys stay.
+  std::ofstream(sensors) << "sensors: [ { name: x } ]\n";
+  server.process().signal(SIGHUP);
+  REQUIRE(wait_until(
+      [&] { return server.log().find("the running keys stay") != std::string::npos; }, 20s));
+  CHECK(send_as(server, broker.public_key, newcomer.secret_key, "gauge-4").exit_code == 0);
 }

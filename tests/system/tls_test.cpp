@@ -4,12 +4,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
 #include <boost/json.hpp>
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tls_certificate.hpp"
 #include "tests/support/tocsin_server.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace tocsin::test;
 using namespace std::chrono_literals;
@@ -61,4 +66,39 @@ TEST_CASE("a TLS key that does not match its certificate stops the server at sta
   CHECK(r.output.find("http.tls.private_key") != std::string::npos);
   CHECK(r.output.find("mismatch") != std::string::npos);
   CHECK(r.output.find("PRIVATE KEY") == std::string::npos);  // never the key itself
+}
+
+TEST_CASE("a renewed certificate is served after SIGHUP, and a broken one leaves the running one",
+          "[tls]") {
+  TempDir certs;
+  auto cert = certs.path() / "cert.pem", key = certs.path() / "key.pem";
+  auto old_cert = certs.path() / "old-cert.pem";
+  make_tls_certificate(cert, key);
+  std::filesystem::copy_file(cert, old_cert);
+  TocsinServer server(over_tls(cert, key));
+  server.start();
+  auto verified_by = [&](const std::filesystem::path& ca) {
+    return run_command({"/usr/bin/python3", kClient, "health", "--port",
+                        std::to_string(server.http_port()), "--cafile", ca.string()},
+                       30s)
+               .exit_code == 0;
+  };
+  REQUIRE(verified_by(old_cert));
+  // The certificate is renewed in place (as certbot does), and the server told.
+  make_tls_certificate(cert, key);
+  server.process().signal(SIGHUP);
+  REQUIRE(wait_until([&] { return verified_by(cert); }, 20s));
+  CHECK_FALSE(verified_by(old_cert));  // new connections get the new certificate only
+  CHECK(server.log().find("http: TLS certificate reloaded") != std::string::npos);
+
+  // A key that does not match: the reload is refused, said, and the running certificate stays.
+  auto other_cert = certs.path() / "other-cert.pem", other_key = certs.path() / "other-key.pem";
+  make_tls_certificate(other_cert, other_key);
+  std::filesystem::copy_file(other_key, key, std::filesystem::copy_options::overwrite_existing);
+  server.process().signal(SIGHUP);
+  REQUIRE(wait_until(
+      [&] { return server.log().find("the running certificate stays") != std::string::npos; },
+      20s));
+  CHECK(verified_by(cert));
+  CHECK(server.process().running());
 }
