@@ -68,6 +68,15 @@ print(b" ".join(s.recv_multipart()).decode())
                          {{"BROKER_KEY", server_key}, {"SENSOR_SECRET", secret}}, 20s);
 }
 
+// A server with CurveZMQ on: the broker's secret key in TEST_ZMQ_SECRET, these sensors' keys.
+ServerOptions curve_options(const std::filesystem::path& sensors, const KeyPair& broker) {
+  ServerOptions options;
+  options.ingest_yaml =
+      "    curve: { secret_key_env: TEST_ZMQ_SECRET, sensors: " + sensors.string() + " }\n";
+  options.env = {{"TEST_ZMQ_SECRET", broker.secret_key}};
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("the sensor bus with CurveZMQ: listed keys only, each sensor its own sources",
@@ -77,11 +86,7 @@ TEST_CASE("the sensor bus with CurveZMQ: listed keys only, each sensor its own s
   auto sensors = dir.path() / "sensors.yaml";
   std::ofstream(sensors) << "sensors:\n  - { name: riverside-gauges, public_key: \""
                          << gauges.public_key << "\", sources: [\"gauge-rdp-*\"] }\n";
-  ServerOptions options;
-  options.ingest_yaml =
-      "    curve: { secret_key_env: TEST_ZMQ_SECRET, sensors: " + sensors.string() + " }\n";
-  options.env = {{"TEST_ZMQ_SECRET", broker.secret_key}};
-  TocsinServer server(options);
+  TocsinServer server(curve_options(sensors, broker));
   server.start();
 
   auto ok = send_as(server, broker.public_key, gauges.secret_key, "gauge-rdp-17");
@@ -132,11 +137,7 @@ TEST_CASE("a sensor acts only on its own sources' incidents, and the trail names
   std::ofstream(sensors) << "sensors:\n  - { name: river-bridge, public_key: \""
                          << bridge.public_key
                          << "\", sources: [\"gauge-rdp-*\"], actions: true }\n";
-  ServerOptions options;
-  options.ingest_yaml =
-      "    curve: { secret_key_env: TEST_ZMQ_SECRET, sensors: " + sensors.string() + " }\n";
-  options.env = {{"TEST_ZMQ_SECRET", broker.secret_key}};
-  TocsinServer server(options);
+  TocsinServer server(curve_options(sensors, broker));
   server.start();
   auto own = send_as(server, broker.public_key, bridge.secret_key, "gauge-rdp-17");
   REQUIRE(own.exit_code == 0);
@@ -205,11 +206,7 @@ TEST_CASE("the sensors file reloads on SIGHUP: a key put in connects, a key take
           << "\", sources: [\"gauge-*\"] }\n";
   };
   listed({{"riverside-gauges", &gauges}});
-  ServerOptions options;
-  options.ingest_yaml =
-      "    curve: { secret_key_env: TEST_ZMQ_SECRET, sensors: " + sensors.string() + " }\n";
-  options.env = {{"TEST_ZMQ_SECRET", broker.secret_key}};
-  TocsinServer server(options);
+  TocsinServer server(curve_options(sensors, broker));
   server.start();
   CHECK(send_as(server, broker.public_key, gauges.secret_key, "gauge-1").exit_code == 0);
   CHECK(send_as(server, broker.public_key, newcomer.secret_key, "gauge-2").exit_code != 0);
