@@ -21,6 +21,7 @@
 #include "broker/cli/send.hpp"
 #include "broker/cli/template_cli.hpp"
 #include "broker/ingest/sensor_keys.hpp"
+#include "broker/logging.hpp"
 #include "broker/serve.hpp"
 #include "broker/settings/config.hpp"
 #include "channels/siren/siren_simulator.hpp"
@@ -370,7 +371,7 @@ int main(int argc, char** argv) {
       std::cerr << "tocsin: refusing to start with an invalid configuration\n";
       return 1;
     }
-    spdlog::set_level(spdlog::level::from_str(config->log_level));
+    tocsin::configure_logging(config->log_format, config->log_level);
     try {
       return tocsin::serve(*config);
     } catch (const std::exception& e) {

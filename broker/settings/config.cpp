@@ -350,8 +350,10 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   if (auto channels = r.section(root, "", "channels", false)) channels_section(r, *channels, c);
   for (const auto& ch : c.channels) c.playbooks.channels.emplace_back(ch.name, ch.policy.fallback);
 
-  if (auto log = r.section(root, "", "log", false); log && r.mapping(*log, "log", {"level"})) {
+  if (auto log = r.section(root, "", "log", false);
+      log && r.mapping(*log, "log", {"level", "format"})) {
     r.choice(*log, "log", "level", c.log_level, {"trace", "debug", "info", "warn", "error", "off"});
+    r.choice(*log, "log", "format", c.log_format, {"text", "json", "journal"});
   }
 
   if (r.failed()) return ConfigErrors{r.take()};

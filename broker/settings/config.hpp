@@ -53,6 +53,7 @@ struct Config {
     std::chrono::seconds checkpoint_interval{60};
   } audit;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json | journal (broker/logging.hpp)
   struct {
     std::string zmq_bind;
     std::size_t max_in_flight = 20000;  // past this, the broker stops reading (back-pressure)

@@ -18,7 +18,10 @@
 #include <sstream>
 #include <string>
 
+#include <boost/json.hpp>
+
 #include "tests/support/fake_provider.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"
@@ -205,4 +208,45 @@ TEST_CASE("probes: /-/healthy and /-/ready by GET and HEAD, and /metrics counts 
   CHECK(metrics.find("\nprocess_resident_memory_bytes ") != std::string::npos);
   CHECK(metrics.find("\nprocess_open_fds ") != std::string::npos);
   CHECK(metrics.find("\nprocess_start_time_seconds ") != std::string::npos);
+}
+
+TEST_CASE("log.format json: one JSON object a line, the incident's id a field of its own",
+          "[service]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  options.extra_yaml = "log:\n  level: info\n  format: json\n";
+  // A playbook run that fails, for an error line that names its incident.
+  options.env = {{"TOCSIN_FAULTS", "journal.playbooks=3"}};
+  TocsinServer server(options);
+  server.start();
+  std::ifstream in(TOCSIN_SOURCE_DIR "/docs/examples/incidents/flood.json");
+  auto created =
+      server.post("/api/v1/incidents", std::string((std::istreambuf_iterator<char>(in)), {}));
+  REQUIRE(created->status == 201);
+  const std::string id(boost::json::parse(created->body).at("id").as_string());
+  REQUIRE(wait_until(
+      [&] { return server.log().find("its playbooks failed 3 times") != std::string::npos; }, 20s));
+  std::istringstream lines(server.log());
+  std::size_t parsed = 0;
+  bool named = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    INFO(line);
+    REQUIRE(!ec);  // every line is JSON
+    ++parsed;
+    const auto& o = v.as_object();
+    CHECK(o.contains("time"));
+    CHECK(o.contains("level"));
+    CHECK(o.contains("thread"));
+    if (std::string(o.at("message").as_string()).find("its playbooks failed") == std::string::npos)
+      continue;
+    named = true;
+    CHECK(o.at("level") == "error");
+    CHECK(o.at("thread") == "journal");
+    CHECK(o.at("incident_id").as_string() == id);
+  }
+  CHECK(parsed > 5);
+  CHECK(named);
 }
