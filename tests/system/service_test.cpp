@@ -98,6 +98,16 @@ std::string child_environment(pid_t parent, const std::string& name) {
   return "";
 }
 
+// The shipped flood example, reported over HTTP; its incident's id.
+std::string report_flood(const TocsinServer& server) {
+  std::ifstream in(TOCSIN_SOURCE_DIR "/docs/examples/incidents/flood.json");
+  auto created =
+      server.post("/api/v1/incidents", std::string((std::istreambuf_iterator<char>(in)), {}));
+  REQUIRE(created);
+  REQUIRE(created->status == 201);
+  return std::string(boost::json::parse(created->body).at("id").as_string());
+}
+
 }  // namespace
 
 TEST_CASE("under systemd: ready once it serves, the watchdog fed, reloading and stopping said",
@@ -148,10 +158,7 @@ TEST_CASE(
                           "  siren: {provider: outbox}\n";
   TocsinServer server(options);
   server.start();
-  std::ifstream in(TOCSIN_SOURCE_DIR "/docs/examples/incidents/flood.json");
-  auto created =
-      server.post("/api/v1/incidents", std::string((std::istreambuf_iterator<char>(in)), {}));
-  REQUIRE(created->status == 201);
+  report_flood(server);
   // The provider checks HTTP basic auth with its token (a wrong one is 401, never answered):
   // the two duty officers' SMS got through, and nothing was refused.
   REQUIRE(wait_until(
@@ -219,11 +226,7 @@ TEST_CASE("log.format json: one JSON object a line, the incident's id a field of
   options.env = {{"TOCSIN_FAULTS", "journal.playbooks=3"}};
   TocsinServer server(options);
   server.start();
-  std::ifstream in(TOCSIN_SOURCE_DIR "/docs/examples/incidents/flood.json");
-  auto created =
-      server.post("/api/v1/incidents", std::string((std::istreambuf_iterator<char>(in)), {}));
-  REQUIRE(created->status == 201);
-  const std::string id(boost::json::parse(created->body).at("id").as_string());
+  const std::string id = report_flood(server);
   REQUIRE(wait_until(
       [&] { return server.log().find("its playbooks failed 3 times") != std::string::npos; }, 20s));
   std::istringstream lines(server.log());
