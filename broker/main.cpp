@@ -59,13 +59,15 @@ std::optional<std::string> read_password(const std::string& variable) {
     std::getline(std::cin, line);
     return line;
   }
+  // Echo off first, then the prompt: what is typed once the prompt shows is never echoed (and
+  // what was typed before it is discarded, as getpass does).
   auto ask = [](const char* prompt) {
-    std::cerr << prompt << std::flush;
     termios was{};
     tcgetattr(STDIN_FILENO, &was);
     termios quiet = was;
     quiet.c_lflag &= ~tcflag_t(ECHO);
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    std::cerr << prompt << std::flush;
     std::string line;
     std::getline(std::cin, line);
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &was);

@@ -310,7 +310,7 @@ TEST_CASE("a password typed at the terminal is not echoed, and asked twice", "[c
   TocsinServer server;
   // A real terminal (a pty) for tocsin user add; the password typed twice.
   const std::string script =
-      "import os, pty, sys, time\n"
+      "import os, pty, select, sys, time\n"
       "pid, fd = pty.fork()\n"
       "if pid == 0:\n"
       "    os.execv(sys.argv[1], sys.argv[1:])\n"
@@ -319,6 +319,7 @@ TEST_CASE("a password typed at the terminal is not echoed, and asked twice", "[c
       "    global out\n"
       "    end = time.time() + seconds\n"
       "    while word not in out and time.time() < end:\n"
+      "        if not select.select([fd], [], [], 1)[0]: continue\n"
       "        try: out += os.read(fd, 1024)\n"
       "        except OSError: break\n"
       "read_until(b'Password')\n"

@@ -84,12 +84,35 @@ TEST_CASE("a renewed certificate is served after SIGHUP, and a broken one leaves
                .exit_code == 0;
   };
   REQUIRE(verified_by(old_cert));
+  // A resident's page holds the public feed open over wss:// across the renewal.
+  const auto go_on = certs.path() / "go-on", feed_log = certs.path() / "feed.log";
+  Process feed({"/usr/bin/python3", "-c",
+                "import asyncio, os, ssl, sys, websockets\n"
+                "async def main():\n"
+                "    ctx = ssl.create_default_context(cafile=sys.argv[2])\n"
+                "    async with websockets.connect('wss://127.0.0.1:' + sys.argv[1] + "
+                "'/ws/public', ssl=ctx) as ws:\n"
+                "        print('connected', flush=True)\n"
+                "        while not os.path.exists(sys.argv[3]): await asyncio.sleep(0.05)\n"
+                "        await asyncio.wait_for(await ws.ping(), 5)\n"
+                "        print('still open', flush=True)\n"
+                "asyncio.run(main())\n",
+                std::to_string(server.http_port()), old_cert.string(), go_on.string()},
+               feed_log.string());
+  REQUIRE(
+      wait_until([&] { return read_file(feed_log).find("connected") != std::string::npos; }, 20s));
   // The certificate is renewed in place (as certbot does), and the server told.
   make_tls_certificate(cert, key);
   server.process().signal(SIGHUP);
   REQUIRE(wait_until([&] { return verified_by(cert); }, 20s));
   CHECK_FALSE(verified_by(old_cert));  // new connections get the new certificate only
   CHECK(server.log().find("http: TLS certificate reloaded") != std::string::npos);
+  // The feed opened before it is still there: it answers a ping.
+  std::ofstream(go_on) << "go";
+  CHECK(
+      wait_until([&] { return read_file(feed_log).find("still open") != std::string::npos; }, 20s));
+  INFO(read_file(feed_log));
+  CHECK(feed.wait(10s) == 0);
 
   // A key that does not match: the reload is refused, said, and the running certificate stays.
   auto other_cert = certs.path() / "other-cert.pem", other_key = certs.path() / "other-key.pem";
