@@ -312,6 +312,34 @@ int serve(const Config& config) {
     journal.write([](db::Connection&) {}, [probe_back](bool) { probe_back->store(true); });
   };
 
+  // SIGHUP (systemctl reload): each part whole or not at all; a failed reload keeps what runs,
+  // and says why.
+  auto reload = [&] {
+    spdlog::info("SIGHUP: reloading the playbooks, the TLS certificate, the sensors' keys");
+    library.reload();  // on failure it logs every error and keeps the running set
+    if (!config.http.tls.certificate.empty()) {
+      try {
+        http.tls(config.http.tls.certificate, config.http.tls.private_key);
+        spdlog::info("http: TLS certificate reloaded from {}",
+                     config.http.tls.certificate.string());
+      } catch (const std::exception& e) {
+        spdlog::error("http: {}; the running certificate stays", e.what());
+      }
+    }
+    if (config.ingest.curve.secret_key) {
+      auto loaded = load_sensor_keys(config.ingest.curve.sensors);
+      if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
+        for (const auto& e : *errors) spdlog::error("ingest: {}", e);
+        spdlog::error("ingest: the sensors file was not reloaded; the running keys stay");
+      } else {
+        auto keys = std::get<SensorKeys>(std::move(loaded));
+        spdlog::info("ingest: {} sensors' keys reloaded from {}", keys.size(),
+                     config.ingest.curve.sensors.string());
+        ingest.reload_sensors(std::move(keys));
+      }
+    }
+  };
+
   for (;;) {
     int sig = 0;
     if (watchdog_usec == 0) {
@@ -327,30 +355,7 @@ int serve(const Config& config) {
     }
     if (sig == SIGHUP) {
       sd_notify(0, "RELOADING=1");
-      spdlog::info("SIGHUP: reloading the playbooks, the TLS certificate, the sensors' keys");
-      library.reload();  // on failure it logs every error and keeps the running set
-      // Each one whole or not at all: a failed reload keeps what runs, and says why.
-      if (!config.http.tls.certificate.empty()) {
-        try {
-          http.tls(config.http.tls.certificate, config.http.tls.private_key);
-          spdlog::info("http: TLS certificate reloaded from {}",
-                       config.http.tls.certificate.string());
-        } catch (const std::exception& e) {
-          spdlog::error("http: {}; the running certificate stays", e.what());
-        }
-      }
-      if (config.ingest.curve.secret_key) {
-        auto loaded = load_sensor_keys(config.ingest.curve.sensors);
-        if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
-          for (const auto& e : *errors) spdlog::error("ingest: {}", e);
-          spdlog::error("ingest: the sensors file was not reloaded; the running keys stay");
-        } else {
-          auto keys = std::get<SensorKeys>(std::move(loaded));
-          spdlog::info("ingest: {} sensors' keys reloaded from {}", keys.size(),
-                       config.ingest.curve.sensors.string());
-          ingest.reload_sensors(std::move(keys));
-        }
-      }
+      reload();
       sd_notify(0, "READY=1\nSTATUS=serving");
       continue;
     }

@@ -119,22 +119,21 @@ void append_json(std::string& out, const json::value& v) {
   }
 }
 
+template <class T, void (*append)(std::string&, const T&)>
+std::string text_of(const T& v) {
+  std::string out;
+  append(out, v);
+  return out;
+}
+
 std::string json_text(const json::value& v) {
-  std::string out;
-  append_json(out, v);
-  return out;
+  return text_of<json::value, append_json>(v);
 }
-
 std::string json_text(const json::object& o) {
-  std::string out;
-  append_object(out, o);
-  return out;
+  return text_of<json::object, append_object>(o);
 }
-
 std::string json_text(const json::array& a) {
-  std::string out;
-  append_array(out, a);
-  return out;
+  return text_of<json::array, append_array>(a);
 }
 
 }  // namespace tocsin

@@ -1,13 +1,14 @@
 #include "core/metrics.hpp"
+
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <vector>
-
-#include <charconv>
 
 namespace tocsin {
 

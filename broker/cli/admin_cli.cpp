@@ -57,6 +57,16 @@ auto in_transaction(db::Connection& db, F&& f) {
   }
 }
 
+// One change through auth_admin, in its own transaction: true once committed; false, and why
+// in `err`, when refused.
+template <class F>
+bool applied(const Config& config, std::ostream& err, F&& change) {
+  auto db = open_database(config);
+  auto r = in_transaction(*db, [&] { return change(*db); });
+  if (!r) err << "refused: " << r.error().message << "\n";
+  return r.ok();
+}
+
 void print(const Silence& s, Timestamp t, std::ostream& out) {
   auto o = to_json(s, t);
   out << s.id << "  " << std::string(o.at("state").as_string()) << "  until "
@@ -131,17 +141,25 @@ int silence_expire(const Config& config, const std::string& id, const std::strin
 
 namespace {
 
-// Who the staff directory says `name` is, for an account that acts as a person: nullopt (and
-// the reason in `err`) when one with `role` could not do what its role is for.
+// The staff directory (playbooks.people), or nullopt with why in `err` (after `field`).
+std::optional<Directory> staff(const Config& config, const char* field, std::ostream& err) {
+  auto directory = load_directory(config.playbooks.people.string());
+  if (auto* problems = std::get_if<DirectoryErrors>(&directory)) {
+    err << "refused: " << field << "the staff directory does not load: " << problems->errors.front()
+        << "\n";
+    return std::nullopt;
+  }
+  return std::get<Directory>(std::move(directory));
+}
+
+// Who the staff directory says `name` is, for an account that acts as a person: false (and the
+// reason in `err`) when one with `role` could not do what its role is for.
 bool fits_directory(const Config& config, const std::string& name, const std::string& role,
                     std::ostream& out, std::ostream& err) {
   if (!config.playbooks.enabled) return true;  // no directory: nobody is paged or approves
-  auto directory = load_directory(config.playbooks.people.string());
-  if (auto* problems = std::get_if<DirectoryErrors>(&directory)) {
-    err << "refused: the staff directory does not load: " << problems->errors.front() << "\n";
-    return false;
-  }
-  const Person* person = std::get<Directory>(directory).find(name);
+  auto directory = staff(config, "", err);
+  if (!directory) return false;
+  const Person* person = directory->find(name);
   const std::string where = config.playbooks.people.string();
   if (!person && role == "admin")
     out << "note: '" << name << "' is not in " << where
@@ -169,52 +187,40 @@ bool fits_directory(const Config& config, const std::string& name, const std::st
 int user_add(const Config& config, const std::string& name, const std::string& role,
              const std::string& language, const std::string& password, std::ostream& out,
              std::ostream& err) {
-  if (!fits_directory(config, name, role, out, err)) return 1;
-  auto db = open_database(config);
-  auto r = in_transaction(
-      *db, [&] { return auth_admin::add_user(*db, name, role, password, language, "cli"); });
-  if (!r) {
-    err << "refused: " << r.error().message << "\n";
+  if (!fits_directory(config, name, role, out, err) ||
+      !applied(config, err, [&](db::Connection& db) {
+        return auth_admin::add_user(db, name, role, password, language, "cli");
+      }))
     return 1;
-  }
   out << "user " << name << " (" << role << ") added\n";
   return 0;
 }
 
 int user_disable(const Config& config, const std::string& name, std::ostream& out,
                  std::ostream& err) {
-  auto db = open_database(config);
-  auto r = in_transaction(*db, [&] { return auth_admin::disable_user(*db, name, "cli"); });
-  if (!r) {
-    err << "refused: " << r.error().message << "\n";
+  if (!applied(config, err,
+               [&](db::Connection& db) { return auth_admin::disable_user(db, name, "cli"); }))
     return 1;
-  }
   out << "user " << name << " disabled; their sessions are ended\n";
   return 0;
 }
 
 int user_set_role(const Config& config, const std::string& name, const std::string& role,
                   std::ostream& out, std::ostream& err) {
-  if (!fits_directory(config, name, role, out, err)) return 1;
-  auto db = open_database(config);
-  auto r = in_transaction(*db, [&] { return auth_admin::set_role(*db, name, role, "cli"); });
-  if (!r) {
-    err << "refused: " << r.error().message << "\n";
+  if (!fits_directory(config, name, role, out, err) ||
+      !applied(config, err,
+               [&](db::Connection& db) { return auth_admin::set_role(db, name, role, "cli"); }))
     return 1;
-  }
   out << "user " << name << " is now " << role << "; their sessions are ended\n";
   return 0;
 }
 
 int user_reset_password(const Config& config, const std::string& name, const std::string& password,
                         std::ostream& out, std::ostream& err) {
-  auto db = open_database(config);
-  auto r =
-      in_transaction(*db, [&] { return auth_admin::reset_password(*db, name, password, "cli"); });
-  if (!r) {
-    err << "refused: " << r.error().message << "\n";
+  if (!applied(config, err, [&](db::Connection& db) {
+        return auth_admin::reset_password(db, name, password, "cli");
+      }))
     return 1;
-  }
   out << "user " << name << ": new password set; their sessions are ended\n";
   return 0;
 }
@@ -250,13 +256,9 @@ int token_add(const Config& config, const std::string& name, const std::string& 
               const std::string& person, const std::string& sources, std::ostream& out,
               std::ostream& err) {
   if (!person.empty()) {
-    auto directory = load_directory(config.playbooks.people.string());
-    if (auto* problems = std::get_if<DirectoryErrors>(&directory)) {
-      err << "refused: --for: the staff directory does not load: " << problems->errors.front()
-          << "\n";
-      return 1;
-    }
-    if (!std::get<Directory>(directory).find(person)) {
+    auto directory = staff(config, "--for: ", err);
+    if (!directory) return 1;
+    if (!directory->find(person)) {
       err << "refused: --for: '" << person << "' is not in the staff directory ("
           << config.playbooks.people.string() << ")\n";
       return 1;
@@ -296,12 +298,9 @@ int token_list(const Config& config, std::ostream& out) {
 
 int token_revoke(const Config& config, const std::string& id, std::ostream& out,
                  std::ostream& err) {
-  auto db = open_database(config);
-  auto r = in_transaction(*db, [&] { return auth_admin::revoke_token(*db, id, "cli"); });
-  if (!r) {
-    err << "refused: " << r.error().message << "\n";
+  if (!applied(config, err,
+               [&](db::Connection& db) { return auth_admin::revoke_token(db, id, "cli"); }))
     return 1;
-  }
   out << "token " << id << " revoked\n";
   return 0;
 }

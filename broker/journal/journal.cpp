@@ -503,6 +503,10 @@ class Journal::Writer {
           "journal: a transaction of {} commands could not be committed: {}; failing "
           "until a commit succeeds",
           commands, e.what());
+    undo();
+  }
+  // The transaction rolled back, and what the runs held for it dropped.
+  void undo() {
     try {
       st_.rollback.run();
     } catch (const db::Failure&) {
@@ -526,8 +530,7 @@ class Journal::Writer {
       st_.commit.run();
     } catch (const db::Failure& e) {
       rollback(e, reports.size());
-      Error err{"storage_unavailable", "the journal could not store this; retry", ""};
-      for (auto& r : reports) r.done(err);
+      for (auto& r : reports) r.done(kStorageUnavailable);
       return;
     } catch (const std::exception& e) {
       // Not the database: a bug's exception on one report of the batch, or memory. The batch is
@@ -681,12 +684,7 @@ class Journal::Writer {
     j_.metrics_.internal_errors.inc();
     spdlog::error("journal: a transaction of {} commands failed and was rolled back: {}", commands,
                   without_personal_data(e.what()));
-    try {
-      st_.rollback.run();
-    } catch (const db::Failure&) {
-      // No transaction left to roll back.
-    }
-    runs_.discard();
+    undo();
   }
 
   void fail(std::deque<Pending>& done, const Error& e) {
