@@ -21,7 +21,8 @@ namespace {
 constexpr std::size_t kMaxFrames = 8;
 constexpr std::size_t kMaxRequestId = 256;
 constexpr int kPeerQueue = 1000;
-constexpr int kPeerReplies = 10000;
+constexpr int kPeerReplies =
+    100000;  // above max_in_flight: every answer of what is in flight leaves
 
 void send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frames) {
   std::size_t i = 0, n = frames.size();
