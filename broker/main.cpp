@@ -18,6 +18,7 @@
 #include "broker/cli/admin_cli.hpp"
 #include "broker/cli/playbook_cli.hpp"
 #include "broker/cli/preflight.hpp"
+#include "broker/cli/remote_cli.hpp"
 #include "broker/cli/send.hpp"
 #include "broker/cli/template_cli.hpp"
 #include "broker/ingest/sensor_keys.hpp"
@@ -207,13 +208,67 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"default", "federal-signal"}))
       ->capture_default_str();
 
-  std::string admin_config = "config/tocsin.yaml", silence_id, expire_by;
-  bool silence_all = false;
+  // The everyday verbs, over the running server's API with a token (remote_cli.hpp).
+  struct {
+    std::string server, token_file, ca_file, output = "text";
+  } remote;
+  auto remote_options = [&remote](CLI::App* verb) {
+    verb->add_option("--server", remote.server,
+                     "the server's URL (default: TOCSIN_SERVER, else http://127.0.0.1:8080)");
+    verb->add_option("--token-file", remote.token_file,
+                     "read the API token from this file (default: the TOCSIN_TOKEN variable)");
+    verb->add_option("--ca-file", remote.ca_file, "https: trust this CA (PEM)");
+    verb->add_option("--output,-o", remote.output, "text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    verb->require_subcommand(1);
+  };
+  std::string item_id, note, confirm, incident_state = "active";
+  int incident_limit = 100;
+  bool list_all = false;
+
+  auto* inc = app.add_subcommand("incident", "Incidents on the running server (API, with a token)");
+  remote_options(inc);
+  auto* inc_list = inc->add_subcommand("list", "The board: incidents and their state");
+  inc_list->add_option("--state", incident_state, "active, resolved, cancelled or all")
+      ->check(CLI::IsMember({"active", "resolved", "cancelled", "all"}))
+      ->capture_default_str();
+  inc_list->add_option("--limit", incident_limit, "at most this many (1 to 1000)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  auto* inc_show = inc->add_subcommand("show", "One incident and its events");
+  inc_show->add_option("id", item_id)->required();
+  std::vector<std::pair<CLI::App*, const char*>> inc_actions;
+  for (const char* action : {"ack", "resolve", "cancel"}) {
+    auto* leaf = inc->add_subcommand(
+        action, std::string(action) == "ack"       ? "Acknowledge: you have it (escalation stops)"
+                : std::string(action) == "resolve" ? "Resolve: it is over"
+                                                   : "Cancel: it was a false report");
+    leaf->add_option("id", item_id)->required();
+    leaf->add_option("--note", note, "what you saw or did (kept in the incident's events)");
+    inc_actions.emplace_back(leaf, action);
+  }
+
+  auto* apv = app.add_subcommand("approval", "Approvals waiting on the running server (API)");
+  remote_options(apv);
+  auto* apv_list = apv->add_subcommand("list", "Approvals pending (or --all)");
+  apv_list->add_flag("--all", list_all, "decided ones too");
+  auto* apv_approve = apv->add_subcommand("approve", "Vote to release what an approval holds");
+  auto* apv_reject = apv->add_subcommand("reject", "Vote against: nothing is released");
+  for (auto* leaf : {apv_approve, apv_reject}) {
+    leaf->add_option("id", item_id)->required();
+    leaf->add_option("--note", note, "why (a break-glass release needs one)");
+  }
+  apv_approve->add_option("--confirm", confirm,
+                          "LIVE (or RÉEL): releasing a live public alert takes the word");
+
   tocsin::SilenceRequest silence;
-  auto* sil = app.add_subcommand("silence", "Maintenance windows: matching incidents start no run");
-  sil->require_subcommand(1);
-  sil->add_option("--config,-c", admin_config)->capture_default_str();
-  auto* sil_add = sil->add_subcommand("add", "Open a window (it must end, within max_window)");
+  auto* sil = app.add_subcommand(
+      "silence",
+      "Maintenance windows on the running server (API): matching incidents start no run");
+  remote_options(sil);
+  auto* sil_add = sil->add_subcommand(
+      "add", "Open a window (it must end, within max_window); you are its author");
   sil_add->add_option("--source", silence.source, "source glob, e.g. gauge-*");
   sil_add->add_option("--type", silence.type, "type glob, e.g. flood.*");
   sil_add->add_option("--zone", silence.zone, "zone id");
@@ -221,18 +276,21 @@ int main(int argc, char** argv) {
   sil_add->add_option("--ends-at", silence.ends_at, "RFC 3339");
   sil_add->add_option("--for", silence.duration, "instead of --ends-at, e.g. 2h");
   sil_add->add_option("--reason", silence.reason)->required();
-  sil_add->add_option("--by", silence.author, "who opens it")->required();
   auto* sil_list = sil->add_subcommand("list", "Open and scheduled windows");
-  sil_list->add_flag("--all", silence_all, "ended and expired ones too");
+  sil_list->add_flag("--all", list_all, "ended and expired ones too");
   auto* sil_expire = sil->add_subcommand("expire", "End a window now");
-  sil_expire->add_option("id", silence_id)->required();
-  sil_expire->add_option("--by", expire_by, "who ends it")->required();
+  sil_expire->add_option("id", item_id)->required();
+  for (auto* leaf :
+       {inc_list, inc_show, apv_list, apv_approve, apv_reject, sil_add, sil_list, sil_expire})
+    leaf->fallthrough();
+  for (auto& [leaf, action] : inc_actions) leaf->fallthrough();
 
+  std::string admin_config = "config/tocsin.yaml";
   auto* aud = app.add_subcommand("audit", "The audit trail");
   aud->require_subcommand(1);
   aud->add_option("--config,-c", admin_config)->capture_default_str();
   auto* aud_verify = aud->add_subcommand("verify", "Check the hash chain (exit 0 or 1)");
-  for (auto* leaf : {sil_add, sil_list, sil_expire, aud_verify}) leaf->fallthrough();
+  aud_verify->fallthrough();
 
   std::string user_name, user_role, user_language = "fr", password_env, token_name, token_scopes,
                                     token_person, token_sources, token_id;
@@ -313,14 +371,31 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (*sil || *aud) {
+  if (*inc || *apv || *sil) {
+    auto r = tocsin::remote_from(remote.server, remote.token_file, remote.ca_file, remote.output);
+    if (!r) {
+      std::cerr << "tocsin: " << r.error().message << "\n";
+      return 64;
+    }
+    const auto& api = r.value();
+    if (*inc_list)
+      return tocsin::incident_list(api, incident_state, incident_limit, std::cout, std::cerr);
+    if (*inc_show) return tocsin::incident_show(api, item_id, std::cout, std::cerr);
+    for (auto& [leaf, action] : inc_actions)
+      if (*leaf) return tocsin::incident_act(api, item_id, action, note, std::cout, std::cerr);
+    if (*apv_list) return tocsin::approval_list(api, list_all, std::cout, std::cerr);
+    if (*apv_approve || *apv_reject)
+      return tocsin::approval_vote(api, item_id, bool(*apv_approve), note, confirm, std::cout,
+                                   std::cerr);
+    if (*sil_add) return tocsin::silence_add(api, silence, std::cout, std::cerr);
+    if (*sil_list) return tocsin::silence_list(api, list_all, std::cout, std::cerr);
+    if (*sil_expire) return tocsin::silence_expire(api, item_id, std::cout, std::cerr);
+  }
+
+  if (*aud) {
     auto config = load_or_report(admin_config);
     if (!config) return 1;
     try {
-      if (*sil_add) return tocsin::silence_add(*config, silence, std::cout, std::cerr);
-      if (*sil_list) return tocsin::silence_list(*config, silence_all, std::cout, std::cerr);
-      if (*sil_expire)
-        return tocsin::silence_expire(*config, silence_id, expire_by, std::cout, std::cerr);
       if (*aud_verify) return tocsin::audit_verify(*config, std::cout, std::cerr);
     } catch (const std::exception& e) {
       std::cerr << "tocsin: " << e.what() << "\n";

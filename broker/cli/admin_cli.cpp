@@ -12,11 +12,8 @@
 #include "broker/runs/playbook_library.hpp"
 #include "broker/storage/audit.hpp"
 #include "broker/storage/sqlite.hpp"
-#include "broker/watch/silences.hpp"
 #include "core/json_text.hpp"
 #include "core/people.hpp"
-#include "core/ulid.hpp"
-#include "core/zones.hpp"
 #include "dispatchers/public_lint.hpp"
 
 namespace tocsin {
@@ -67,77 +64,7 @@ bool applied(const Config& config, std::ostream& err, F&& change) {
   return r.ok();
 }
 
-void print(const Silence& s, Timestamp t, std::ostream& out) {
-  auto o = to_json(s, t);
-  out << s.id << "  " << std::string(o.at("state").as_string()) << "  until "
-      << format_rfc3339(s.ends_at);
-  if (!s.source.empty()) out << "  source=" << s.source;
-  if (!s.type.empty()) out << "  type=" << s.type;
-  if (!s.zone.empty()) out << "  zone=" << s.zone;
-  out << "  by " << s.author << ": " << s.reason << "\n";
-}
-
 }  // namespace
-
-int silence_add(const Config& config, const SilenceRequest& r, std::ostream& out,
-                std::ostream& err) {
-  json::object body;
-  auto put = [&](const char* key, const std::string& v) {
-    if (!v.empty()) body[key] = v;
-  };
-  put("source", r.source);
-  put("type", r.type);
-  put("zone", r.zone);
-  put("starts_at", r.starts_at);
-  put("ends_at", r.ends_at);
-  put("duration", r.duration);
-  put("reason", r.reason);
-  put("author", r.author);
-  std::optional<ZoneMap> zones;
-  if (config.playbooks.enabled) {
-    auto loaded = load_zones(config.playbooks.zones.string());
-    if (loaded) zones = std::move(loaded.value());
-  }
-  auto parsed = silence_from_json(body, now(), config.silences, zones ? &*zones : nullptr);
-  if (!parsed) {
-    err << "refused: " << parsed.error().message << "\n";
-    return 1;
-  }
-  Silence s = std::move(parsed.value());
-  s.id = UlidGenerator().next();
-  auto db = open_database(config);
-  in_transaction(*db, [&] {
-    silences::insert(*db, s);
-    return 0;
-  });
-  print(s, now(), out);
-  return 0;
-}
-
-int silence_list(const Config& config, bool all, std::ostream& out, std::ostream&) {
-  auto db = open_database(config);
-  Timestamp t = now();
-  auto list = silences::list(*db, t, all, 1000);
-  if (list.empty()) out << (all ? "no windows\n" : "no open or scheduled windows\n");
-  for (const auto& s : list) print(s, t, out);
-  return 0;
-}
-
-int silence_expire(const Config& config, const std::string& id, const std::string& by,
-                   std::ostream& out, std::ostream& err) {
-  if (by.empty()) {
-    err << "refused: --by is required (who ends the window)\n";
-    return 1;
-  }
-  auto db = open_database(config);
-  auto result = in_transaction(*db, [&] { return silences::expire(*db, id, by, now()); });
-  if (!result) {
-    err << "refused: " << result.error().message << "\n";
-    return 1;
-  }
-  print(result.value(), now(), out);
-  return 0;
-}
 
 namespace {
 

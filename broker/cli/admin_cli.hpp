@@ -1,6 +1,9 @@
 #pragma once
-// Administration from the command line, on the server's own SQLite database (the running server
-// sees the change at its next transaction): maintenance windows and the audit trail.
+// Administration from the command line on the server's own SQLite database, for what cannot go
+// through the API: the accounts and tokens the API needs (bootstrap, run as the server's user on
+// its host; the running server sees them at its next read), and the offline tools (the audit
+// trail's chain checked on a copy, the public-alert lint). Everyday verbs go through the API
+// (remote_cli.hpp).
 
 #include <iosfwd>
 #include <string>
@@ -9,16 +12,6 @@
 
 namespace tocsin {
 
-struct SilenceRequest {
-  std::string source, type, zone, starts_at, ends_at, duration, reason, author;
-};
-
-// Each returns the exit code: 0 done, 1 refused (the reason on err).
-int silence_add(const Config& config, const SilenceRequest& request, std::ostream& out,
-                std::ostream& err);
-int silence_list(const Config& config, bool all, std::ostream& out, std::ostream& err);
-int silence_expire(const Config& config, const std::string& id, const std::string& by,
-                   std::ostream& out, std::ostream& err);
 // Console accounts and machine tokens (printed once).
 int user_add(const Config& config, const std::string& name, const std::string& role,
              const std::string& language, const std::string& password, std::ostream& out,

@@ -80,15 +80,17 @@ TEST_CASE("a window without an end, too long, or matching everything is refused"
   e = refused({{"source", "gauge-*"}, {"ends_at", "2020-01-01T00:00:00Z"}, {"reason", "x"}});
   CHECK(e.at("field") == "ends_at");
 
-  // The CLI gives the same refusals.
-  auto cli = run_command({TOCSIN_BINARY, "silence", "add", "--config", server.config_file(),
-                          "--source", "gauge-*", "--reason", "calibration", "--by", "alice"},
-                         10s);
+  // The CLI gives the same refusals (through the API, with a token).
+  const std::vector<std::pair<std::string, std::string>> token{{"TOCSIN_TOKEN", server.token()}};
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.http_port());
+  auto cli = run_command_env({TOCSIN_BINARY, "silence", "add", "--server", url, "--source",
+                              "gauge-*", "--reason", "calibration"},
+                             token, 10s);
   CHECK(cli.exit_code == 1);
   CHECK(cli.output.find("ends_at: required") != std::string::npos);
-  cli = run_command({TOCSIN_BINARY, "silence", "add", "--config", server.config_file(), "--source",
-                     "gauge-*", "--for", "2d", "--reason", "calibration", "--by", "alice"},
-                    10s);
+  cli = run_command_env({TOCSIN_BINARY, "silence", "add", "--server", url, "--source", "gauge-*",
+                         "--for", "2d", "--reason", "calibration"},
+                        token, 10s);
   CHECK(cli.exit_code == 1);
   CHECK(cli.output.find("longer than max_window") != std::string::npos);
   CHECK(query_integer(server.database(), "SELECT count(*) FROM silences") == 0);
@@ -132,11 +134,11 @@ TEST_CASE("a window suppresses runs but keeps the journal, and is audited", "[si
   REQUIRE(list.size() == 1);
   CHECK(list[0].at("reason") == "gauge calibration");
 
-  // Ended early from the CLI (beside the running server): the still-rising gauge's next report
-  // runs its playbook.
-  auto ended = run_command(
-      {TOCSIN_BINARY, "silence", "expire", "--config", server.config_file(), window, "--by", "bob"},
-      10s);
+  // Ended early from the CLI, with jtremblay's token: the still-rising gauge's next report runs
+  // its playbook.
+  auto ended = run_command_env({TOCSIN_BINARY, "silence", "expire", window, "--server",
+                                "http://127.0.0.1:" + std::to_string(server.http_port())},
+                               {{"TOCSIN_TOKEN", server.token_for("jtremblay")}}, 10s);
   INFO(ended.output);
   REQUIRE(ended.exit_code == 0);
   CHECK(ended.output.find("expired") != std::string::npos);
@@ -162,7 +164,7 @@ TEST_CASE("a window suppresses runs but keeps the journal, and is audited", "[si
   CHECK(audit[0].at("action") == "silence.create");
   CHECK(audit[0].at("actor") == "token:tests");  // a token bound to nobody acts as itself
   CHECK(audit[1].at("action") == "silence.expire");
-  CHECK(audit[1].at("actor") == "bob");
+  CHECK(audit[1].at("actor") == "jtremblay");
   auto ok = run_command({TOCSIN_BINARY, "audit", "verify", "--config", server.config_file()}, 10s);
   CHECK(ok.exit_code == 0);
   // Every row read above (and the token's), and any the dispatcher appended since.
