@@ -1,11 +1,13 @@
 #include "broker/api/api.hpp"
 
+#include <algorithm>
 #include <atomic>
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include "broker/api/openapi.hpp"
 #include "broker/api/responses.hpp"
 #include "broker/api/routes.hpp"
 #include "broker/build_info.hpp"
@@ -45,6 +47,17 @@ Api::Api(Intake& journal, IncidentStore& store, const IncidentLimits& limits,
 
 Api::~Api() {
   reads_.stop();
+}
+
+std::vector<std::string> Api::route_list() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_.all()) {
+    std::string path;
+    for (const auto& segment : r.pattern) path += "/" + (segment == "*" ? "{path}" : segment);
+    out.push_back(r.method + " " + (path.empty() ? "/" : path));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 ApiResponse Api::error(int status, const Error& e) {
@@ -121,6 +134,8 @@ void Api::routes() {
         });
 
   // The server itself.
+  t.add("GET", "/api/v1/openapi.json", "",
+        fixed(ApiResponse{200, "application/json", json_text(openapi_document()), {}}));
   t.add(
       "GET", "/health", "read",
       [this](ApiRequest& r, const Params&, const Query&, Respond respond) {

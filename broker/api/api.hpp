@@ -78,6 +78,9 @@ class Api {
   void web_root(std::filesystem::path dir) { web_dir_ = std::move(dir); }
 
   static ApiResponse error(int status, const Error& e);
+  // Every route, as "METHOD /path/{param}" (a trailing * as {path}), sorted: what the OpenAPI
+  // document must describe.
+  std::vector<std::string> route_list() const;
 
  private:
   void routes();  // every route, its scope and its handler: the API at a glance

@@ -50,6 +50,8 @@ class RouteTable {
                             std::move(handler)});
   }
 
+  const std::vector<Route>& all() const { return routes_; }
+
   Match match(const std::string& method, std::string_view path) const {
     Match m;
     std::set<std::string> methods;  // sorted, for Allow
