@@ -5,17 +5,21 @@
 
 import { api, session } from "./api.js";
 import "./audit.js";
-import { labelReportForm, refreshSirens, render } from "./board.js";
+import { labelAttention, setUpAttention } from "./attention.js";
+import { labelFilters, labelReportForm, refreshSirens, render } from "./board.js";
 import { loadOptions, redrawCompose } from "./compose.js";
 import { connect } from "./live.js";
 import { $, say, state } from "./state.js";
-import { refusal, t } from "./words.js";
+import { clockTime, refusal, t } from "./words.js";
 
 function translate() {
   document.documentElement.lang = state.language;
   $("language").value = state.language;
   for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
   labelReportForm();
+  labelFilters();
+  labelAttention();
+  tick();
   if (state.me) $("who").textContent = t("signed_in")(state.me.id, state.me.role);
   if (state.socket) $("link").textContent = t($("link").classList.contains("down") ? "reconnecting" : "connected");
   render();
@@ -44,8 +48,16 @@ function expired() {
   location.reload();
 }
 
+// The city's clock in the header: the time every time on the board is given in.
+function tick() {
+  if (!state.me) return;
+  $("clock").textContent = clockTime(new Date());
+  $("clock").title = t("clock")(state.timeZone);
+}
+
 function signedIn(me, csrf) {
   state.me = me; state.csrf = csrf;
+  state.timeZone = me.time_zone || "UTC";
   if (!localStorage.getItem("tocsin.language") && me.language) state.language = me.language;
   $("login").hidden = true;
   $("board").hidden = false;
@@ -53,7 +65,10 @@ function signedIn(me, csrf) {
   $("who").hidden = false;
   $("logout").hidden = false;
   $("show-audit").hidden = !me.scopes.includes("admin");
+  $("clock").hidden = false;
+  setUpAttention();
   translate();
+  setInterval(tick, 15000);
   connect();
   if (me.scopes.includes("operate")) loadOptions();
   refreshSirens();

@@ -3,6 +3,7 @@
 // correct a public alert, approve or reject), and the report form.
 
 import { api } from "./api.js";
+import { attend } from "./attention.js";
 import { openCompose } from "./compose.js";
 import { $, el, say, state } from "./state.js";
 import { refusal, t, time, timelineLine, zoneName } from "./words.js";
@@ -110,16 +111,87 @@ function incidentItem(i) {
   return li;
 }
 
+// The board's filters (severity at least, zone, acknowledged or not) and order, read from the
+// address and written back to it, so that a wall screen's bookmark opens on the same view.
+const zoneOf = (i) => (i.location && i.location.zone) || "";
+const newest = (a, b) => String(b.created_at).localeCompare(String(a.created_at));
+const sorts = {
+  severity: (a, b) => (order[b.severity] || 0) - (order[a.severity] || 0) || newest(a, b),
+  newest,
+  updated: (a, b) => String(b.updated_at).localeCompare(String(a.updated_at)),
+  zone: (a, b) => zoneOf(a).localeCompare(zoneOf(b)) || sorts.severity(a, b),
+};
+const stateFilters = ["all", "unacked", "acked"];
+{
+  const q = new URLSearchParams(location.search), f = state.filters;
+  if (order[q.get("severity")] > 0) f.severity = q.get("severity");
+  if (/^[A-Za-z0-9_.:\/-]{1,128}$/.test(q.get("zone") || "")) f.zone = q.get("zone");
+  if (stateFilters.includes(q.get("state"))) f.state = q.get("state");
+  if (sorts[q.get("sort")]) f.sort = q.get("sort");
+}
+function passes(i) {
+  const f = state.filters;
+  return (!f.severity || (order[i.severity] || 0) >= order[f.severity]) &&
+         (!f.zone || zoneOf(i) === f.zone) &&
+         (f.state === "all" || (f.state === "acked") === Boolean(i.acknowledged_at));
+}
+const filterForm = $("filters");
+const choices = (select, values, label) => {
+  select.replaceChildren(...values.map((v) => el("option", { value: v, text: label(v) })));
+};
+let zonesListed = null;
+export function labelFilters() {
+  const f = state.filters, form = filterForm.elements;
+  choices(form.severity, ["", "extreme", "severe", "moderate", "minor"],
+          (v) => (v ? (v === "extreme" ? t("severity")[v] : t("at_least")(t("severity")[v])) : t("any")));
+  choices(form.state, stateFilters, (v) => t("states_filter")[v]);
+  choices(form.sort, Object.keys(sorts), (v) => t("sorts")[v]);
+  zonesListed = null;
+  listZones();
+  form.severity.value = f.severity; form.state.value = f.state; form.sort.value = f.sort;
+}
+// The city's zones by name (the compose options), else those on the board; rebuilt only when
+// they change, so that an open list is not pulled from under the pointer.
+function listZones() {
+  const named = state.options && state.options.zones;
+  const ids = named ? named.map((z) => z.id)
+    : [...new Set([...state.incidents.values()].map(zoneOf).filter(Boolean))].sort();
+  if (state.filters.zone && !ids.includes(state.filters.zone)) ids.push(state.filters.zone);
+  const key = `${state.language}|${ids.join(",")}`;
+  if (key === zonesListed) return;
+  zonesListed = key;
+  const select = filterForm.elements.zone;
+  choices(select, ["", ...ids], (v) => {
+    if (!v) return t("any");
+    const z = named && named.find((n) => n.id === v);
+    return z ? zoneName(z) : v;
+  });
+  select.value = state.filters.zone;
+}
+filterForm.addEventListener("change", () => {
+  const form = filterForm.elements, f = state.filters;
+  f.severity = form.severity.value; f.zone = form.zone.value;
+  f.state = form.state.value; f.sort = form.sort.value;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(f))
+    if (v && v !== { state: "all", sort: "severity" }[k]) q.set(k, v);
+  history.replaceState(null, "", `${location.pathname}${String(q) ? `?${q}` : ""}`);
+  render();
+});
+filterForm.addEventListener("submit", (e) => e.preventDefault());
+
 export function render() {
-  const list = [...state.incidents.values()].filter((i) => i.state === "active");
-  list.sort((a, b) => (order[b.severity] || 0) - (order[a.severity] || 0) ||
-                      String(b.created_at).localeCompare(String(a.created_at)));
+  const active = [...state.incidents.values()].filter((i) => i.state === "active");
+  const list = active.filter(passes).sort(sorts[state.filters.sort] || sorts.severity);
+  listZones();
+  $("shown").textContent = active.length ? t("shown")(list.length, active.length) : "";
   $("incidents").replaceChildren(...list.map(incidentItem));
+  attend(active, state.approvals);
   $("sirens-title").hidden = state.sirens.length === 0;
   $("sirens").replaceChildren(...state.sirens.map((z) => el("li", { "data-zone": z.zone },
     el("strong", { text: `${z.zone}: ` }),
     el("span", { text: z.controllers.map((c) => `${c.id} ${sirenWords(c)}`).join(" · ") }))));
-  $("empty").hidden = list.length > 0;
+  $("empty").hidden = active.length > 0;
   // While a live approval's word is being typed, the list stays as it is (focus, what is typed).
   const shown = state.approvals.map((a) => a.id).join(",");
   if (state.confirming && shown === state.shownApprovals) return;

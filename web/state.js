@@ -6,6 +6,9 @@ export const state = {
     ((navigator.language || "fr").slice(0, 2) === "en" ? "en" : "fr"),
   me: null, csrf: "", incidents: new Map(), approvals: [], seq: 0, socket: null, retry: 1000,
   options: null, composing: null, picked: new Set(), preview: null, sirens: [],
+  timeZone: "UTC",  // the city's (city.time_zone), from the session
+  // The board's filters and order, kept in the address (a wall screen's bookmark keeps them).
+  filters: { severity: "", zone: "", state: "all", sort: "severity" },
 };
 export const $ = (id) => document.getElementById(id);
 

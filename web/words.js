@@ -5,6 +5,16 @@ import { state } from "./state.js";
 
 export const words = {
   fr: {
+    filters: "Filtrer le tableau", filter_severity: "Gravité", filter_zone: "Zone", filter_state: "État",
+    sort_by: "Trier par", any: "toutes", at_least: (s) => `${s} ou plus`,
+    states_filter: { all: "tous", unacked: "non reçus", acked: "reçus" },
+    sorts: { severity: "gravité", newest: "plus récents", updated: "dernière mise à jour", zone: "zone" },
+    shown: (n, all) => (n === all ? `${all} incident(s) actif(s)` : `${n} incident(s) affiché(s) sur ${all}`),
+    clock: (zone) => `Heure de la ville (${zone})`,
+    notifications: "Notifications du bureau", notifications_on: "Notifications du bureau : activées",
+    notifications_denied: "Notifications refusées par le navigateur", sound: "Son",
+    new_incident: (what) => `Nouvel incident : ${what}`, new_approval: (what) => `Approbation demandée : ${what}`,
+    attention: (n) => `${n} à traiter`,
     language: "Langue", sign_in: "Connexion", user: "Utilisateur", password: "Mot de passe",
     logout: "Se déconnecter", approvals: "Approbations en attente", active: "Incidents actifs",
     none: "Aucun incident actif.", ack: "Accuser réception", resolve: "Résoudre",
@@ -98,6 +108,16 @@ export const words = {
     field: (f) => `champ « ${f} »`,
   },
   en: {
+    filters: "Filter the board", filter_severity: "Severity", filter_zone: "Zone", filter_state: "State",
+    sort_by: "Sort by", any: "all", at_least: (s) => `${s} or worse`,
+    states_filter: { all: "all", unacked: "not acknowledged", acked: "acknowledged" },
+    sorts: { severity: "severity", newest: "newest", updated: "last updated", zone: "zone" },
+    shown: (n, all) => (n === all ? `${all} active incident(s)` : `${n} of ${all} incident(s) shown`),
+    clock: (zone) => `City time (${zone})`,
+    notifications: "Desktop notifications", notifications_on: "Desktop notifications: on",
+    notifications_denied: "Notifications blocked by the browser", sound: "Sound",
+    new_incident: (what) => `New incident: ${what}`, new_approval: (what) => `Approval requested: ${what}`,
+    attention: (n) => `${n} to handle`,
     language: "Language", sign_in: "Sign in", user: "User", password: "Password",
     logout: "Sign out", approvals: "Pending approvals", active: "Active incidents",
     none: "No active incident.", ack: "Acknowledge", resolve: "Resolve",
@@ -187,8 +207,18 @@ export function refusal(e) {
   return e.message;
 }
 
+// A time in the city's time zone (city.time_zone, from the session), whatever the browser's own,
+// with the zone's abbreviation: a coordinator in another province reads the city's clock.
+const formats = new Map();
+function format(options) {
+  const key = `${state.language}|${state.timeZone}|${JSON.stringify(options)}`;
+  if (!formats.has(key))
+    formats.set(key, new Intl.DateTimeFormat(state.language === "fr" ? "fr-CA" : "en-CA",
+                                             { ...options, timeZone: state.timeZone }));
+  return formats.get(key);
+}
 export function time(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(state.language === "fr" ? "fr-CA" : "en-CA",
-                                      { dateStyle: "short", timeStyle: "medium" });
+  return format({ dateStyle: "short", timeStyle: "long" }).format(new Date(iso));
 }
+export const clockTime = (d) => format({ hour: "2-digit", minute: "2-digit", timeZoneName: "short" }).format(d);

@@ -43,6 +43,7 @@ void Api::login(const ApiRequest& request, Respond respond) {
                                                    {"language", r->principal.language},
                                                    {"scopes", std::move(scopes)},
                                                    {"csrf_token", r->principal.csrf},
+                                                   {"time_zone", time_zone_},
                                                    {"expires_at", format_rfc3339(r->expires_at)}});
                resp.headers["Set-Cookie"] = auth_->cookie(*r);
                respond(std::move(resp));

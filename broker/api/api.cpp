@@ -101,7 +101,7 @@ void Api::routes() {
           logout(r, std::move(respond));
         });
   t.add("GET", "/api/v1/session", "read",
-        [](ApiRequest& r, const Params&, const Query&, Respond respond) {
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           const Principal& who = *r.principal;
           json::array scopes;
           for (const auto& s : who.scopes) scopes.emplace_back(s);
@@ -109,7 +109,8 @@ void Api::routes() {
                          {"kind", who.kind},
                          {"role", who.role},
                          {"language", who.language},
-                         {"scopes", std::move(scopes)}};
+                         {"scopes", std::move(scopes)},
+                         {"time_zone", time_zone_}};
           if (who.kind == "user") o["csrf_token"] = who.csrf;
           respond(json_response(200, o));
         });

@@ -67,6 +67,8 @@ class Api {
   void deliveries(ApiDeliveries d) { deliveries_ = std::move(d); }
   void sources(SourceWatch* watch) { sources_ = watch; }
   void silence_limits(SilenceLimits limits) { silence_limits_ = limits; }
+  // The city's time zone (city.time_zone), for the console's clocks: in the session's answers.
+  void time_zone(std::string name) { time_zone_ = std::move(name); }
   // Every route but /api/v1/login, the signed SMS receipts (and /health and /metrics when
   // public) needs a session or a token.
   void authentication(Auth* auth, bool public_metrics, bool public_health) {
@@ -130,6 +132,7 @@ class Api {
   ApiDeliveries deliveries_;
   SourceWatch* sources_ = nullptr;
   SilenceLimits silence_limits_;
+  std::string time_zone_ = "UTC";
   Auth* auth_ = nullptr;
   std::filesystem::path web_dir_;
   ApiResponse static_file(const std::string& path) const;

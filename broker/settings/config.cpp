@@ -155,7 +155,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   r.base_dir(c.config_dir);
   if (!r.mapping(root, "",
                  {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks",
-                  "channels", "silences"}))
+                  "channels", "silences", "city"}))
     return ConfigErrors{r.take()};
 
   if (auto node = r.section(root, "", "node", true); node && r.mapping(*node, "node", {"id"})) {
@@ -321,6 +321,20 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     }
     r.secret(*redis, "redis", "password_env", c.redis.password);
     r.string(*redis, "redis", "server_binary", false, c.redis.server_binary);
+  }
+
+  if (auto city = r.section(root, "", "city", false);
+      city && r.mapping(*city, "city", {"time_zone"})) {
+    if (r.string(*city, "city", "time_zone", false, c.time_zone)) {
+      static const std::regex name("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$");
+      std::error_code ec;
+      if (!std::regex_match(c.time_zone, name) || c.time_zone.size() > 64 ||
+          !std::filesystem::is_regular_file("/usr/share/zoneinfo/" + c.time_zone, ec))
+        r.error((*city)["time_zone"].Mark(),
+                "city.time_zone: '" + c.time_zone +
+                    "' is not a time zone of the tz database (e.g. America/Montreal, "
+                    "Europe/Paris; see /usr/share/zoneinfo)");
+    }
   }
 
   if (auto silences = r.section(root, "", "silences", false);

@@ -87,6 +87,9 @@ struct Config {
   PlaybookSources playbooks;  // and the channels configured, each with its fallback
   std::vector<ChannelConfig> channels;
   SilenceLimits silences;  // maintenance windows: max_window
+  // The city's time zone (an IANA name of the tz database, /usr/share/zoneinfo): the console
+  // shows every time in it, whatever the browser's own.
+  std::string time_zone = "UTC";
   struct {
     std::size_t max_batch = 4096;
     std::string synchronous = "full";  // SQLite PRAGMA synchronous: full or normal

@@ -5,9 +5,9 @@
 
 import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, openSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
+import { accessible, signIn as signInAs } from "./common.mjs";
 
 const arg = (name) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -54,31 +54,7 @@ async function shot(page, name) {
                           fullPage: true });
 }
 
-async function signIn(browser, user) {
-  const page = await (await browser.newContext({ locale: "fr-CA" })).newPage();
-  await page.goto(`${base}/console`);
-  await page.fill('input[name="user"]', user);
-  await page.fill('input[name="password"]', "correct horse battery");
-  await page.press('input[name="password"]', "Enter");
-  await page.waitForSelector("#board:not([hidden])");
-  await page.waitForFunction(() => document.body.dataset.seq !== undefined);  // the snapshot
-  return page;
-}
-
-// axe-core's WCAG 2.1 A and AA rules on the page as it stands: any violation fails the test,
-// named with the elements at fault. Evaluated through the DevTools protocol (the page's
-// Content-Security-Policy forbids an injected script, rightly).
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-async function accessible(page, what) {
-  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-  }));
-  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}: ` +
-    v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", "));
-  if (found.length) throw new Error(`${what} is not accessible: ${found.join("; ")}`);
-  console.log(`${what}: no WCAG 2.1 AA violation found by axe-core (${result.passes.length} rules passed)`);
-}
+const signIn = (browser, user) => signInAs(browser, base, user);
 
 // Approving a LIVE public alert: the word is typed first (the button stays disabled until then).
 async function approveLive(page) {

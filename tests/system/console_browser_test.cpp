@@ -74,3 +74,36 @@ TEST_CASE("the console over HTTPS: a Secure session cookie and the live feed ove
         std::string::npos);
   CHECK(std::filesystem::exists(out / "board-over-https.png"));
 }
+
+TEST_CASE(
+    "the console for a long night: the city's time, the title's count, notifications, "
+    "filters, and a phone, a tablet and a wall screen",
+    "[browser]") {
+  ServerOptions options;
+  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  options.http_yaml = "  web_dir: " TOCSIN_SOURCE_DIR "/web\n";
+  options.extra_yaml = "city:\n  time_zone: America/Montreal\n";
+  TocsinServer server(options);
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.add_user("swilliams", "approver", "correct horse battery");
+  server.start();
+  auto out =
+      std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" / "night";
+  std::filesystem::remove_all(out);
+  auto r = run_command({"node", TOCSIN_SOURCE_DIR "/tests/browser/night.mjs", "--base",
+                        "http://127.0.0.1:" + std::to_string(server.http_port()), "--tocsin",
+                        TOCSIN_BINARY, "--zmq", server.zmq_endpoint(), "--out", out.string()},
+                       180s);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("night: times in the city's zone") != std::string::npos);
+  CHECK(r.output.find("night: title counts, chime, desktop notifications and filters held") !=
+        std::string::npos);
+  for (const char* screen : {"phone (375 px)", "tablet (820 px)", "wall (1920 px)"})
+    CHECK(r.output.find(std::string("the board on a ") + screen + ": no WCAG 2.1 AA violation") !=
+          std::string::npos);
+  CHECK(r.output.find("night: every step held") != std::string::npos);
+  for (const char* shot : {"filtered-by-zone.png", "approver-notified.png", "layout-phone.png",
+                           "layout-phone-compose.png", "layout-tablet.png", "layout-wall.png"})
+    CHECK(std::filesystem::exists(out / shot));
+}

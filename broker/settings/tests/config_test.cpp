@@ -42,6 +42,28 @@ TEST_CASE("the shipped configuration is valid") {
   CHECK(c.node_id == "node-1");
   CHECK(c.redis.mode == RedisConfig::Mode::managed);
   CHECK(c.http.bind.port == 8080);
+  CHECK(c.time_zone == "America/Montreal");
+}
+
+TEST_CASE("city.time_zone is a zone of the tz database, else an error at its line") {
+  TempDir dir;
+  auto file = dir.path() / "tocsin.yaml";
+  std::ofstream(file) << kValid;
+  auto r = load_config(file);
+  REQUIRE(std::holds_alternative<Config>(r));
+  CHECK(std::get<Config>(r).time_zone == "UTC");  // unset: UTC
+  for (const char* zone : {"Europe/Paris", "America/Argentina/Buenos_Aires", "UTC"})
+    CHECK(errors_of(dir, std::string(kValid) + "city:\n  time_zone: " + zone + "\n").empty());
+  for (const char* zone : {"Mars/Olympus_Mons", "../../etc/passwd", "America", "/etc/localtime"}) {
+    auto e = errors_of(dir, std::string(kValid) + "city:\n  time_zone: " + zone + "\n");
+    REQUIRE(e.size() == 1);
+    INFO(e[0]);
+    CHECK(e[0].find("tocsin.yaml:14:14: city.time_zone: '" + std::string(zone) +
+                    "' is not a time zone of the tz database") != std::string::npos);
+  }
+  auto typo = errors_of(dir, std::string(kValid) + "city:\n  timezone: UTC\n");
+  REQUIRE(typo.size() == 1);
+  CHECK(typo[0].find("did you mean 'time_zone'") != std::string::npos);
 }
 
 TEST_CASE("a minimal configuration gets defaults") {
