@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CONFIG ?= config/tocsin.yaml
 
-.PHONY: all build run test deb bench format clean
+.PHONY: all build run test fuzz deb bench format clean
 
 all: build
 
@@ -28,6 +28,15 @@ test:
 	$(MAKE) tests/browser/node_modules/.package-lock.json
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
+# libFuzzer targets (tests/fuzz), built apart with clang and ASan+UBSan, each run for
+# FUZZ_SECONDS (default 60); CI runs them for 20 s each.
+FUZZ_BUILD ?= build-fuzz
+fuzz:
+	scripts/install-deps --fuzz
+	cmake -S tests/fuzz -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	tests/fuzz/run $(FUZZ_BUILD)
+
 # The Debian package: $(BUILD)/tocsin_VERSION_ARCH.deb (apt install ./build/tocsin_*.deb).
 deb: build
 	cd $(BUILD) && cpack -G DEB
@@ -45,4 +54,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -258,6 +258,8 @@ int serve(const Config& config) {
   Api api(journal, store, config.limits, metrics, health, library);
   api.silence_limits(config.silences);
   api.time_zone(config.time_zone);
+  api.alertmanager(config.alertmanager);
+  api.pagerduty(config.pagerduty);
   Auth auth(database, config.http.auth,
             [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {
               journal.write(std::move(apply), std::move(done));

@@ -63,8 +63,6 @@ std::optional<Certainty> parse_certainty(std::string_view t) {
   return lookup<Certainty>(kCertainty, t);
 }
 
-namespace {
-
 bool is_type_name(std::string_view t) {
   // Dotted segments of [a-z0-9_], e.g. flood.water_level.
   if (t.empty() || t.front() == '.' || t.back() == '.') return false;
@@ -87,6 +85,8 @@ bool is_identifier(std::string_view t) {
   }
   return true;
 }
+
+namespace {
 
 std::optional<Error> read_point(const json::value& v, const std::string& path, GeoPoint& out) {
   if (!v.is_object()) return field_error("wrong_type", path, "must be an object {lat, lon}");

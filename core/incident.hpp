@@ -74,6 +74,11 @@ Incident raised_by_tocsin(std::string source, std::string type, const std::strin
                           std::string headline, std::string description, Attributes attributes);
 
 // Limits on one incident report; every input has one.
+// A type: dotted lower-case words (flood.water_level). An identifier (a source, a zone): letters,
+// digits, '_', '-', '.', ':', '/'.
+bool is_type_name(std::string_view t);
+bool is_identifier(std::string_view t);
+
 struct IncidentLimits {
   std::size_t max_bytes = 64 * 1024;
   std::size_t max_depth = 8;  // JSON nesting, counted from the top-level object

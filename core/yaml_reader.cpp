@@ -1,5 +1,7 @@
 #include "core/yaml_reader.hpp"
 
+#include "core/json_body.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -391,7 +393,86 @@ class AliasDetector : public YAML::EventHandler {
 };
 }  // namespace
 
+namespace {
+
+// Whether a line's content starts with a mapping key: KEY: (plain, "quoted" or 'quoted').
+bool starts_with_key(std::string_view s) {
+  auto ends_key = [&](std::size_t colon) {
+    return colon < s.size() && s[colon] == ':' &&
+           (colon + 1 == s.size() || s[colon + 1] == ' ' || s[colon + 1] == '\t' ||
+            s[colon + 1] == '\r');
+  };
+  if (s[0] == '"' || s[0] == '\'') {
+    const char quote = s[0];
+    std::size_t end = 1;
+    for (; end < s.size(); ++end) {
+      if (quote == '"' && s[end] == '\\') {
+        ++end;
+      } else if (s[end] == quote) {
+        if (quote == '\'' && end + 1 < s.size() && s[end + 1] == '\'') {
+          ++end;
+          continue;
+        }
+        break;
+      }
+    }
+    if (end >= s.size()) return false;
+    return ends_key(s.find_first_not_of(" \t", end + 1));
+  }
+  if (std::string_view("&!,[]{}*|>%@`#?").find(s[0]) != std::string_view::npos) return false;
+  if (s[0] == '-' && (s.size() == 1 || s[1] == ' ' || s[1] == '\t')) return false;
+  for (std::size_t end = 0; end < s.size(); ++end) {
+    if (s[end] == '#' && (s[end - 1] == ' ' || s[end - 1] == '\t')) return false;
+    if (ends_key(end)) return true;
+  }
+  return false;
+}
+
+// Where a document does not start with a mapping key, if one does not. yaml-cpp 0.7 never
+// returns from some documents whose root is not a block mapping ("&a\n ,", ",a: b" and
+// "\"x\",\"y\"" loop, its memory growing; found by tests/fuzz/playbook). Tocsin's YAML files are
+// mappings that start with a key, so any other document is refused before yaml-cpp reads it.
+std::optional<YAML::Mark> root_not_a_mapping(const std::string& text) {
+  bool document_start = true;
+  int line = 0;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l); ++line) {
+    std::string_view rest = l;
+    std::size_t column = rest.find_first_not_of(" \t\r");
+    if (column == std::string_view::npos) continue;
+    rest.remove_prefix(column);
+    if (column == 0 && rest[0] == '%') continue;  // a directive
+    if (column == 0 && (rest.rfind("---", 0) == 0 || rest.rfind("...", 0) == 0) &&
+        (rest.size() == 3 || rest[3] == ' ' || rest[3] == '\t' || rest[3] == '\r')) {
+      document_start = true;
+      std::size_t more = rest.find_first_not_of(" \t\r", 3);
+      if (more == std::string_view::npos) continue;
+      column += more;
+      rest.remove_prefix(more);
+    }
+    if (rest[0] == '#') continue;
+    if (document_start && !starts_with_key(rest)) {
+      YAML::Mark mark;
+      mark.line = line;
+      mark.column = int(column);
+      return mark;
+    }
+    document_start = false;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<YAML::Node> load_yaml_text(const std::string& text, YamlReader& reader) {
+  if (!is_valid_utf8(text)) {  // YAML is Unicode; yaml-cpp is not to guess at other bytes
+    reader.error("is not UTF-8 text (save it as UTF-8)");
+    return std::nullopt;
+  }
+  if (auto at = root_not_a_mapping(text)) {
+    reader.error(*at, "the document: must be a mapping");
+    return std::nullopt;
+  }
   try {
     std::istringstream in(text);
     YAML::Parser parser(in);

@@ -479,11 +479,17 @@ PlaybookSet parse_playbook(const std::string& text, const std::string& file, con
   auto root = load_yaml_text(text, r);
   if (root) {
     PlaybookReader reader(r, catalog);
-    if (auto p = reader.playbook(*root, origin); p && !r.failed()) {
-      p->file = file;
-      p->text = text;
-      p->hash = content_hash(text);
-      out.playbooks.push_back(std::move(*p));
+    // yaml-cpp throws on a node it cannot give (a key that is itself a mapping, found by
+    // tests/fuzz/playbook): an error at its place, never an exception out of a reload.
+    try {
+      if (auto p = reader.playbook(*root, origin); p && !r.failed()) {
+        p->file = file;
+        p->text = text;
+        p->hash = content_hash(text);
+        out.playbooks.push_back(std::move(*p));
+      }
+    } catch (const YAML::Exception& e) {
+      r.error(e.mark, "cannot be read here: " + e.msg);
     }
   }
   out.errors = r.take();

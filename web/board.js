@@ -180,12 +180,37 @@ filterForm.addEventListener("change", () => {
 });
 filterForm.addEventListener("submit", (e) => e.preventDefault());
 
+// The board is drawn anew on every change. A redraw waits while a button of it is held down (a
+// press and its release must land on the same button, or the click is lost), and the button that
+// had the keyboard's focus has it again after.
+let held = false, redrawWaits = false;
+document.addEventListener("pointerdown", (e) => { held = Boolean(e.target.closest("#board button")); }, true);
+for (const type of ["pointerup", "pointercancel"])
+  document.addEventListener(type, () => {
+    if (!held) return;
+    setTimeout(() => {  // after the click it ends
+      held = false;
+      if (redrawWaits) { redrawWaits = false; render(); }
+    }, 0);
+  }, true);
+function focusKey() {
+  const e = document.activeElement;
+  const item = e && e.tagName === "BUTTON" && e.closest("li.incident");
+  if (!item) return null;
+  const alert = e.closest("[data-alert]");
+  return `li.incident[data-id="${item.dataset.id}"] ${alert ? `[data-alert="${alert.dataset.alert}"] ` : ""}` +
+         `button.${e.classList[0]}`;
+}
+
 export function render() {
+  if (held) { redrawWaits = true; return; }
   const active = [...state.incidents.values()].filter((i) => i.state === "active");
   const list = active.filter(passes).sort(sorts[state.filters.sort] || sorts.severity);
   listZones();
   $("shown").textContent = active.length ? t("shown")(list.length, active.length) : "";
+  const refocus = focusKey();
   $("incidents").replaceChildren(...list.map(incidentItem));
+  if (refocus) { const again = document.querySelector(refocus); if (again) again.focus(); }
   attend(active, state.approvals);
   $("sirens-title").hidden = state.sirens.length === 0;
   $("sirens").replaceChildren(...state.sirens.map((z) => el("li", { "data-zone": z.zone },

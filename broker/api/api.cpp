@@ -194,6 +194,16 @@ void Api::routes() {
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           create_incident(r, std::move(respond));
         });
+  // The monitoring tools' own webhooks, as sources (integrations.cpp).
+  t.add("POST", "/api/v1/integrations/alertmanager", "ingest",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          alertmanager_webhook(r, std::move(respond));
+        });
+  // Public: the body's routing_key is the token, as PagerDuty's integration key is.
+  t.add("POST", "/api/v1/integrations/pagerduty/enqueue", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          pagerduty_enqueue(r, std::move(respond));
+        });
   t.add("GET", "/api/v1/incidents", "read",
         [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
           list_incidents(q, std::move(respond));

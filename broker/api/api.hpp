@@ -10,6 +10,7 @@
 #include "broker/api/auth.hpp"
 #include "broker/api/routes.hpp"
 #include "broker/api/worker.hpp"
+#include "broker/ingest/monitoring.hpp"
 #include "broker/journal/intake.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/runs/playbook_library.hpp"
@@ -69,6 +70,9 @@ class Api {
   void silence_limits(SilenceLimits limits) { silence_limits_ = limits; }
   // The city's time zone (city.time_zone), for the console's clocks: in the session's answers.
   void time_zone(std::string name) { time_zone_ = std::move(name); }
+  // How Alertmanager's alerts become incidents (integrations.alertmanager).
+  void alertmanager(AlertmanagerMapping mapping) { alertmanager_ = std::move(mapping); }
+  void pagerduty(PagerDutyMapping mapping) { pagerduty_ = std::move(mapping); }
   // Every route but /api/v1/login, the signed SMS receipts (and /health and /metrics when
   // public) needs a session or a token.
   void authentication(Auth* auth, bool public_metrics, bool public_health) {
@@ -92,6 +96,8 @@ class Api {
   std::optional<ApiResponse> refusal(ApiRequest& request, const std::string& scope) const;
 
   void create_incident(ApiRequest& request, Respond respond);
+  void alertmanager_webhook(const ApiRequest& request, Respond respond);
+  void pagerduty_enqueue(const ApiRequest& request, Respond respond);
   void list_incidents(const std::map<std::string, std::string>& query, Respond respond);
   void get_incident(const std::string& id, Respond respond);
   // Runs a blocking job on reads_ (a read, a login's password hash, a reload); an exception from
@@ -133,6 +139,8 @@ class Api {
   SourceWatch* sources_ = nullptr;
   SilenceLimits silence_limits_;
   std::string time_zone_ = "UTC";
+  AlertmanagerMapping alertmanager_;
+  PagerDutyMapping pagerduty_;
   Auth* auth_ = nullptr;
   std::filesystem::path web_dir_;
   ApiResponse static_file(const std::string& path) const;

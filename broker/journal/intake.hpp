@@ -35,6 +35,10 @@ struct IncidentAction {
   // A sensor acts only on its own incidents: those of the sources (globs) it may report as.
   // Empty: any incident (a person, or a machine not limited to sources).
   std::vector<std::string> only_sources = {};
+  // With no incident_id: the active incident of this dedup key (a monitoring tool's alert
+  // resolved, named by its fingerprint). Looked up in the journal's own transaction, so it sees
+  // every report submitted before it.
+  std::string dedup_key = {};
 };
 struct ActionDone {
   std::string incident_id;

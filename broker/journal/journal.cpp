@@ -865,6 +865,14 @@ void Transaction::fold(Journal::Report& p, const std::string& target, const char
 
 void Transaction::action(IncidentAction& a, ActionCallback& done) {
   auto fail = [&](Error e) { replies.push_back([&done, e] { done(e); }); };
+  if (a.incident_id.empty() && !a.dedup_key.empty()) {
+    st_.find_active.bind(1, a.dedup_key);
+    if (st_.find_active.step()) a.incident_id = st_.find_active.text(0);
+    st_.find_active.reset();
+    if (a.incident_id.empty())
+      return fail(
+          Error{"not_found", "dedup_key: no active incident has " + a.dedup_key, "dedup_key"});
+  }
   st_.by_id.bind(1, a.incident_id);
   bool found = st_.by_id.step();
   std::optional<IncidentRecord> rec;

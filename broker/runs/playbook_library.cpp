@@ -44,7 +44,12 @@ load_active_playbooks(const PlaybookSources& pc, const std::filesystem::path& di
 std::vector<std::string> PlaybookLibrary::reload() {
   const auto& pc = sources_;
   if (!pc.enabled) return {};
-  auto loaded = load_active_playbooks(sources_, {});
+  std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>> loaded;
+  try {  // the references' files too (people, zones): one that throws is refused, as one invalid
+    loaded = load_active_playbooks(sources_, {});
+  } catch (const std::exception& e) {
+    loaded = std::vector<std::string>{std::string("cannot be read: ") + e.what()};
+  }
   if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
     for (const auto& e : *errors) spdlog::error("playbooks: {}", e);
     spdlog::error("playbooks: the set in {} was not loaded; the running set stays",

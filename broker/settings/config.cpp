@@ -136,9 +136,7 @@ std::filesystem::path installed_web_dir() {
   return (exe.parent_path() / ".." / "share" / "tocsin" / "web").lexically_normal();
 }
 
-}  // namespace
-
-std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
+std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file,
                                                bool with_secrets) {
   std::string name = file.string();
   YamlReader r(name);
@@ -155,7 +153,7 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
   r.base_dir(c.config_dir);
   if (!r.mapping(root, "",
                  {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks",
-                  "channels", "silences", "city"}))
+                  "channels", "silences", "city", "integrations"}))
     return ConfigErrors{r.take()};
 
   if (auto node = r.section(root, "", "node", true); node && r.mapping(*node, "node", {"id"})) {
@@ -337,6 +335,54 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
     }
   }
 
+  if (auto integrations = r.section(root, "", "integrations", false);
+      integrations && r.mapping(*integrations, "integrations", {"alertmanager", "pagerduty"})) {
+    // A monitoring tool's severities as CAP's: {value: severity}.
+    auto severities = [&](const YAML::Node& parent, const std::string& path,
+                          std::map<std::string, std::string>& out) {
+      auto map = r.section(parent, path, "severities", false);
+      if (!map) return;
+      if (!map->IsMap())
+        return r.error(map->Mark(), path + ".severities: a mapping of values to severities");
+      out.clear();
+      for (const auto& kv : *map) {
+        std::string value = kv.second.IsScalar() ? kv.second.Scalar() : "";
+        if (value != "extreme" && value != "severe" && value != "moderate" && value != "minor" &&
+            value != "unknown")
+          r.error(kv.second.Mark(), path + ".severities." + kv.first.Scalar() + ": '" + value +
+                                        "' is not extreme, severe, moderate, minor or unknown");
+        out[kv.first.Scalar()] = value;
+      }
+    };
+    auto type_prefix = [&](const YAML::Node& parent, const std::string& path, std::string& out) {
+      if (r.string(parent, path, "type_prefix", false, out) && !is_type_name(out))
+        r.error(parent["type_prefix"].Mark(),
+                path + ".type_prefix: use dotted lower-case words, e.g. monitoring");
+    };
+    std::string path = "integrations.alertmanager";
+    if (auto am = r.section(*integrations, "integrations", "alertmanager", false);
+        am && r.mapping(*am, path,
+                        {"source", "type_prefix", "type_label", "severity_label", "severities",
+                         "zone_label"})) {
+      auto& m = c.alertmanager;
+      if (r.string(*am, path, "source", false, m.source) && !is_identifier(m.source))
+        r.error((*am)["source"].Mark(),
+                path + ".source: use letters, digits, '_', '-', '.', ':', '/' (a report's source)");
+      type_prefix(*am, path, m.type_prefix);
+      r.string(*am, path, "type_label", false, m.type_label);
+      r.string(*am, path, "severity_label", false, m.severity_label);
+      r.string(*am, path, "zone_label", false, m.zone_label);
+      severities(*am, path, m.severities);
+    }
+    path = "integrations.pagerduty";
+    if (auto pd = r.section(*integrations, "integrations", "pagerduty", false);
+        pd && r.mapping(*pd, path, {"type_prefix", "severities", "zone_field"})) {
+      type_prefix(*pd, path, c.pagerduty.type_prefix);
+      r.string(*pd, path, "zone_field", false, c.pagerduty.zone_field);
+      severities(*pd, path, c.pagerduty.severities);
+    }
+  }
+
   if (auto silences = r.section(root, "", "silences", false);
       silences && r.mapping(*silences, "silences", {"max_window"}))
     r.duration(*silences, "silences", "max_window", false, c.silences.max_window,
@@ -372,6 +418,21 @@ std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file
 
   if (r.failed()) return ConfigErrors{r.take()};
   return c;
+}
+
+}  // namespace
+
+// yaml-cpp throws on a node it cannot give (a key that is itself a mapping): an error with its
+// place, as any other in the file, never an exception out of check-config or serve.
+std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
+                                               bool with_secrets) {
+  try {
+    return read_config(file, with_secrets);
+  } catch (const YAML::Exception& e) {
+    YamlReader r(file.string());
+    r.error(e.mark, "cannot be read here: " + e.msg);
+    return ConfigErrors{r.take()};
+  }
 }
 
 }  // namespace tocsin

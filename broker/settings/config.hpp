@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "broker/api/auth.hpp"
+#include "broker/ingest/monitoring.hpp"
 #include "broker/journal/journal.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/watch/silences.hpp"
@@ -90,6 +91,8 @@ struct Config {
   // The city's time zone (an IANA name of the tz database, /usr/share/zoneinfo): the console
   // shows every time in it, whatever the browser's own.
   std::string time_zone = "UTC";
+  AlertmanagerMapping alertmanager;  // integrations.alertmanager: labels to type, severity, zone
+  PagerDutyMapping pagerduty;        // integrations.pagerduty: class to type, severities, zone
   struct {
     std::size_t max_batch = 4096;
     std::string synchronous = "full";  // SQLite PRAGMA synchronous: full or normal

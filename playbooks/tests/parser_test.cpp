@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 
 #include <unistd.h>
 #include "core/yaml_reader.hpp"
@@ -245,4 +247,18 @@ TEST_CASE("group_by needs group_wait, and names zone, source or type") {
       "template: staff }\n");
   REQUIRE(e.size() == 1);
   CHECK(e[0].find("group_wait: without group_by") != std::string::npos);
+}
+
+// Found by tests/fuzz/playbook: yaml-cpp threw from a node it could not give (the reload that
+// read it would have ended the server). Now an error at its place, like any other.
+TEST_CASE("a playbook yaml-cpp cannot give a node of is refused with an error, not an exception") {
+  std::ifstream in(TOCSIN_SOURCE_DIR "/tests/fuzz/seeds/playbook/found-key-is-a-mapping.yaml");
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  REQUIRE(text.size() > 100);
+  PlaybookSet set;
+  REQUIRE_NOTHROW(set = parse_playbook(text, "found.yaml", test_catalog()));
+  CHECK_FALSE(set.ok());
+  CHECK(std::any_of(set.errors.begin(), set.errors.end(), [](const std::string& e) {
+    return e.rfind("found.yaml:", 0) == 0 && e.find("cannot be read here") != std::string::npos;
+  }));
 }

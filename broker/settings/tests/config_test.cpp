@@ -45,6 +45,28 @@ TEST_CASE("the shipped configuration is valid") {
   CHECK(c.time_zone == "America/Montreal");
 }
 
+TEST_CASE("integrations.alertmanager maps labels, and says which value is wrong") {
+  TempDir dir;
+  auto file = dir.path() / "tocsin.yaml";
+  std::ofstream(file) << kValid
+                      << "integrations:\n  alertmanager:\n    source: prometheus-eoc\n"
+                         "    type_label: service\n    severities: { P1: extreme, P2: severe }\n";
+  auto r = load_config(file);
+  REQUIRE(std::holds_alternative<Config>(r));
+  const auto& m = std::get<Config>(r).alertmanager;
+  CHECK(m.source == "prometheus-eoc");
+  CHECK(m.type_label == "service");
+  CHECK(m.severity_label == "severity");  // the default
+  CHECK(m.severities == std::map<std::string, std::string>{{"P1", "extreme"}, {"P2", "severe"}});
+  auto e = errors_of(dir, std::string(kValid) +
+                              "integrations:\n  alertmanager:\n    severities: { P1: dire }\n"
+                              "    source: a b\n");
+  REQUIRE(e.size() == 2);
+  CHECK(e[0].find("integrations.alertmanager.source: use letters") != std::string::npos);
+  CHECK(e[1].find("integrations.alertmanager.severities.P1: 'dire' is not extreme") !=
+        std::string::npos);
+}
+
 TEST_CASE("city.time_zone is a zone of the tz database, else an error at its line") {
   TempDir dir;
   auto file = dir.path() / "tocsin.yaml";
