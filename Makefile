@@ -29,7 +29,7 @@ test:
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
 # libFuzzer targets (tests/fuzz), built apart with clang and ASan+UBSan, each run for
-# FUZZ_SECONDS (default 60); CI runs them for 20 s each.
+# FUZZ_SECONDS (default 60); CI runs each for fixed executions from seed 1 (FUZZ_CI=1).
 FUZZ_BUILD ?= build-fuzz
 fuzz:
 	scripts/install-deps --fuzz
