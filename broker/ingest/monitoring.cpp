@@ -153,21 +153,13 @@ Result<std::vector<MonitoringAlert>> from_alertmanager(std::string_view body,
 
 namespace {
 
-// An attribute name from a free-form key ("ping time" → "ping_time").
-std::string attribute_name(std::string_view key) {
+// A free-form text (a custom_details key, PagerDuty's source) as an identifier: at most `max`
+// bytes, letters and digits kept, and the `allowed` others; any other byte '_'
+// ("ping time" → "ping_time").
+std::string identifier_from(std::string_view text, std::size_t max, std::string_view allowed) {
   std::string out;
-  for (unsigned char c : key.substr(0, 48))
-    out += std::isalnum(c) || c == '_' || c == '-' || c == '.' ? char(c) : '_';
-  return out;
-}
-
-// A source from PagerDuty's free-form one (a host name, a path): the characters a source may
-// have, others as '_'.
-std::string source_name(std::string_view source) {
-  std::string out;
-  for (unsigned char c : source.substr(0, 128))
-    out +=
-        std::isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '/' ? char(c) : '_';
+  for (unsigned char c : text.substr(0, max))
+    out += std::isalnum(c) || allowed.find(char(c)) != std::string_view::npos ? char(c) : '_';
   return out;
 }
 
@@ -225,7 +217,7 @@ Result<PagerDutyEvent> from_pagerduty(std::string_view body, const PagerDutyMapp
       problem("payload.severity", "'" + severity + "' is not critical, error, warning or info");
     if (!problems.empty()) return refused();
 
-    json::object report{{"source", source_name(source)},
+    json::object report{{"source", identifier_from(source, 128, "_-.:/")},
                         {"type", mapping.type_prefix + "." +
                                      [&] {
                                        std::string w = type_word(text_at(payload, "class"));
@@ -249,7 +241,7 @@ Result<PagerDutyEvent> from_pagerduty(std::string_view body, const PagerDutyMapp
           continue;
         }
         if (attributes.size() + 1 >= limits.max_attributes) break;
-        std::string key = "detail." + attribute_name(kv.key());
+        std::string key = "detail." + identifier_from(kv.key(), 48, "_-.");
         const auto& v = kv.value();
         if (v.is_number() || v.is_bool())
           attributes[key] = v;

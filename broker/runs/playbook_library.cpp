@@ -11,8 +11,10 @@ PlaybookLibrary::PlaybookLibrary(
     std::function<void(std::shared_ptr<const ActivePlaybooks>)> on_change)
     : sources_(sources), on_change_(std::move(on_change)) {}
 
-std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>>
-load_active_playbooks(const PlaybookSources& pc, const std::filesystem::path& dir) {
+namespace {
+
+std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>> load_active(
+    const PlaybookSources& pc, const std::filesystem::path& dir) {
   auto refs = playbooks::load_references({pc.zones, pc.people, pc.templates});
   if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) return std::move(*errors);
   auto& references = std::get<playbooks::References>(refs);
@@ -41,15 +43,23 @@ load_active_playbooks(const PlaybookSources& pc, const std::filesystem::path& di
                      &catalog);
 }
 
+}  // namespace
+
+std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>>
+load_active_playbooks(const PlaybookSources& pc, const std::filesystem::path& dir) {
+  // A file that makes its reader throw (yaml-cpp's InvalidNode in people.yaml or a playbook) is
+  // refused as an invalid one is: for check-config, serve's preflight and a reload alike.
+  try {
+    return load_active(pc, dir);
+  } catch (const std::exception& e) {
+    return std::vector<std::string>{std::string("cannot be read: ") + e.what()};
+  }
+}
+
 std::vector<std::string> PlaybookLibrary::reload() {
   const auto& pc = sources_;
   if (!pc.enabled) return {};
-  std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>> loaded;
-  try {  // the references' files too (people, zones): one that throws is refused, as one invalid
-    loaded = load_active_playbooks(sources_, {});
-  } catch (const std::exception& e) {
-    loaded = std::vector<std::string>{std::string("cannot be read: ") + e.what()};
-  }
+  auto loaded = load_active_playbooks(sources_, {});
   if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
     for (const auto& e : *errors) spdlog::error("playbooks: {}", e);
     spdlog::error("playbooks: the set in {} was not loaded; the running set stays",

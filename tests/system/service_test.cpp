@@ -218,14 +218,23 @@ TEST_CASE("probes: /-/healthy and /-/ready by GET and HEAD, and /metrics counts 
   CHECK(metrics.find("\nprocess_start_time_seconds ") != std::string::npos);
 }
 
-TEST_CASE("log.format json: one JSON object a line, the incident's id a field of its own",
-          "[service]") {
+namespace {
+
+// The shipped playbooks with log.format `format`, and every playbook run failing (3 tries), for
+// an error line that names its incident.
+ServerOptions failing_runs_logged_as(const std::string& format) {
   ServerOptions options;
   options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
-  options.extra_yaml = "log:\n  level: info\n  format: json\n";
-  // A playbook run that fails, for an error line that names its incident.
+  options.extra_yaml = "log:\n  level: info\n  format: " + format + "\n";
   options.env = {{"TOCSIN_FAULTS", "journal.playbooks=3"}};
-  TocsinServer server(options);
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("log.format json: one JSON object a line, the incident's id a field of its own",
+          "[service]") {
+  TocsinServer server(failing_runs_logged_as("json"));
   server.start();
   const std::string id = report_flood(server);
   REQUIRE(wait_until(
@@ -316,11 +325,7 @@ TEST_CASE(
     }
   } cleanup{fd, path, dir, made};
 
-  ServerOptions options;
-  options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
-  options.extra_yaml = "log:\n  level: info\n  format: journal\n";
-  options.env = {{"TOCSIN_FAULTS", "journal.playbooks=3"}};
-  TocsinServer server(options);
+  TocsinServer server(failing_runs_logged_as("journal"));
   server.start();
   const std::string id = report_flood(server);
 
