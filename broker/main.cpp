@@ -175,7 +175,8 @@ int main(int argc, char** argv) {
 
   auto* playbook = app.add_subcommand("playbook", "Validate or dry-run playbooks");
   playbook->require_subcommand(1);
-  std::string pb_config = "config/tocsin.yaml", pb_dir, pb_incident, ack_after, approve_after;
+  std::string pb_config = "config/tocsin.yaml", pb_dir, pb_incident, ack_after, approve_after,
+              pb_at;
   auto* pb_check = playbook->add_subcommand("check", "Validate a playbook directory (exit 0 or 1)");
   pb_check->add_option("dir", pb_dir, "playbook directory (default: playbooks.dir)");
   pb_check->add_option("--config,-c", pb_config, "for zones, people and templates")
@@ -186,6 +187,9 @@ int main(int argc, char** argv) {
   pb_test->add_option("--incident", pb_incident, "incident report (JSON)")->required();
   pb_test->add_option("--ack-after", ack_after, "someone acknowledges after this long (e.g. 3m)");
   pb_test->add_option("--approve-after", approve_after, "an approver approves after this long");
+  pb_test->add_option("--at", pb_at,
+                      "start then, on the city's clock (2026-11-01T01:30) or RFC 3339; pages to "
+                      "on-call schedules name who is on call");
   pb_test->add_option("--config,-c", pb_config, "for zones, people and templates")
       ->capture_default_str();
 
@@ -280,8 +284,34 @@ int main(int argc, char** argv) {
   sil_list->add_flag("--all", list_all, "ended and expired ones too");
   auto* sil_expire = sil->add_subcommand("expire", "End a window now");
   sil_expire->add_option("id", item_id)->required();
-  for (auto* leaf :
-       {inc_list, inc_show, apv_list, apv_approve, apv_reject, sil_add, sil_list, sil_expire})
+  std::string schedule_id, oncall_at;
+  int oncall_days = 7;
+  tocsin::OverrideRequest cover;
+  auto* onc = app.add_subcommand("oncall", "Who is on call, and overrides (API, with a token)");
+  remote_options(onc);
+  auto* onc_who = onc->add_subcommand("who", "Who is on call for a schedule, now or --at");
+  onc_who->add_option("schedule", schedule_id)->required();
+  onc_who->add_option("--at", oncall_at,
+                      "the city's clock (2026-11-01T01:30) or RFC 3339 (default: now)");
+  auto* onc_next = onc->add_subcommand("next", "Who is on call over the coming days");
+  onc_next->add_option("schedule", schedule_id)->required();
+  onc_next->add_option("--from", oncall_at, "the city's clock or RFC 3339 (default: now)");
+  onc_next->add_option("--days", oncall_days, "1 to 62")
+      ->check(CLI::Range(1, 62))
+      ->capture_default_str();
+  auto* onc_override = onc->add_subcommand(
+      "override", "Someone covers, instead of another (--instead-of) or with them");
+  onc_override->add_option("schedule", schedule_id)->required();
+  onc_override->add_option("--person", cover.person, "who covers (people.yaml)")->required();
+  onc_override->add_option("--instead-of", cover.instead_of, "whom they replace");
+  onc_override->add_option("--from", cover.from, "the city's clock or RFC 3339 (default: now)");
+  onc_override->add_option("--to", cover.to, "the city's clock or RFC 3339")->required();
+  onc_override->add_option("--reason", cover.reason);
+  auto* onc_cancel = onc->add_subcommand("cancel", "Cancel an override");
+  onc_cancel->add_option("schedule", schedule_id)->required();
+  onc_cancel->add_option("id", item_id)->required();
+  for (auto* leaf : {inc_list, inc_show, apv_list, apv_approve, apv_reject, sil_add, sil_list,
+                     sil_expire, onc_who, onc_next, onc_override, onc_cancel})
     leaf->fallthrough();
   for (auto& [leaf, action] : inc_actions) leaf->fallthrough();
 
@@ -371,7 +401,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (*inc || *apv || *sil) {
+  if (*inc || *apv || *sil || *onc) {
     auto r = tocsin::remote_from(remote.server, remote.token_file, remote.ca_file, remote.output);
     if (!r) {
       std::cerr << "tocsin: " << r.error().message << "\n";
@@ -390,6 +420,12 @@ int main(int argc, char** argv) {
     if (*sil_add) return tocsin::silence_add(api, silence, std::cout, std::cerr);
     if (*sil_list) return tocsin::silence_list(api, list_all, std::cout, std::cerr);
     if (*sil_expire) return tocsin::silence_expire(api, item_id, std::cout, std::cerr);
+    if (*onc_who) return tocsin::oncall_who(api, schedule_id, oncall_at, std::cout, std::cerr);
+    if (*onc_next)
+      return tocsin::oncall_next(api, schedule_id, oncall_at, oncall_days, std::cout, std::cerr);
+    if (*onc_override)
+      return tocsin::oncall_override(api, schedule_id, cover, std::cout, std::cerr);
+    if (*onc_cancel) return tocsin::oncall_cancel(api, schedule_id, item_id, std::cout, std::cerr);
   }
 
   if (*aud) {
@@ -427,7 +463,8 @@ int main(int argc, char** argv) {
       }
       *slot = *d;
     }
-    return tocsin::playbook_test(*config, pb_dir, pb_incident, options, std::cout, std::cerr);
+    return tocsin::playbook_test(*config, pb_dir, pb_incident, options, pb_at, std::cout,
+                                 std::cerr);
   }
 
   if (*check) {

@@ -27,6 +27,7 @@
 #include "broker/live/live_state.hpp"
 #include "broker/live/managed_redis.hpp"
 #include "broker/metrics/broker_metrics.hpp"
+#include "broker/oncall/overrides.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
 #include "broker/storage/audit.hpp"
@@ -192,7 +193,11 @@ int serve(const Config& config) {
                                 feed.alerts_changed(alert_ids);
                                 live.alerts_changed(std::move(alert_ids));
                               });
-  ConfiguredSources sources(library);
+  // The on-call overrides made through the API that have not ended (the database's record).
+  OverrideBook on_call_overrides;
+  on_call_overrides.replace_all(
+      store.with_connection([](db::Connection& db) { return overrides::current(db, now()); }));
+  ConfiguredSources sources(library, &on_call_overrides);
   SirenWatch siren_watch(journal, live);
   IncidentStore console_store(database);  // the consoles' snapshots
   feed.snapshot = [&console_store](std::uint64_t seq) {
@@ -260,6 +265,7 @@ int serve(const Config& config) {
   api.time_zone(config.time_zone);
   api.alertmanager(config.alertmanager);
   api.pagerduty(config.pagerduty);
+  api.on_call_overrides(&on_call_overrides);
   Auth auth(database, config.http.auth,
             [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {
               journal.write(std::move(apply), std::move(done));

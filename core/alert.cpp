@@ -17,6 +17,7 @@ std::string Audience::describe() const {
   add("roles:", roles);
   add("groups:", groups);
   add("people:", people);
+  add("on-call:", on_call);
   if (residents) {
     if (!out.empty()) out += "; ";
     out += "residents:";
@@ -48,6 +49,7 @@ std::vector<std::string> strings_from(const json::object& o, const char* key) {
 json::object to_json(const Audience& a) {
   json::object o{
       {"roles", strings(a.roles)}, {"groups", strings(a.groups)}, {"people", strings(a.people)}};
+  if (!a.on_call.empty()) o["on_call"] = strings(a.on_call);
   if (a.residents)
     o["residents"] = json::object{{"incident_area", a.residents_incident_area},
                                   {"zones", strings(a.resident_zones)}};
@@ -61,6 +63,7 @@ Audience audience_from_json(const json::value& v) {
   a.roles = strings_from(o, "roles");
   a.groups = strings_from(o, "groups");
   a.people = strings_from(o, "people");
+  a.on_call = strings_from(o, "on_call");
   if (auto* r = o.if_contains("residents"); r && r->is_object()) {
     a.residents = true;
     if (auto* area = r->get_object().if_contains("incident_area"); area && area->is_bool())

@@ -23,11 +23,14 @@ struct Audience {
   std::vector<std::string> roles;
   std::vector<std::string> groups;
   std::vector<std::string> people;
+  std::vector<std::string> on_call;         // schedules: whoever is on call when it is sent
   bool residents = false;                   // residents of…
   bool residents_incident_area = false;     // …the incident's area
   std::vector<std::string> resident_zones;  // …these zones
 
-  bool empty() const { return roles.empty() && groups.empty() && people.empty() && !residents; }
+  bool empty() const {
+    return roles.empty() && groups.empty() && people.empty() && on_call.empty() && !residents;
+  }
   std::string describe() const;
 };
 

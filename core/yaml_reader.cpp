@@ -8,7 +8,7 @@
 #include <map>
 #include <sstream>
 
-#include <yaml-cpp/eventhandler.h>
+#include <yaml.h>
 
 namespace tocsin {
 
@@ -372,25 +372,66 @@ std::string format_duration(std::chrono::seconds d) {
 }
 
 namespace {
-// Walks the parse events before the tree is built, to refuse aliases with their position.
-class AliasDetector : public YAML::EventHandler {
- public:
-  std::optional<YAML::Mark> alias;
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
-    if (!alias) alias = mark;
-  }
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
+
+// libyaml (the reference C parser, fuzzed continuously by OSS-Fuzz) reads every document before
+// yaml-cpp does: yaml-cpp 0.7 loops forever, its memory growing, on some malformed documents
+// ("# x\n  a : b}\n, d" and others; found by tests/fuzz), so it is only given text that libyaml
+// parsed. The same pass refuses aliases and nesting deeper than yaml-cpp's recursion should go,
+// each with its position.
+struct SyntaxProblem {
+  YAML::Mark mark;
+  std::string message;
 };
+
+std::optional<SyntaxProblem> syntax_problem(const std::string& text) {
+  constexpr int kMaxDepth = 64;
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) return SyntaxProblem{{}, "cannot be parsed (no memory)"};
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  auto mark_of = [](const yaml_mark_t& m) {
+    YAML::Mark mark;
+    mark.line = int(m.line);
+    mark.column = int(m.column);
+    return mark;
+  };
+  std::optional<SyntaxProblem> problem;
+  int depth = 0;
+  for (bool done = false; !done && !problem;) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(&parser, &event)) {
+      std::string message = parser.problem ? parser.problem : "is not YAML";
+      if (parser.context) message += std::string(" (") + parser.context + ")";
+      problem = SyntaxProblem{mark_of(parser.problem_mark), message};
+      break;
+    }
+    switch (event.type) {
+      case YAML_ALIAS_EVENT:
+        problem = SyntaxProblem{mark_of(event.start_mark),
+                                "aliases (*name) are not allowed here; write the value out"};
+        break;
+      case YAML_MAPPING_START_EVENT:
+      case YAML_SEQUENCE_START_EVENT:
+        if (++depth > kMaxDepth)
+          problem = SyntaxProblem{mark_of(event.start_mark),
+                                  "nested more than " + std::to_string(kMaxDepth) + " deep"};
+        break;
+      case YAML_MAPPING_END_EVENT:
+      case YAML_SEQUENCE_END_EVENT:
+        --depth;
+        break;
+      case YAML_STREAM_END_EVENT:
+        done = true;
+        break;
+      default:
+        break;
+    }
+    yaml_event_delete(&event);
+  }
+  yaml_parser_delete(&parser);
+  return problem;
+}
+
 }  // namespace
 
 namespace {
@@ -474,14 +515,9 @@ std::optional<YAML::Node> load_yaml_text(const std::string& text, YamlReader& re
     return std::nullopt;
   }
   try {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    AliasDetector detector;
-    while (parser.HandleNextDocument(detector)) {
-      if (detector.alias) {
-        reader.error(*detector.alias, "aliases (*name) are not allowed here; write the value out");
-        return std::nullopt;
-      }
+    if (auto problem = syntax_problem(text)) {
+      reader.error(problem->mark, problem->message);
+      return std::nullopt;
     }
     YAML::Node root = YAML::Load(text);
     if (!root || root.IsNull()) {

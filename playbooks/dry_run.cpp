@@ -12,7 +12,17 @@ std::vector<std::string> dry_run(const Playbook& playbook, const Incident& incid
     auto offset = std::chrono::duration_cast<Seconds>(at - t0);
     std::string stamp = "+" + format_duration(offset);
     stamp.resize(std::max<std::size_t>(stamp.size(), 8), ' ');
-    for (const auto& entry : fx.timeline) out.push_back(stamp + entry.text);
+    std::vector<bool> shown(fx.alerts.size(), false);
+    for (const auto& entry : fx.timeline) {
+      out.push_back(stamp + entry.text);
+      // Under the step that pages: whom its on-call schedules reach at that instant.
+      for (std::size_t i = 0; options.on_call && i < fx.alerts.size(); ++i) {
+        if (shown[i] || fx.alerts[i].step + 1 != entry.step) continue;
+        shown[i] = true;
+        for (const auto& line : options.on_call(fx.alerts[i].audience, at))
+          out.push_back(std::string(stamp.size(), ' ') + "  " + line);
+      }
+    }
   };
 
   RunState state;

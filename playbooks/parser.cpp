@@ -141,13 +141,15 @@ class PlaybookReader {
   }
 
   void audience(const YAML::Node& node, const std::string& path, Audience& a) {
-    if (!r_.mapping(node, path, {"roles", "groups", "people", "residents"})) return;
+    if (!r_.mapping(node, path, {"roles", "groups", "people", "on_call", "residents"})) return;
     if (r_.string_list(node, path, "roles", false, a.roles))
       known(node["roles"], "role", path + ".roles", catalog_.roles, a.roles);
     if (r_.string_list(node, path, "groups", false, a.groups))
       known(node["groups"], "group", path + ".groups", catalog_.groups, a.groups);
     if (r_.string_list(node, path, "people", false, a.people))
       known(node["people"], "person", path + ".people", catalog_.people, a.people);
+    if (r_.string_list(node, path, "on_call", false, a.on_call))
+      known(node["on_call"], "schedule", path + ".on_call", catalog_.schedules, a.on_call);
     if (auto res = r_.section(node, path, "residents", false)) {
       a.residents = true;
       std::string rp = path + ".residents";
@@ -165,7 +167,7 @@ class PlaybookReader {
       }
     }
     if (a.empty())
-      r_.error(node.Mark(), path + ": names nobody (roles, groups, people, residents)");
+      r_.error(node.Mark(), path + ": names nobody (roles, groups, people, on_call, residents)");
   }
 
   void channels(const YAML::Node& parent, const std::string& path, std::vector<std::string>& out) {

@@ -131,6 +131,7 @@ struct Catalog {
   std::set<std::string> roles;
   std::set<std::string> groups;
   std::set<std::string> people;
+  std::set<std::string> schedules;  // on-call schedules (config/schedules.yaml)
   const ZoneMap* zones = nullptr;
 };
 

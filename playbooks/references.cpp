@@ -16,6 +16,7 @@ Catalog References::catalog() const {
   c.roles = people.roles();
   c.groups = people.groups();
   for (const auto& p : people.people()) c.people.insert(p.id);
+  for (const auto& s : schedules.all()) c.schedules.insert(s.id);
   c.zones = &zones;
   return c;
 }
@@ -33,6 +34,18 @@ std::variant<References, std::vector<std::string>> load_references(const Referen
     refs.people = std::move(*d);
   else
     for (auto& e : std::get<DirectoryErrors>(people).errors) errors.push_back(std::move(e));
+  // No schedules file: none, on the city's clock all the same (playbook test --at reads it).
+  if (const auto* zone = find_time_zone(paths.time_zone))
+    refs.schedules = Schedules({}, zone);
+  else
+    errors.push_back("city.time_zone: '" + paths.time_zone + "' is not a zone of the tz database");
+  if (!paths.schedules.empty() && std::holds_alternative<Directory>(people)) {
+    auto schedules = load_schedules(paths.schedules.string(), paths.time_zone, refs.people);
+    if (auto* s = std::get_if<Schedules>(&schedules))
+      refs.schedules = std::move(*s);
+    else
+      for (auto& e : std::get<ScheduleErrors>(schedules).errors) errors.push_back(std::move(e));
+  }
   std::error_code ec;
   if (!std::filesystem::is_directory(paths.templates, ec)) {
     errors.push_back(paths.templates.string() + ": is not a directory");

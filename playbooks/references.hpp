@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/people.hpp"
+#include "core/schedules.hpp"
 #include "core/zones.hpp"
 #include "playbooks/playbook.hpp"
 
@@ -18,6 +19,7 @@ namespace tocsin::playbooks {
 struct References {
   ZoneMap zones;
   Directory people;
+  Schedules schedules;              // on-call; none without a schedules file
   std::set<std::string> templates;  // names: flood-public for flood-public.fr.sms.mustache
   std::set<TemplateFile> template_files;
   std::map<TemplateFile, std::string> template_texts;
@@ -29,6 +31,8 @@ struct ReferencePaths {
   std::filesystem::path zones;      // GeoJSON
   std::filesystem::path people;     // YAML
   std::filesystem::path templates;  // directory of NAME.LANG.CHANNEL.mustache
+  std::filesystem::path schedules;  // YAML; empty: no on-call schedules
+  std::string time_zone = "UTC";    // the city's: the schedules' wall clock
 };
 
 // Everything wrong, each message naming its file.

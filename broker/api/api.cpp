@@ -310,6 +310,31 @@ void Api::routes() {
         [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
           expire_silence(p.at("id"), r, std::move(respond));
         });
+  // On call: who is, over the coming days, and the overrides made here.
+  t.add("GET", "/api/v1/schedules", "read",
+        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+          list_schedules(std::move(respond));
+        });
+  t.add("GET", "/api/v1/schedules/{id}/on-call", "read",
+        [this](ApiRequest&, const Params& p, const Query& q, Respond respond) {
+          who_is_on_call(p.at("id"), q, std::move(respond));
+        });
+  t.add("GET", "/api/v1/schedules/{id}/shifts", "read",
+        [this](ApiRequest&, const Params& p, const Query& q, Respond respond) {
+          schedule_shifts(p.at("id"), q, std::move(respond));
+        });
+  t.add("GET", "/api/v1/schedules/{id}/overrides", "read",
+        [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
+          list_overrides(p.at("id"), std::move(respond));
+        });
+  t.add("POST", "/api/v1/schedules/{id}/overrides", "operate",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          create_override(p.at("id"), r, std::move(respond));
+        });
+  t.add("POST", "/api/v1/schedules/{id}/overrides/{override}/cancel", "operate",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          cancel_override(p.at("id"), p.at("override"), r, std::move(respond));
+        });
   t.add("GET", "/api/v1/audit", "admin",
         [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
           list_audit(q, std::move(respond));

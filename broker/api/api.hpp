@@ -73,6 +73,8 @@ class Api {
   // How Alertmanager's alerts become incidents (integrations.alertmanager).
   void alertmanager(AlertmanagerMapping mapping) { alertmanager_ = std::move(mapping); }
   void pagerduty(PagerDutyMapping mapping) { pagerduty_ = std::move(mapping); }
+  // The on-call overrides the dispatcher reads: the API's adds and cancels go there once stored.
+  void on_call_overrides(OverrideBook* book) { overrides_ = book; }
   // Every route but /api/v1/login, the signed SMS receipts (and /health and /metrics when
   // public) needs a session or a token.
   void authentication(Auth* auth, bool public_metrics, bool public_health) {
@@ -125,6 +127,15 @@ class Api {
   void expire_silence(const std::string& id, const ApiRequest& request, Respond respond);
   void list_silences(const std::map<std::string, std::string>& query, Respond respond);
   void list_audit(const std::map<std::string, std::string>& query, Respond respond);
+  void list_schedules(Respond respond);
+  void who_is_on_call(const std::string& id, const std::map<std::string, std::string>& query,
+                      Respond respond);
+  void schedule_shifts(const std::string& id, const std::map<std::string, std::string>& query,
+                       Respond respond);
+  void list_overrides(const std::string& id, Respond respond);
+  void create_override(const std::string& id, const ApiRequest& request, Respond respond);
+  void cancel_override(const std::string& id, const std::string& override_id,
+                       const ApiRequest& request, Respond respond);
   void login(const ApiRequest& request, Respond respond);
   void logout(const ApiRequest& request, Respond respond);
   void create_token(const ApiRequest& request, Respond respond);
@@ -141,6 +152,7 @@ class Api {
   std::string time_zone_ = "UTC";
   AlertmanagerMapping alertmanager_;
   PagerDutyMapping pagerduty_;
+  OverrideBook* overrides_ = nullptr;
   Auth* auth_ = nullptr;
   std::filesystem::path web_dir_;
   ApiResponse static_file(const std::string& path) const;

@@ -130,7 +130,8 @@ int playbook_check(const Config& config, const std::string& dir, std::ostream& o
 }
 
 int playbook_test(const Config& config, const std::string& dir, const std::string& incident_file,
-                  const playbooks::DryRunOptions& options, std::ostream& out, std::ostream& err) {
+                  const playbooks::DryRunOptions& options, const std::string& at, std::ostream& out,
+                  std::ostream& err) {
   auto l = load(config, dir, err);
   if (!l) return 1;
   auto incident = read_incident_file(incident_file, config.limits);
@@ -138,18 +139,48 @@ int playbook_test(const Config& config, const std::string& dir, const std::strin
     err << incident.error().message << "\n";
     return 1;
   }
+  // --at: the simulated clock starts then, and each page to an on-call schedule says whom it
+  // reaches at that time.
+  playbooks::DryRunOptions opts = options;
+  const auto& schedules = l->references.schedules;
+  if (!at.empty()) {
+    auto start = schedules.parse_time(at);
+    if (!start) {
+      err << "--at: '" << at
+          << "' is not a time such as 2026-11-01T01:30 (the city's clock) or RFC 3339\n";
+      return 64;
+    }
+    incident->received_at = *start;
+    out << "at " << schedules.local_text(*start) << "\n";
+  }
   auto zones = l->references.zones.zones_of(incident->location);
   out << "incident: " << incident->type << ", " << to_string(incident->severity) << ", from "
       << incident->source << ", zones: ";
   for (std::size_t i = 0; i < zones.size(); ++i) out << (i ? "," : "") << zones[i];
   out << (zones.empty() ? "none" : "") << "\n";
+  opts.on_call = [&](const Audience& audience, Timestamp when) {
+    std::vector<std::string> lines;
+    for (const auto& id : audience.on_call) {
+      const Schedule* s = schedules.find(id);
+      if (!s) continue;
+      auto people = schedules.on_call(*s, when);
+      std::string who;
+      for (const auto& p : people) {
+        const Person* person = l->references.people.find(p);
+        who += (who.empty() ? "" : ", ") + (person ? person->name : p) + " (" + p + ")";
+      }
+      if (who.empty()) who = "nobody: a gap, so everyone the schedule names";
+      lines.push_back("on call for " + id + " at " + schedules.local_text(when) + ": " + who);
+    }
+    return lines;
+  };
   auto matched = l->matcher.match(*incident);
   out << matched.size() << " of " << l->playbooks.size()
       << " playbooks match (dry run: nothing is sent)\n";
   int errors = 0;
   for (const auto* p : matched) {
     out << "\nplaybook " << p->id << "\n";
-    for (const auto& line : playbooks::dry_run(*p, *incident, options)) out << "  " << line << "\n";
+    for (const auto& line : playbooks::dry_run(*p, *incident, opts)) out << "  " << line << "\n";
     errors += check_public_alerts(config, *l, *p, *incident, out);
     errors += check_sms_length(config, *l, *p, *incident, out);
   }

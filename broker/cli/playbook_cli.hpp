@@ -14,8 +14,11 @@ namespace tocsin {
 int playbook_check(const Config& config, const std::string& dir, std::ostream& out,
                    std::ostream& err);
 
-// Prints which playbooks match the incident in `incident_file` and each one's timeline.
+// Prints which playbooks match the incident in `incident_file` and each one's timeline, from `at`
+// (the city's clock or RFC 3339; empty: the report's own time) with whom each page to an on-call
+// schedule would reach then.
 int playbook_test(const Config& config, const std::string& dir, const std::string& incident_file,
-                  const playbooks::DryRunOptions& options, std::ostream& out, std::ostream& err);
+                  const playbooks::DryRunOptions& options, const std::string& at, std::ostream& out,
+                  std::ostream& err);
 
 }  // namespace tocsin

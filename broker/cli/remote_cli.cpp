@@ -1,6 +1,7 @@
 #include "broker/cli/remote_cli.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <ostream>
@@ -341,6 +342,103 @@ int silence_expire(const Remote& remote, const std::string& id, std::ostream& ou
   if (a.exit_code) return a.exit_code;
   if (remote.json) return print_json(a.body, out);
   print_silence(a.body, out);
+  return 0;
+}
+
+namespace {
+
+std::string names(const json::value& v) {
+  std::string out;
+  for (const auto& p : list_of(v, "on_call"))
+    out += (out.empty() ? "" : ", ") + text(p, "name") + " (" + text(p, "id") + ")";
+  return out.empty() ? "nobody" : out;
+}
+
+std::string query_value(const std::string& v) {
+  std::string out;
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == ':' || c == '.' || c == '_')
+      out += char(c);
+    else {
+      static const char* hex = "0123456789ABCDEF";
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+void print_override(const json::value& o, std::ostream& out) {
+  out << text(o, "id") << "  " << text(o, "person");
+  if (std::string who = text(o, "instead_of"); !who.empty()) out << " instead of " << who;
+  out << "  from " << text(o, "from_local") << " to " << text(o, "to_local") << "  by "
+      << text(o, "by");
+  if (std::string why = text(o, "reason"); !why.empty()) out << ": " << why;
+  out << "\n";
+}
+
+}  // namespace
+
+int oncall_who(const Remote& remote, const std::string& schedule, const std::string& at,
+               std::ostream& out, std::ostream& err) {
+  std::string target = "/api/v1/schedules/" + segment(schedule) + "/on-call";
+  if (!at.empty()) target += "?at=" + query_value(at);
+  auto a = call(remote, "GET", target, nullptr, err);
+  if (a.exit_code) return a.exit_code;
+  if (remote.json) return print_json(a.body, out);
+  out << text(a.body, "name") << " at " << text(a.body, "at_local") << ": " << names(a.body);
+  if (std::string until = text(a.body, "until_local"); !until.empty()) out << " until " << until;
+  out << "\n";
+  if (text(a.body, "gap") == "true")
+    out << "(a gap: a page now reaches everyone the schedule names)\n";
+  return 0;
+}
+
+int oncall_next(const Remote& remote, const std::string& schedule, const std::string& from,
+                int days, std::ostream& out, std::ostream& err) {
+  std::string target =
+      "/api/v1/schedules/" + segment(schedule) + "/shifts?days=" + std::to_string(days);
+  if (!from.empty()) target += "&from=" + query_value(from);
+  auto a = call(remote, "GET", target, nullptr, err);
+  if (a.exit_code) return a.exit_code;
+  if (remote.json) return print_json(a.body, out);
+  std::vector<std::vector<std::string>> rows{{"FROM", "TO", "ON CALL"}};
+  for (const auto& s : list_of(a.body, "shifts"))
+    rows.push_back({text(s, "from_local"), text(s, "to_local"), names(s)});
+  table(rows, out);
+  return 0;
+}
+
+int oncall_override(const Remote& remote, const std::string& schedule, const OverrideRequest& r,
+                    std::ostream& out, std::ostream& err) {
+  json::object body;
+  auto put = [&](const char* key, const std::string& v) {
+    if (!v.empty()) body[key] = v;
+  };
+  put("person", r.person);
+  put("instead_of", r.instead_of);
+  put("from", r.from);
+  put("to", r.to);
+  put("reason", r.reason);
+  auto a =
+      call(remote, "POST", "/api/v1/schedules/" + segment(schedule) + "/overrides", &body, err);
+  if (a.exit_code) return a.exit_code;
+  if (remote.json) return print_json(a.body, out);
+  print_override(a.body, out);
+  return 0;
+}
+
+int oncall_cancel(const Remote& remote, const std::string& schedule, const std::string& id,
+                  std::ostream& out, std::ostream& err) {
+  json::object body;
+  auto a = call(remote, "POST",
+                "/api/v1/schedules/" + segment(schedule) + "/overrides/" + segment(id) + "/cancel",
+                &body, err);
+  if (a.exit_code) return a.exit_code;
+  if (remote.json) return print_json(a.body, out);
+  out << "cancelled: ";
+  print_override(a.body, out);
   return 0;
 }
 

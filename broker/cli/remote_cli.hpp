@@ -53,4 +53,18 @@ int silence_list(const Remote& remote, bool all, std::ostream& out, std::ostream
 int silence_expire(const Remote& remote, const std::string& id, std::ostream& out,
                    std::ostream& err);
 
+// Who is on call for a schedule at `at` (the city's clock or RFC 3339; empty: now).
+int oncall_who(const Remote& remote, const std::string& schedule, const std::string& at,
+               std::ostream& out, std::ostream& err);
+// Who is on call, span by span, for `days` days from `from` (empty: now).
+int oncall_next(const Remote& remote, const std::string& schedule, const std::string& from,
+                int days, std::ostream& out, std::ostream& err);
+struct OverrideRequest {
+  std::string person, instead_of, from, to, reason;
+};
+int oncall_override(const Remote& remote, const std::string& schedule,
+                    const OverrideRequest& request, std::ostream& out, std::ostream& err);
+int oncall_cancel(const Remote& remote, const std::string& schedule, const std::string& id,
+                  std::ostream& out, std::ostream& err);
+
 }  // namespace tocsin

@@ -15,7 +15,17 @@ std::vector<dispatchers::Contact> ConfiguredSources::contacts(const Alert& alert
         "dispatch: alert {} names residents; there is no resident registry yet, so only "
         "its broadcast channels reach them",
         alert.id);
-  return dispatchers::staff_contacts(set->references.people, alert.audience);
+  // Whoever is on call when the alert was made: planned again after a restart, it reaches the
+  // same people.
+  std::vector<std::string> gaps;
+  auto contacts = dispatchers::staff_contacts(
+      set->references.people, alert.audience,
+      {&set->references.schedules, overrides_, alert.created_at}, &gaps);
+  for (const auto& id : gaps)
+    spdlog::error(
+        "dispatch: alert {}: nobody is on call for schedule '{}' at {}; paging everyone it names",
+        alert.id, id, set->references.schedules.local_text(alert.created_at));
+  return contacts;
 }
 
 std::optional<dispatchers::Contact> ConfiguredSources::contact(const std::string& id) {

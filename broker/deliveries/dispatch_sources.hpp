@@ -3,13 +3,17 @@
 // templates and zone names. Follows reloads: each alert is planned with the set current then.
 
 #include "broker/runs/playbook_library.hpp"
+#include "core/schedules.hpp"
 #include "dispatchers/dispatcher.hpp"
 
 namespace tocsin {
 
 class ConfiguredSources : public dispatchers::AudienceSource, public dispatchers::MessageRenderer {
  public:
-  explicit ConfiguredSources(const PlaybookLibrary& library) : library_(library) {}
+  // `overrides`: the on-call overrides made through the API (null: none).
+  explicit ConfiguredSources(const PlaybookLibrary& library,
+                             const OverrideBook* overrides = nullptr)
+      : library_(library), overrides_(overrides) {}
 
   // dispatchers::AudienceSource
   std::vector<dispatchers::Contact> contacts(const Alert& alert,
@@ -21,6 +25,7 @@ class ConfiguredSources : public dispatchers::AudienceSource, public dispatchers
 
  private:
   const PlaybookLibrary& library_;
+  const OverrideBook* overrides_;
 };
 
 }  // namespace tocsin

@@ -15,7 +15,8 @@ namespace {
 
 std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>> load_active(
     const PlaybookSources& pc, const std::filesystem::path& dir) {
-  auto refs = playbooks::load_references({pc.zones, pc.people, pc.templates});
+  auto refs =
+      playbooks::load_references({pc.zones, pc.people, pc.templates, pc.schedules, pc.time_zone});
   if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) return std::move(*errors);
   auto& references = std::get<playbooks::References>(refs);
   auto templates = dispatchers::TemplateSet::load(pc.templates);

@@ -20,6 +20,8 @@ namespace tocsin {
 struct PlaybookSources {
   bool enabled = false;  // the section is present
   std::filesystem::path dir, people, zones, templates;
+  std::filesystem::path schedules;  // on-call schedules; empty: none
+  std::string time_zone = "UTC";    // city.time_zone: the schedules' clock
   // The configured channels, each with the one it falls back to ("": none). Empty: every
   // channel Tocsin has, but the sirens (a `siren` step sounds them).
   std::vector<std::pair<std::string, std::string>> channels;

@@ -395,7 +395,7 @@ std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file
   }
 
   if (auto pb = r.section(root, "", "playbooks", false);
-      pb && r.mapping(*pb, "playbooks", {"dir", "people", "zones", "templates"})) {
+      pb && r.mapping(*pb, "playbooks", {"dir", "people", "zones", "templates", "schedules"})) {
     c.playbooks.enabled = true;
     std::string v;
     auto path = [&](const char* key, std::filesystem::path& out) {
@@ -405,6 +405,9 @@ std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file
     path("people", c.playbooks.people);
     path("zones", c.playbooks.zones);
     path("templates", c.playbooks.templates);
+    if (r.string(*pb, "playbooks", "schedules", false, v) && !v.empty())
+      c.playbooks.schedules = resolve(v);  // empty: none
+    c.playbooks.time_zone = c.time_zone;
   }
 
   if (auto channels = r.section(root, "", "channels", false)) channels_section(r, *channels, c);

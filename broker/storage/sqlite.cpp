@@ -343,6 +343,23 @@ ALTER TABLE approvals ADD COLUMN corrects TEXT;    -- a correction's: the public
 -- The audit chain keyed (HMAC-SHA256 under a key outside the database) from here on.
 ALTER TABLE audit ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 10 to 11: on-call overrides made in the console or through the API.
+    R"sql(
+CREATE TABLE schedule_overrides (
+  id TEXT PRIMARY KEY,
+  schedule TEXT NOT NULL,     -- a schedule id of schedules.yaml
+  person TEXT NOT NULL,       -- who covers
+  instead_of TEXT NOT NULL,   -- whom they replace; '' in addition
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  cancelled_at INTEGER,
+  cancelled_by TEXT
+) WITHOUT ROWID;
+CREATE INDEX schedule_overrides_ends ON schedule_overrides (ends_at);
+)sql",
 };
 
 }  // namespace

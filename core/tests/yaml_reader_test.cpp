@@ -46,3 +46,15 @@ TEST_CASE("keys of every kind start a file, anchors and tags below are yaml-cpp'
   REQUIRE(alias.size() == 1);
   CHECK(alias[0].find("aliases (*name) are not allowed") != std::string::npos);
 }
+
+TEST_CASE("text libyaml does not parse never reaches yaml-cpp (which looped on it)") {
+  // Minimised by tests/fuzz/schedules: yaml-cpp 0.7 looped forever on it, its memory growing.
+  auto loop = errors_of("# On-y]\n  rJ : weeken}\n, d\n");
+  REQUIRE(loop.size() == 1);
+  CHECK(loop[0].rfind("f.yaml:3:1: ", 0) == 0);
+  // Nesting past 64 is refused before yaml-cpp's recursion builds it.
+  auto deep = errors_of("a: " + std::string(100, '[') + std::string(100, ']') + "\n");
+  REQUIRE(deep.size() == 1);
+  CHECK(deep[0].find("nested more than 64 deep") != std::string::npos);
+  CHECK(errors_of("a: " + std::string(60, '[') + std::string(60, ']') + "\n").empty());
+}

@@ -30,6 +30,7 @@ inline Catalog test_catalog() {
   c.roles = {"duty-officer", "approver"};
   c.groups = {"eoc-managers"};
   c.people = {"mgagnon"};
+  c.schedules = {"duty-officer"};
   c.zones = &test_zones();
   return c;
 }

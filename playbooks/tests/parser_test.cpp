@@ -72,6 +72,9 @@ TEST_CASE("broken playbooks are refused with the exact position of each error") 
        "test.yaml:5:35: steps[0].notify.audience.roles: unknown role 'mayor'"},
       {kHead + "  - notify: { audience: { groups: [choir] }, channels: [sms], template: staff }\n",
        "test.yaml:5:36: steps[0].notify.audience.groups: unknown group 'choir'"},
+      {kHead + "  - notify: { audience: { on_call: [duty, duty-officer] }, channels: [sms], "
+               "template: staff }\n",
+       "test.yaml:5:37: steps[0].notify.audience.on_call: unknown schedule 'duty'"},
       {kHead + "  - siren: { zones: [atlantis], pattern: wail, duration: 1m }\n",
        "test.yaml:5:22: steps[0].siren.zones: unknown zone 'atlantis'"},
       {kHead + "  - wait: { for: 0s }\n",
@@ -104,7 +107,8 @@ TEST_CASE("broken playbooks are refused with the exact position of each error") 
        "exists)"},
       {"id: p1\nmatch:\n  type: flood.*\n", "test.yaml:1:1: missing required key 'steps'"},
       {"id: p1\nmatch: { type: a }\nsteps: [ { wait: { for: 1m } }\n",
-       "test.yaml:4:1: end of sequence flow not found"},  // not YAML
+       "test.yaml:4:1: did not find expected ',' or ']' (while parsing a flow sequence)"},  // not
+                                                                                            // YAML
       {"", "test.yaml: is empty"},
       {"base: &b { for: 1m }\nid: p1\nmatch: { type: a }\nsteps:\n  - wait: *b\n",
        "test.yaml:5:11: aliases (*name) are not allowed here; write the value out"},
@@ -250,7 +254,8 @@ TEST_CASE("group_by needs group_wait, and names zone, source or type") {
 }
 
 // Found by tests/fuzz/playbook: yaml-cpp threw from a node it could not give (the reload that
-// read it would have ended the server). Now an error at its place, like any other.
+// read it would have ended the server). Now an error at its place, like any other (libyaml's
+// syntax check refuses this text first; the catch stays for what it lets through).
 TEST_CASE("a playbook yaml-cpp cannot give a node of is refused with an error, not an exception") {
   std::ifstream in(TOCSIN_SOURCE_DIR "/tests/fuzz/seeds/playbook/found-key-is-a-mapping.yaml");
   const std::string text(std::istreambuf_iterator<char>(in), {});
@@ -258,7 +263,6 @@ TEST_CASE("a playbook yaml-cpp cannot give a node of is refused with an error, n
   PlaybookSet set;
   REQUIRE_NOTHROW(set = parse_playbook(text, "found.yaml", test_catalog()));
   CHECK_FALSE(set.ok());
-  CHECK(std::any_of(set.errors.begin(), set.errors.end(), [](const std::string& e) {
-    return e.rfind("found.yaml:", 0) == 0 && e.find("cannot be read here") != std::string::npos;
-  }));
+  CHECK(std::any_of(set.errors.begin(), set.errors.end(),
+                    [](const std::string& e) { return e.rfind("found.yaml:", 0) == 0; }));
 }

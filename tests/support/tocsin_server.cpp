@@ -54,7 +54,12 @@ TocsinServer::TocsinServer(ServerOptions options)
         << (options_.people_file.empty() ? TOCSIN_SOURCE_DIR "/config/people.yaml"
                                          : options_.people_file)
         << "\n  zones: " TOCSIN_SOURCE_DIR "/config/zones.geojson\n  templates: " TOCSIN_SOURCE_DIR
-           "/config/templates\n";
+           "/config/templates\n"
+        << "  schedules: "
+        << (!options_.schedules_file.empty() ? options_.schedules_file
+            : options_.people_file.empty()   ? TOCSIN_SOURCE_DIR "/config/schedules.yaml"
+                                             : std::string("''"))
+        << "\n";
   cfg << "channels:\n"
       << (options_.channels_yaml.empty()
               ? "  sms: {provider: outbox, max_segments: 3, fallback: email}\n"

@@ -24,6 +24,9 @@ struct ServerOptions {
   std::string redis_url;      // empty: redis.mode managed
   std::string playbooks_dir;  // set: playbooks from here, with the shipped people/zones/templates
   std::string people_file;    // with playbooks_dir: this staff directory instead of the shipped one
+  // With playbooks_dir: these on-call schedules (default: the shipped ones, but none with another
+  // people_file).
+  std::string schedules_file;
   // The `channels:` section's body (indented two spaces); empty: every channel to the outbox.
   std::string channels_yaml;
   std::vector<std::pair<std::string, std::string>> env;  // extra environment (secrets)

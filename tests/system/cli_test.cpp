@@ -197,7 +197,8 @@ TEST_CASE("tocsin playbook test refuses an SMS longer than max_segments, never c
                            "/config/playbooks\n  people: " TOCSIN_SOURCE_DIR
                            "/config/people.yaml\n  zones: " TOCSIN_SOURCE_DIR
                            "/config/zones.geojson\n  templates: " TOCSIN_SOURCE_DIR
-                           "/config/templates\nchannels:\n"
+                           "/config/templates\n  schedules: " TOCSIN_SOURCE_DIR
+                           "/config/schedules.yaml\nchannels:\n"
                            "  sms: { provider: outbox, max_segments: 1 }\n"
                            "  email: { provider: outbox }\n  console: { provider: outbox }\n"
                            "  websocket: { provider: outbox }\n  cap: { provider: outbox }\n";

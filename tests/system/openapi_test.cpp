@@ -19,8 +19,9 @@ namespace {
 
 // A path with its parameters filled: an id of nothing, the SMS channel, a console file.
 std::string filled(std::string path) {
-  for (auto [name, value] : {std::pair{"{id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
-                             std::pair{"{channel}", "sms"}, std::pair{"{path}", "app.js"}})
+  for (auto [name, value] :
+       {std::pair{"{id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV"}, std::pair{"{channel}", "sms"},
+        std::pair{"{path}", "app.js"}, std::pair{"{override}", "01ARZ3NDEKTSV4RRFFQ69G5FAV"}})
     for (auto at = path.find(name); at != std::string::npos; at = path.find(name))
       path.replace(at, std::string(name).size(), value);
   return path;
