@@ -27,6 +27,7 @@
 #include "broker/live/live_state.hpp"
 #include "broker/live/managed_redis.hpp"
 #include "broker/metrics/broker_metrics.hpp"
+#include "broker/oncall/one_tap.hpp"
 #include "broker/oncall/overrides.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
@@ -208,6 +209,15 @@ int serve(const Config& config) {
   for (const auto& ch : config.channels)
     channels.push_back({ch.name, ch.settings->build({&feed, &siren_watch}), ch.policy});
   dispatchers::Dispatcher dispatcher(std::move(channels), ledger, sources, sources);
+  // One-tap acknowledgement links in staff pages, where staff can reach the server
+  // (http.public_origin); signed with a key of the data directory, made at the first start.
+  std::unique_ptr<OneTap> one_tap;
+  if (!config.http.auth.public_origin.empty()) {
+    auto links_key = audit::load_key(config.data_dir / "links.key", true);
+    if (!links_key) return refuse({links_key.error().message}, "no key for one-tap links");
+    one_tap = std::make_unique<OneTap>(links_key.value(), config.http.auth.public_origin);
+    dispatcher.decorator(one_tap.get());
+  }
   DispatchingSink alerts(dispatcher);
   Unfinished unfinished = load_unfinished(database);
   std::vector<ExpectedSource> expected;
@@ -266,6 +276,7 @@ int serve(const Config& config) {
   api.alertmanager(config.alertmanager);
   api.pagerduty(config.pagerduty);
   api.on_call_overrides(&on_call_overrides);
+  api.one_tap_links(one_tap.get());
   Auth auth(database, config.http.auth,
             [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {
               journal.write(std::move(apply), std::move(done));

@@ -502,6 +502,10 @@ void Dispatcher::attempt(Lane& lane, Job job) {
   lane.attempts.inc();
   const Alert& alert = job.content->alert;
   const Message* message = job.content->message(d.channel, d.recipient.language);
+  std::optional<Message> decorated;
+  if (decorator_ && message)
+    decorated = decorator_->decorate(d, alert, *message, lane.policy.max_segments);
+  if (decorated) message = &*decorated;
   std::optional<SendResult> refused;
   for (auto it = lane.stages.begin(); !refused && it != lane.stages.end(); ++it)
     refused = (*it)->check(d, alert, message);

@@ -57,6 +57,16 @@ class MessageRenderer {
                                  const std::string& language, const std::string& channel) = 0;
 };
 
+// What a delivery's message gets for its one recipient, on top of the alert's rendering (a staff
+// member's one-tap acknowledgement link): nullopt keeps the message as it is. Called on the lane's
+// thread before the message checks, at each attempt. `max_segments` is the channel's (0: none).
+class MessageDecorator {
+ public:
+  virtual ~MessageDecorator() = default;
+  virtual std::optional<Message> decorate(const Delivery& delivery, const Alert& alert,
+                                          const Message& message, int max_segments) const = 0;
+};
+
 // An alert with its messages, rendered once per (channel, language) when it was dispatched.
 struct AlertContent {
   Alert alert;
@@ -128,6 +138,8 @@ class Dispatcher : public AlertDesk {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   void start();
+  // Set before start(); null: messages are sent as rendered.
+  void decorator(const MessageDecorator* d) { decorator_ = d; }
   // AlertDesk
   void dispatch(Alert alert, IncidentRecord incident) override;
   AlertPreview preview(const Alert& alert, const IncidentRecord& incident) const override;
@@ -173,6 +185,7 @@ class Dispatcher : public AlertDesk {
   DeliveryLedger& ledger_;
   AudienceSource& audience_;
   MessageRenderer& renderer_;
+  const MessageDecorator* decorator_ = nullptr;
   UlidGenerator ids_;
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
 

@@ -310,6 +310,16 @@ void Api::routes() {
         [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
           expire_silence(p.at("id"), r, std::move(respond));
         });
+  // One-tap links from staff pages: public, the signed token is the credential; GET shows, POST
+  // acknowledges.
+  t.add("GET", "/a/{token}", "",
+        [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
+          one_tap(p.at("token"), false, std::move(respond));
+        });
+  t.add("POST", "/a/{token}", "",
+        [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
+          one_tap(p.at("token"), true, std::move(respond));
+        });
   // On call: who is, over the coming days, and the overrides made here.
   t.add("GET", "/api/v1/schedules", "read",
         [this](ApiRequest&, const Params&, const Query&, Respond respond) {

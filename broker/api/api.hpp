@@ -44,6 +44,7 @@ using Respond = std::function<void(ApiResponse)>;
 using HealthReport = std::function<std::string()>;
 
 class SqliteDeliveryLedger;
+class OneTap;
 class SourceWatch;
 
 class SirenWatch;
@@ -75,6 +76,8 @@ class Api {
   void pagerduty(PagerDutyMapping mapping) { pagerduty_ = std::move(mapping); }
   // The on-call overrides the dispatcher reads: the API's adds and cancels go there once stored.
   void on_call_overrides(OverrideBook* book) { overrides_ = book; }
+  // One-tap acknowledgement links (/a/TOKEN) are answered when set (http.public_origin).
+  void one_tap_links(const OneTap* links) { one_tap_ = links; }
   // Every route but /api/v1/login, the signed SMS receipts (and /health and /metrics when
   // public) needs a session or a token.
   void authentication(Auth* auth, bool public_metrics, bool public_health) {
@@ -127,6 +130,7 @@ class Api {
   void expire_silence(const std::string& id, const ApiRequest& request, Respond respond);
   void list_silences(const std::map<std::string, std::string>& query, Respond respond);
   void list_audit(const std::map<std::string, std::string>& query, Respond respond);
+  void one_tap(const std::string& token, bool act, Respond respond);
   void list_schedules(Respond respond);
   void who_is_on_call(const std::string& id, const std::map<std::string, std::string>& query,
                       Respond respond);
@@ -153,6 +157,7 @@ class Api {
   AlertmanagerMapping alertmanager_;
   PagerDutyMapping pagerduty_;
   OverrideBook* overrides_ = nullptr;
+  const OneTap* one_tap_ = nullptr;
   Auth* auth_ = nullptr;
   std::filesystem::path web_dir_;
   ApiResponse static_file(const std::string& path) const;
