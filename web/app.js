@@ -1,10 +1,11 @@
 // The coordinator's console: sign in, then a live board of active incidents (board.js) over
 // /ws/console (live.js), with the compose form (compose.js, map.js) and the audit trail
-// (audit.js); every word in French and English (words.js). No build step: ES modules the broker
+// (audit.js), who is on call (oncall.js); every word in French and English (words.js). No build step: ES modules the broker
 // serves as they are.
 
 import { api, session } from "./api.js";
 import "./audit.js";
+import "./oncall.js";
 import { labelAttention, setUpAttention } from "./attention.js";
 import { labelFilters, labelReportForm, refreshSirens, render } from "./board.js";
 import { loadOptions, redrawCompose } from "./compose.js";
@@ -65,6 +66,7 @@ function signedIn(me, csrf) {
   $("who").hidden = false;
   $("logout").hidden = false;
   $("show-audit").hidden = !me.scopes.includes("admin");
+  $("show-oncall").hidden = false;
   $("clock").hidden = false;
   setUpAttention();
   translate();

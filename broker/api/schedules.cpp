@@ -69,7 +69,8 @@ void Api::list_schedules(Respond respond) {
       json::object o{
           {"id", s.id},
           {"name", s.name},
-          {"on_call", people_json(schedules.on_call(s, t, extra), set->references.people)}};
+          {"on_call", people_json(schedules.on_call(s, t, extra), set->references.people)},
+          {"people", people_json(schedules.everyone(s), set->references.people)}};
       add_until(o, schedules, s, t, extra);
       out.push_back(std::move(o));
     }

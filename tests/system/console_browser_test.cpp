@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -106,4 +108,49 @@ TEST_CASE(
   for (const char* shot : {"filtered-by-zone.png", "approver-notified.png", "layout-phone.png",
                            "layout-phone-compose.png", "layout-tablet.png", "layout-wall.png"})
     CHECK(std::filesystem::exists(out / shot));
+}
+
+TEST_CASE("the console's on-call panel: who is on call, a cover saved and cancelled", "[browser]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "playbooks");
+  std::ofstream(dir.path() / "playbooks" / "page.yaml")
+      << "id: page\nmatch:\n  type: test.*\nsteps:\n  - notify: { audience: { on_call: [duty] }, "
+         "channels: [sms], template: flood-staff }\n";
+  // Marie's week began an hour ago (an RFC 3339 start in UTC).
+  std::time_t started = std::time(nullptr) - 3600;
+  std::tm tm{};
+  gmtime_r(&started, &tm);
+  char start[32];
+  std::strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::ofstream(dir.path() / "schedules.yaml")
+      << "schedules:\n  - id: duty\n    name: Garde / Duty\n    rotations:\n      - { id: week, "
+         "shift: weekly, start: \""
+      << start << "\", participants: [mgagnon, jtremblay] }\n";
+  ServerOptions options;
+  options.playbooks_dir = (dir.path() / "playbooks").string();
+  options.schedules_file = (dir.path() / "schedules.yaml").string();
+  options.http_yaml = "  web_dir: " TOCSIN_SOURCE_DIR "/web\n";
+  options.extra_yaml = "city:\n  time_zone: America/Montreal\n";
+  TocsinServer server(options);
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  server.start();
+  auto out =
+      std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" / "oncall";
+  std::filesystem::remove_all(out);
+  auto r =
+      run_command({"node", TOCSIN_SOURCE_DIR "/tests/browser/oncall.mjs", "--base",
+                   "http://127.0.0.1:" + std::to_string(server.http_port()), "--out", out.string()},
+                  120s);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("the on-call panel: no WCAG 2.1 AA violation") != std::string::npos);
+  CHECK(r.output.find("oncall: every step held") != std::string::npos);
+  // Made and cancelled by Marie, signed in: both in the audit trail as her.
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action = "
+                      "'schedule.override' AND actor = 'mgagnon'") == 1);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action = "
+                      "'schedule.override.cancel' AND actor = 'mgagnon'") == 1);
+  CHECK(std::filesystem::exists(out / "oncall-cover.png"));
 }
