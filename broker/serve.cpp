@@ -29,6 +29,8 @@
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/oncall/one_tap.hpp"
 #include "broker/oncall/overrides.hpp"
+#include "broker/oncall/reply_codes.hpp"
+#include "broker/oncall/staff_pages.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
 #include "broker/storage/audit.hpp"
@@ -210,14 +212,21 @@ int serve(const Config& config) {
     channels.push_back({ch.name, ch.settings->build({&feed, &siren_watch}), ch.policy});
   dispatchers::Dispatcher dispatcher(std::move(channels), ledger, sources, sources);
   // One-tap acknowledgement links in staff pages, where staff can reach the server
-  // (http.public_origin); signed with a key of the data directory, made at the first start.
+  // (http.public_origin); signed with a key of the data directory, made at the first start. And
+  // the codes staff answer by SMS with, when the SMS provider forwards replies.
   std::unique_ptr<OneTap> one_tap;
   if (!config.http.auth.public_origin.empty()) {
     auto links_key = audit::load_key(config.data_dir / "links.key", true);
     if (!links_key) return refuse({links_key.error().message}, "no key for one-tap links");
     one_tap = std::make_unique<OneTap>(links_key.value(), config.http.auth.public_origin);
-    dispatcher.decorator(one_tap.get());
   }
+  std::unique_ptr<ReplyCodes> reply_codes;
+  if (dispatcher.inbound("sms")) {
+    reply_codes = std::make_unique<ReplyCodes>(journal);
+    store.with_connection([&](db::Connection& db) { reply_codes->load(db); });
+  }
+  StaffPages staff_pages(one_tap.get(), reply_codes.get());
+  if (one_tap || reply_codes) dispatcher.decorator(&staff_pages);
   DispatchingSink alerts(dispatcher);
   Unfinished unfinished = load_unfinished(database);
   std::vector<ExpectedSource> expected;

@@ -70,6 +70,25 @@ class Receipts {
                                const std::map<std::string, std::string>& headers) const = 0;
 };
 
+// A text message a person sent to the service's number, as its provider posted it
+// (POST /api/v1/inbound/sms).
+struct InboundMessage {
+  std::string from;  // E.164
+  std::string to;
+  std::string body;
+  std::string provider_ref;  // the provider's id of the message
+};
+
+// A provider that forwards the messages people send to its number by a signed HTTP webhook.
+class InboundMessages {
+ public:
+  virtual ~InboundMessages() = default;
+  // The webhook's form-encoded body and its headers (names in lower case), its signature
+  // checked. Errors as Receipts::read's.
+  virtual Result<InboundMessage> read_inbound(
+      std::string_view body, const std::map<std::string, std::string>& headers) const = 0;
+};
+
 class Channel {
  public:
   virtual ~Channel() = default;
@@ -84,6 +103,8 @@ class Channel {
   virtual void stop() {}
   // Its provider's delivery receipts; null if it sends none.
   virtual const Receipts* receipts() const { return nullptr; }
+  // Its provider's inbound messages (replies); null if it forwards none.
+  virtual const InboundMessages* inbound() const { return nullptr; }
 };
 
 }  // namespace tocsin::channels

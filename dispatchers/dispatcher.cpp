@@ -106,6 +106,11 @@ const channels::Receipts* Dispatcher::receipts(const std::string& channel) const
   return it == lanes_.end() ? nullptr : it->second->channel->receipts();
 }
 
+const channels::InboundMessages* Dispatcher::inbound(const std::string& channel) const {
+  auto it = lanes_.find(channel);
+  return it == lanes_.end() ? nullptr : it->second->channel->inbound();
+}
+
 void Dispatcher::start() {
   planner_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "dispatch");

@@ -123,6 +123,8 @@ class AlertDesk {
   virtual bool has_channel(const std::string& name) const = 0;
   // The delivery receipts of a channel's provider; null if it sends none (or no such channel).
   virtual const channels::Receipts* receipts(const std::string& channel) const = 0;
+  // The replies a channel's provider forwards; null if none (or no such channel).
+  virtual const channels::InboundMessages* inbound(const std::string&) const { return nullptr; }
   // The provider said later (a receipt) that a sent delivery failed: it falls back like a send
   // that failed. Never blocks.
   virtual void failed_by_receipt(Delivery delivery) = 0;
@@ -145,6 +147,7 @@ class Dispatcher : public AlertDesk {
   AlertPreview preview(const Alert& alert, const IncidentRecord& incident) const override;
   bool has_channel(const std::string& name) const override;
   const channels::Receipts* receipts(const std::string& channel) const override;
+  const channels::InboundMessages* inbound(const std::string& channel) const override;
   void failed_by_receipt(Delivery delivery) override;
   std::string render_metrics() const override;
 

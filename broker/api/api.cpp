@@ -1,5 +1,7 @@
 #include "broker/api/api.hpp"
 
+#include "broker/api/reply_limits.hpp"
+
 #include <algorithm>
 #include <atomic>
 
@@ -41,7 +43,8 @@ Api::Api(Intake& journal, IncidentStore& store, const IncidentLimits& limits,
       limits_(limits),
       metrics_(metrics),
       health_(std::move(health)),
-      library_(library) {
+      library_(library),
+      reply_limits_(std::make_unique<ReplyLimits>()) {
   routes();
 }
 
@@ -319,6 +322,10 @@ void Api::routes() {
   t.add("POST", "/a/{token}", "",
         [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
           one_tap(p.at("token"), true, std::move(respond));
+        });
+  t.add("POST", "/api/v1/inbound/sms", "",  // public: the provider's signature is checked
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          inbound_sms(r, std::move(respond));
         });
   // On call: who is, over the coming days, and the overrides made here.
   t.add("GET", "/api/v1/schedules", "read",

@@ -131,6 +131,8 @@ class Api {
   void list_silences(const std::map<std::string, std::string>& query, Respond respond);
   void list_audit(const std::map<std::string, std::string>& query, Respond respond);
   void one_tap(const std::string& token, bool act, Respond respond);
+  void inbound_sms(const ApiRequest& request, Respond respond);
+  struct ReplyLimits;
   void list_schedules(Respond respond);
   void who_is_on_call(const std::string& id, const std::map<std::string, std::string>& query,
                       Respond respond);
@@ -158,6 +160,7 @@ class Api {
   PagerDutyMapping pagerduty_;
   OverrideBook* overrides_ = nullptr;
   const OneTap* one_tap_ = nullptr;
+  std::unique_ptr<ReplyLimits> reply_limits_;
   Auth* auth_ = nullptr;
   std::filesystem::path web_dir_;
   ApiResponse static_file(const std::string& path) const;

@@ -5,36 +5,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/api/responses.hpp"
+
 #include "broker/oncall/one_tap.hpp"
 #include "core/time.hpp"
 
 namespace tocsin {
 
 namespace {
-
-std::string escaped(std::string_view s) {
-  std::string out;
-  for (char c : s) switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  return out;
-}
 
 // A page in the reader's language, with the other language below it where no person is known.
 ApiResponse page(int status, const std::string& language, const std::string& title,
@@ -50,11 +28,11 @@ ApiResponse page(int status, const std::string& language, const std::string& tit
   r.body = "<!doctype html>\n<html lang=\"" + (language == "en" ? std::string("en") : "fr") +
            "\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
            "content=\"width=device-width, initial-scale=1\"><title>" +
-           escaped(title) +
+           markup_escaped(title) +
            "</title>\n<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem "
            "auto;padding:0 1rem}button{font-size:1.2rem;padding:.8rem 1.4rem;min-height:48px}"
            "</style></head>\n<body>\n<h1>" +
-           escaped(title) + "</h1>\n" + body + "</body>\n</html>\n";
+           markup_escaped(title) + "</h1>\n" + body + "</body>\n</html>\n";
   return r;
 }
 
@@ -97,22 +75,22 @@ void Api::one_tap(const std::string& token, bool act, Respond respond) {
           return respond(unknown_link(Error{"not_found", "token: no incident", "token"}));
         const bool en = person->language == "en";
         const std::string& lang = person->language;
-        std::string what = "<p><strong>" + escaped(record->incident.headline) + "</strong><br>" +
-                           escaped(record->incident.type) + " · " +
-                           escaped(to_string(record->incident.severity)) + "</p>\n";
+        std::string what = "<p><strong>" + markup_escaped(record->incident.headline) +
+                           "</strong><br>" + markup_escaped(record->incident.type) + " · " +
+                           markup_escaped(to_string(record->incident.severity)) + "</p>\n";
         if (record->state != "active")
           return respond(page(409, lang, en ? "Already closed" : "Déjà fermé",
                               what + (en ? "<p>This incident is " : "<p>Cet incident est ") +
-                                  escaped(record->state) + ".</p>\n"));
+                                  markup_escaped(record->state) + ".</p>\n"));
         if (record->acknowledged_at)
           return respond(page(200, lang, en ? "Already acknowledged" : "Réception déjà accusée",
                               what + (en ? "<p>Acknowledged by " : "<p>Accusée par ") +
-                                  escaped(record->acknowledged_by) + " (" +
+                                  markup_escaped(record->acknowledged_by) + " (" +
                                   format_rfc3339(*record->acknowledged_at) + ").</p>\n"));
         if (!act)
           return respond(
               page(200, lang, en ? "Acknowledge?" : "Accuser réception ?",
-                   what + "<p>" + escaped(person->name) +
+                   what + "<p>" + markup_escaped(person->name) +
                        (en ? ": one tap acknowledges it and stops the escalation.</p>\n"
                            : " : un geste accuse réception et arrête l'escalade.</p>\n") +
                        "<form method=\"post\"><button type=\"submit\">" +
@@ -125,7 +103,7 @@ void Api::one_tap(const std::string& token, bool act, Respond respond) {
               if (!r) {
                 spdlog::warn("one-tap link: {} could not acknowledge: {}", who, r.error().message);
                 return respond(page(409, lang, en ? "Not acknowledged" : "Réception non accusée",
-                                    what + "<p>" + escaped(r.error().message) + "</p>\n"));
+                                    what + "<p>" + markup_escaped(r.error().message) + "</p>\n"));
               }
               spdlog::info("incident {} acknowledged by {} with a one-tap link", r->incident_id,
                            who);

@@ -9,6 +9,30 @@ namespace tocsin {
 
 namespace json = boost::json;
 
+std::string markup_escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  return out;
+}
+
 ApiResponse json_response(int status, const json::value& v) {
   return ApiResponse{status, "application/json", json_text(v) + "\n", {}};
 }

@@ -15,6 +15,9 @@
 namespace tocsin {
 
 ApiResponse json_response(int status, const boost::json::value& v);
+// Text for HTML or XML: & < > " ' as entities (the pages and TwiML answers that carry a sensor's
+// words).
+std::string markup_escaped(std::string_view text);
 int status_for(const Error& e);
 // application/json, one object of at most 64 KB.
 Result<boost::json::value> json_body(const ApiRequest& request);

@@ -4,8 +4,6 @@
 
 #include <charconv>
 
-#include "channels/sms/segments.hpp"
-
 namespace tocsin {
 
 namespace {
@@ -60,30 +58,6 @@ Result<OneTap::Claim> OneTap::verify(std::string_view token, Timestamp now) cons
               std::chrono::minutes(minutes)))};
   if (c.expires <= now) return Error{"expired", "token: this link has expired", "token"};
   return c;
-}
-
-std::optional<Message> OneTap::decorate(const Delivery& delivery, const Alert& alert,
-                                        const Message& message, int max_segments) const {
-  if (alert.is_public || (alert.kind != "notify" && alert.kind != "escalation")) return {};
-  if (delivery.channel != "sms" && delivery.channel != "email") return {};
-  if (delivery.recipient.id.empty()) return {};
-  const bool fr = delivery.recipient.language != "en";
-  const std::string url = link(delivery.id, now() + ttl_);
-  Message m = message;
-  if (delivery.channel == "sms") {
-    m.text += std::string(fr ? "\nConfirmer : " : "\nAcknowledge: ") + url;
-    if (max_segments > 0 &&
-        channels::sms::count_segments(m.text).segments > std::size_t(max_segments))
-      return {};
-    return m;
-  }
-  m.text +=
-      std::string(fr ? "\n\nAccuser réception en un geste : " : "\n\nAcknowledge in one tap: ") +
-      url + "\n";
-  if (!m.html.empty())
-    m.html += std::string("\n<p><a href=\"") + url + "\">" +
-              (fr ? "Accuser réception en un geste" : "Acknowledge in one tap") + "</a></p>\n";
-  return m;
 }
 
 }  // namespace tocsin

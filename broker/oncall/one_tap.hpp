@@ -10,11 +10,11 @@
 #include <string_view>
 
 #include "core/result.hpp"
-#include "dispatchers/dispatcher.hpp"
+#include "core/time.hpp"
 
 namespace tocsin {
 
-class OneTap : public dispatchers::MessageDecorator {
+class OneTap {
  public:
   // `key`: 64 hex characters; `base_url`: how staff reach the server (http.public_url).
   OneTap(std::string key, std::string base_url, std::chrono::seconds ttl = std::chrono::hours(24));
@@ -27,11 +27,8 @@ class OneTap : public dispatchers::MessageDecorator {
   // not_found: not a token of this server (malformed, altered); expired: out of date.
   Result<Claim> verify(std::string_view token, Timestamp now) const;
 
-  // dispatchers::MessageDecorator: a staff page by SMS or e-mail (not a public alert) gets its
-  // link, valid for `ttl` from the attempt; an SMS that would then exceed max_segments goes
-  // without it (the page matters more than the shortcut).
-  std::optional<Message> decorate(const Delivery& delivery, const Alert& alert,
-                                  const Message& message, int max_segments) const override;
+  // A link for this delivery valid for the links' time from now.
+  std::string link(const std::string& delivery_id) const { return link(delivery_id, now() + ttl_); }
 
  private:
   std::string mac(std::string_view signed_part) const;

@@ -360,6 +360,17 @@ CREATE TABLE schedule_overrides (
 ) WITHOUT ROWID;
 CREATE INDEX schedule_overrides_ends ON schedule_overrides (ends_at);
 )sql",
+    // 11 to 12: the numbers staff reply with by SMS (1A): one per person and incident.
+    R"sql(
+CREATE TABLE reply_codes (
+  person TEXT NOT NULL,
+  incident_id TEXT NOT NULL,
+  number INTEGER NOT NULL,   -- 1 to 99: the smallest not held by the person's active incidents
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (person, incident_id)
+) WITHOUT ROWID;
+CREATE INDEX reply_codes_number ON reply_codes (person, number, created_at);
+)sql",
 };
 
 }  // namespace

@@ -82,16 +82,47 @@ const Receipts* TwilioChannel::receipts() const {
   return this;
 }
 
-Result<Receipt> TwilioChannel::read(std::string_view body,
-                                    const std::map<std::string, std::string>& headers) const {
+const InboundMessages* TwilioChannel::inbound() const {
+  if (options_.inbound_url.empty() || options_.auth_token.empty()) return nullptr;
+  return this;
+}
+
+namespace {
+
+// A signed form post's fields, once its X-Twilio-Signature is the one made for `url`.
+Result<std::map<std::string, std::string>> signed_fields(
+    std::string_view body, const std::map<std::string, std::string>& headers,
+    const std::string& auth_token, const std::string& url) {
   std::vector<std::pair<std::string, std::string>> fields;
   if (!form_decode(body, fields)) return Error{"invalid_body", "body: not form-encoded", "body"};
   auto sig = headers.find("x-twilio-signature");
-  std::string expected = twilio_signature(options_.auth_token, options_.status_callback, fields);
+  std::string expected = twilio_signature(auth_token, url, fields);
   if (sig == headers.end() || !equal_constant_time(sig->second, expected))
-    return Error{"bad_signature", "X-Twilio-Signature: missing or not valid for this callback",
+    return Error{"bad_signature", "X-Twilio-Signature: missing or not valid for " + url,
                  "X-Twilio-Signature"};
-  std::map<std::string, std::string> f(fields.begin(), fields.end());
+  return std::map<std::string, std::string>(fields.begin(), fields.end());
+}
+
+}  // namespace
+
+Result<InboundMessage> TwilioChannel::read_inbound(
+    std::string_view body, const std::map<std::string, std::string>& headers) const {
+  auto fields = signed_fields(body, headers, options_.auth_token, options_.inbound_url);
+  if (!fields) return fields.error();
+  auto& f = fields.value();
+  InboundMessage m{f["From"], f["To"], f["Body"], f["MessageSid"]};
+  if (m.from.empty() || m.from.size() > 32) return Error{"invalid_value", "From: missing", "From"};
+  if (m.body.size() > 1600) return Error{"too_large", "Body: 1600 bytes at most", "Body"};
+  if (m.provider_ref.size() > 64)
+    return Error{"invalid_value", "MessageSid: 64 characters at most", "MessageSid"};
+  return m;
+}
+
+Result<Receipt> TwilioChannel::read(std::string_view body,
+                                    const std::map<std::string, std::string>& headers) const {
+  auto fields = signed_fields(body, headers, options_.auth_token, options_.status_callback);
+  if (!fields) return fields.error();
+  auto& f = fields.value();
   Receipt r;
   r.provider_ref = f["MessageSid"];
   if (r.provider_ref.empty() || r.provider_ref.size() > 64)
@@ -136,6 +167,7 @@ std::unique_ptr<ProviderSettings> read_twilio_settings(YamlReader& r, const YAML
   if (r.string(n, path, "from", true, t.from) && (t.from.empty() || t.from[0] != '+'))
     r.error(n["from"].Mark(), path + ".from: an E.164 number, like +15145550100");
   r.string(n, path, "status_callback", false, t.status_callback);
+  r.string(n, path, "inbound_url", false, t.inbound_url);
   r.string(n, path, "ca_file", false, t.ca_file);
   r.duration(n, path, "timeout", false, t.timeout, std::chrono::seconds(1),
              std::chrono::seconds(300));

@@ -21,19 +21,28 @@ struct TwilioOptions {
   std::string status_callback;  // where the provider reports delivery; empty: no receipts
   std::string ca_file;
   std::chrono::seconds timeout{10};
+  // The URL the provider posts replies to (the number's "a message comes in" webhook), as it
+  // signs it; empty: replies are not taken.
+  std::string inbound_url = {};
 };
 
 // Receipts are the provider's status callbacks: form fields MessageSid, MessageStatus,
 // ErrorCode, signed in X-Twilio-Signature over the callback URL and the fields.
-class TwilioChannel : public Channel, private Receipts {
+// Replies: the number's incoming-message webhook, form fields From, To, Body, MessageSid, signed
+// the same way over inbound_url.
+class TwilioChannel : public Channel, private Receipts, private InboundMessages {
  public:
   explicit TwilioChannel(TwilioOptions options);
 
   // Channel
   SendResult send(const SendRequest& request) override;
   const Receipts* receipts() const override;
+  const InboundMessages* inbound() const override;
 
  private:
+  // InboundMessages
+  Result<InboundMessage> read_inbound(
+      std::string_view body, const std::map<std::string, std::string>& headers) const override;
   // Receipts
   Result<Receipt> read(std::string_view body,
                        const std::map<std::string, std::string>& headers) const override;
@@ -48,7 +57,7 @@ std::string twilio_signature(const std::string& auth_token, const std::string& u
                              std::vector<std::pair<std::string, std::string>> fields);
 
 // tocsin.yaml `channels.sms` with `provider: twilio`: api_base, account_sid, auth_token_env,
-// from, status_callback, ca_file, timeout.
+// from, status_callback, inbound_url, ca_file, timeout.
 std::unique_ptr<ProviderSettings> read_twilio_settings(YamlReader& reader, const YAML::Node& node,
                                                        const SettingsScope& scope);
 

@@ -1,0 +1,119 @@
+// POST /api/v1/inbound/sms: a reply to a staff page, as the SMS provider forwards it (Twilio's
+// incoming-message webhook: From, To, Body, MessageSid, signed in X-Twilio-Signature). "1A" from a
+// person's own number acknowledges the incident their page number 1 was about, as them; the answer
+// goes back in the webhook's reply (TwiML), in their language. Anything else changes nothing and
+// gets at most one short help reply per number every 5 minutes, and none after repeated errors
+// (replies cost, and SMS pumping is a real fraud).
+#include "broker/api/api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <regex>
+
+#include "broker/api/reply_limits.hpp"
+#include "broker/api/responses.hpp"
+#include "broker/oncall/reply_codes.hpp"
+
+namespace tocsin {
+
+namespace {
+
+// The webhook's answer: the provider sends `text` back to the sender (none when empty).
+ApiResponse twiml(const std::string& text) {
+  ApiResponse r;
+  r.content_type = "text/xml";
+  r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>" +
+           (text.empty() ? std::string() : "<Message>" + markup_escaped(text) + "</Message>") +
+           "</Response>\n";
+  return r;
+}
+
+// At most `max` bytes of UTF-8 text, cut between characters, with "…" when cut.
+std::string shortened(const std::string& s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end) + "…";
+}
+
+}  // namespace
+
+void Api::inbound_sms(const ApiRequest& request, Respond respond) {
+  const channels::InboundMessages* inbound =
+      deliveries_.dispatcher ? deliveries_.dispatcher->inbound("sms") : nullptr;
+  if (!inbound)
+    return respond(error(404, Error{"not_found",
+                                    "channel 'sms': its provider forwards no replies "
+                                    "(channels.sms.inbound_url)",
+                                    ""}));
+  auto read = inbound->read_inbound(request.body, request.headers);
+  if (!read) {
+    if (read.error().code == "bad_signature") {
+      metrics_.rejected("bad_signature");
+      return respond(error(403, read.error()));
+    }
+    return respond(error(400, read.error()));
+  }
+  off_thread("an SMS reply", std::move(respond), [this, m = read.value()](Respond& respond) {
+    auto set = library_.current();
+    const Person* person = nullptr;
+    if (set)
+      for (const auto& p : set->references.people.people())
+        if (!p.phone.empty() && p.phone == m.from) person = &p;
+    const bool en = person && person->language == "en";
+    auto help = [&](const std::string& fr_text, const std::string& en_text) {
+      const std::string text = !person ? fr_text + " / " + en_text : en ? en_text : fr_text;
+      respond(twiml(reply_limits_->may_help(m.from, now()) ? text : ""));
+    };
+    if (!person) {
+      spdlog::info("inbound sms: a reply from a number that is not a staff member's; ignored");
+      return help("Tocsin : ce numéro n'est pas celui d'un membre du personnel.",
+                  "Tocsin: this number is not a staff member's.");
+    }
+    std::string words;
+    for (unsigned char c : m.body)
+      if (!std::isspace(c)) words += char(std::toupper(c));
+    static const std::regex code(R"(^([0-9]{1,2})([AER])$)");
+    std::smatch parts;
+    if (!std::regex_match(words, parts, code))
+      return help("Tocsin : répondez avec le code de l'avis, par exemple 1A.",
+                  "Tocsin: reply with the page's code, for example 1A.");
+    const int number = std::stoi(parts[1].str());
+    if (parts[2] != "A")
+      return help(
+          "Tocsin : seul nA (accuser réception) se fait par SMS ; le reste, dans la console.",
+          "Tocsin: only nA (acknowledge) works by SMS; the rest, in the console.");
+    auto incident = store_.with_connection(
+        [&](db::Connection& db) { return ReplyCodes::incident_of(db, person->id, number); });
+    auto record = incident ? store_.get(*incident) : std::nullopt;
+    if (!record)
+      return help("Tocsin : aucun avis n° " + std::to_string(number) + " pour vous.",
+                  "Tocsin: no page number " + std::to_string(number) + " for you.");
+    const std::string what = shortened(record->incident.headline, 60);
+    if (record->state != "active")
+      return respond(twiml(en ? "Tocsin: " + what + " is already " + record->state + "."
+                              : "Tocsin : " + what + " est déjà " +
+                                    (record->state == "resolved" ? "résolu." : "annulé.")));
+    if (record->acknowledged_at) {
+      const Person* by = set->references.people.find(record->acknowledged_by);
+      const std::string who = by ? by->name : record->acknowledged_by;
+      return respond(twiml(en ? "Tocsin: already acknowledged by " + who + ": " + what
+                              : "Tocsin : réception déjà accusée par " + who + " : " + what));
+    }
+    journal_.act(IncidentAction{*incident, "ack", person->id, "SMS reply " + words},
+                 [respond, en, what, who = person->id](Result<ActionDone> r) {
+                   if (!r) {
+                     spdlog::warn("inbound sms: {} could not acknowledge: {}", who,
+                                  r.error().message);
+                     return respond(twiml(en ? "Tocsin: not acknowledged; use the console."
+                                             : "Tocsin : réception non accusée ; utilisez la "
+                                               "console."));
+                   }
+                   spdlog::info("incident {} acknowledged by {} by SMS reply", r->incident_id, who);
+                   respond(twiml(en ? "Tocsin: acknowledged, " + what + ". Thank you."
+                                    : "Tocsin : réception accusée, " + what + ". Merci."));
+                 });
+  });
+}
+
+}  // namespace tocsin
