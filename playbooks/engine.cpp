@@ -346,6 +346,18 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
         runner.advance_past_current();
       break;
 
+    case Event::Kind::escalate:
+      if (s.status != RunStatus::waiting || s.gathering || !current ||
+          !std::get_if<Wait>(&current->action)) {
+        fx.refused = "not waiting";  // nothing to cut short: an approval, a watch, the end
+        fx.refused_reason = "not_waiting";
+        break;
+      }
+      say(fx, "step.escalated_now", s.step + 1, {{"by", e.by}},
+          "escalated by " + e.by + ": wait over");
+      runner.advance_past_current();
+      break;
+
     case Event::Kind::resolved:
     case Event::Kind::cancelled:
       if (s.status == RunStatus::awaiting_approval) fx.approval_closed = "cancelled";

@@ -49,7 +49,19 @@ boost::json::object to_json(const RunState& state);
 RunState run_state_from_json(const boost::json::value& v);
 
 struct Event {
-  enum class Kind { start, timer, acknowledged, resolved, cancelled, updated, approve, reject };
+  // escalate: a person asks not to wait (an SMS reply "1E"): a wait step ends at once, as if its
+  // time were up, so a `when: not_acknowledged` escalation after it runs now.
+  enum class Kind {
+    start,
+    timer,
+    acknowledged,
+    resolved,
+    cancelled,
+    updated,
+    approve,
+    reject,
+    escalate
+  };
   Kind kind;
   Timestamp at;
   std::string by;                       // a person id, or a source

@@ -215,7 +215,7 @@ void Api::routes() {
         [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
           get_incident(p.at("id"), std::move(respond));
         });
-  for (const char* action : {"ack", "resolve", "cancel"})
+  for (const char* action : {"ack", "resolve", "cancel", "escalate"})
     t.add("POST", std::string("/api/v1/incidents/{id}/") + action, "operate",
           [this, action](ApiRequest& r, const Params& p, const Query&, Respond respond) {
             incident_action(p.at("id"), action, r, std::move(respond));

@@ -1,6 +1,7 @@
 // POST /api/v1/inbound/sms: a reply to a staff page, as the SMS provider forwards it (Twilio's
 // incoming-message webhook: From, To, Body, MessageSid, signed in X-Twilio-Signature). "1A" from a
-// person's own number acknowledges the incident their page number 1 was about, as them; the answer
+// person's own number acknowledges the incident their page number 1 was about, as them ("1E"
+// escalates it now, "1R" resolves it where their console account may operate); the answer
 // goes back in the webhook's reply (TwiML), in their language. Anything else changes nothing and
 // gets at most one short help reply per number every 5 minutes, and none after repeated errors
 // (replies cost, and SMS pumping is a real fraud).
@@ -79,10 +80,7 @@ void Api::inbound_sms(const ApiRequest& request, Respond respond) {
       return help("Tocsin : répondez avec le code de l'avis, par exemple 1A.",
                   "Tocsin: reply with the page's code, for example 1A.");
     const int number = std::stoi(parts[1].str());
-    if (parts[2] != "A")
-      return help(
-          "Tocsin : seul nA (accuser réception) se fait par SMS ; le reste, dans la console.",
-          "Tocsin: only nA (acknowledge) works by SMS; the rest, in the console.");
+    const char letter = parts[2].str()[0];
     auto incident = store_.with_connection(
         [&](db::Connection& db) { return ReplyCodes::incident_of(db, person->id, number); });
     auto record = incident ? store_.get(*incident) : std::nullopt;
@@ -94,25 +92,41 @@ void Api::inbound_sms(const ApiRequest& request, Respond respond) {
       return respond(twiml(en ? "Tocsin: " + what + " is already " + record->state + "."
                               : "Tocsin : " + what + " est déjà " +
                                     (record->state == "resolved" ? "résolu." : "annulé.")));
-    if (record->acknowledged_at) {
+    if (letter == 'A' && record->acknowledged_at) {
       const Person* by = set->references.people.find(record->acknowledged_by);
       const std::string who = by ? by->name : record->acknowledged_by;
       return respond(twiml(en ? "Tocsin: already acknowledged by " + who + ": " + what
                               : "Tocsin : réception déjà accusée par " + who + " : " + what));
     }
-    journal_.act(IncidentAction{*incident, "ack", person->id, "SMS reply " + words},
-                 [respond, en, what, who = person->id](Result<ActionDone> r) {
-                   if (!r) {
-                     spdlog::warn("inbound sms: {} could not acknowledge: {}", who,
-                                  r.error().message);
-                     return respond(twiml(en ? "Tocsin: not acknowledged; use the console."
-                                             : "Tocsin : réception non accusée ; utilisez la "
-                                               "console."));
-                   }
-                   spdlog::info("incident {} acknowledged by {} by SMS reply", r->incident_id, who);
-                   respond(twiml(en ? "Tocsin: acknowledged, " + what + ". Thank you."
+    // Resolving takes what it takes in the console: an account that may operate.
+    if (letter == 'R') {
+      auto role = store_.with_connection([&](db::Connection& db) -> std::string {
+        auto st = db.prepare("SELECT role FROM users WHERE id = ?1 AND disabled_at IS NULL");
+        st.bind(1, person->id);
+        return st.step() ? st.text(0) : std::string();
+      });
+      if (role != "operator" && role != "approver" && role != "admin")
+        return help("Tocsin : résoudre demande un compte d'opérateur ; rien n'est changé.",
+                    "Tocsin: resolving takes an operator's account; nothing changed.");
+    }
+    const std::string kind = letter == 'A' ? "ack" : letter == 'E' ? "escalate" : "resolve";
+    journal_.act(
+        IncidentAction{*incident, kind, person->id, "SMS reply " + words},
+        [respond, en, what, kind, who = person->id](Result<ActionDone> r) {
+          if (!r) {
+            spdlog::warn("inbound sms: {}'s {} was refused: {}", who, kind, r.error().message);
+            return respond(twiml(en ? "Tocsin: nothing changed; use the console."
+                                    : "Tocsin : rien n'est changé ; utilisez la console."));
+          }
+          spdlog::info("incident {}: {} by {} by SMS reply", r->incident_id, r->state, who);
+          if (kind == "ack")
+            return respond(twiml(en ? "Tocsin: acknowledged, " + what + ". Thank you."
                                     : "Tocsin : réception accusée, " + what + ". Merci."));
-                 });
+          if (kind == "escalate")
+            return respond(twiml(en ? "Tocsin: escalated, " + what + "."
+                                    : "Tocsin : escalade demandée, " + what + "."));
+          respond(twiml(en ? "Tocsin: resolved, " + what + "." : "Tocsin : résolu, " + what + "."));
+        });
   });
 }
 

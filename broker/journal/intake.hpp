@@ -28,7 +28,7 @@ using AcceptCallback = std::function<void(Result<Accepted>)>;
 // A person's (or a system's) action on an incident.
 struct IncidentAction {
   std::string incident_id;
-  std::string kind;  // ack | resolve | cancel
+  std::string kind;  // ack | resolve | cancel | escalate
   std::string by;
   std::string note;
   std::string via = {};  // the machine that acted for `by` ("token:NAME", "sensor:NAME"), if any

@@ -900,6 +900,11 @@ void Transaction::action(IncidentAction& a, ActionCallback& done) {
       changed[a.incident_id] = now_rec;
       settle(runs_.incident_event(now_rec, playbooks::Event::Kind::acknowledged, a.by, at_));
     }
+  } else if (a.kind == "escalate") {
+    // Not a state of the incident: its runs stop waiting (a wait step ends now).
+    state = "escalated";
+    event(a.incident_id, "escalated", a.by, json_text(json::object{{"note", a.note}}));
+    settle(runs_.incident_event(*rec, playbooks::Event::Kind::escalate, a.by, at_));
   } else {
     state = a.kind == "resolve" ? "resolved" : "cancelled";
     settle(close(a.incident_id, state.c_str(), a.by, a.note));

@@ -25,8 +25,10 @@ std::optional<Message> StaffPages::decorate(const Delivery& delivery, const Aler
   std::string code;
   if (codes_)
     if (auto n = codes_->code_for(delivery.recipient.id, delivery.incident_id))
-      code = fr ? "\nRépondez " + std::to_string(*n) + "A pour confirmer"
-                : "\nReply " + std::to_string(*n) + "A to acknowledge";
+      code = fr ? "\nRépondez " + std::to_string(*n) + "A pour confirmer, " + std::to_string(*n) +
+                      "E pour escalader"
+                : "\nReply " + std::to_string(*n) + "A to ack, " + std::to_string(*n) +
+                      "E to escalate";
   const std::string link = url.empty() ? "" : (fr ? "\nConfirmer : " : "\nAcknowledge: ") + url;
   auto fits = [&](const std::string& text) {
     return max_segments <= 0 ||

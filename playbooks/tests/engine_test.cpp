@@ -76,6 +76,19 @@ TEST_CASE("an acknowledgement ends the wait and cancels the escalation step") {
   CHECK(r.at(10min, Event::Kind::timer).refused == "not due");
 }
 
+TEST_CASE("an escalation asked for ends the wait now, and the escalation step runs") {
+  Run r;
+  r.at(0s, Event::Kind::start, "gauge-1");
+  auto fx = r.at(2min, Event::Kind::escalate, "mgagnon");
+  REQUIRE(fx.alerts.size() == 1);  // the not_acknowledged notify, at once
+  CHECK(fx.alerts[0].template_name == "escalation");
+  CHECK(fx.timeline.front().what == "step.escalated_now");
+  CHECK(r.s.status == RunStatus::awaiting_approval);
+  // Nothing more to cut short: an approval is not a wait.
+  CHECK(r.at(3min, Event::Kind::escalate, "mgagnon").refused == "not waiting");
+  CHECK(r.at(10min, Event::Kind::timer).refused == "not due");
+}
+
 TEST_CASE("approvals: the initiator and the wrong role are refused, an approver proceeds") {
   Run r;
   r.at(0s, Event::Kind::start, "mgagnon");  // a person reported it

@@ -112,7 +112,8 @@ steps:
   CHECK(marie[0].find("\nRépondez 1A pour confirmer") != std::string::npos);
   CHECK(marie[1].find("\nRépondez 2A pour confirmer") != std::string::npos);
   auto sarah = sent_to(provider, "+15145550103");
-  CHECK(sarah[0].find("\nReply 1A to acknowledge") != std::string::npos);
+  CHECK(sarah[0].find("\nReply 1A to ack, 1E to escalate") != std::string::npos);
+  CHECK(marie[0].find("\nRépondez 1A pour confirmer, 1E pour escalader") != std::string::npos);
 
   // Marie answers the second page: that incident, acknowledged as her; the first stays open.
   auto ack = reply(server, provider.token(), "+15145550101", " 2a ");
@@ -178,8 +179,40 @@ steps:
   CHECK(query_integer(server.database(),
                       "SELECT count(*) FROM audit WHERE action = 'incident.ack'") == 1);
 
-  // And 1A closes the first.
+  // Sarah escalates the first now: its wait ends and the escalation goes at once.
+  auto escalated = reply(server, provider.token(), "+15145550103", "1e");
+  REQUIRE(escalated);
+  CHECK(message_of(*escalated) == "Tocsin: escalated, Water main break.");
+  REQUIRE(wait_until(
+      [&] {
+        return query_integer(server.database(),
+                             "SELECT count(*) FROM alerts WHERE incident_id = '" + first + "'") ==
+               2;
+      },
+      15s));
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action = 'incident.escalate' AND actor = "
+                      "'swilliams' AND subject = '" +
+                          first + "'") == 1);
+  auto first_now = incident(first);
+  CHECK_FALSE(first_now.as_object().contains("acknowledged_at"));
+
+  // And 1A acknowledges it.
   auto one = reply(server, provider.token(), "+15145550101", "1A");
   REQUIRE(one);
   CHECK(message_of(*one) == "Tocsin : réception accusée, Water main break. Merci.");
+
+  // Resolving takes an account that may operate: Sarah has none; Marie, an operator, resolves.
+  auto no_account = reply(server, provider.token(), "+15145550103", "1R");
+  REQUIRE(no_account);
+  CHECK(message_of(*no_account) ==
+        "Tocsin: resolving takes an operator's account; nothing changed.");
+  auto open_still = incident(first);
+  CHECK(open_still.at("state") == "active");
+  server.add_user("mgagnon", "operator", "correct horse battery");
+  auto resolved = reply(server, provider.token(), "+15145550101", "1R");
+  REQUIRE(resolved);
+  CHECK(message_of(*resolved) == "Tocsin : résolu, Water main break.");
+  auto closed = incident(first);
+  CHECK(closed.at("state") == "resolved");
 }
