@@ -172,6 +172,13 @@ class Runner {
             {"template", n->template_name}},
            std::string(n->is_public ? "PUBLIC " : "") + "notify " + n->audience.describe() +
                " via " + list(n->channels) + " (template " + n->template_name + ")");
+      // repeat: the run holds here, paging again at each due time until acknowledged.
+      if (n->repeat_times > 0 && !s_.acknowledged) {
+        s_.repeats = 0;
+        s_.status = RunStatus::waiting;
+        s_.due = at_ + n->repeat_every;
+        return false;
+      }
       return true;
     }
     if (auto* sr = std::get_if<Siren>(&step.action)) {
@@ -281,7 +288,8 @@ json::object to_json(const RunState& s) {
                  {"initiator_person", s.initiator_person},
                  {"approvers", std::move(approvers)},
                  {"escalations", s.escalations},
-                 {"gathering", s.gathering}};
+                 {"gathering", s.gathering},
+                 {"repeats", s.repeats}};
   o["due"] = s.due ? json::value(to_unix_ms(*s.due)) : json::value(nullptr);
   return o;
 }
@@ -301,6 +309,7 @@ RunState run_state_from_json(const json::value& v) {
   for (const auto& a : o.at("approvers").as_array()) s.approvers.emplace_back(a.as_string());
   s.escalations = int(o.at("escalations").to_number<std::int64_t>());
   if (auto* g = o.if_contains("gathering")) s.gathering = g->as_bool();
+  if (auto* r = o.if_contains("repeats")) s.repeats = int(r->to_number<std::int64_t>());
   return s;
 }
 
@@ -341,9 +350,12 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
     case Event::Kind::acknowledged:
       s.acknowledged = true;
       say(fx, "run.acknowledged", 0, {{"by", e.by}}, "acknowledged by " + e.by);
-      if (s.status == RunStatus::waiting && !s.gathering && current &&
-          std::get_if<Wait>(&current->action)->until == "acknowledged")
-        runner.advance_past_current();
+      if (s.status == RunStatus::waiting && !s.gathering && current) {
+        const auto* w = std::get_if<Wait>(&current->action);
+        // A wait until acknowledged ends, and so does a notify that repeats until then.
+        if ((w && w->until == "acknowledged") || std::get_if<Notify>(&current->action))
+          runner.advance_past_current();
+      }
       break;
 
     case Event::Kind::escalate:
@@ -391,6 +403,19 @@ Effects advance(const Playbook& p, RunState& s, const Event& e, const Incident& 
         s.gathering = false;
         say(fx, "run.gathered", 0, {}, "group_wait over: the group's steps start");
         runner.run();
+      } else if (s.status == RunStatus::waiting && current &&
+                 std::get_if<Notify>(&current->action)) {
+        const auto& n = std::get<Notify>(current->action);
+        ++s.repeats;
+        fx.alerts.push_back(*alert_request(*current, s.step));
+        say(fx, "step.repeated", s.step + 1,
+            {{"count", std::to_string(s.repeats)}, {"of", std::to_string(n.repeat_times)}},
+            "not acknowledged: notify " + n.audience.describe() + " again (" +
+                std::to_string(s.repeats) + "/" + std::to_string(n.repeat_times) + ")");
+        if (s.repeats < n.repeat_times)
+          s.due = *s.due + n.repeat_every;  // from the missed due time: no drift
+        else
+          runner.advance_past_current();
       } else if (s.status == RunStatus::waiting) {
         say(fx, "step.wait_over", s.step + 1, {}, "wait over");
         runner.advance_past_current();

@@ -43,6 +43,7 @@ struct RunState {
   std::vector<std::string> approvers;  // for the current approval
   int escalations = 0;
   bool gathering = false;  // group_wait: waiting for the group's other incidents before step 1
+  int repeats = 0;         // a notify with repeat: the pages sent again so far
 };
 
 boost::json::object to_json(const RunState& state);

@@ -254,7 +254,7 @@ class PlaybookReader {
       Notify n;
       if (r_.mapping(body, bp,
                      {"audience", "channels", "template", "public", "allow_in_exercise", "expires",
-                      "break_glass"})) {
+                      "break_glass", "repeat"})) {
         if (auto a = r_.section(body, bp, "audience", true))
           audience(*a, bp + ".audience", n.audience);
         channels(body, bp, n.channels);
@@ -280,6 +280,16 @@ class PlaybookReader {
         }
         if (n.audience.residents && !n.is_public)
           r_.error(body.Mark(), bp + ": an alert to residents must say public: true");
+        if (auto rep = r_.section(body, bp, "repeat", false)) {
+          const std::string rp = bp + ".repeat";
+          if (n.is_public)
+            r_.error(rep->Mark(), rp + ": only a staff page repeats (a public alert is sent once)");
+          if (r_.mapping(*rep, rp, {"every", "times"})) {
+            r_.duration(*rep, rp, "every", true, n.repeat_every, Seconds(60), Seconds(3600));
+            r_.integer(*rep, rp, "times", n.repeat_times, 1, 10);
+            if (!(*rep)["times"]) r_.error(rep->Mark(), "missing required key '" + rp + ".times'");
+          }
+        }
       }
       s.action = std::move(n);
     } else if (kind == "wait") {

@@ -51,6 +51,10 @@ struct Notify {
   Seconds expires{};               // a public alert stands this long after it is sent
   // One approver may release it (see Origin): a written reason at approval, a review after.
   bool break_glass = false;
+  // Staff only: page again every `every` until acknowledged, `times` more at most; the run holds
+  // at this step meanwhile (times 0: once, and on at once).
+  Seconds repeat_every{};
+  int repeat_times = 0;
 };
 
 struct Wait {

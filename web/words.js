@@ -79,6 +79,7 @@ export const words = {
       "step.wait": (a) => `attente ${a.duration}${a.until ? ` ou jusqu'à ${a.until === "acknowledged" ? "l'accusé de réception" : a.until}` : ""}`,
       "step.wait_over": () => "attente écoulée",
       "step.escalated_now": (a) => `escalade demandée par ${a.by} : attente terminée`,
+      "step.repeated": (a) => `pas de réponse : nouvel avis (${a.count}/${a.of})`,
       "step.approval": (a) => `approbation requise : ${a.count} × ${a.role}${a.not_initiator === "true" ? " (pas l'initiateur)" : ""}, délai ${a.timeout}`,
       "step.approved": (a) => `approuvée par ${a.by} (${a.count}/${a.of})`,
       "step.break_glass": (a) => `bris de glace : libérée par ${a.by} seul·e (${a.reason}) ; un incident de revue est ouvert`,

@@ -89,6 +89,45 @@ TEST_CASE("an escalation asked for ends the wait now, and the escalation step ru
   CHECK(r.at(10min, Event::Kind::timer).refused == "not due");
 }
 
+TEST_CASE("a notify with repeat pages again until acknowledged, then the run goes on") {
+  Playbook p = parse_one(R"(id: page
+match: { type: flood.* }
+steps:
+  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: staff, repeat: { every: 5m, times: 2 } }
+  - notify: { audience: { groups: [eoc-managers] }, channels: [sms], template: escalation }
+)");
+  Incident inc = incident(R"({"source":"g","type":"flood.level","severity":"severe"})");
+  const Timestamp t0 = inc.received_at;
+  auto at = [&](RunState& s, std::chrono::seconds d, Event::Kind k) {
+    return advance(p, s, Event{k, t0 + d, "mgagnon", {}}, inc);
+  };
+  // Nobody answers: the page twice more, 5 minutes apart, then the next step.
+  RunState quiet;
+  CHECK(at(quiet, 0s, Event::Kind::start).alerts.size() == 1);
+  CHECK(quiet.status == RunStatus::waiting);
+  CHECK(quiet.due == t0 + 5min);
+  auto again = at(quiet, 5min, Event::Kind::timer);
+  REQUIRE(again.alerts.size() == 1);
+  CHECK(again.alerts[0].template_name == "staff");
+  CHECK(again.timeline.front().what == "step.repeated");
+  CHECK(quiet.due == t0 + 10min);
+  auto last = at(quiet, 10min, Event::Kind::timer);
+  REQUIRE(last.alerts.size() == 2);  // the second repeat, then step 2's notify
+  CHECK(last.alerts[1].template_name == "escalation");
+  CHECK(quiet.status == RunStatus::completed);
+  // Survives the database: the count is in the state.
+  CHECK(run_state_from_json(to_json(quiet)).repeats == 2);
+
+  // Acknowledged after the first page: no more pages, and on at once.
+  RunState answered;
+  at(answered, 0s, Event::Kind::start);
+  auto ack = at(answered, 2min, Event::Kind::acknowledged);
+  REQUIRE(ack.alerts.size() == 1);
+  CHECK(ack.alerts[0].template_name == "escalation");
+  CHECK(answered.status == RunStatus::completed);
+  CHECK(at(answered, 5min, Event::Kind::timer).refused);
+}
+
 TEST_CASE("approvals: the initiator and the wrong role are refused, an approver proceeds") {
   Run r;
   r.at(0s, Event::Kind::start, "mgagnon");  // a person reported it

@@ -75,6 +75,12 @@ TEST_CASE("broken playbooks are refused with the exact position of each error") 
       {kHead + "  - notify: { audience: { on_call: [duty, duty-officer] }, channels: [sms], "
                "template: staff }\n",
        "test.yaml:5:37: steps[0].notify.audience.on_call: unknown schedule 'duty'"},
+      {kHead + "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: "
+               "staff, repeat: { every: 10s, times: 3 } }\n",
+       "test.yaml:5:103: steps[0].notify.repeat.every: 10s is outside 1m to 1h"},
+      {kHead + "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: "
+               "staff, repeat: { every: 5m } }\n",
+       "test.yaml:5:94: missing required key 'steps[0].notify.repeat.times'"},
       {kHead + "  - siren: { zones: [atlantis], pattern: wail, duration: 1m }\n",
        "test.yaml:5:22: steps[0].siren.zones: unknown zone 'atlantis'"},
       {kHead + "  - wait: { for: 0s }\n",
