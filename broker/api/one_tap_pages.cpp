@@ -14,7 +14,7 @@ namespace tocsin {
 
 namespace {
 
-// A page in the reader's language, with the other language below it where no person is known.
+// A page in the reader's language (both, French first, where no person is known).
 ApiResponse page(int status, const std::string& language, const std::string& title,
                  const std::string& body) {
   ApiResponse r;
@@ -54,8 +54,7 @@ void Api::one_tap(const std::string& token, bool act, Respond respond) {
   auto claim = one_tap_->verify(token, now());
   if (!claim) return respond(unknown_link(claim.error()));
   off_thread(
-      "one-tap link", std::move(respond),
-      [this, token, act, id = claim->delivery_id](Respond& respond) {
+      "one-tap link", std::move(respond), [this, act, id = claim->delivery_id](Respond& respond) {
         struct Found {
           std::string person, incident, channel;
         };
@@ -82,11 +81,15 @@ void Api::one_tap(const std::string& token, bool act, Respond respond) {
           return respond(page(409, lang, en ? "Already closed" : "Déjà fermé",
                               what + (en ? "<p>This incident is " : "<p>Cet incident est ") +
                                   markup_escaped(record->state) + ".</p>\n"));
-        if (record->acknowledged_at)
+        if (record->acknowledged_at) {
+          // By whom (their name) and when, on the city's clock.
+          const Person* by = set->references.people.find(record->acknowledged_by);
           return respond(page(200, lang, en ? "Already acknowledged" : "Réception déjà accusée",
                               what + (en ? "<p>Acknowledged by " : "<p>Accusée par ") +
-                                  markup_escaped(record->acknowledged_by) + " (" +
-                                  format_rfc3339(*record->acknowledged_at) + ").</p>\n"));
+                                  markup_escaped(by ? by->name : record->acknowledged_by) + " (" +
+                                  set->references.schedules.local_text(*record->acknowledged_at) +
+                                  ").</p>\n"));
+        }
         if (!act)
           return respond(
               page(200, lang, en ? "Acknowledge?" : "Accuser réception ?",
