@@ -33,6 +33,17 @@ std::string markup_escaped(std::string_view text) {
   return out;
 }
 
+std::optional<Error> stamp_actor(const ApiRequest& request, json::value& body, const char* key) {
+  if (!request.principal || !body.is_object()) return std::nullopt;
+  auto& o = body.as_object();
+  const std::string& self = acting_as(*request.principal);
+  if (auto* given = o.if_contains(key);
+      given && (!given->is_string() || given->as_string() != self))
+    return Error{"forbidden", std::string(key) + ": " + self + " acts as itself", key};
+  o[key] = self;
+  return std::nullopt;
+}
+
 ApiResponse json_response(int status, const json::value& v) {
   return ApiResponse{status, "application/json", json_text(v) + "\n", {}};
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <boost/json.hpp>
@@ -35,6 +36,12 @@ struct Actor {
 inline const std::string& acting_as(const Principal& p) {
   return p.kind == "token" && !p.person.empty() ? p.person : p.id;
 }
+
+// Sets the body's `key` (who acts: "author", "by") to whom the request's principal acts as; a
+// body naming someone else there is refused ("forbidden", naming the key: answer 403). Without a
+// principal (authentication off), or for a body that is not an object, the body stands as it is.
+std::optional<Error> stamp_actor(const ApiRequest& request, boost::json::value& body,
+                                 const char* key);
 
 // {"by": "person", "note": "…"}: who acts. A signed-in user acts as themself (`by` may be left
 // out, and may not name someone else); a token as acting_as() says (it names nobody else). With

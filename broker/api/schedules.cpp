@@ -27,6 +27,17 @@ json::array people_json(const std::vector<std::string>& ids, const Directory& pe
   return out;
 }
 
+// The set in force and its schedule `id` (null when there is none: the caller answers 404).
+struct Found {
+  std::shared_ptr<const ActivePlaybooks> set;
+  const Schedule* schedule = nullptr;
+};
+Found find_schedule(const PlaybookLibrary& library, const std::string& id) {
+  Found f{library.current()};
+  if (f.set) f.schedule = f.set->references.schedules.find(id);
+  return f;
+}
+
 ApiResponse no_schedule(const std::string& id) {
   return Api::error(
       404, Error{"not_found", "schedule: no schedule '" + id + "' in schedules.yaml", "schedule"});
@@ -81,8 +92,7 @@ void Api::list_schedules(Respond respond) {
 
 void Api::who_is_on_call(const std::string& id, const std::map<std::string, std::string>& query,
                          Respond respond) {
-  auto set = library_.current();
-  const Schedule* s = set ? set->references.schedules.find(id) : nullptr;
+  auto [set, s] = find_schedule(library_, id);
   if (!s) return respond(no_schedule(id));
   const auto& schedules = set->references.schedules;
   auto at = query_time(query, "at", schedules, now());
@@ -101,8 +111,7 @@ void Api::who_is_on_call(const std::string& id, const std::map<std::string, std:
 
 void Api::schedule_shifts(const std::string& id, const std::map<std::string, std::string>& query,
                           Respond respond) {
-  auto set = library_.current();
-  const Schedule* s = set ? set->references.schedules.find(id) : nullptr;
+  auto [set, s] = find_schedule(library_, id);
   if (!s) return respond(no_schedule(id));
   const auto& schedules = set->references.schedules;
   auto from = query_time(query, "from", schedules, now());
@@ -128,8 +137,8 @@ void Api::schedule_shifts(const std::string& id, const std::map<std::string, std
 }
 
 void Api::list_overrides(const std::string& id, Respond respond) {
-  auto set = library_.current();
-  if (!set || !set->references.schedules.find(id)) return respond(no_schedule(id));
+  auto [set, s] = find_schedule(library_, id);
+  if (!s) return respond(no_schedule(id));
   json::array out;
   Timestamp t = now();
   if (overrides_)
@@ -139,20 +148,13 @@ void Api::list_overrides(const std::string& id, Respond respond) {
 }
 
 void Api::create_override(const std::string& id, const ApiRequest& request, Respond respond) {
-  auto set = library_.current();
-  const Schedule* s = set ? set->references.schedules.find(id) : nullptr;
+  auto [set, s] = find_schedule(library_, id);
   if (!s) return respond(no_schedule(id));
   if (!overrides_)
     return respond(error(503, Error{"unavailable", "overrides are not kept by this server", ""}));
   auto body = json_body(request);
   if (!body) return respond(error(status_for(body.error()), body.error()));
-  if (request.principal && body->is_object()) {
-    auto& o = body->as_object();
-    const std::string& self = acting_as(*request.principal);
-    if (auto* by = o.if_contains("by"); by && (!by->is_string() || by->as_string() != self))
-      return respond(error(403, Error{"forbidden", "by: " + self + " acts as itself", "by"}));
-    o["by"] = self;
-  }
+  if (auto refused = stamp_actor(request, body.value(), "by")) return respond(error(403, *refused));
   auto parsed = overrides::from_json(body.value(), set->references.schedules, *s,
                                      set->references.people, now());
   if (!parsed) return respond(error(400, parsed.error()));
@@ -177,8 +179,8 @@ void Api::create_override(const std::string& id, const ApiRequest& request, Resp
 
 void Api::cancel_override(const std::string& id, const std::string& override_id,
                           const ApiRequest& request, Respond respond) {
-  auto set = library_.current();
-  if (!set || !set->references.schedules.find(id)) return respond(no_schedule(id));
+  auto [set, s] = find_schedule(library_, id);
+  if (!s) return respond(no_schedule(id));
   if (!overrides_)
     return respond(error(503, Error{"unavailable", "overrides are not kept by this server", ""}));
   auto actor = actor_of(request);

@@ -14,14 +14,8 @@ namespace json = boost::json;
 void Api::create_silence(const ApiRequest& request, Respond respond) {
   auto body = json_body(request);
   if (!body) return respond(error(status_for(body.error()), body.error()));
-  if (request.principal && body->is_object()) {
-    auto& o = body->as_object();
-    const std::string& self = acting_as(*request.principal);
-    if (auto* a = o.if_contains("author"); a && (!a->is_string() || a->as_string() != self))
-      return respond(
-          error(403, Error{"forbidden", "author: " + self + " acts as itself", "author"}));
-    o["author"] = self;
-  }
+  if (auto refused = stamp_actor(request, body.value(), "author"))
+    return respond(error(403, *refused));
   auto set = library_.current();
   auto parsed = silence_from_json(body.value(), now(), silence_limits_,
                                   set ? &set->references.zones : nullptr);
@@ -44,13 +38,7 @@ void Api::create_silence(const ApiRequest& request, Respond respond) {
 void Api::expire_silence(const std::string& id, const ApiRequest& request, Respond respond) {
   auto body = json_body(request);
   if (!body) return respond(error(status_for(body.error()), body.error()));
-  if (request.principal && body->is_object()) {
-    const std::string& self = acting_as(*request.principal);
-    auto* by = body->as_object().if_contains("by");
-    if (by && (!by->is_string() || by->as_string() != self))
-      return respond(error(403, Error{"forbidden", "by: " + self + " acts as itself", "by"}));
-    body->as_object()["by"] = self;
-  }
+  if (auto refused = stamp_actor(request, body.value(), "by")) return respond(error(403, *refused));
   const auto* by = body->is_object() ? body->as_object().if_contains("by") : nullptr;
   if (!by || !by->is_string() || by->as_string().empty() || by->as_string().size() > 256)
     return respond(error(400, Error{"invalid", "by: required (who ends the window)", "by"}));
