@@ -19,6 +19,7 @@
 #include "broker/cli/playbook_cli.hpp"
 #include "broker/cli/preflight.hpp"
 #include "broker/cli/remote_cli.hpp"
+#include "broker/cli/resident_cli.hpp"
 #include "broker/cli/send.hpp"
 #include "broker/cli/template_cli.hpp"
 #include "broker/ingest/sensor_keys.hpp"
@@ -363,6 +364,20 @@ int main(int argc, char** argv) {
                      token_list, token_revoke})
     leaf->fallthrough();
 
+  std::string resident_file, resident_reason, resident_zone;
+  auto* res = app.add_subcommand("resident", "The residents alerts reach (never lists contacts)");
+  res->require_subcommand(1);
+  res->add_option("--config,-c", admin_config)->capture_default_str();
+  auto* res_key = res->add_subcommand(
+      "new-key", "Print a new key for residents.key_file (keep it outside the data directory)");
+  auto* res_import = res->add_subcommand(
+      "import", "Import an existing opt-in list (CSV: phone, email, language, lat, lon, ...)");
+  res_import->add_option("--csv", resident_file, "the list")->required();
+  res_import->add_option("--reason", resident_reason, "where it comes from (audited)")->required();
+  auto* res_count = res->add_subcommand("count", "Residents who can be reached");
+  res_count->add_option("--zone", resident_zone, "in this zone only");
+  for (auto* leaf : {res_key, res_import, res_count}) leaf->fallthrough();
+
   std::string lint_file;
   auto* alert_cmd = app.add_subcommand("alert", "Composed public alerts");
   alert_cmd->require_subcommand(1);
@@ -395,6 +410,25 @@ int main(int argc, char** argv) {
                                  std::cout, std::cerr);
       if (*token_list) return tocsin::token_list(*config, std::cout);
       if (*token_revoke) return tocsin::token_revoke(*config, token_id, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "tocsin: " << e.what() << "\n";
+      return 2;
+    }
+  }
+
+  if (*res_key) return tocsin::resident_new_key(std::cout);
+  if (*res) {
+    auto loaded = tocsin::load_config(admin_config, false, true);
+    if (auto* errors = std::get_if<tocsin::ConfigErrors>(&loaded)) {
+      for (const auto& e : errors->errors) std::cerr << e << "\n";
+      return 1;
+    }
+    const auto& config = std::get<tocsin::Config>(loaded);
+    try {
+      if (*res_import)
+        return tocsin::resident_import(config, resident_file, resident_reason, std::cout,
+                                       std::cerr);
+      if (*res_count) return tocsin::resident_count(config, resident_zone, std::cout, std::cerr);
     } catch (const std::exception& e) {
       std::cerr << "tocsin: " << e.what() << "\n";
       return 2;

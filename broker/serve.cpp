@@ -31,6 +31,7 @@
 #include "broker/oncall/overrides.hpp"
 #include "broker/oncall/reply_codes.hpp"
 #include "broker/oncall/staff_pages.hpp"
+#include "broker/residents/registry.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
 #include "broker/storage/audit.hpp"
@@ -200,7 +201,16 @@ int serve(const Config& config) {
   OverrideBook on_call_overrides;
   on_call_overrides.replace_all(
       store.with_connection([](db::Connection& db) { return overrides::current(db, now()); }));
-  ConfiguredSources sources(library, &on_call_overrides);
+  // The residents the city reaches, their contacts opened with the key from outside the database
+  // (checked with the configuration).
+  std::shared_ptr<const SealedBox> resident_box;
+  std::unique_ptr<ResidentDirectory> residents;
+  if (config.residents.enabled) {
+    resident_box =
+        std::make_shared<SealedBox>(SealedBox::from_key_text(*config.residents.key).value());
+    residents = std::make_unique<ResidentDirectory>(database, resident_box);
+  }
+  ConfiguredSources sources(library, &on_call_overrides, residents.get());
   SirenWatch siren_watch(journal, live);
   IncidentStore console_store(database);  // the consoles' snapshots
   feed.snapshot = [&console_store](std::uint64_t seq) {
@@ -285,6 +295,7 @@ int serve(const Config& config) {
   api.alertmanager(config.alertmanager);
   api.pagerduty(config.pagerduty);
   api.on_call_overrides(&on_call_overrides);
+  api.residents(resident_box);
   api.one_tap_links(one_tap.get());
   Auth auth(database, config.http.auth,
             [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {

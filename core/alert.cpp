@@ -24,8 +24,16 @@ std::string Audience::describe() const {
     if (residents_incident_area) out += "incident-area";
     for (std::size_t i = 0; i < resident_zones.size(); ++i)
       out += (i || residents_incident_area ? "," : "") + resident_zones[i];
+    if (!resident_category.empty()) out += " (" + resident_category + ")";
+    if (life_threatening) out += " (life-threatening)";
   }
   return out;
+}
+
+const std::vector<std::string>& resident_categories() {
+  static const std::vector<std::string> all{"weather", "water", "roads",  "health",
+                                            "fire",    "air",   "safety", "other"};
+  return all;
 }
 
 namespace {
@@ -50,9 +58,13 @@ json::object to_json(const Audience& a) {
   json::object o{
       {"roles", strings(a.roles)}, {"groups", strings(a.groups)}, {"people", strings(a.people)}};
   if (!a.on_call.empty()) o["on_call"] = strings(a.on_call);
-  if (a.residents)
-    o["residents"] = json::object{{"incident_area", a.residents_incident_area},
-                                  {"zones", strings(a.resident_zones)}};
+  if (a.residents) {
+    json::object r{{"incident_area", a.residents_incident_area},
+                   {"zones", strings(a.resident_zones)}};
+    if (!a.resident_category.empty()) r["category"] = a.resident_category;
+    if (a.life_threatening) r["life_threatening"] = true;
+    o["residents"] = std::move(r);
+  }
   return o;
 }
 
@@ -69,6 +81,10 @@ Audience audience_from_json(const json::value& v) {
     if (auto* area = r->get_object().if_contains("incident_area"); area && area->is_bool())
       a.residents_incident_area = area->get_bool();
     a.resident_zones = strings_from(r->get_object(), "zones");
+    if (auto* c = r->get_object().if_contains("category"); c && c->is_string())
+      a.resident_category = c->get_string();
+    if (auto* l = r->get_object().if_contains("life_threatening"); l && l->is_bool())
+      a.life_threatening = l->get_bool();
   }
   return a;
 }

@@ -27,12 +27,21 @@ struct Audience {
   bool residents = false;                   // residents of…
   bool residents_incident_area = false;     // …the incident's area
   std::vector<std::string> resident_zones;  // …these zones
+  // Residents who chose this category (resident_categories()); empty: every resident of the area.
+  std::string resident_category;
+  // Reaches every resident of the area whatever they chose (Canada's wireless public alerting:
+  // a threat to life cannot be opted out of). Also true of a public alert whose incident is
+  // extreme, decided when it is sent.
+  bool life_threatening = false;
 
   bool empty() const {
     return roles.empty() && groups.empty() && people.empty() && on_call.empty() && !residents;
   }
   std::string describe() const;
 };
+
+// The categories a resident may choose (the sign-up page's, the import's, a step's `category`).
+const std::vector<std::string>& resident_categories();
 
 boost::json::object to_json(const Audience& a);
 Audience audience_from_json(const boost::json::value& v);

@@ -62,7 +62,7 @@ class YamlReader {
   static bool allowed(const std::string& key, std::initializer_list<const char*> known);
   static bool allowed(const std::string& key, const std::vector<const char*>& known);
   // Secrets' variables and files are then not read (nor required): for tools that need none.
-  void skip_secrets() { skip_secrets_ = true; }
+  void skip_secrets(bool skip = true) { skip_secrets_ = skip; }
   // Where a relative X_file is (the configuration file's directory).
   void base_dir(std::filesystem::path dir) { base_dir_ = std::move(dir); }
 

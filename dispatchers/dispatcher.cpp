@@ -442,6 +442,24 @@ void Dispatcher::plan(const Planned& p) {
 
 void Dispatcher::resume(std::shared_ptr<const AlertContent> content,
                         std::vector<Delivery> deliveries) {
+  // A delivery stored without its address (a resident's: the ledger keeps none) gets it from the
+  // audience again; one who can no longer be reached (STOP, erased) is not sent to.
+  for (auto& d : deliveries) {
+    auto lane = lanes_.find(d.channel);
+    if (!d.recipient.address.empty() || lane == lanes_.end() ||
+        lane->second->can.addressing == Addressing::broadcast ||
+        lane->second->can.addressing == Addressing::person)
+      continue;
+    auto who = audience_.contact(d.recipient.id);
+    if (auto addr = who ? address(*lane->second, *who) : std::nullopt) {
+      d.recipient.address = *addr;
+      continue;
+    }
+    d.state = DeliveryState::failed;
+    d.last_error = "the recipient can no longer be reached on this channel (stopped or erased)";
+    ledger_.update(d);
+  }
+  std::erase_if(deliveries, [](const Delivery& d) { return d.state == DeliveryState::failed; });
   enqueue(std::move(content), std::move(deliveries));
 }
 

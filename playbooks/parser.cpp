@@ -153,7 +153,7 @@ class PlaybookReader {
     if (auto res = r_.section(node, path, "residents", false)) {
       a.residents = true;
       std::string rp = path + ".residents";
-      if (r_.mapping(*res, rp, {"area", "zones"})) {
+      if (r_.mapping(*res, rp, {"area", "zones", "category", "life_threatening"})) {
         std::string area;
         if (r_.string(*res, rp, "area", false, area)) {
           if (area == "incident")
@@ -162,6 +162,17 @@ class PlaybookReader {
             r_.error((*res)["area"].Mark(), rp + ".area: must be 'incident' (or list zones)");
         }
         zones(*res, rp, "zones", a.resident_zones, false);
+        if (r_.string(*res, rp, "category", false, a.resident_category)) {
+          const auto& all = resident_categories();
+          if (std::find(all.begin(), all.end(), a.resident_category) == all.end()) {
+            std::string names;
+            for (const auto& c : all) names += (names.empty() ? "" : ", ") + c;
+            r_.error((*res)["category"].Mark(), rp + ".category: '" + a.resident_category +
+                                                    "' is not a residents' category (" + names +
+                                                    ")");
+          }
+        }
+        r_.boolean(*res, rp, "life_threatening", a.life_threatening);
         if (!a.residents_incident_area && a.resident_zones.empty())
           r_.error(res->Mark(), rp + ": needs area: incident or zones: [...]");
       }

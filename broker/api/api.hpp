@@ -13,6 +13,7 @@
 #include "broker/ingest/monitoring.hpp"
 #include "broker/journal/intake.hpp"
 #include "broker/metrics/broker_metrics.hpp"
+#include "broker/residents/sealed_box.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/storage/incident_store.hpp"
 #include "broker/watch/silences.hpp"
@@ -76,6 +77,8 @@ class Api {
   void pagerduty(PagerDutyMapping mapping) { pagerduty_ = std::move(mapping); }
   // The on-call overrides the dispatcher reads: the API's adds and cancels go there once stored.
   void on_call_overrides(OverrideBook* book) { overrides_ = book; }
+  // The residents' key (null: residents are not configured): STOP and START by SMS find them.
+  void residents(std::shared_ptr<const SealedBox> box) { resident_box_ = std::move(box); }
   // One-tap acknowledgement links (/a/TOKEN) are answered when set (http.public_origin).
   void one_tap_links(const OneTap* links) { one_tap_ = links; }
   // Every route but /api/v1/login, the signed SMS receipts (and /health and /metrics when
@@ -159,6 +162,7 @@ class Api {
   AlertmanagerMapping alertmanager_;
   PagerDutyMapping pagerduty_;
   OverrideBook* overrides_ = nullptr;
+  std::shared_ptr<const SealedBox> resident_box_;
   const OneTap* one_tap_ = nullptr;
   std::unique_ptr<ReplyLimits> reply_limits_;
   Auth* auth_ = nullptr;

@@ -5,6 +5,9 @@
 // goes back in the webhook's reply (TwiML), in their language. Anything else changes nothing and
 // gets at most one short help reply per number every 5 minutes, and none after repeated errors
 // (replies cost, and SMS pumping is a real fraud).
+// Residents answer public alerts with the carriers' keywords: STOP (ARRÊT, ARRET…) stops every
+// text message to that number until START; AIDE or HELP says how. The answer is the same whether
+// or not the number is a resident's, so the webhook tells nobody who is signed up.
 #include "broker/api/api.hpp"
 
 #include <spdlog/spdlog.h>
@@ -14,6 +17,7 @@
 #include "broker/api/reply_limits.hpp"
 #include "broker/api/responses.hpp"
 #include "broker/oncall/reply_codes.hpp"
+#include "broker/residents/registry.hpp"
 
 namespace tocsin {
 
@@ -37,6 +41,42 @@ std::string shortened(const std::string& s, std::size_t max) {
   return s.substr(0, end) + "…";
 }
 
+enum class ResidentKeyword { none, stop, start, help };
+
+// The carriers' opt-out words, in French and English, alone in the message (case, spaces and the
+// accent of ARRÊT aside).
+ResidentKeyword resident_keyword(const std::string& body) {
+  std::string word;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    unsigned char c = body[i];
+    if (std::isspace(c) || c == '.' || c == '!') continue;
+    if (c == 0xC3 && i + 1 < body.size() && (body[i + 1] == '\xAA' || body[i + 1] == '\x8A')) {
+      word += 'E';  // ê, Ê
+      ++i;
+      continue;
+    }
+    word += char(std::toupper(c));
+    if (word.size() > 16) return ResidentKeyword::none;
+  }
+  for (const char* w : {"STOP", "ARRET", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+    if (word == w) return ResidentKeyword::stop;
+  for (const char* w : {"START", "UNSTOP", "REPRENDRE"})
+    if (word == w) return ResidentKeyword::start;
+  for (const char* w : {"AIDE", "HELP", "INFO"})
+    if (word == w) return ResidentKeyword::help;
+  return ResidentKeyword::none;
+}
+
+const std::string kResidentStopped =
+    "Tocsin : vous ne recevrez plus d'alertes par texto. Répondez START pour les recevoir de "
+    "nouveau. / You will get no more alerts by text. Reply START to get them again.";
+const std::string kResidentStarted =
+    "Tocsin : vous recevrez de nouveau les alertes par texto. Répondez ARRÊT pour les arrêter. / "
+    "You will get alerts by text again. Reply STOP to stop them.";
+const std::string kResidentHelp =
+    "Tocsin, alertes de la ville : répondez ARRÊT pour ne plus les recevoir, START pour les "
+    "reprendre. / City alerts: reply STOP to stop them, START to get them again.";
+
 }  // namespace
 
 void Api::inbound_sms(const ApiRequest& request, Respond respond) {
@@ -54,6 +94,23 @@ void Api::inbound_sms(const ApiRequest& request, Respond respond) {
       return respond(error(403, read.error()));
     }
     return respond(error(400, read.error()));
+  }
+  if (auto keyword = resident_keyword(read.value().body); keyword != ResidentKeyword::none) {
+    if (keyword == ResidentKeyword::help || !resident_box_) return respond(twiml(kResidentHelp));
+    const bool stop = keyword == ResidentKeyword::stop;
+    return journal_.write(
+        [box = resident_box_, from = read.value().from, stop](db::Connection& db) {
+          residents::set_stopped(db, *box, from, stop, now());
+        },
+        [respond = std::move(respond), stop](bool committed) {
+          if (!committed)
+            return respond(
+                error(503, Error{"storage_unavailable",
+                                 "the journal could not store this; send it again", ""}));
+          spdlog::info("inbound sms: a {} from a number (a resident's or nobody's)",
+                       stop ? "STOP" : "START");
+          respond(twiml(stop ? kResidentStopped : kResidentStarted));
+        });
   }
   off_thread("an SMS reply", std::move(respond), [this, m = read.value()](Respond& respond) {
     auto set = library_.current();

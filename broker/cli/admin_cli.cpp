@@ -26,7 +26,8 @@ std::filesystem::path database_of(const Config& config) {
   return config.data_dir / "tocsin.db";
 }
 
-// The server's database, created and migrated if the server never ran.
+}  // namespace
+
 std::unique_ptr<sqlite::Connection> open_database(const Config& config) {
   std::filesystem::create_directories(config.data_dir);
   auto db = std::make_unique<sqlite::Connection>(database_of(config).string(),
@@ -40,19 +41,7 @@ std::unique_ptr<sqlite::Connection> open_database(const Config& config) {
   return db;
 }
 
-// A write transaction beside the running server's (SQLite serializes them; busy_timeout waits).
-template <class F>
-auto in_transaction(db::Connection& db, F&& f) {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    auto result = f();
-    db.exec("COMMIT");
-    return result;
-  } catch (...) {
-    db.exec("ROLLBACK");
-    throw;
-  }
-}
+namespace {
 
 // One change through auth_admin, in its own transaction: true once committed; false, and why
 // in `err`, when refused.

@@ -6,11 +6,31 @@
 // (remote_cli.hpp).
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 
 #include "broker/settings/config.hpp"
+#include "broker/storage/sqlite.hpp"
 
 namespace tocsin {
+
+// The server's database, created and migrated if the server never ran; what it appends to the
+// audit trail is keyed as the server's rows are.
+std::unique_ptr<sqlite::Connection> open_database(const Config& config);
+
+// A write transaction beside the running server's (SQLite serializes them; busy_timeout waits).
+template <class F>
+auto in_transaction(db::Connection& db, F&& f) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    auto result = f();
+    db.exec("COMMIT");
+    return result;
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
 
 // Console accounts and machine tokens (printed once).
 int user_add(const Config& config, const std::string& name, const std::string& role,

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include "core/personal_data.hpp"
 
+#include "broker/residents/registry.hpp"
 #include "broker/storage/alerts_table.hpp"
 #include "broker/storage/audit.hpp"
 #include "broker/storage/incident_store.hpp"
@@ -131,7 +132,9 @@ void SqliteDeliveryLedger::record(std::shared_ptr<const dispatchers::AlertConten
 
 void SqliteDeliveryLedger::insert(Statements& st, const Delivery& d) {
   st.insert.bind(1, d.id).bind(2, d.alert_id).bind(3, d.incident_id).bind(4, d.channel);
-  st.insert.bind(5, d.recipient.id).bind(6, d.recipient.address);
+  // A resident's address is never stored beside the delivery: the registry holds it sealed, and a
+  // resumed delivery asks for it again (dispatchers: resume).
+  st.insert.bind(5, d.recipient.id).bind(6, is_resident(d.recipient.id) ? "" : d.recipient.address);
   st.insert.bind(7, d.recipient.language).bind(8, to_string(d.state));
   st.insert.bind(9, std::int64_t(d.attempts)).bind(10, d.last_error);
   st.insert.bind(11, d.provider_ref);

@@ -1,5 +1,7 @@
 #include "broker/settings/config.hpp"
 
+#include "broker/residents/contact_checks.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -136,8 +138,8 @@ std::filesystem::path installed_web_dir() {
   return (exe.parent_path() / ".." / "share" / "tocsin" / "web").lexically_normal();
 }
 
-std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file,
-                                               bool with_secrets) {
+std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file, bool with_secrets,
+                                               bool residents_key) {
   std::string name = file.string();
   YamlReader r(name);
   if (!with_secrets) r.skip_secrets();
@@ -153,7 +155,7 @@ std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file
   r.base_dir(c.config_dir);
   if (!r.mapping(root, "",
                  {"node", "storage", "ingest", "http", "redis", "journal", "log", "playbooks",
-                  "channels", "silences", "city", "integrations"}))
+                  "channels", "silences", "city", "integrations", "residents"}))
     return ConfigErrors{r.take()};
 
   if (auto node = r.section(root, "", "node", true); node && r.mapping(*node, "node", {"id"})) {
@@ -383,6 +385,33 @@ std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file
     }
   }
 
+  if (auto res = r.section(root, "", "residents", false);
+      res && r.mapping(*res, "residents", {"key_env", "allowed_countries", "max_places"})) {
+    auto& rc = c.residents;
+    rc.enabled = true;
+    if (!YamlReader::has_secret(*res, "key_env"))
+      r.error(res->Mark(),
+              "residents.key_file: required: the key that seals residents' contacts, kept "
+              "outside the database (make one with: tocsin resident new-key > FILE; chmod 600)");
+    if (residents_key) r.skip_secrets(false);
+    r.secret(*res, "residents", "key_env", rc.key);
+    if (!with_secrets) r.skip_secrets();
+    if (rc.key && !SealedBox::from_key_text(*rc.key))
+      r.error(res->Mark(),
+              "residents.key_file: " + SealedBox::from_key_text(*rc.key).error().message);
+    if (r.string_list(*res, "residents", "allowed_countries", false, rc.allowed_countries)) {
+      if (rc.allowed_countries.empty())
+        r.error((*res)["allowed_countries"].Mark(),
+                "residents.allowed_countries: name at least one country (e.g. [CA])");
+      for (const auto& code : rc.allowed_countries)
+        if (!known_country(code))
+          r.error((*res)["allowed_countries"].Mark(),
+                  "residents.allowed_countries: '" + code +
+                      "' is not a country code of ISO 3166 (e.g. CA, US)");
+    }
+    r.integer(*res, "residents", "max_places", rc.max_places, std::size_t(1), std::size_t(20));
+  }
+
   if (auto silences = r.section(root, "", "silences", false);
       silences && r.mapping(*silences, "silences", {"max_window"}))
     r.duration(*silences, "silences", "max_window", false, c.silences.max_window,
@@ -427,10 +456,10 @@ std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file
 
 // yaml-cpp throws on a node it cannot give (a key that is itself a mapping): an error with its
 // place, as any other in the file, never an exception out of check-config or serve.
-std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
-                                               bool with_secrets) {
+std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file, bool with_secrets,
+                                               bool residents_key) {
   try {
-    return read_config(file, with_secrets);
+    return read_config(file, with_secrets, residents_key);
   } catch (const YAML::Exception& e) {
     YamlReader r(file.string());
     r.error(e.mark, "cannot be read here: " + e.msg);

@@ -13,6 +13,7 @@
 #include "broker/api/auth.hpp"
 #include "broker/ingest/monitoring.hpp"
 #include "broker/journal/journal.hpp"
+#include "broker/residents/registry.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/watch/silences.hpp"
 #include "channels/registry.hpp"
@@ -93,6 +94,7 @@ struct Config {
   std::string time_zone = "UTC";
   AlertmanagerMapping alertmanager;  // integrations.alertmanager: labels to type, severity, zone
   PagerDutyMapping pagerduty;        // integrations.pagerduty: class to type, severities, zone
+  ResidentsConfig residents;  // residents: the key that seals their contacts, countries, limits
   struct {
     std::size_t max_batch = 4096;
     std::string synchronous = "full";  // SQLite PRAGMA synchronous: full or normal
@@ -109,7 +111,9 @@ struct ConfigErrors {
 // returned but the list of errors. `with_secrets` false: the secrets' environment variables are
 // not read (nor required), nor the console's files looked for: for the CLI's tools (users,
 // tokens, silences, the audit trail), which need none of them.
+// `residents_key`: with secrets off, the residents' key is read all the same (tocsin resident).
 std::variant<Config, ConfigErrors> load_config(const std::filesystem::path& file,
-                                               bool with_secrets = true);
+                                               bool with_secrets = true,
+                                               bool residents_key = false);
 
 }  // namespace tocsin

@@ -371,6 +371,40 @@ CREATE TABLE reply_codes (
 ) WITHOUT ROWID;
 CREATE INDEX reply_codes_number ON reply_codes (person, number, created_at);
 )sql",
+    // 12 to 13: the residents the city reaches (broker/residents/registry.cpp). Contacts and
+    // places are sealed (residents.key_file, outside the database); a contact is found by its
+    // keyed blind index; the zones a resident's places fall in are kept to find them by area.
+    R"sql(
+CREATE TABLE residents (
+  id TEXT PRIMARY KEY,            -- ULID; deliveries name them "resident:" and this
+  language TEXT NOT NULL,         -- fr | en
+  categories TEXT NOT NULL,       -- space-separated, as chosen ('' none)
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE resident_contacts (
+  resident_id TEXT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,             -- phone (E.164) | email
+  sealed TEXT NOT NULL,           -- XChaCha20-Poly1305, base64: never the contact in clear
+  blind TEXT NOT NULL,            -- keyed BLAKE2b of the contact: STOP and duplicates find it
+  confirmed_at INTEGER,           -- NULL: nothing but a confirmation is ever sent to it
+  stopped_at INTEGER,             -- STOP: nothing is sent to it until START
+  PRIMARY KEY (resident_id, kind)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX resident_contacts_blind ON resident_contacts (kind, blind);
+CREATE TABLE resident_places (
+  resident_id TEXT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+  n INTEGER NOT NULL,
+  sealed TEXT NOT NULL,           -- {"label", "lat", "lon"}, sealed
+  PRIMARY KEY (resident_id, n)
+) WITHOUT ROWID;
+CREATE TABLE resident_zones (
+  zone TEXT NOT NULL,
+  resident_id TEXT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+  PRIMARY KEY (zone, resident_id)
+) WITHOUT ROWID;
+CREATE INDEX resident_zones_resident ON resident_zones (resident_id);
+)sql",
 };
 
 }  // namespace

@@ -104,6 +104,10 @@ TEST_CASE("broken playbooks are refused with the exact position of each error") 
       {kHead + "  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: "
                "public, public: true, expires: 6h }\n",
        "test.yaml:5:13: steps[0].notify: a public alert needs residents in its audience"},
+      {kHead + "  - notify: { audience: { residents: { area: incident, category: gossip } }, "
+               "channels: [sms], template: public, public: true, expires: 6h }\n",
+       "test.yaml:5:66: steps[0].notify.audience.residents.category: 'gossip' is not a "
+       "residents' category (weather, water, roads, health, fire, air, safety, other)"},
       {kHead + "  - require_approval: { role: approver, timeout: 5m, on_timeout: escalate }\n",
        "test.yaml:5:23: missing required key 'steps[0].require_approval.escalate_to'"},
       {"id: p1\nmatch:\n  type: flood.*\n  attributes:\n    level: { \"~=\": 3 }\nsteps:\n  - "

@@ -1,0 +1,222 @@
+#include "broker/residents/registry.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "broker/storage/audit.hpp"
+#include "broker/storage/sqlite.hpp"
+#include "core/alert.hpp"
+#include "core/json_text.hpp"
+
+namespace tocsin {
+
+namespace json = boost::json;
+
+namespace residents {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+// A contact already someone's, by its blind index.
+bool taken(db::Connection& db, const std::string& kind, const std::string& blind) {
+  auto st = db.prepare("SELECT 1 FROM resident_contacts WHERE kind = ?1 AND blind = ?2");
+  st.bind(1, kind).bind(2, blind);
+  return st.step();
+}
+
+}  // namespace
+
+Result<std::string> add(db::Connection& db, const SealedBox& box, const ZoneMap& zones,
+                        const NewResident& r, bool confirmed, std::size_t max_places,
+                        const std::string& id, Timestamp at) {
+  if (r.phone.empty() && r.email.empty())
+    return Error{"invalid", "give a mobile number, an e-mail address, or both", "phone"};
+  if (r.language != "fr" && r.language != "en")
+    return Error{"invalid", "the language is fr or en", "language"};
+  const auto& known = resident_categories();
+  for (const auto& c : r.categories)
+    if (std::find(known.begin(), known.end(), c) == known.end())
+      return Error{"invalid", "'" + c + "' is not a category (" + joined(known) + ")",
+                   "categories"};
+  if (r.places.empty()) return Error{"invalid", "give at least one place", "places"};
+  if (r.places.size() > max_places)
+    return Error{"too_large", "at most " + std::to_string(max_places) + " places", "places"};
+
+  std::set<std::string> in_zones;
+  for (std::size_t i = 0; i < r.places.size(); ++i) {
+    const auto& p = r.places[i];
+    const std::string field = "places[" + std::to_string(i) + "]";
+    if (p.label.size() > 60)
+      return Error{"too_large", "a place's name has at most 60 characters", field + ".label"};
+    auto found = zones.zones_of(Location{std::nullopt, p.point, {}});
+    if (found.empty())
+      return Error{"outside",
+                   "this place is outside the city: alerts are sent for places inside it only",
+                   field};
+    in_zones.insert(found.begin(), found.end());
+  }
+  const std::string phone_blind = r.phone.empty() ? "" : box.blind("phone", r.phone);
+  const std::string email_blind = r.email.empty() ? "" : box.blind("email", r.email);
+  if (!r.phone.empty() && taken(db, "phone", phone_blind))
+    return Error{"duplicate", "this number is already signed up", "phone"};
+  if (!r.email.empty() && taken(db, "email", email_blind))
+    return Error{"duplicate", "this address is already signed up", "email"};
+
+  const std::int64_t ms = to_unix_ms(at);
+  auto resident = db.prepare(
+      "INSERT INTO residents (id, language, categories, created_at, updated_at) VALUES (?1, ?2, "
+      "?3, ?4, ?4)");
+  resident.bind(1, id).bind(2, r.language).bind(3, joined(r.categories)).bind(4, ms);
+  resident.run();
+  auto contact = db.prepare(
+      "INSERT INTO resident_contacts (resident_id, kind, sealed, blind, confirmed_at) VALUES "
+      "(?1, ?2, ?3, ?4, ?5)");
+  auto add_contact = [&](const char* kind, const std::string& value, const std::string& blind) {
+    if (value.empty()) return;
+    contact.bind(1, id).bind(2, kind).bind(3, box.seal(value, kind)).bind(4, blind);
+    if (confirmed)
+      contact.bind(5, ms);
+    else
+      contact.bind_null(5);
+    contact.run();
+  };
+  add_contact("phone", r.phone, phone_blind);
+  add_contact("email", r.email, email_blind);
+  auto place =
+      db.prepare("INSERT INTO resident_places (resident_id, n, sealed) VALUES (?1, ?2, ?3)");
+  for (std::size_t i = 0; i < r.places.size(); ++i) {
+    const auto& p = r.places[i];
+    place.bind(1, id).bind(2, std::int64_t(i));
+    place.bind(3, box.seal(json_text(json::object{
+                               {"label", p.label}, {"lat", p.point.lat}, {"lon", p.point.lon}}),
+                           "place"));
+    place.run();
+  }
+  auto zone = db.prepare("INSERT INTO resident_zones (zone, resident_id) VALUES (?1, ?2)");
+  for (const auto& z : in_zones) {
+    zone.bind(1, z).bind(2, id);
+    zone.run();
+  }
+  return id;
+}
+
+std::vector<std::string> set_stopped(db::Connection& db, const SealedBox& box,
+                                     const std::string& e164, bool stopped, Timestamp at) {
+  auto st = db.prepare(
+      "UPDATE resident_contacts SET stopped_at = ?3 WHERE kind = 'phone' AND blind = ?1 AND "
+      "(stopped_at IS NULL) = ?2 RETURNING resident_id");
+  st.bind(1, box.blind("phone", e164)).bind(2, std::int64_t(stopped ? 1 : 0));
+  if (stopped)
+    st.bind(3, to_unix_ms(at));
+  else
+    st.bind_null(3);
+  std::vector<std::string> ids;
+  while (st.step()) ids.push_back(st.text(0));
+  st.reset();
+  audit::Appender trail(db);
+  for (const auto& id : ids)
+    trail.append(
+        {at, "resident", stopped ? "resident.stop" : "resident.start", id, R"({"channel":"sms"})"});
+  return ids;
+}
+
+std::int64_t count(db::Connection& db, const std::string& zone) {
+  const char* reachable =
+      "EXISTS (SELECT 1 FROM resident_contacts c WHERE c.resident_id = r.id AND c.confirmed_at IS "
+      "NOT NULL AND c.stopped_at IS NULL)";
+  auto st = zone.empty()
+                ? db.prepare(std::string("SELECT count(*) FROM residents r WHERE ") + reachable)
+                : db.prepare(std::string("SELECT count(*) FROM resident_zones z JOIN residents r "
+                                         "ON r.id = z.resident_id WHERE z.zone = ?1 AND ") +
+                             reachable);
+  if (!zone.empty()) st.bind(1, zone);
+  st.step();
+  return st.integer(0);
+}
+
+}  // namespace residents
+
+ResidentDirectory::ResidentDirectory(std::filesystem::path database,
+                                     std::shared_ptr<const SealedBox> box)
+    : database_(std::move(database)), box_(std::move(box)) {}
+
+ResidentDirectory::~ResidentDirectory() = default;
+
+sqlite::Connection& ResidentDirectory::connection() {
+  if (!db_)
+    db_ = std::make_unique<sqlite::Connection>(database_.string(),
+                                               sqlite::Connection::Mode::read_only);
+  return *db_;
+}
+
+namespace {
+
+// A contact row opened from its seal into `who`; false if it does not open (another key).
+bool open_into(const SealedBox& box, const std::string& kind, const std::string& sealed,
+               dispatchers::Contact& who) {
+  auto value = box.open(sealed, kind);
+  if (!value) return false;
+  (kind == "phone" ? who.phone : who.email) = std::move(*value);
+  return true;
+}
+
+bool chose(const std::string& categories, const std::string& category) {
+  return (" " + categories + " ").find(" " + category + " ") != std::string::npos;
+}
+
+}  // namespace
+
+std::vector<dispatchers::Contact> ResidentDirectory::in_zones(const std::vector<std::string>& zones,
+                                                              const std::string& category,
+                                                              bool everyone) {
+  std::lock_guard lock(mutex_);
+  auto st = connection().prepare(
+      "SELECT r.id, r.language, r.categories, c.kind, c.sealed FROM resident_zones z JOIN "
+      "residents r ON r.id = z.resident_id JOIN resident_contacts c ON c.resident_id = r.id WHERE "
+      "z.zone = ?1 AND c.confirmed_at IS NOT NULL AND c.stopped_at IS NULL");
+  std::map<std::string, dispatchers::Contact> found;  // by id: once, whatever its places
+  for (const auto& zone : zones) {
+    st.bind(1, zone);
+    while (st.step()) {
+      if (!everyone && !category.empty() && !chose(st.text(2), category)) continue;
+      auto& who = found[st.text(0)];
+      who.id = std::string(kResidentPrefix) + st.text(0);
+      who.language = st.text(1);
+      open_into(*box_, st.text(3), st.text(4), who);
+    }
+    st.reset();
+  }
+  std::vector<dispatchers::Contact> out;
+  out.reserve(found.size());
+  for (auto& [id, who] : found)
+    if (!who.phone.empty() || !who.email.empty()) out.push_back(std::move(who));
+  return out;
+}
+
+std::optional<dispatchers::Contact> ResidentDirectory::find(const std::string& recipient_id) {
+  if (!is_resident(recipient_id)) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  auto st = connection().prepare(
+      "SELECT r.language, c.kind, c.sealed FROM residents r JOIN resident_contacts c ON "
+      "c.resident_id = r.id WHERE r.id = ?1 AND c.confirmed_at IS NOT NULL AND c.stopped_at IS "
+      "NULL");
+  st.bind(1, recipient_id.substr(kResidentPrefix.size()));
+  dispatchers::Contact who;
+  who.id = recipient_id;
+  while (st.step()) {
+    who.language = st.text(0);
+    open_into(*box_, st.text(1), st.text(2), who);
+  }
+  if (who.phone.empty() && who.email.empty()) return std::nullopt;
+  return who;
+}
+
+}  // namespace tocsin

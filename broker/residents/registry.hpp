@@ -1,0 +1,98 @@
+#pragma once
+// The residents the city reaches: who they are (language, the categories they chose), how
+// (contacts, sealed, each confirmed or not, stopped or not) and where (places, sealed, with the
+// zones each falls in). The one owner of the resident tables: writes run in the caller's
+// transaction (the journal's, or the CLI's beside it); reads for the dispatcher go through
+// ResidentDirectory on a connection of its own.
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/residents/sealed_box.hpp"
+#include "broker/storage/database.hpp"
+#include "core/incident.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "core/zones.hpp"
+#include "dispatchers/dispatcher.hpp"
+
+namespace tocsin {
+
+namespace sqlite {
+class Connection;
+}
+
+// A resident's id as a delivery's recipient: "resident:" and their ULID (never a contact).
+inline constexpr std::string_view kResidentPrefix = "resident:";
+inline bool is_resident(std::string_view recipient_id) {
+  return recipient_id.substr(0, kResidentPrefix.size()) == kResidentPrefix;
+}
+
+// tocsin.yaml `residents:`.
+struct ResidentsConfig {
+  bool enabled = false;
+  std::optional<std::string> key;                    // residents.key_file (_env, _credential)
+  std::vector<std::string> allowed_countries{"CA"};  // ISO 3166; the first reads national numbers
+  std::size_t max_places = 5;
+};
+
+struct ResidentPlace {
+  std::string label;  // home, work, "ma mère"…: the resident's words, sealed with the point
+  GeoPoint point;
+};
+
+struct NewResident {
+  std::string phone;  // E.164, or empty
+  std::string email;  // lower case, or empty
+  std::string language = "fr";
+  std::vector<std::string> categories;  // of resident_categories()
+  std::vector<ResidentPlace> places;
+};
+
+namespace residents {
+
+// Checks and stores a resident; its id. Refused, naming the field: no contact, a contact another
+// resident has (found through the blind index), no place, too many, a place outside every zone of
+// the city, an unknown category or language. `confirmed`: the contacts count as confirmed (an
+// import of an existing opt-in list); otherwise nothing but a confirmation is sent to them.
+Result<std::string> add(db::Connection& db, const SealedBox& box, const ZoneMap& zones,
+                        const NewResident& r, bool confirmed, std::size_t max_places,
+                        const std::string& id, Timestamp at);
+
+// STOP (stopped) or START (not) from a phone number, audited as the resident's own act (their
+// id, never the number): the residents whose number it is (none: it is no resident's).
+std::vector<std::string> set_stopped(db::Connection& db, const SealedBox& box,
+                                     const std::string& e164, bool stopped, Timestamp at);
+
+// Residents with at least one contact that may be sent to (confirmed, not stopped), in all or in
+// one zone.
+std::int64_t count(db::Connection& db, const std::string& zone = "");
+
+}  // namespace residents
+
+// Reads for the dispatcher: the contacts an alert reaches, opened from their seals. Thread-safe.
+class ResidentDirectory {
+ public:
+  ResidentDirectory(std::filesystem::path database, std::shared_ptr<const SealedBox> box);
+  ~ResidentDirectory();
+
+  // Every resident with a place in one of `zones` and a contact that may be sent to, each once:
+  // those who chose `category` (every one if it is empty or `everyone`).
+  std::vector<dispatchers::Contact> in_zones(const std::vector<std::string>& zones,
+                                             const std::string& category, bool everyone);
+  // One resident by recipient id ("resident:…"), with only the contacts that may be sent to.
+  std::optional<dispatchers::Contact> find(const std::string& recipient_id);
+
+ private:
+  sqlite::Connection& connection();
+  std::filesystem::path database_;
+  std::shared_ptr<const SealedBox> box_;
+  std::mutex mutex_;
+  std::unique_ptr<sqlite::Connection> db_;
+};
+
+}  // namespace tocsin
