@@ -1,5 +1,7 @@
 #include "dispatchers/templates.hpp"
 
+#include <date/tz.h>
+
 #include <cctype>
 #include <cstdio>
 #include <cstring>
@@ -88,8 +90,9 @@ std::optional<std::string> exercise_wording(const std::string& text) {
 }
 
 std::variant<TemplateSet, std::vector<std::string>> TemplateSet::load(
-    const std::filesystem::path& dir) {
+    const std::filesystem::path& dir, const date::time_zone* zone) {
   TemplateSet set;
+  set.zone_ = zone;
   std::vector<std::string> errors;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
@@ -179,7 +182,7 @@ Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRe
   incident.set("zone", zone);
   incident.set("zone_name", zone_name);
   incident.set("occurred_at", format_rfc3339(inc.occurred_at));
-  incident.set("occurred_at_text", time_text(inc.occurred_at, lang));
+  incident.set("occurred_at_text", time_text(inc.occurred_at, lang, zone_));
   incident.set("attributes", attributes);
   incident.set("status", std::string(to_string(inc.status)));
   mustache::data context;
@@ -217,23 +220,31 @@ Result<std::string> TemplateSet::render(const TemplateKey& key, const IncidentRe
   return text;
 }
 
-std::string time_text(Timestamp t, const std::string& language) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
+std::string time_text(Timestamp t, const std::string& language, const date::time_zone* zone) {
+  using namespace std::chrono;
+  // A city on UTC says so: its readers are elsewhere (and a test server has no city).
+  const bool utc = !zone || zone->name() == "UTC" || zone->name() == "Etc/UTC";
+  const char* suffix = utc ? " UTC" : "";
+  const auto instant = floor<minutes>(t);
+  const auto local = zone ? date::zoned_time<minutes>(zone, instant).get_local_time()
+                          : date::local_time<minutes>(instant.time_since_epoch());
+  const auto day = floor<date::days>(local);
+  const date::year_month_day ymd{day};
+  const date::hh_mm_ss<minutes> clock{duration_cast<minutes>(local - day)};
+  const int d = int(unsigned(ymd.day())), month = int(unsigned(ymd.month())) - 1,
+            year = int(ymd.year()), hour = int(clock.hours().count()),
+            minute = int(clock.minutes().count());
   static const char* fr[] = {"janvier", "février", "mars",      "avril",   "mai",      "juin",
                              "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
   static const char* en[] = {"January", "February", "March",     "April",   "May",      "June",
                              "July",    "August",   "September", "October", "November", "December"};
   char buf[96];
-  if (language == "fr") {
-    std::snprintf(buf, sizeof buf, "%d %s %d, %d h %02d UTC", tm.tm_mday, fr[tm.tm_mon],
-                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
-  } else {
-    int hour12 = tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12;
-    std::snprintf(buf, sizeof buf, "%s %d, %d, %d:%02d %s UTC", en[tm.tm_mon], tm.tm_mday,
-                  tm.tm_year + 1900, hour12, tm.tm_min, tm.tm_hour < 12 ? "AM" : "PM");
-  }
+  if (language == "fr")
+    std::snprintf(buf, sizeof buf, "%d%s %s %d, %d h %02d%s", d, d == 1 ? "er" : "", fr[month],
+                  year, hour, minute, suffix);
+  else
+    std::snprintf(buf, sizeof buf, "%s %d, %d, %d:%02d %s%s", en[month], d, year,
+                  hour % 12 == 0 ? 12 : hour % 12, minute, hour < 12 ? "a.m." : "p.m.", suffix);
   return buf;
 }
 

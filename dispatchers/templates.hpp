@@ -16,6 +16,10 @@
 #include "core/template_files.hpp"
 #include "core/zones.hpp"
 
+namespace date {
+class time_zone;
+}
+
 namespace tocsin::dispatchers {
 
 using TemplateKey = TemplateFile;
@@ -24,7 +28,9 @@ class TemplateSet {
  public:
   // Every file of dir, compiled; every file that is misnamed or does not compile is an error
   // naming it (all of them are reported).
-  static std::variant<TemplateSet, std::vector<std::string>> load(const std::filesystem::path& dir);
+  // `zone`: the city's clock, for the times messages give (null: UTC).
+  static std::variant<TemplateSet, std::vector<std::string>> load(
+      const std::filesystem::path& dir, const date::time_zone* zone = nullptr);
 
   bool has(const TemplateKey& key) const { return sources_.count(key) > 0; }
   // What an SMS template declares with {{! alphabet: gsm|ucs2 }}; "gsm" when it does not.
@@ -41,6 +47,7 @@ class TemplateSet {
 
  private:
   std::map<TemplateKey, std::string> sources_;
+  const date::time_zone* zone_ = nullptr;
 };
 
 // The message for one channel and language: for email, the template's first line
@@ -57,8 +64,10 @@ Result<Message> render_message(const TemplateSet& templates, const ZoneMap& zone
 // alerts only) may say "not a drill". The problem, or nullopt.
 std::optional<std::string> exercise_wording(const std::string& text);
 
-// A time as a reader of `language` writes it, in UTC: "22 novembre 2026, 14 h 05 UTC",
-// "November 22, 2026, 2:05 PM UTC".
-std::string time_text(Timestamp t, const std::string& language);
+// A time as a reader of `language` in Canada writes it, on the city's clock (`zone`; null or UTC:
+// UTC, said so): "1er novembre 2026, 1 h 30", "November 1, 2026, 1:30 a.m." (fr-CA and en-CA). An
+// hour that happens twice (the November change) is the one the instant falls in.
+std::string time_text(Timestamp t, const std::string& language,
+                      const date::time_zone* zone = nullptr);
 
 }  // namespace tocsin::dispatchers

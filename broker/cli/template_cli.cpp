@@ -6,6 +6,7 @@
 
 #include "channels/registry.hpp"
 #include "channels/sms/segments.hpp"
+#include "core/schedules.hpp"
 #include "dispatchers/templates.hpp"
 
 namespace tocsin {
@@ -22,7 +23,8 @@ int template_render(const Config& config, const std::string& name, const std::st
     err << zones.error().message << "\n";
     return 1;
   }
-  auto loaded = dispatchers::TemplateSet::load(config.playbooks.templates);
+  auto loaded =
+      dispatchers::TemplateSet::load(config.playbooks.templates, find_time_zone(config.time_zone));
   if (auto* errors = std::get_if<std::vector<std::string>>(&loaded)) {
     for (const auto& e : *errors) err << e << "\n";
     return 1;

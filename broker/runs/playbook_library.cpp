@@ -19,7 +19,7 @@ std::variant<std::shared_ptr<const ActivePlaybooks>, std::vector<std::string>> l
       playbooks::load_references({pc.zones, pc.people, pc.templates, pc.schedules, pc.time_zone});
   if (auto* errors = std::get_if<std::vector<std::string>>(&refs)) return std::move(*errors);
   auto& references = std::get<playbooks::References>(refs);
-  auto templates = dispatchers::TemplateSet::load(pc.templates);
+  auto templates = dispatchers::TemplateSet::load(pc.templates, references.schedules.zone());
   if (auto* errors = std::get_if<std::vector<std::string>>(&templates)) return std::move(*errors);
   auto catalog = references.catalog();
   // Playbooks may use the channels configured (with none configured, every channel but the

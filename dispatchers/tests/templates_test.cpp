@@ -5,6 +5,8 @@
 #include <fstream>
 
 #include "channels/sms/segments.hpp"
+#include "core/schedules.hpp"
+#include "core/time.hpp"
 #include "dispatchers/templates.hpp"
 
 using namespace tocsin;
@@ -120,4 +122,36 @@ TEST_CASE("a message about an exercise says so, even from a template without a m
   rec.incident.status = Status::actual;
   auto real = render_message(set, shipped_zones(), "flood-staff", rec, "fr", "sms");
   CHECK(real->text.rfind("Tocsin: crue", 0) == 0);
+}
+
+TEST_CASE("times are on the city's clock, as fr-CA and en-CA write them, across DST changes") {
+  const auto* city = find_time_zone("America/Toronto");
+  REQUIRE(city);
+  auto at = [](const char* text) { return *parse_rfc3339(text); };
+  CHECK(time_text(at("2026-12-07T19:39:00Z"), "fr", city) == "7 décembre 2026, 14 h 39");
+  CHECK(time_text(at("2026-12-07T19:39:00Z"), "en", city) == "December 7, 2026, 2:39 p.m.");
+  CHECK(time_text(at("2026-12-08T05:00:00Z"), "en", city) == "December 8, 2026, 12:00 a.m.");
+  CHECK(time_text(at("2026-12-07T17:05:59Z"), "en", city) == "December 7, 2026, 12:05 p.m.");
+  // November 1, 2026: 1:30 happens twice, first on daylight time, then on standard time.
+  CHECK(time_text(at("2026-11-01T05:30:00Z"), "fr", city) == "1er novembre 2026, 1 h 30");
+  CHECK(time_text(at("2026-11-01T06:30:00Z"), "fr", city) == "1er novembre 2026, 1 h 30");
+  CHECK(time_text(at("2026-11-01T07:30:00Z"), "en", city) == "November 1, 2026, 2:30 a.m.");
+  // March 8, 2026: the clocks jump from 2:00 to 3:00.
+  CHECK(time_text(at("2026-03-08T06:59:00Z"), "fr", city) == "8 mars 2026, 1 h 59");
+  CHECK(time_text(at("2026-03-08T07:00:00Z"), "fr", city) == "8 mars 2026, 3 h 00");
+  CHECK(time_text(at("2026-03-08T07:00:00Z"), "en", city) == "March 8, 2026, 3:00 a.m.");
+  // A city on UTC (or none) says so.
+  CHECK(time_text(at("2026-12-07T19:39:00Z"), "fr", nullptr) == "7 décembre 2026, 19 h 39 UTC");
+  CHECK(time_text(at("2026-12-07T19:39:00Z"), "en", find_time_zone("UTC")) ==
+        "December 7, 2026, 7:39 p.m. UTC");
+
+  // A message gives the incident's time on the city's clock.
+  auto loaded = TemplateSet::load(TOCSIN_SOURCE_DIR "/config/templates", city);
+  REQUIRE(std::holds_alternative<TemplateSet>(loaded));
+  auto record = flood();
+  record.incident.occurred_at = at("2026-11-01T06:30:00Z");
+  auto mail = std::get<TemplateSet>(loaded).render({"flood-public", "en", "email"}, record,
+                                                   shipped_zones());
+  REQUIRE(mail.ok());
+  CHECK(mail.value().find("Reported at: November 1, 2026, 1:30 a.m.\n") != std::string::npos);
 }

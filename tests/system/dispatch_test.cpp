@@ -42,6 +42,7 @@ TEST_CASE("a flood report reaches the duty officers by SMS, email and console, i
   RedisServer redis;
   ServerOptions options(redis.url());
   options.playbooks_dir = TOCSIN_SOURCE_DIR "/config/playbooks";
+  options.extra_yaml = "city:\n  time_zone: America/Montreal\n";
   TocsinServer server(options);
   server.start();
   SensorClient client(server.zmq_endpoint());
@@ -71,7 +72,8 @@ TEST_CASE("a flood report reaches the duty officers by SMS, email and console, i
   auto mail = json::parse(email.front()).as_object();
   CHECK(mail.at("to").as_string() == "marie.gagnon@ville.example");
   CHECK(mail.at("subject").as_string() == "Crue Berges de la rivière des Prairies : niveau 4,3 m");
-  CHECK(std::string(mail.at("text").as_string()).find("Signalé à : 12 avril 2026, 10 h 40 UTC") !=
+  // The report's time on the city's clock (10:40 UTC is 6:40 on Montréal's daylight time).
+  CHECK(std::string(mail.at("text").as_string()).find("Signalé à : 12 avril 2026, 6 h 40\n") !=
         std::string::npos);
   CHECK(server.outbox("console").size() == 2);
 
