@@ -377,6 +377,18 @@ int main(int argc, char** argv) {
   auto* res_count = res->add_subcommand("count", "Residents who can be reached");
   res_count->add_option("--zone", resident_zone, "in this zone only");
   for (auto* leaf : {res_key, res_import, res_count}) leaf->fallthrough();
+  std::string address_file;
+  auto* addr = app.add_subcommand("address",
+                                  "The city's civic address file (residents find "
+                                  "their places in it)");
+  addr->require_subcommand(1);
+  addr->add_option("--config,-c", admin_config)->capture_default_str();
+  auto* addr_import = addr->add_subcommand(
+      "import",
+      "Replace it with a CSV file (id, number, street, municipality, postal_code, lat, "
+      "lon)");
+  addr_import->add_option("file", address_file, "the file")->required();
+  addr_import->fallthrough();
 
   std::string lint_file;
   auto* alert_cmd = app.add_subcommand("alert", "Composed public alerts");
@@ -417,6 +429,16 @@ int main(int argc, char** argv) {
   }
 
   if (*res_key) return tocsin::resident_new_key(std::cout);
+  if (*addr_import) {
+    auto config = load_or_report(admin_config);
+    if (!config) return 1;
+    try {
+      return tocsin::address_import(*config, address_file, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "tocsin: " << e.what() << "\n";
+      return 2;
+    }
+  }
   if (*res) {
     auto loaded = tocsin::load_config(admin_config, false, true);
     if (auto* errors = std::get_if<tocsin::ConfigErrors>(&loaded)) {

@@ -295,7 +295,7 @@ int serve(const Config& config) {
   api.alertmanager(config.alertmanager);
   api.pagerduty(config.pagerduty);
   api.on_call_overrides(&on_call_overrides);
-  api.residents(resident_box);
+  api.residents(resident_box, config.residents);
   api.one_tap_links(one_tap.get());
   Auth auth(database, config.http.auth,
             [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {

@@ -111,10 +111,61 @@ const channels::InboundMessages* Dispatcher::inbound(const std::string& channel)
   return it == lanes_.end() ? nullptr : it->second->channel->inbound();
 }
 
+struct Dispatcher::Direct {
+  Lane* lane;
+  Delivery delivery;
+  Message message;
+  std::function<void(channels::SendResult)> done;
+};
+
+void Dispatcher::send_direct(const std::string& channel, Recipient to, Message message,
+                             std::function<void(channels::SendResult)> done) {
+  auto it = lanes_.find(channel);
+  if (it == lanes_.end() || !direct_sender_.joinable())
+    return done(SendResult::permanent("no_channel", "channel '" + channel + "' is not configured"));
+  auto d =
+      std::make_unique<Direct>(Direct{it->second.get(), {}, std::move(message), std::move(done)});
+  d->delivery.id = ids_.next();  // the idempotency key of this one send
+  d->delivery.channel = channel;
+  d->delivery.recipient = std::move(to);
+  d->delivery.created_at = d->delivery.next_attempt_at = now();
+  {
+    std::lock_guard lock(direct_mutex_);
+    direct_.push_back(std::move(d));
+  }
+  direct_wake_.notify_one();
+}
+
 void Dispatcher::start() {
   planner_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "dispatch");
     plan_loop(stop);
+  });
+  direct_sender_ = std::jthread([this](std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "send-direct");
+    const Alert none;
+    for (;;) {
+      std::vector<std::unique_ptr<Direct>> batch;
+      {
+        std::unique_lock lock(direct_mutex_);
+        direct_wake_.wait(lock, stop, [&] { return !direct_.empty(); });
+        if (stop.stop_requested()) return;
+        batch.swap(direct_);
+      }
+      for (auto& d : batch) {
+        SendResult r;
+        try {
+          d->lane->attempts.inc();
+          r = d->lane->channel->send({d->delivery, none, d->message});
+        } catch (const std::exception& e) {
+          r = SendResult::retryable("exception", e.what());
+        }
+        if (r.outcome != SendResult::Outcome::sent && r.outcome != SendResult::Outcome::delivered)
+          spdlog::warn("dispatch: a direct {} message was not taken: {}", d->lane->name,
+                       without_personal_data(r.detail));
+        d->done(std::move(r));
+      }
+    }
   });
   for (auto& [name, lane] : lanes_) {
     for (int i = 0; i < std::max(1, lane->policy.workers); ++i)
@@ -130,6 +181,8 @@ void Dispatcher::start() {
 void Dispatcher::stop() {
   planner_.request_stop();
   if (planner_.joinable()) planner_.join();
+  direct_sender_.request_stop();
+  if (direct_sender_.joinable()) direct_sender_.join();
   for (auto& [name, lane] : lanes_) {
     lane->channel->stop();
     for (auto& t : lane->workers) t.request_stop();

@@ -128,6 +128,15 @@ class AlertDesk {
   // The provider said later (a receipt) that a sent delivery failed: it falls back like a send
   // that failed. Never blocks.
   virtual void failed_by_receipt(Delivery delivery) = 0;
+  // A message that is no alert's (a resident's confirmation code) sent once on `channel` to one
+  // recipient, apart from the lanes: no delivery row, no retry (the caller keeps its own record
+  // and limits, and the person asks again). Never blocks; `done` runs on the direct sender's
+  // thread. No such channel: done(failed) at once.
+  virtual void send_direct(const std::string& channel, Recipient /*to*/, Message /*message*/,
+                           std::function<void(channels::SendResult)> done) {
+    done(channels::SendResult::permanent("no_channel",
+                                         "channel '" + channel + "' is not configured"));
+  }
   virtual std::string render_metrics() const = 0;
 };
 
@@ -149,6 +158,8 @@ class Dispatcher : public AlertDesk {
   const channels::Receipts* receipts(const std::string& channel) const override;
   const channels::InboundMessages* inbound(const std::string& channel) const override;
   void failed_by_receipt(Delivery delivery) override;
+  void send_direct(const std::string& channel, Recipient to, Message message,
+                   std::function<void(channels::SendResult)> done) override;
   std::string render_metrics() const override;
 
   // Deliveries stored before a restart and not finished: queued again as they are.
@@ -200,6 +211,13 @@ class Dispatcher : public AlertDesk {
   std::vector<std::pair<std::shared_ptr<const AlertContent>, std::vector<Delivery>>> stored_;
   std::vector<Delivery> failed_later_;
   std::jthread planner_;
+  // Direct sends (send_direct), one at a time on their own thread: a provider that hangs holds
+  // back only them, never an alert's lane.
+  struct Direct;
+  std::mutex direct_mutex_;
+  std::condition_variable_any direct_wake_;
+  std::vector<std::unique_ptr<Direct>> direct_;
+  std::jthread direct_sender_;
   Histogram plan_seconds_{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
   // From the commit that made an alert to the first send call of its deliveries.
   Histogram first_send_seconds_{0.00025, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075,

@@ -323,6 +323,52 @@ void Api::routes() {
         [this](ApiRequest&, const Params& p, const Query&, Respond respond) {
           one_tap(p.at("token"), true, std::move(respond));
         });
+  // The residents' own pages: public; a contact's code or link, then a signed cookie, is the
+  // credential (resident_pages.cpp).
+  t.add("GET", "/residents", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          residents_home(r, std::move(respond));
+        });
+  t.add("POST", "/residents/signup", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_sign_up(r, std::move(respond));
+        });
+  t.add("GET", "/residents/confirm/{id}", "",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          resident_confirm(p.at("id"), r, false, std::move(respond));
+        });
+  t.add("POST", "/residents/confirm/{id}", "",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          resident_confirm(p.at("id"), r, true, std::move(respond));
+        });
+  t.add("GET", "/residents/email/{id}", "",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          resident_email(p.at("id"), r, std::move(respond));
+        });
+  t.add("GET", "/residents/me", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_me(r, std::move(respond));
+        });
+  t.add("GET", "/residents/me/data.json", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_data(r, std::move(respond));
+        });
+  t.add("POST", "/residents/me", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_update(r, std::move(respond));
+        });
+  t.add("POST", "/residents/me/delete", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_erase(r, std::move(respond));
+        });
+  t.add("GET", "/residents/signin", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_sign_in(r, false, std::move(respond));
+        });
+  t.add("POST", "/residents/signin", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_sign_in(r, true, std::move(respond));
+        });
   t.add("POST", "/api/v1/inbound/sms", "",  // public: the provider's signature is checked
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           inbound_sms(r, std::move(respond));

@@ -13,11 +13,14 @@
 #include "broker/ingest/monitoring.hpp"
 #include "broker/journal/intake.hpp"
 #include "broker/metrics/broker_metrics.hpp"
+#include "broker/residents/registry.hpp"
 #include "broker/residents/sealed_box.hpp"
+#include "broker/residents/signup.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/storage/incident_store.hpp"
 #include "broker/watch/silences.hpp"
 #include "core/incident.hpp"
+#include "core/ulid.hpp"
 #include "dispatchers/dispatcher.hpp"
 
 namespace tocsin {
@@ -77,8 +80,12 @@ class Api {
   void pagerduty(PagerDutyMapping mapping) { pagerduty_ = std::move(mapping); }
   // The on-call overrides the dispatcher reads: the API's adds and cancels go there once stored.
   void on_call_overrides(OverrideBook* book) { overrides_ = book; }
-  // The residents' key (null: residents are not configured): STOP and START by SMS find them.
-  void residents(std::shared_ptr<const SealedBox> box) { resident_box_ = std::move(box); }
+  // The residents' key and settings (null: residents are not configured): their pages, and STOP
+  // and START by SMS.
+  void residents(std::shared_ptr<const SealedBox> box, ResidentsConfig config) {
+    resident_box_ = std::move(box);
+    residents_ = std::move(config);
+  }
   // One-tap acknowledgement links (/a/TOKEN) are answered when set (http.public_origin).
   void one_tap_links(const OneTap* links) { one_tap_ = links; }
   // Every route but /api/v1/login, the signed SMS receipts (and /health and /metrics when
@@ -135,6 +142,21 @@ class Api {
   void list_audit(const std::map<std::string, std::string>& query, Respond respond);
   void one_tap(const std::string& token, bool act, Respond respond);
   void inbound_sms(const ApiRequest& request, Respond respond);
+  // The residents' pages (resident_pages.cpp).
+  void residents_home(const ApiRequest& request, Respond respond);
+  void resident_sign_up(const ApiRequest& request, Respond respond);
+  void resident_confirm(const std::string& id, const ApiRequest& request, bool act,
+                        Respond respond);
+  void resident_email(const std::string& id, const ApiRequest& request, Respond respond);
+  void resident_me(const ApiRequest& request, Respond respond);
+  void resident_data(const ApiRequest& request, Respond respond);
+  void resident_update(const ApiRequest& request, Respond respond);
+  void resident_erase(const ApiRequest& request, Respond respond);
+  void resident_sign_in(const ApiRequest& request, bool act, Respond respond);
+  std::optional<std::string> resident_of(const ApiRequest& request, const std::string& lang,
+                                         Respond& respond);
+  void send_code(const std::string& lang, const std::string& kind, const std::string& to,
+                 const residents::Issued& code);
   struct ReplyLimits;
   void list_schedules(Respond respond);
   void who_is_on_call(const std::string& id, const std::map<std::string, std::string>& query,
@@ -163,6 +185,8 @@ class Api {
   PagerDutyMapping pagerduty_;
   OverrideBook* overrides_ = nullptr;
   std::shared_ptr<const SealedBox> resident_box_;
+  ResidentsConfig residents_;
+  UlidGenerator ids_;
   const OneTap* one_tap_ = nullptr;
   std::unique_ptr<ReplyLimits> reply_limits_;
   Auth* auth_ = nullptr;

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "broker/cli/admin_cli.hpp"
+#include "broker/residents/addresses.hpp"
 #include "broker/residents/contact_checks.hpp"
 #include "broker/residents/csv.hpp"
 #include "broker/residents/registry.hpp"
@@ -205,6 +206,33 @@ int resident_import(const Config& config, const std::string& file, const std::st
     return 1;
   }
   out << added << " residents imported from " << file << "\n";
+  return 0;
+}
+
+int address_import(const Config& config, const std::string& file, std::ostream& out,
+                   std::ostream& err) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  if (ec || size > kMaxFile) {
+    err << file << ": " << (ec ? ec.message() : "larger than 256 MiB") << "\n";
+    return 1;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto db = open_database(config);
+  auto count = in_transaction(*db, [&]() -> Result<std::size_t> {
+    auto n = addresses::import(*db, text, file);
+    if (!n) return n;
+    audit::Appender(*db).append({now(), "cli", "address.import",
+                                 std::filesystem::path(file).filename().string(),
+                                 json_text(json::object{{"count", *n}})});
+    return n;
+  });
+  if (!count) {
+    err << count.error().message << "\n";
+    return 1;
+  }
+  out << *count << " civic addresses imported from " << file << "\n";
   return 0;
 }
 

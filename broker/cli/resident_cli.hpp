@@ -17,6 +17,10 @@ int resident_new_key(std::ostream& out);
 // column) and nothing is stored.
 int resident_import(const Config& config, const std::string& file, const std::string& reason,
                     std::ostream& out, std::ostream& err);
+// The city's civic address file (CSV: id, number, street, municipality, postal_code, lat, lon),
+// replacing the one before, in one transaction; audited with its count.
+int address_import(const Config& config, const std::string& file, std::ostream& out,
+                   std::ostream& err);
 // Residents who can be reached, in all or in one zone.
 int resident_count(const Config& config, const std::string& zone, std::ostream& out,
                    std::ostream& err);

@@ -19,6 +19,17 @@ namespace residents {
 
 namespace {
 
+std::vector<std::string> words_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while ((at = text.find_first_not_of(' ', at)) != std::string::npos) {
+    auto end = text.find(' ', at);
+    out.push_back(text.substr(at, end == std::string::npos ? end : end - at));
+    at = end;
+  }
+  return out;
+}
+
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
@@ -126,6 +137,85 @@ std::vector<std::string> set_stopped(db::Connection& db, const SealedBox& box,
     trail.append(
         {at, "resident", stopped ? "resident.stop" : "resident.start", id, R"({"channel":"sms"})"});
   return ids;
+}
+
+std::optional<std::string> find_by_contact(db::Connection& db, const SealedBox& box,
+                                           const std::string& kind, const std::string& value) {
+  auto st = db.prepare("SELECT resident_id FROM resident_contacts WHERE kind = ?1 AND blind = ?2");
+  st.bind(1, kind).bind(2, box.blind(kind, value));
+  if (!st.step()) return std::nullopt;
+  return st.text(0);
+}
+
+Result<bool> set_preferences(db::Connection& db, const std::string& id, const std::string& language,
+                             const std::vector<std::string>& categories, Timestamp at) {
+  if (language != "fr" && language != "en")
+    return Error{"invalid", "the language is fr or en", "language"};
+  const auto& known = resident_categories();
+  for (const auto& c : categories)
+    if (std::find(known.begin(), known.end(), c) == known.end())
+      return Error{"invalid", "'" + c + "' is not a category (" + joined(known) + ")",
+                   "categories"};
+  auto st = db.prepare(
+      "UPDATE residents SET language = ?2, categories = ?3, updated_at = ?4 WHERE id = ?1");
+  st.bind(1, id).bind(2, language).bind(3, joined(categories)).bind(4, to_unix_ms(at));
+  st.run();
+  if (db.changes() == 0) return Error{"not_found", "no such resident", "id"};
+  audit::Appender(db).append(
+      {at, "resident", "resident.update", id,
+       json_text(json::object{{"language", language}, {"categories", joined(categories)}})});
+  return true;
+}
+
+bool erase(db::Connection& db, const std::string& id, const std::string& by, Timestamp at) {
+  for (const char* table :
+       {"resident_codes", "resident_zones", "resident_places", "resident_contacts"}) {
+    auto st = db.prepare(std::string("DELETE FROM ") + table + " WHERE resident_id = ?1");
+    st.bind(1, id);
+    st.run();
+  }
+  auto st = db.prepare("DELETE FROM residents WHERE id = ?1");
+  st.bind(1, id);
+  st.run();
+  if (db.changes() == 0) return false;
+  audit::Appender(db).append({at, by, "resident.erase", id, "{}"});
+  return true;
+}
+
+std::optional<json::object> export_data(db::Connection& db, const SealedBox& box,
+                                        const std::string& id) {
+  auto who = db.prepare("SELECT language, categories, created_at FROM residents WHERE id = ?1");
+  who.bind(1, id);
+  if (!who.step()) return std::nullopt;
+  auto when = [](std::int64_t ms) { return format_rfc3339(from_unix_ms(ms)); };
+  json::array categories;
+  for (const auto& c : words_of(who.text(1))) categories.emplace_back(c);
+  json::object out{{"id", id},
+                   {"language", who.text(0)},
+                   {"categories", std::move(categories)},
+                   {"created_at", when(who.integer(2))}};
+  json::array contacts;
+  auto c = db.prepare(
+      "SELECT kind, sealed, confirmed_at, stopped_at FROM resident_contacts WHERE resident_id = "
+      "?1 ORDER BY kind DESC");
+  c.bind(1, id);
+  while (c.step()) {
+    json::object o{{"kind", c.text(0)}, {"value", box.open(c.text(1), c.text(0)).value_or("")}};
+    o["confirmed_at"] = c.is_null(2) ? json::value(nullptr) : json::value(when(c.integer(2)));
+    o["stopped_at"] = c.is_null(3) ? json::value(nullptr) : json::value(when(c.integer(3)));
+    contacts.push_back(std::move(o));
+  }
+  out["contacts"] = std::move(contacts);
+  json::array places;
+  auto p = db.prepare("SELECT sealed FROM resident_places WHERE resident_id = ?1 ORDER BY n");
+  p.bind(1, id);
+  while (p.step()) {
+    boost::system::error_code ec;
+    auto place = json::parse(box.open(p.text(0), "place").value_or("{}"), ec);
+    places.push_back(ec ? json::value(json::object()) : place);
+  }
+  out["places"] = std::move(places);
+  return out;
 }
 
 std::int64_t count(db::Connection& db, const std::string& zone) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "broker/residents/sealed_box.hpp"
 #include "broker/storage/database.hpp"
 #include "core/incident.hpp"
@@ -38,6 +40,7 @@ struct ResidentsConfig {
   std::optional<std::string> key;                    // residents.key_file (_env, _credential)
   std::vector<std::string> allowed_countries{"CA"};  // ISO 3166; the first reads national numbers
   std::size_t max_places = 5;
+  std::size_t max_codes_per_day = 1000;  // confirmation codes and links sent, in all
 };
 
 struct ResidentPlace {
@@ -67,6 +70,25 @@ Result<std::string> add(db::Connection& db, const SealedBox& box, const ZoneMap&
 // id, never the number): the residents whose number it is (none: it is no resident's).
 std::vector<std::string> set_stopped(db::Connection& db, const SealedBox& box,
                                      const std::string& e164, bool stopped, Timestamp at);
+
+// The resident whose contact of `kind` (phone, email) this is, found by its blind index.
+std::optional<std::string> find_by_contact(db::Connection& db, const SealedBox& box,
+                                           const std::string& kind, const std::string& value);
+
+// A resident's own changes: their alerts' language and categories (checked as add checks them).
+Result<bool> set_preferences(db::Connection& db, const std::string& id, const std::string& language,
+                             const std::vector<std::string>& categories, Timestamp at);
+
+// Erasure: the resident and everything of theirs gone at once (contacts, places, zones, codes),
+// audited as `resident.erase` under their id alone. Their past deliveries keep their id and
+// state (the counts), never an address. False: no such resident.
+bool erase(db::Connection& db, const std::string& id, const std::string& by, Timestamp at);
+
+// Everything the city holds on a resident, opened from its seals (what they download): id,
+// language, categories, created_at, contacts (kind, value, confirmed_at, stopped_at), places
+// (label, lat, lon). nullopt: no such resident.
+std::optional<boost::json::object> export_data(db::Connection& db, const SealedBox& box,
+                                               const std::string& id);
 
 // Residents with at least one contact that may be sent to (confirmed, not stopped), in all or in
 // one zone.

@@ -386,7 +386,8 @@ std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file
   }
 
   if (auto res = r.section(root, "", "residents", false);
-      res && r.mapping(*res, "residents", {"key_env", "allowed_countries", "max_places"})) {
+      res && r.mapping(*res, "residents",
+                       {"key_env", "allowed_countries", "max_places", "max_codes_per_day"})) {
     auto& rc = c.residents;
     rc.enabled = true;
     if (!YamlReader::has_secret(*res, "key_env"))
@@ -410,6 +411,8 @@ std::variant<Config, ConfigErrors> read_config(const std::filesystem::path& file
                       "' is not a country code of ISO 3166 (e.g. CA, US)");
     }
     r.integer(*res, "residents", "max_places", rc.max_places, std::size_t(1), std::size_t(20));
+    r.integer(*res, "residents", "max_codes_per_day", rc.max_codes_per_day, std::size_t(1),
+              std::size_t(1000000));
   }
 
   if (auto silences = r.section(root, "", "silences", false);

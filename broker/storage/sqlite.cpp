@@ -405,6 +405,36 @@ CREATE TABLE resident_zones (
 ) WITHOUT ROWID;
 CREATE INDEX resident_zones_resident ON resident_zones (resident_id);
 )sql",
+    // 13 to 14: residents' own pages. The city's civic addresses (public data, searched by
+    // `search`, the address's words without accents); the codes and links that confirm a contact
+    // or open a subscription (their secrets only as keyed hashes); the sends, for rate limits.
+    R"sql(
+CREATE TABLE civic_addresses (
+  id TEXT PRIMARY KEY,
+  number TEXT NOT NULL,
+  street TEXT NOT NULL,
+  municipality TEXT NOT NULL,
+  postal_code TEXT NOT NULL,
+  lat REAL NOT NULL,
+  lon REAL NOT NULL,
+  search TEXT NOT NULL            -- " 1234 boulevard saint laurent montreal h2x 2s6 "
+) WITHOUT ROWID;
+CREATE TABLE resident_codes (
+  id TEXT PRIMARY KEY,            -- ULID: in the confirmation page's address
+  resident_id TEXT NOT NULL REFERENCES residents (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,             -- phone (a 6-digit code by SMS) | email (a link)
+  secret TEXT NOT NULL,           -- keyed hash of the code or of the link's token
+  expires_at INTEGER NOT NULL,
+  tries INTEGER NOT NULL DEFAULT 0,
+  used_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX resident_codes_resident ON resident_codes (resident_id);
+CREATE TABLE resident_sends (
+  blind TEXT NOT NULL,            -- the contact's blind index ('' for the day's total)
+  sent_at INTEGER NOT NULL
+);
+CREATE INDEX resident_sends_blind ON resident_sends (blind, sent_at);
+)sql",
 };
 
 }  // namespace

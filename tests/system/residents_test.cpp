@@ -239,3 +239,250 @@ TEST_CASE("residents are refused clearly: a bad list imports nothing, a missing 
   CHECK(check.output.find("residents.key_file: no file at") != std::string::npos);
   CHECK_THROWS(server.start());
 }
+
+namespace {
+
+// The value of `name="…"` radio inputs' `value` attributes, in order.
+std::vector<std::string> radio_values(const std::string& html, const std::string& name) {
+  std::vector<std::string> out;
+  const std::string marker = "name=\"" + name + "\" value=\"";
+  for (auto at = html.find(marker); at != std::string::npos; at = html.find(marker, at + 1)) {
+    auto from = at + marker.size();
+    out.push_back(html.substr(from, html.find('"', from) - from));
+  }
+  return out;
+}
+
+std::string form_encoded(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [k, v] : fields) {
+    out += (out.empty() ? "" : "&") + k + "=";
+    for (unsigned char c : v)
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.')
+        out += char(c);
+      else {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", c);
+        out += hex;
+      }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a resident signs up on /residents: their address found, their number confirmed by the "
+    "code texted, their subscription shown",
+    "[residents][pages]") {
+  FakeProvider provider;
+  TempDir dir;
+  std::ofstream(dir.path() / "page.yaml") << R"(id: page
+match: { type: test.* }
+steps:
+  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: flood-staff }
+)";
+  ServerOptions options;
+  options.playbooks_dir = dir.path().string();
+  options.env = {{"TEST_SMS_TOKEN", provider.token()}};
+  options.channels_yaml = provider.sms_yaml();
+  options.extra_yaml = "residents:\n  key_file: " + residents_key(dir) + "\n";
+  TocsinServer server(options);
+  auto imported = run_command({TOCSIN_BINARY, "address", "import", "--config", server.config_file(),
+                               std::string(TOCSIN_SOURCE_DIR) + "/config/addresses.csv"},
+                              30s);
+  INFO(imported.output);
+  REQUIRE(imported.exit_code == 0);
+  CHECK(imported.output.find("61 civic addresses imported") != std::string::npos);
+  server.start();
+  auto get = [&](const std::string& target, std::map<std::string, std::string> headers = {}) {
+    auto r = http_request(server.http_port(), "GET", target, "", "", headers);
+    REQUIRE(r);
+    return *r;
+  };
+  auto post = [&](const std::string& target,
+                  const std::vector<std::pair<std::string, std::string>>& fields,
+                  std::map<std::string, std::string> headers = {}) {
+    auto r = http_request(server.http_port(), "POST", target, form_encoded(fields),
+                          "application/x-www-form-urlencoded", headers);
+    REQUIRE(r);
+    return *r;
+  };
+
+  // In French for a French browser, in English on asking; the switch on the page.
+  auto home = get("/residents", {{"Accept-Language", "fr-CA,fr;q=0.9,en;q=0.8"}});
+  CHECK(home.status == 200);
+  CHECK(home.headers["content-type"] == "text/html; charset=utf-8");
+  CHECK(home.body.find("<html lang=\"fr\">") != std::string::npos);
+  CHECK(home.body.find("<h1>M&#39;inscrire aux alertes</h1>") != std::string::npos);
+  CHECK(home.body.find("href=\"/residents?lang=en\"") != std::string::npos);
+  auto english = get("/residents", {{"Accept-Language", "en-CA,en;q=0.9"}});
+  CHECK(english.body.find("Sign up for alerts") != std::string::npos);
+
+  // "st-laurent" finds Saint-Laurent; "eglise" finds l'Église: accents, case, hyphens aside.
+  auto found = get("/residents?lang=fr&q=5+st-laurent");
+  auto saint_laurent = radio_values(found.body, "address");
+  REQUIRE_FALSE(saint_laurent.empty());
+  CHECK(found.body.find("Boulevard Saint-Laurent") != std::string::npos);
+  CHECK(found.body.find("Gouin") == std::string::npos);
+  auto church = get("/residents?lang=fr&q=EGLISE");
+  CHECK(church.body.find("Rue de l&#39;Église") != std::string::npos);
+  auto gouin = radio_values(get("/residents?q=gouin").body, "address");
+  REQUIRE(gouin.size() == 6);
+  auto laval = radio_values(get("/residents?q=laurentides+laval").body, "address");
+  REQUIRE(laval.size() == 1);
+
+  // Refused clearly, naming the field, and nothing stored: a French number, a place outside the
+  // city, no place at all.
+  auto foreign = post(
+      "/residents/signup",
+      {{"lang", "fr"}, {"phone", "+33 6 12 34 56 78"}, {"language", "fr"}, {"address", gouin[0]}});
+  CHECK(foreign.status == 400);
+  CHECK(foreign.body.find("id=\"phone\" name=\"phone\" autocomplete=\"tel\" value=\"+33 6 12 34 "
+                          "56 78\" aria-invalid=\"true\"") != std::string::npos);
+  CHECK(foreign.body.find("a number of FR") != std::string::npos);
+  auto outside =
+      post("/residents/signup",
+           {{"lang", "fr"}, {"phone", "514 555-0301"}, {"language", "fr"}, {"address", laval[0]}});
+  CHECK(outside.status == 400);
+  CHECK(outside.body.find("hors de la ville") != std::string::npos);
+  auto nowhere = post("/residents/signup", {{"lang", "en"}, {"phone", "514 555-0301"}});
+  CHECK(nowhere.status == 400);
+  CHECK(nowhere.body.find("Find the place&#39;s address") != std::string::npos);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM residents") == 0);
+
+  // Signed up: sent to the confirmation page, and the code texted, in French.
+  auto signed_up = post("/residents/signup", {{"lang", "fr"},
+                                              {"phone", "(514) 555-0301"},
+                                              {"language", "fr"},
+                                              {"address", gouin[2]},
+                                              {"label", "chez moi"},
+                                              {"categories", "water"},
+                                              {"categories", "weather"}});
+  INFO(signed_up.body);
+  REQUIRE(signed_up.status == 303);
+  const std::string confirm = signed_up.headers["location"];
+  REQUIRE(confirm.rfind("/residents/confirm/", 0) == 0);
+  REQUIRE(wait_until([&] { return sent_to(provider, "+15145550301").size() == 1; }, 15s));
+  const std::string text = sent_to(provider, "+15145550301")[0];
+  CHECK(text.find("votre code de confirmation est ") != std::string::npos);
+  const std::string code = text.substr(text.find(" est ") + 5, 6);
+  REQUIRE(code.find_first_not_of("0123456789") == std::string::npos);
+  // Unconfirmed: no alert reaches it yet.
+  auto unconfirmed =
+      run_command({TOCSIN_BINARY, "resident", "count", "--config", server.config_file()}, 10s);
+  CHECK(unconfirmed.output == "0\n");
+
+  const std::string path = confirm.substr(0, confirm.find('?'));
+  CHECK(get(confirm).body.find("Code de confirmation") != std::string::npos);
+  auto wrong = post(path, {{"lang", "fr"}, {"code", code == "000000" ? "111111" : "000000"}});
+  CHECK(wrong.status == 400);
+  CHECK(wrong.body.find("Essais restants : 4") != std::string::npos);
+  auto right = post(path, {{"lang", "fr"}, {"code", code}});
+  REQUIRE(right.status == 303);
+  CHECK(right.headers["location"] == "/residents/me?lang=fr");
+  const std::string cookie = right.headers["set-cookie"];
+  CHECK(cookie.find("HttpOnly") != std::string::npos);
+  CHECK(cookie.find("SameSite=Strict") != std::string::npos);
+  auto again = post(path, {{"lang", "fr"}, {"code", code}});
+  CHECK(again.status == 400);  // used once
+  auto confirmed = run_command(
+      {TOCSIN_BINARY, "resident", "count", "--zone", "riverside", "--config", server.config_file()},
+      10s);
+  CHECK(confirmed.output == "1\n");
+
+  // Their subscription, for them only: the cookie, not the id, opens it.
+  auto me = get("/residents/me?lang=fr", {{"Cookie", cookie.substr(0, cookie.find(';'))}});
+  CHECK(me.status == 200);
+  CHECK(me.body.find("•••• 0301") != std::string::npos);
+  CHECK(me.body.find("confirmé") != std::string::npos);
+  CHECK(me.body.find("chez moi") != std::string::npos);
+  CHECK(me.body.find("Eau potable et crues") != std::string::npos);
+  CHECK(me.body.find("<li>Routes</li>") == std::string::npos);  // not chosen
+  CHECK(get("/residents/me").status == 401);
+  auto forged = cookie.substr(0, cookie.find(';'));
+  forged[forged.size() - 3] = forged[forged.size() - 3] == 'a' ? 'b' : 'a';
+  CHECK(get("/residents/me", {{"Cookie", forged}}).status == 401);
+
+  // The same number again: refused, nothing added.
+  auto twice =
+      post("/residents/signup",
+           {{"lang", "fr"}, {"phone", "514-555-0301"}, {"language", "fr"}, {"address", gouin[1]}});
+  CHECK(twice.status == 400);
+  CHECK(twice.body.find("déjà inscrit") != std::string::npos);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM residents") == 1);
+
+  // Everything the city holds on them, for them: in full, as JSON.
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  auto data = get("/residents/me/data.json", {{"Cookie", session}});
+  REQUIRE(data.status == 200);
+  CHECK(data.headers["content-disposition"].find("attachment") != std::string::npos);
+  auto held = json::parse(data.body).as_object();
+  CHECK(held.at("language") == "fr");
+  CHECK(held.at("categories") == json::array{"water", "weather"});
+  CHECK(held.at("contacts").at(0).at("value") == "+15145550301");
+  CHECK(held.at("contacts").at(0).at("confirmed_at").is_string());
+  CHECK(held.at("places").at(0).at("label") == "chez moi");
+  CHECK(get("/residents/me/data.json").status == 401);
+
+  // Their choices changed: English, roads only.
+  auto changed =
+      post("/residents/me", {{"lang", "fr"}, {"language", "en"}, {"categories", "roads"}},
+           {{"Cookie", session}});
+  CHECK(changed.status == 303);
+  auto now_en = get("/residents/me?lang=en", {{"Cookie", session}});
+  CHECK(now_en.body.find("<li>Roads</li>") != std::string::npos);
+  CHECK(now_en.body.find("<li>Weather</li>") == std::string::npos);
+  CHECK(json::parse(get("/residents/me/data.json", {{"Cookie", session}}).body).at("language") ==
+        "en");
+  // Not without the cookie, nor from another site.
+  CHECK(post("/residents/me", {{"language", "fr"}}).status == 401);
+  CHECK(post("/residents/me", {{"language", "fr"}},
+             {{"Cookie", session}, {"Origin", "https://evil.example"}})
+            .status == 403);
+
+  // Coming back without a password: a code to their number opens it again. A number that is
+  // nobody's gets the same next page, and no text (the real one, sent after it, arrives alone).
+  CHECK(get("/residents/signin?lang=fr").body.find("Cellulaire ou courriel") != std::string::npos);
+  auto stranger = post("/residents/signin", {{"lang", "fr"}, {"contact", "514 555-0399"}});
+  REQUIRE(stranger.status == 303);
+  auto back = post("/residents/signin", {{"lang", "fr"}, {"contact", "514 555 0301"}});
+  REQUIRE(back.status == 303);
+  REQUIRE(wait_until([&] { return sent_to(provider, "+15145550301").size() == 2; }, 15s));
+  CHECK(sent_to(provider, "+15145550399").empty());
+  const std::string second = sent_to(provider, "+15145550301")[1];
+  const std::string code2 = second.substr(second.find(" est ") + 5, 6);  // the page's language
+  INFO(second);
+  const std::string stranger_path =
+      stranger.headers["location"].substr(0, stranger.headers["location"].find('?'));
+  CHECK(post(stranger_path, {{"code", code2}}).status == 400);
+  const std::string back_path =
+      back.headers["location"].substr(0, back.headers["location"].find('?'));
+  auto reopened = post(back_path, {{"lang", "fr"}, {"code", code2}});
+  REQUIRE(reopened.status == 303);
+  const std::string session2 =
+      reopened.headers["set-cookie"].substr(0, reopened.headers["set-cookie"].find(';'));
+  CHECK(get("/residents/me", {{"Cookie", session2}}).status == 200);
+
+  // Erasure: asked for, then done at once; audited without a contact; the cookie opens nothing.
+  CHECK(post("/residents/me/delete", {{"lang", "fr"}}, {{"Cookie", session2}}).status == 400);
+  auto erased =
+      post("/residents/me/delete", {{"lang", "fr"}, {"confirm", "yes"}}, {{"Cookie", session2}});
+  CHECK(erased.status == 200);
+  CHECK(erased.body.find("toutes vos données sont supprimés") != std::string::npos);
+  CHECK(erased.headers["set-cookie"].find("Max-Age=0") != std::string::npos);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM residents") == 0);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM resident_contacts") == 0);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM resident_places") == 0);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action = 'resident.erase' AND actor = "
+                      "'resident' AND detail = '{}'") == 1);
+  CHECK(get("/residents/me", {{"Cookie", session2}}).status == 404);
+
+  auto dump = run_command({"/usr/bin/sqlite3", server.database(), ".dump"}, 30s);
+  CHECK(dump.output.find("5550301") == std::string::npos);
+  CHECK(dump.output.find("5550399") == std::string::npos);
+  CHECK(dump.output.find("chez moi") == std::string::npos);
+  CHECK(server.log().find("5550301") == std::string::npos);
+  CHECK(server.log().find("5550399") == std::string::npos);
+}

@@ -62,9 +62,9 @@ TEST_CASE("the schema is migrated once, by user_version") {
   std::string db = (dir.path() / "t.db").string();
   sqlite::Connection c(db, sqlite::Connection::Mode::read_write);
   sqlite::migrate(c);
-  CHECK(sqlite::schema_version(c) == 13);
+  CHECK(sqlite::schema_version(c) == 14);
   sqlite::migrate(c);  // a second start changes nothing
-  CHECK(sqlite::schema_version(c) == 13);
+  CHECK(sqlite::schema_version(c) == 14);
   CHECK(query_integer(db, "PRAGMA journal_mode") == 0);  // a text result; checked below
   auto mode = tocsin::test::query_strings(db, "PRAGMA journal_mode");
   CHECK(mode == std::set<std::string>{"wal"});
