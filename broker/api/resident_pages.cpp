@@ -115,7 +115,8 @@ ApiResponse page(int status, const std::string& lang, const std::string& title,
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
   r.headers["Cache-Control"] = "no-store";
-  r.headers["Referrer-Policy"] = "no-referrer";
+  // same-origin, not no-referrer: with no-referrer a browser posts its forms with Origin: null.
+  r.headers["Referrer-Policy"] = "same-origin";
   r.headers["X-Frame-Options"] = "DENY";
   r.headers["Content-Security-Policy"] =
       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";

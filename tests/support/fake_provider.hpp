@@ -34,6 +34,8 @@ class FakeProvider {
   std::string token() const { return "secret-token"; }
   std::string sid() const { return "ACtest"; }
   std::vector<boost::json::object> requests() const;  // in arrival order
+  // Where they are recorded, one JSON object a line (for a browser script to read).
+  std::filesystem::path requests_file() const { return dir_.path() / "requests.jsonl"; }
   // The channels: section's sms: entry for this provider (its token in TEST_SMS_TOKEN), with
   // more keys (each "\n    key: value") at the end.
   std::string sms_yaml(const std::string& more = "") const;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/fake_provider.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tls_certificate.hpp"
@@ -153,4 +154,55 @@ TEST_CASE("the console's on-call panel: who is on call, a cover saved and cancel
                       "SELECT count(*) FROM audit WHERE action = "
                       "'schedule.override.cancel' AND actor = 'mgagnon'") == 1);
   CHECK(std::filesystem::exists(out / "oncall-cover.png"));
+}
+
+TEST_CASE(
+    "the residents' pages: sign up in French, confirm by the code texted, change, English, "
+    "download, delete",
+    "[browser][residents]") {
+  FakeProvider provider;
+  TempDir dir;
+  std::ofstream(dir.path() / "page.yaml") << R"(id: page
+match: { type: test.* }
+steps:
+  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: flood-staff }
+)";
+  auto key = run_command({TOCSIN_BINARY, "resident", "new-key"}, 10s);
+  REQUIRE(key.exit_code == 0);
+  std::ofstream(dir.path() / "residents.key") << key.output;
+  std::filesystem::permissions(
+      dir.path() / "residents.key",
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  ServerOptions options;
+  options.playbooks_dir = dir.path().string();
+  options.env = {{"TEST_SMS_TOKEN", provider.token()}};
+  options.channels_yaml = provider.sms_yaml();
+  options.extra_yaml = "residents:\n  key_file: " + (dir.path() / "residents.key").string() + "\n";
+  TocsinServer server(options);
+  auto imported = run_command({TOCSIN_BINARY, "address", "import", "--config", server.config_file(),
+                               TOCSIN_SOURCE_DIR "/config/addresses.csv"},
+                              30s);
+  REQUIRE(imported.exit_code == 0);
+  server.start();
+  auto out = std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" /
+             "residents";
+  std::filesystem::remove_all(out);
+  auto r = run_command({"node", TOCSIN_SOURCE_DIR "/tests/browser/residents.mjs", "--base",
+                        "http://127.0.0.1:" + std::to_string(server.http_port()), "--requests",
+                        provider.requests_file().string(), "--out", out.string()},
+                       180s);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("residents: every step held") != std::string::npos);
+  std::size_t audited = 0;
+  for (auto at = r.output.find("no WCAG 2.1 AA violation"); at != std::string::npos;
+       at = r.output.find("no WCAG 2.1 AA violation", at + 1))
+    ++audited;
+  CHECK(audited == 7);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action = 'resident.erase'") == 1);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM residents") == 1);  // the no-JS one
+  for (const char* shot :
+       {"01-sign-up.png", "02-subscription.png", "03-subscription-english.png", "04-deleted.png"})
+    CHECK(std::filesystem::exists(out / shot));
 }
