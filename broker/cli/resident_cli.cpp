@@ -50,19 +50,6 @@ std::optional<double> number(const std::string& text) {
   return v;
 }
 
-std::vector<std::string> words(std::string text) {
-  for (char& c : text)
-    if (c == ';' || c == ',') c = ' ';
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while ((at = text.find_first_not_of(' ', at)) != std::string::npos) {
-    auto end = text.find(' ', at);
-    out.push_back(text.substr(at, end == std::string::npos ? end : end - at));
-    at = end;
-  }
-  return out;
-}
-
 }  // namespace
 
 int resident_import(const Config& config, const std::string& file, const std::string& reason,
@@ -162,7 +149,7 @@ int resident_import(const Config& config, const std::string& file, const std::st
       r.email = *address;
     }
     r.language = cell("language");
-    r.categories = words(cell("categories"));
+    r.categories = residents::category_list(cell("categories"));
     auto lat = number(cell("lat")), lon = number(cell("lon"));
     if (!lat || !lon || std::abs(*lat) > 90 || std::abs(*lon) > 180) {
       problem(!lat || std::abs(*lat) > 90 ? "lat" : "lon",

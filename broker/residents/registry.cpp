@@ -19,17 +19,6 @@ namespace residents {
 
 namespace {
 
-std::vector<std::string> words_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while ((at = text.find_first_not_of(' ', at)) != std::string::npos) {
-    auto end = text.find(' ', at);
-    out.push_back(text.substr(at, end == std::string::npos ? end : end - at));
-    at = end;
-  }
-  return out;
-}
-
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : " ") + s;
@@ -44,6 +33,19 @@ bool taken(db::Connection& db, const std::string& kind, const std::string& blind
 }
 
 }  // namespace
+
+std::vector<std::string> category_list(std::string text) {
+  for (char& c : text)
+    if (c == ';' || c == ',') c = ' ';
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while ((at = text.find_first_not_of(' ', at)) != std::string::npos) {
+    auto end = text.find(' ', at);
+    out.push_back(text.substr(at, end == std::string::npos ? end : end - at));
+    at = end;
+  }
+  return out;
+}
 
 Result<std::string> add(db::Connection& db, const SealedBox& box, const ZoneMap& zones,
                         const NewResident& r, bool confirmed, std::size_t max_places,
@@ -189,7 +191,7 @@ std::optional<json::object> export_data(db::Connection& db, const SealedBox& box
   if (!who.step()) return std::nullopt;
   auto when = [](std::int64_t ms) { return format_rfc3339(from_unix_ms(ms)); };
   json::array categories;
-  for (const auto& c : words_of(who.text(1))) categories.emplace_back(c);
+  for (const auto& c : category_list(who.text(1))) categories.emplace_back(c);
   json::object out{{"id", id},
                    {"language", who.text(0)},
                    {"categories", std::move(categories)},

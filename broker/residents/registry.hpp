@@ -58,6 +58,10 @@ struct NewResident {
 
 namespace residents {
 
+// Categories as a list, from text that separates them by spaces, ';' or ',' (as stored, or as a
+// list's cell).
+std::vector<std::string> category_list(std::string text);
+
 // Checks and stores a resident; its id. Refused, naming the field: no contact, a contact another
 // resident has (found through the blind index), no place, too many, a place outside every zone of
 // the city, an unknown category or language. `confirmed`: the contacts count as confirmed (an

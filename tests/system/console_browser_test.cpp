@@ -10,6 +10,7 @@
 
 #include "tests/support/fake_provider.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/residents.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tls_certificate.hpp"
 #include "tests/support/tocsin_server.hpp"
@@ -162,27 +163,8 @@ TEST_CASE(
     "[browser][residents]") {
   FakeProvider provider;
   TempDir dir;
-  std::ofstream(dir.path() / "page.yaml") << R"(id: page
-match: { type: test.* }
-steps:
-  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: flood-staff }
-)";
-  auto key = run_command({TOCSIN_BINARY, "resident", "new-key"}, 10s);
-  REQUIRE(key.exit_code == 0);
-  std::ofstream(dir.path() / "residents.key") << key.output;
-  std::filesystem::permissions(
-      dir.path() / "residents.key",
-      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  ServerOptions options;
-  options.playbooks_dir = dir.path().string();
-  options.env = {{"TEST_SMS_TOKEN", provider.token()}};
-  options.channels_yaml = provider.sms_yaml();
-  options.extra_yaml = "residents:\n  key_file: " + (dir.path() / "residents.key").string() + "\n";
-  TocsinServer server(options);
-  auto imported = run_command({TOCSIN_BINARY, "address", "import", "--config", server.config_file(),
-                               TOCSIN_SOURCE_DIR "/config/addresses.csv"},
-                              30s);
-  REQUIRE(imported.exit_code == 0);
+  TocsinServer server(residents_server(provider, dir));
+  import_shipped_addresses(server);
   server.start();
   auto out = std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" /
              "residents";

@@ -14,6 +14,7 @@
 #include "tests/support/fake_provider.hpp"
 #include "tests/support/inbound_sms.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/residents.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"
@@ -28,17 +29,6 @@ namespace {
 const std::vector<std::string> kContacts = {"5145550201",   "5145550202",           "4385550203",
                                             "514-555-0202", "bruno.roy@exemple.ca", "45.58531",
                                             "-73.6512"};
-
-// A key for residents.key_file, made by the CLI, readable by its owner only.
-std::string residents_key(const TempDir& dir) {
-  auto key = run_command({TOCSIN_BINARY, "resident", "new-key"}, 10s);
-  REQUIRE(key.exit_code == 0);
-  const auto path = dir.path() / "residents.key";
-  std::ofstream(path) << key.output;
-  std::filesystem::permissions(
-      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return path.string();
-}
 
 }  // namespace
 
@@ -277,23 +267,8 @@ TEST_CASE(
     "[residents][pages]") {
   FakeProvider provider;
   TempDir dir;
-  std::ofstream(dir.path() / "page.yaml") << R"(id: page
-match: { type: test.* }
-steps:
-  - notify: { audience: { roles: [duty-officer] }, channels: [sms], template: flood-staff }
-)";
-  ServerOptions options;
-  options.playbooks_dir = dir.path().string();
-  options.env = {{"TEST_SMS_TOKEN", provider.token()}};
-  options.channels_yaml = provider.sms_yaml();
-  options.extra_yaml = "residents:\n  key_file: " + residents_key(dir) + "\n";
-  TocsinServer server(options);
-  auto imported = run_command({TOCSIN_BINARY, "address", "import", "--config", server.config_file(),
-                               std::string(TOCSIN_SOURCE_DIR) + "/config/addresses.csv"},
-                              30s);
-  INFO(imported.output);
-  REQUIRE(imported.exit_code == 0);
-  CHECK(imported.output.find("61 civic addresses imported") != std::string::npos);
+  TocsinServer server(residents_server(provider, dir));
+  CHECK(import_shipped_addresses(server).find("61 civic addresses imported") != std::string::npos);
   server.start();
   auto get = [&](const std::string& target, std::map<std::string, std::string> headers = {}) {
     auto r = http_request(server.http_port(), "GET", target, "", "", headers);
@@ -485,4 +460,73 @@ steps:
   CHECK(dump.output.find("chez moi") == std::string::npos);
   CHECK(server.log().find("5550301") == std::string::npos);
   CHECK(server.log().find("5550399") == std::string::npos);
+}
+
+TEST_CASE(
+    "an e-mail address is confirmed by its link: opening it shows a button, only the button "
+    "confirms",
+    "[residents][pages]") {
+  FakeProvider provider;
+  TempDir dir;
+  ServerOptions options = residents_server(provider, dir);
+  options.channels_yaml += "  email:\n    provider: outbox\n";
+  options.http_yaml = "  public_origin: https://alertes.ville.example\n";
+  TocsinServer server(options);
+  import_shipped_addresses(server);
+  server.start();
+  const std::map<std::string, std::string> same_site = {
+      {"Origin", "https://alertes.ville.example"}};
+  auto gouin = radio_values(
+      http_request(server.http_port(), "GET", "/residents?q=gouin", "", "", {})->body, "address");
+  REQUIRE_FALSE(gouin.empty());
+  auto signed_up = http_request(server.http_port(), "POST", "/residents/signup",
+                                form_encoded({{"lang", "en"},
+                                              {"email", "Ines.Roy@Exemple.ca"},
+                                              {"language", "en"},
+                                              {"address", gouin[0]}}),
+                                "application/x-www-form-urlencoded", same_site);
+  REQUIRE(signed_up);
+  INFO(signed_up->body);
+  REQUIRE(signed_up->status == 303);
+  // The link, e-mailed to the address as typed (in lower case), in English.
+  REQUIRE(wait_until([&] { return server.outbox("email").size() == 1; }, 15s));
+  auto mail = json::parse(server.outbox("email")[0]).as_object();
+  CHECK(mail.at("to") == "ines.roy@exemple.ca");
+  CHECK(mail.at("subject") == "Confirm your address for the City's alerts");
+  const std::string text(mail.at("text").as_string());
+  const std::string origin = "https://alertes.ville.example";
+  auto at = text.find(origin + "/residents/email/");
+  REQUIRE(at != std::string::npos);
+  const std::string link =
+      text.substr(at + origin.size(), text.find('\n', at) - at - origin.size());
+  // A mail scanner that opens the link confirms nothing.
+  auto opened = http_request(server.http_port(), "GET", link, "", "", {});
+  REQUIRE(opened);
+  CHECK(opened->status == 200);
+  CHECK(opened->body.find("Confirm my address") != std::string::npos);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM resident_contacts WHERE confirmed_at IS NOT NULL") ==
+        0);
+  // The button posts the token: confirmed, signed in.
+  const std::string id = link.substr(std::string("/residents/email/").size(),
+                                     link.find('?') - std::string("/residents/email/").size());
+  const std::string token = link.substr(link.find("t=") + 2, link.find('&') - link.find("t=") - 2);
+  auto confirmed = http_request(server.http_port(), "POST", "/residents/confirm/" + id,
+                                form_encoded({{"lang", "en"}, {"code", token}}),
+                                "application/x-www-form-urlencoded", same_site);
+  REQUIRE(confirmed);
+  CHECK(confirmed->status == 303);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM resident_contacts WHERE kind = 'email' AND "
+                      "confirmed_at IS NOT NULL") == 1);
+  // From another site, nothing is taken.
+  auto forged =
+      http_request(server.http_port(), "POST", "/residents/signup",
+                   form_encoded({{"email", "x@exemple.ca"}, {"address", gouin[1]}}),
+                   "application/x-www-form-urlencoded", {{"Origin", "https://evil.example"}});
+  REQUIRE(forged);
+  CHECK(forged->status == 403);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM residents") == 1);
+  auto dump = run_command({"/usr/bin/sqlite3", server.database(), ".dump"}, 30s);
+  CHECK(dump.output.find("exemple.ca") == std::string::npos);
 }
