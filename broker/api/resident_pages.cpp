@@ -66,6 +66,11 @@ std::string header(const ApiRequest& r, const char* name) {
   return it == r.headers.end() ? std::string() : it->second;
 }
 
+// A write that a browser says comes from another site (its Origin), refused before anything.
+bool cross_site(const Auth* auth, const ApiRequest& r) {
+  return !auth || !auth->origin_allowed(header(r, "origin"), header(r, "host"));
+}
+
 // fr unless the reader asks for English: the page's `lang`, else the browser's first choice.
 std::string language_of(const ApiRequest& r, const std::string& asked) {
   if (asked == "fr" || asked == "en") return asked;
@@ -399,7 +404,7 @@ void Api::resident_sign_up(const ApiRequest& request, Respond respond) {
   Form f = parse_form(request.body);
   const std::string lang = language_of(request, field(f, "lang"));
   if (!resident_box_) return respond(closed_page(lang));
-  if (!auth_ || !auth_->origin_allowed(header(request, "origin"), header(request, "host")))
+  if (cross_site(auth_, request))
     return respond(error(403, Error{"cross_origin", "Origin: not this site's", "Origin"}));
   auto sign = std::make_shared<SignUp>(sign_up_of(f));
   Say say{lang};
@@ -593,7 +598,7 @@ void Api::resident_confirm(const std::string& id, const ApiRequest& request, boo
     return page(status, lang, say("Confirmez votre inscription", "Confirm your sign-up"), b, self);
   };
   if (!act) return respond(form_page(200, ""));
-  if (!auth_ || !auth_->origin_allowed(header(request, "origin"), header(request, "host")))
+  if (cross_site(auth_, request))
     return respond(error(403, Error{"cross_origin", "Origin: not this site's", "Origin"}));
   std::string code = field(f, "code");
   code.erase(std::remove_if(code.begin(), code.end(), ::isspace), code.end());
@@ -707,8 +712,7 @@ std::optional<std::string> Api::resident_of(const ApiRequest& request, const std
                  "/residents/me"));
     return std::nullopt;
   }
-  if (request.method == "POST" &&
-      (!auth_ || !auth_->origin_allowed(header(request, "origin"), header(request, "host")))) {
+  if (request.method == "POST" && cross_site(auth_, request)) {
     respond(error(403, Error{"cross_origin", "Origin: not this site's", "Origin"}));
     return std::nullopt;
   }
@@ -824,7 +828,7 @@ void Api::resident_sign_in(const ApiRequest& request, bool act, Respond respond)
                 "/residents/signin");
   };
   if (!act) return respond(form(200, "", ""));
-  if (!auth_ || !auth_->origin_allowed(header(request, "origin"), header(request, "host")))
+  if (cross_site(auth_, request))
     return respond(error(403, Error{"cross_origin", "Origin: not this site's", "Origin"}));
   const std::string given = field(f, "contact");
   std::string kind = given.find('@') == std::string::npos ? "phone" : "email";
