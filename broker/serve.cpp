@@ -32,6 +32,7 @@
 #include "broker/oncall/reply_codes.hpp"
 #include "broker/oncall/staff_pages.hpp"
 #include "broker/residents/registry.hpp"
+#include "broker/residents/retention.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
 #include "broker/storage/audit.hpp"
@@ -211,6 +212,10 @@ int serve(const Config& config) {
     residents = std::make_unique<ResidentDirectory>(database, resident_box);
   }
   ConfiguredSources sources(library, &on_call_overrides, residents.get());
+  ResidentRetention retention(
+      [&journal](std::function<void(db::Connection&)> apply, std::function<void(bool)> done) {
+        journal.write(std::move(apply), std::move(done));
+      });
   SirenWatch siren_watch(journal, live);
   IncidentStore console_store(database);  // the consoles' snapshots
   feed.snapshot = [&console_store](std::uint64_t seq) {
@@ -336,6 +341,7 @@ int serve(const Config& config) {
                  unfinished.pending_alerts.size());
   watch.start();
   checkpoints.start();
+  if (residents) retention.start();
   ingest.start();
   http.start();
   spdlog::info("tocsin ready: node {}, data in {}", config.node_id, config.data_dir.string());
@@ -407,6 +413,7 @@ int serve(const Config& config) {
   http.stop();
   timers.stop();
   watch.stop();
+  retention.stop();
   dispatcher.stop();   // sends in progress finish; what is queued stays queued in SQLite
   journal.stop();      // commits whatever is left
   checkpoints.stop();  // and its head is checkpointed

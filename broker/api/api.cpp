@@ -357,6 +357,18 @@ void Api::routes() {
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           resident_update(r, std::move(respond));
         });
+  t.add("POST", "/residents/me/places", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_add_place(r, std::move(respond));
+        });
+  t.add("POST", "/residents/me/places/remove", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_remove_place(r, std::move(respond));
+        });
+  t.add("GET", "/residents/map.svg", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          residents_map(r, std::move(respond));
+        });
   t.add("POST", "/residents/me/delete", "",
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           resident_erase(r, std::move(respond));

@@ -149,6 +149,12 @@ class Api {
                         Respond respond);
   void resident_email(const std::string& id, const ApiRequest& request, Respond respond);
   void resident_me(const ApiRequest& request, Respond respond);
+  void resident_subscription(const std::string& lang, const std::string& id, const std::string& q,
+                             const std::string& label, std::vector<Error> errors, int status,
+                             Respond respond);
+  void resident_add_place(const ApiRequest& request, Respond respond);
+  void resident_remove_place(const ApiRequest& request, Respond respond);
+  void residents_map(const ApiRequest& request, Respond respond);
   void resident_data(const ApiRequest& request, Respond respond);
   void resident_update(const ApiRequest& request, Respond respond);
   void resident_erase(const ApiRequest& request, Respond respond);

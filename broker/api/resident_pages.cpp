@@ -7,6 +7,7 @@
 // Nothing here answers whether a contact is someone's: only the person holding it learns more.
 #include "broker/api/api.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "broker/residents/contact_checks.hpp"
 #include "broker/residents/registry.hpp"
 #include "broker/residents/signup.hpp"
+#include "broker/residents/zone_picture.hpp"
 #include "broker/storage/audit.hpp"
 #include "core/alert.hpp"
 #include "core/ulid.hpp"
@@ -124,7 +126,8 @@ ApiResponse page(int status, const std::string& lang, const std::string& title,
   r.headers["Referrer-Policy"] = "same-origin";
   r.headers["X-Frame-Options"] = "DENY";
   r.headers["Content-Security-Policy"] =
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+      "frame-ancestors 'none'";
   const std::string other = lang == "en" ? "fr" : "en";
   r.body =
       "<!doctype html>\n<html lang=\"" + lang +
@@ -146,6 +149,9 @@ ApiResponse page(int status, const std::string& lang, const std::string& title,
       ".error{color:#a00000;font-weight:600}.hint{color:#333;font-size:.95rem}"
       "[role=alert]{border:2px solid #a00000;padding:.5rem 1rem}"
       "header{display:flex;justify-content:space-between;align-items:center}"
+      "input[type=image]{display:block;margin-top:.5rem;border:2px solid #555;max-width:none}"
+      ".place{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem}"
+      ".place form button{margin-top:0;min-height:44px}"
       "</style></head>\n<body>\n<header><p><strong>" +
       say("Alertes de la Ville", "City alerts") + "</strong></p><p><a href=\"" + esc(switch_to) +
       (switch_to.find('?') == std::string::npos ? "?" : "&amp;") + "lang=" + other + "\" lang=\"" +
@@ -178,11 +184,72 @@ std::string error_summary(const Say& say, const std::vector<Error>& errors) {
 struct SignUp {
   std::string phone, email, language, q, address, label;
   std::vector<std::string> categories;
+  std::string map_x, map_y;  // where the zone map was clicked, if it was
+  std::string point;         // "lat,lon": the point a click picked before, kept in the form
 };
 
 SignUp sign_up_of(const Form& f) {
-  return {field(f, "phone"),   field(f, "email"), field(f, "language"),   field(f, "q"),
-          field(f, "address"), field(f, "label"), fields(f, "categories")};
+  return {field(f, "phone"),   field(f, "email"), field(f, "language"),    field(f, "q"),
+          field(f, "address"), field(f, "label"), fields(f, "categories"), field(f, "map.x"),
+          field(f, "map.y"),   field(f, "point")};
+}
+
+std::optional<GeoPoint> point_of(const std::string& text) {
+  auto comma = text.find(',');
+  if (comma == std::string::npos || text.size() > 40) return std::nullopt;
+  try {
+    GeoPoint p{std::stod(text.substr(0, comma)), std::stod(text.substr(comma + 1))};
+    if (p.lat < -90 || p.lat > 90 || p.lon < -180 || p.lon > 180) return std::nullopt;
+    return p;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string point_text(const GeoPoint& p) {
+  return fmt::format("{:.6f},{:.6f}", p.lat, p.lon);
+}
+
+// The point a click on the zone map picked; nullopt if the map was not clicked, or was pressed
+// from the keyboard (a button with no point: the browser sends 0, 0).
+std::optional<GeoPoint> map_point(const ZoneMap& zones, const std::string& x,
+                                  const std::string& y) {
+  if (x.empty() || y.empty() || x.size() > 12 || y.size() > 12) return std::nullopt;
+  double px = 0, py = 0;
+  try {
+    px = std::stod(x), py = std::stod(y);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  auto frame = zone_frame(zones);
+  if (!frame || (px == 0 && py == 0) || px < 0 || py < 0 || px > frame->width || py > frame->height)
+    return std::nullopt;
+  return frame->point_at(px, py);
+}
+
+// The zone map as a button of a form: a click sends the form with the point clicked.
+std::string map_button(const Say& say, const std::string& lang, const std::string& action) {
+  return "<p class=\"hint\" id=\"map-hint\">" +
+         say("Vous ne trouvez pas l'adresse ? Cliquez plutôt sur la carte des zones à "
+             "l'endroit du lieu : le formulaire est envoyé avec ce point.",
+             "Cannot find the address? Click the zone map where the place is instead: the form "
+             "is sent with that point.") +
+         "</p>\n<input type=\"image\" name=\"map\" src=\"/residents/map.svg?lang=" + lang +
+         "\" alt=\"" +
+         say("Carte des zones de la ville : cliquez sur le lieu à suivre",
+             "Map of the city's zones: click the place to follow") +
+         "\" aria-describedby=\"map-hint\" formaction=\"" + action + "\" formmethod=\"post\">\n";
+}
+
+// The names of the zones a point falls in, the most specific first, in `lang`.
+std::string zone_names(const ZoneMap& zones, const GeoPoint& point, const std::string& lang) {
+  std::string out;
+  for (const auto& id : zones.zones_of(Location{std::nullopt, point, {}})) {
+    const Zone* z = zones.find(id);
+    const std::string& name = !z ? id : lang == "en" ? z->name_en : z->name_fr;
+    out += (out.empty() ? "" : ", ") + (name.empty() ? id : name);
+  }
+  return out;
 }
 
 // The address's words a GET form sent (a checkbox group repeats its name, so read them all).
@@ -192,7 +259,29 @@ Form query_form(const ApiRequest& r) {
                                            : std::string_view(r.target).substr(q + 1));
 }
 
-ApiResponse sign_up_page(const std::string& lang, const SignUp& sign,
+// The addresses a search found, to choose one (the only one chosen already), or that none did.
+std::string address_choices(const Say& say, const std::string& q,
+                            const std::vector<CivicAddress>& found, const std::string& chosen) {
+  if (found.empty())
+    return q.empty() ? ""
+                     : "<p class=\"error\" role=\"status\">" +
+                           say("Aucune adresse de la ville ne correspond : vérifiez le numéro et "
+                               "la rue.",
+                               "No address of the city matches: check the number and street.") +
+                           "</p>\n";
+  std::string b = "<fieldset id=\"address\"><legend>" +
+                  say("Choisissez l'adresse", "Choose the address") + "</legend>";
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    const auto& a = found[i];
+    const std::string id = "address-" + std::to_string(i);
+    b += "<div class=\"choice\"><input type=\"radio\" id=\"" + id + "\" name=\"address\" value=\"" +
+         esc(a.id) + "\"" + (chosen == a.id || found.size() == 1 ? " checked" : "") +
+         "><label for=\"" + id + "\">" + esc(a.text()) + "</label></div>";
+  }
+  return b + "</fieldset>\n";
+}
+
+ApiResponse sign_up_page(const std::string& lang, const SignUp& sign, const ZoneMap* zones,
                          const std::vector<CivicAddress>& found, const std::vector<Error>& errors,
                          int status) {
   Say say{lang};
@@ -247,24 +336,12 @@ ApiResponse sign_up_page(const std::string& lang, const SignUp& sign,
   b += "<button type=\"submit\" class=\"secondary\" formmethod=\"get\" "
        "formaction=\"/residents\">" +
        say("Chercher l'adresse", "Find the address") + "</button>\n";
-  if (!found.empty()) {
-    b += "<fieldset id=\"address\"><legend>" + say("Choisissez l'adresse", "Choose the address") +
-         "</legend>";
-    for (std::size_t i = 0; i < found.size(); ++i) {
-      const auto& a = found[i];
-      const std::string id = "address-" + std::to_string(i);
-      b += "<div class=\"choice\"><input type=\"radio\" id=\"" + id +
-           "\" name=\"address\" value=\"" + esc(a.id) + "\"" +
-           (sign.address == a.id || found.size() == 1 ? " checked" : "") + "><label for=\"" + id +
-           "\">" + esc(a.text()) + "</label></div>";
-    }
-    b += "</fieldset>\n";
-  } else if (!sign.q.empty()) {
-    b += "<p class=\"error\" role=\"status\">" +
-         say("Aucune adresse de la ville ne correspond : vérifiez le numéro et la rue.",
-             "No address of the city matches: check the number and street.") +
-         "</p>\n";
-  }
+  b += address_choices(say, sign.q, found, sign.address);
+  if (auto point = point_of(sign.point); point && sign.address.empty() && zones)
+    b += "<input type=\"hidden\" name=\"point\" value=\"" + point_text(*point) +
+         "\">\n<p role=\"status\">" +
+         say("Lieu choisi sur la carte : ", "Place picked on the map: ") +
+         esc(zone_names(*zones, *point, lang)) + "</p>\n";
   b += "<label for=\"label\">" + say("Nom du lieu (facultatif)", "Name of the place (optional)") +
        "</label>" + note("label") +
        "<input type=\"text\" id=\"label\" name=\"label\" maxlength=\"60\" value=\"" +
@@ -289,7 +366,8 @@ ApiResponse sign_up_page(const std::string& lang, const SignUp& sign,
            "pouvez les télécharger ou les supprimer à tout moment.",
            "The City keeps your contact details encrypted and uses them for its alerts only. You "
            "can download or delete them at any time.") +
-       "</p>\n<button type=\"submit\">" + say("M'inscrire", "Sign up") + "</button>\n</form>\n";
+       "</p>\n<button type=\"submit\">" + say("M'inscrire", "Sign up") + "</button>\n" +
+       map_button(say, lang, "/residents/signup") + "</form>\n";
   b += "<p><a href=\"/residents/signin?lang=" + lang + "\">" +
        say("Déjà inscrit ? Gérez votre abonnement", "Already signed up? Manage your subscription") +
        "</a></p>\n";
@@ -303,7 +381,16 @@ std::string masked(const std::string& kind, const std::string& value) {
   return at == std::string::npos ? "•••" : value.substr(0, 1) + "•••" + value.substr(at);
 }
 
-std::string subscription_html(const std::string& lang, const json::object& data) {
+// The place-adding form's state: what was searched, found, and what went wrong.
+struct PlaceForm {
+  std::string q, label;
+  std::vector<CivicAddress> found;
+  std::vector<Error> errors;
+};
+
+std::string subscription_html(const std::string& lang, const json::object& data,
+                              const ZoneMap* zones, const PlaceForm& adding,
+                              std::size_t max_places) {
   Say say{lang};
   std::string b = "<h2>" + say("Coordonnées", "Contact details") + "</h2>\n<ul>\n";
   for (const auto& c : data.at("contacts").as_array()) {
@@ -316,11 +403,56 @@ std::string subscription_html(const std::string& lang, const json::object& data)
                                            : say("confirmé", "confirmed")) +
          "</li>\n";
   }
-  b += "</ul>\n<h2>" + say("Lieux suivis", "Places followed") + "</h2>\n<ul>\n";
-  for (const auto& p : data.at("places").as_array())
-    if (p.is_object() && p.as_object().contains("label"))
-      b += "<li>" + esc(std::string(p.at("label").as_string())) + "</li>\n";
-  b += "</ul>\n<h2>" + say("Alertes reçues", "Alerts received") + "</h2>\n<ul>\n";
+  const auto& places = data.at("places").as_array();
+  b += "</ul>\n<h2 id=\"places\">" + say("Lieux suivis", "Places followed") + "</h2>\n" +
+       error_summary(say, adding.errors) + "<ul>\n";
+  for (std::size_t n = 0; n < places.size(); ++n) {
+    if (!places[n].is_object() || !places[n].as_object().contains("label")) continue;
+    const auto& o = places[n].as_object();
+    const std::string label(o.at("label").as_string());
+    std::string where = o.contains("address")
+                            ? std::string(o.at("address").as_string())
+                            : say("un point choisi sur la carte", "a point picked on the map");
+    if (zones && o.contains("lat"))
+      where +=
+          " — " + say("zones : ", "zones: ") +
+          zone_names(*zones,
+                     GeoPoint{o.at("lat").to_number<double>(), o.at("lon").to_number<double>()},
+                     lang);
+    b +=
+        "<li class=\"place\"><span><strong>" + esc(label) + "</strong> : " + esc(where) + "</span>";
+    if (places.size() > 1)
+      b += "<form method=\"post\" action=\"/residents/me/places/remove\"><input "
+           "type=\"hidden\" name=\"lang\" value=\"" +
+           lang + "\"><input type=\"hidden\" name=\"place\" value=\"" + std::to_string(n) +
+           "\"><button type=\"submit\" class=\"secondary\" aria-label=\"" +
+           esc(say("Ne plus suivre ", "Stop following ") + label) + "\">" +
+           say("Ne plus suivre", "Stop following") + "</button></form>";
+    b += "</li>\n";
+  }
+  b += "</ul>\n";
+  if (places.size() < max_places) {
+    auto invalid = !adding.errors.empty() ? std::string(" aria-invalid=\"true\"") : "";
+    b += "<h3>" + say("Ajouter un lieu", "Add a place") +
+         "</h3>\n<form method=\"post\" action=\"/residents/me/places\" novalidate>\n<input "
+         "type=\"hidden\" name=\"lang\" value=\"" +
+         lang + "\">\n<label for=\"place-label\">" +
+         say("Nom du lieu (travail, la maison d'un parent…)",
+             "Name of the place (work, a parent's home…)") +
+         "</label><input type=\"text\" id=\"place-label\" name=\"label\" maxlength=\"60\" "
+         "value=\"" +
+         esc(adding.label) + "\">\n" + "<label for=\"q\">" +
+         say("Adresse du lieu", "Address of the place") +
+         "</label><input type=\"text\" id=\"q\" name=\"q\" value=\"" + esc(adding.q) + "\"" +
+         invalid +
+         ">\n<button type=\"submit\" class=\"secondary\" formmethod=\"get\" "
+         "formaction=\"/residents/me#places\">" +
+         say("Chercher l'adresse", "Find the address") + "</button>\n";
+    b += address_choices(say, adding.q, adding.found, "");
+    b += "<button type=\"submit\">" + say("Ajouter ce lieu", "Add this place") + "</button>\n" +
+         map_button(say, lang, "/residents/me/places") + "</form>\n";
+  }
+  b += "<h2>" + say("Alertes reçues", "Alerts received") + "</h2>\n<ul>\n";
   const auto& chosen = data.at("categories").as_array();
   for (const auto& c : resident_categories())
     if (chosen.empty() || std::find(chosen.begin(), chosen.end(), json::value(c)) != chosen.end())
@@ -396,7 +528,8 @@ void Api::residents_home(const ApiRequest& request, Respond respond) {
     if (!sign->q.empty())
       found = store_.with_connection(
           [&](db::Connection& db) { return addresses::search(db, sign->q); });
-    respond(sign_up_page(lang, *sign, found, {}, 200));
+    auto set = library_.current();
+    respond(sign_up_page(lang, *sign, set ? &set->references.zones : nullptr, found, {}, 200));
   });
 }
 
@@ -438,11 +571,6 @@ void Api::resident_sign_up(const ApiRequest& request, Respond respond) {
   resident->language = sign->language == "en" ? "en" : "fr";
   for (const auto& c : sign->categories)
     if (kCategoryNames.count(c)) resident->categories.push_back(c);
-  if (sign->address.empty())
-    errors.push_back({"invalid",
-                      say("Cherchez l'adresse du lieu, puis choisissez-la dans la liste.",
-                          "Find the place's address, then choose it from the list."),
-                      "address"});
   if (sign->label.size() > 60)
     errors.push_back(
         {"too_large", say("60 caractères au plus.", "60 characters at most."), "label"});
@@ -450,6 +578,13 @@ void Api::resident_sign_up(const ApiRequest& request, Respond respond) {
       "a resident's sign-up", std::move(respond),
       [this, lang, sign, resident, errors](Respond& respond) mutable {
         Say say{lang};
+        auto set = library_.current();
+        if (!set) return respond(error(503, Error{"unavailable", "no playbooks are loaded", ""}));
+        const ZoneMap& zones = set->references.zones;
+        // A click on the map is the form's submit: it wins; else the address chosen; else the
+        // point a click picked before.
+        std::optional<GeoPoint> point = map_point(zones, sign->map_x, sign->map_y);
+        if (point) sign->address.clear();
         std::optional<CivicAddress> place;
         std::vector<CivicAddress> found;
         store_.with_connection([&](db::Connection& db) {
@@ -462,13 +597,26 @@ void Api::resident_sign_up(const ApiRequest& request, Respond respond) {
                             say("Cette adresse n'est pas une adresse de la ville.",
                                 "This address is not one of the city's."),
                             "address"});
-        auto set = library_.current();
-        if (!set)
-          errors.push_back(
-              {"unavailable", say("Réessayez plus tard.", "Try again later."), "address"});
-        if (!errors.empty()) return respond(sign_up_page(lang, *sign, found, errors, 400));
-        resident->places.push_back(
-            {sign->label.empty() ? say("domicile", "home") : sign->label, place->point});
+        if (!point && !place && sign->address.empty()) point = point_of(sign->point);
+        if (point) sign->point = point_text(*point);
+        if (!place && !point && sign->address.empty())
+          errors.push_back({"invalid",
+                            sign->map_x.empty()
+                                ? say("Cherchez l'adresse du lieu, puis choisissez-la dans la "
+                                      "liste, ou cliquez sur la carte.",
+                                      "Find the place's address, then choose it from the list, or "
+                                      "click the map.")
+                                : say("Cliquez sur la carte avec la souris ou le doigt, ou "
+                                      "cherchez l'adresse du lieu.",
+                                      "Click the map with a mouse or a finger, or find the "
+                                      "place's address."),
+                            "address"});
+        if (!errors.empty()) return respond(sign_up_page(lang, *sign, &zones, found, errors, 400));
+        const std::string label = sign->label.empty() ? say("domicile", "home") : sign->label;
+        if (place)
+          resident->places.push_back({label, place->point, place->text()});
+        else
+          resident->places.push_back({label, *point, ""});
         struct Outcome {
           std::optional<Error> refused;
           std::vector<std::pair<residents::Issued, std::string>> codes;  // with its kind
@@ -498,7 +646,7 @@ void Api::resident_sign_up(const ApiRequest& request, Respond respond) {
               audit::Appender(db).append(
                   {at, "resident", "resident.sign_up", id, R"({"channel":"web"})"});
             },
-            [this, lang, sign, resident, outcome, found, respond](bool committed) {
+            [this, lang, sign, set, resident, outcome, found, respond](bool committed) {
               Say say{lang};
               if (!committed)
                 return respond(
@@ -522,8 +670,8 @@ void Api::resident_sign_up(const ApiRequest& request, Respond respond) {
                 if (e.code == "rate_limited")
                   e.message = say("Trop de codes ont été envoyés : réessayez dans une heure.",
                                   "Too many codes were sent: try again in an hour.");
-                return respond(
-                    sign_up_page(lang, *sign, found, {e}, e.code == "rate_limited" ? 429 : 400));
+                return respond(sign_up_page(lang, *sign, &set->references.zones, found, {e},
+                                            e.code == "rate_limited" ? 429 : 400));
               }
               for (const auto& [code, kind] : outcome->codes)
                 send_code(lang, kind, kind == "phone" ? resident->phone : resident->email, code);
@@ -664,32 +812,163 @@ void Api::resident_email(const std::string& id, const ApiRequest& request, Respo
 void Api::resident_me(const ApiRequest& request, Respond respond) {
   Form f = query_form(request);
   const std::string lang = language_of(request, field(f, "lang"));
-  if (!resident_box_) return respond(closed_page(lang));
-  Say say{lang};
-  auto who = signed_in(request, *resident_box_);
-  if (!who)
-    return respond(page(401, lang, say("Session expirée", "Session expired"),
-                        "<p>" +
-                            say("Confirmez de nouveau votre numéro ou votre adresse pour voir "
-                                "votre abonnement.",
-                                "Confirm your number or address again to see your subscription.") +
-                            "</p>\n<p><a href=\"/residents?lang=" + lang + "\">" +
-                            say("Retour à l'inscription", "Back to sign-up") + "</a></p>\n",
-                        "/residents/me"));
+  auto who = resident_of(request, lang, respond);
+  if (!who) return;
+  resident_subscription(lang, *who, field(f, "q"), field(f, "label"), {}, 200, std::move(respond));
+}
+
+void Api::resident_subscription(const std::string& lang, const std::string& id,
+                                const std::string& q, const std::string& label,
+                                std::vector<Error> errors, int status, Respond respond) {
   off_thread(
-      "a resident's subscription", std::move(respond), [this, lang, id = *who](Respond& respond) {
+      "a resident's subscription", std::move(respond),
+      [this, lang, id, q, label, errors, status](Respond& respond) {
         Say say{lang};
-        auto data = store_.with_connection(
-            [&](db::Connection& db) { return residents::export_data(db, *resident_box_, id); });
+        PlaceForm adding{q, label, {}, errors};
+        auto data = store_.with_connection([&](db::Connection& db) {
+          if (!q.empty()) adding.found = addresses::search(db, q);
+          return residents::export_data(db, *resident_box_, id);
+        });
         if (!data)
           return respond(page(
               404, lang, say("Abonnement introuvable", "No subscription"),
               "<p>" + say("Cet abonnement n'existe plus.", "This subscription no longer exists.") +
                   "</p>\n",
               "/residents/me"));
-        respond(page(200, lang, say("Mon abonnement", "My subscription"),
-                     subscription_html(lang, *data), "/residents/me"));
+        auto set = library_.current();
+        respond(page(status, lang, say("Mon abonnement", "My subscription"),
+                     subscription_html(lang, *data, set ? &set->references.zones : nullptr, adding,
+                                       residents_.max_places),
+                     "/residents/me"));
       });
+}
+
+void Api::resident_add_place(const ApiRequest& request, Respond respond) {
+  Form f = parse_form(request.body);
+  const std::string lang = language_of(request, field(f, "lang"));
+  auto who = resident_of(request, lang, respond);
+  if (!who) return;
+  auto sign = std::make_shared<SignUp>(sign_up_of(f));
+  off_thread(
+      "a resident's new place", std::move(respond),
+      [this, lang, id = *who, sign](Respond& respond) {
+        Say say{lang};
+        auto set = library_.current();
+        if (!set) return respond(error(503, Error{"unavailable", "no playbooks are loaded", ""}));
+        const ZoneMap& zones = set->references.zones;
+        std::optional<GeoPoint> point = map_point(zones, sign->map_x, sign->map_y);
+        std::optional<CivicAddress> place;
+        if (!point && !sign->address.empty())
+          place = store_.with_connection(
+              [&](db::Connection& db) { return addresses::find(db, sign->address); });
+        auto refuse = [&](std::string message) {
+          resident_subscription(lang, id, sign->q, sign->label,
+                                {Error{"invalid", std::move(message), "q"}}, 400,
+                                std::move(respond));
+        };
+        if (sign->label.size() > 60)
+          return refuse(say("Le nom du lieu a 60 caractères au plus.",
+                            "A place's name has 60 characters at most."));
+        if (!point && !place)
+          return refuse(
+              !sign->address.empty() ? say("Cette adresse n'est pas une adresse de la ville.",
+                                           "This address is not one of the city's.")
+              : !sign->map_x.empty()
+                  ? say("Cliquez sur la carte avec la souris ou le doigt, ou cherchez l'adresse "
+                        "du lieu.",
+                        "Click the map with a mouse or a finger, or find the place's address.")
+                  : say("Cherchez l'adresse du lieu, puis choisissez-la dans la liste, ou "
+                        "cliquez sur la carte.",
+                        "Find the place's address, then choose it from the list, or click the "
+                        "map."));
+        ResidentPlace where{sign->label.empty() ? say("lieu", "place") : sign->label,
+                            place ? place->point : *point, place ? place->text() : ""};
+        auto outcome = std::make_shared<std::optional<Error>>();
+        journal_.write(
+            [this, set, id, where, outcome](db::Connection& db) {
+              auto r = residents::add_place(db, *resident_box_, set->references.zones, id, where,
+                                            residents_.max_places, now());
+              if (!r) *outcome = r.error();
+            },
+            [this, lang, id, sign, outcome, respond](bool committed) {
+              Say say{lang};
+              if (!committed)
+                return respond(
+                    error(503, Error{"storage_unavailable",
+                                     "the journal could not store this; try again", ""}));
+              if (*outcome) {
+                const Error& e = **outcome;
+                return resident_subscription(
+                    lang, id, sign->q, sign->label,
+                    {Error{e.code,
+                           e.code == "outside"
+                               ? say("Ce lieu est hors de la ville : la Ville n'envoie d'alertes "
+                                     "que pour son territoire.",
+                                     "This place is outside the city: the City sends alerts for "
+                                     "its territory only.")
+                           : e.code == "too_large"
+                               ? say("Vous suivez déjà le nombre de lieux permis.",
+                                     "You already follow as many places as allowed.")
+                               : e.message,
+                           "q"}},
+                    e.code == "not_found" ? 404 : 400, respond);
+              }
+              respond(see_other("/residents/me?lang=" + lang + "#places"));
+            });
+      });
+}
+
+void Api::resident_remove_place(const ApiRequest& request, Respond respond) {
+  Form f = parse_form(request.body);
+  const std::string lang = language_of(request, field(f, "lang"));
+  auto who = resident_of(request, lang, respond);
+  if (!who) return;
+  const std::string n = field(f, "place");
+  if (n.empty() || n.size() > 3 || n.find_first_not_of("0123456789") != std::string::npos)
+    return respond(error(400, Error{"invalid", "the place's number", "place"}));
+  auto set = library_.current();
+  if (!set) return respond(error(503, Error{"unavailable", "no playbooks are loaded", ""}));
+  auto outcome = std::make_shared<std::optional<Error>>();
+  journal_.write(
+      [this, set, id = *who, number = std::stoul(n), outcome](db::Connection& db) {
+        auto r =
+            residents::remove_place(db, *resident_box_, set->references.zones, id, number, now());
+        if (!r) *outcome = r.error();
+      },
+      [this, lang, id = *who, outcome, respond](bool committed) {
+        Say say{lang};
+        if (!committed)
+          return respond(error(503, Error{"storage_unavailable",
+                                          "the journal could not store this; try again", ""}));
+        if (*outcome)
+          return resident_subscription(
+              lang, id, "", "",
+              {Error{(*outcome)->code,
+                     (*outcome)->code == "invalid"
+                         ? say("Un abonnement suit au moins un lieu : pour tout arrêter, "
+                               "désabonnez-vous.",
+                               "A subscription follows at least one place: to stop everything, "
+                               "unsubscribe.")
+                         : say("Ce lieu n'existe plus.", "This place no longer exists."),
+                     "q"}},
+              (*outcome)->code == "invalid" ? 400 : 404, respond);
+        respond(see_other("/residents/me?lang=" + lang + "#places"));
+      });
+}
+
+void Api::residents_map(const ApiRequest& request, Respond respond) {
+  const std::string lang = language_of(request, field(query_form(request), "lang"));
+  auto set = library_.current();
+  auto frame = set ? zone_frame(set->references.zones) : std::nullopt;
+  if (!resident_box_ || !frame) return respond(error(404, Error{"not_found", "no zone map", ""}));
+  ApiResponse r;
+  r.status = 200;
+  r.content_type = "image/svg+xml";
+  r.headers["Cache-Control"] = "public, max-age=300";
+  r.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'";
+  r.headers["X-Content-Type-Options"] = "nosniff";
+  r.body = zone_picture_svg(set->references.zones, *frame, lang);
+  respond(std::move(r));
 }
 
 // The signed-in resident of a request, or the page that says why not (answered).

@@ -86,20 +86,24 @@ int resident_import(const Config& config, const std::string& file, const std::st
   const auto& header = records->front();
   for (std::size_t i = 0; i < header.fields.size(); ++i) {
     const std::string& name = header.fields[i];
-    static const std::set<std::string> known{"phone", "email",      "language", "lat",
-                                             "lon",   "categories", "label"};
+    static const std::set<std::string> known{"phone", "email",   "language",   "lat",
+                                             "lon",   "address", "categories", "label"};
     if (!known.count(name)) {
       err << file << ":1: column '" << name
-          << "' is not one of phone, email, language, lat, lon, categories, label\n";
+          << "' is not one of phone, email, language, lat, lon, address, categories, label\n";
       return 1;
     }
     column[name] = i;
   }
-  for (const char* required : {"language", "lat", "lon"})
-    if (!column.count(required)) {
-      err << file << ":1: the header has no column '" << required << "'\n";
-      return 1;
-    }
+  if (!column.count("language")) {
+    err << file << ":1: the header has no column 'language'\n";
+    return 1;
+  }
+  // A place is a point (lat, lon) or a civic address's id (tocsin address import).
+  if (!column.count("address") && !(column.count("lat") && column.count("lon"))) {
+    err << file << ":1: the header has neither 'address' nor 'lat' and 'lon'\n";
+    return 1;
+  }
   if (!column.count("phone") && !column.count("email")) {
     err << file << ":1: the header has neither 'phone' nor 'email'\n";
     return 1;
@@ -115,6 +119,7 @@ int resident_import(const Config& config, const std::string& file, const std::st
     err << "refused: the zones do not load: " << zones.error().message << "\n";
     return 1;
   }
+  auto db = open_database(config);
   std::vector<std::pair<std::size_t, NewResident>> rows;
   std::vector<std::string> problems;
   for (std::size_t k = 1; k < records->size() && problems.size() < 20; ++k) {
@@ -150,17 +155,26 @@ int resident_import(const Config& config, const std::string& file, const std::st
     }
     r.language = cell("language");
     r.categories = residents::category_list(cell("categories"));
-    auto lat = number(cell("lat")), lon = number(cell("lon"));
-    if (!lat || !lon || std::abs(*lat) > 90 || std::abs(*lon) > 180) {
-      problem(!lat || std::abs(*lat) > 90 ? "lat" : "lon",
-              "not a latitude and longitude in degrees");
-      continue;
+    const std::string label = cell("label").empty() ? "home" : cell("label");
+    if (auto id = cell("address"); !id.empty()) {
+      auto civic = addresses::find(*db, id);
+      if (!civic) {
+        problem("address", "no civic address has this id (tocsin address import)");
+        continue;
+      }
+      r.places.push_back({label, civic->point, civic->text()});
+    } else {
+      auto lat = number(cell("lat")), lon = number(cell("lon"));
+      if (!lat || !lon || std::abs(*lat) > 90 || std::abs(*lon) > 180) {
+        problem(!lat || std::abs(*lat) > 90 ? "lat" : "lon",
+                "not a latitude and longitude in degrees (or give an address id)");
+        continue;
+      }
+      r.places.push_back({label, {*lat, *lon}, ""});
     }
-    r.places.push_back({cell("label").empty() ? "home" : cell("label"), {*lat, *lon}});
     rows.emplace_back(rec.line, std::move(r));
   }
 
-  auto db = open_database(config);
   UlidGenerator ids;
   const Timestamp at = now();
   std::size_t added = 0;

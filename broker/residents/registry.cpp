@@ -32,6 +32,56 @@ bool taken(db::Connection& db, const std::string& kind, const std::string& blind
   return st.step();
 }
 
+std::string sealed_place(const SealedBox& box, const ResidentPlace& p) {
+  json::object o{{"label", p.label}, {"lat", p.point.lat}, {"lon", p.point.lon}};
+  if (!p.address.empty()) o["address"] = p.address;
+  return box.seal(json_text(o), "place");
+}
+
+// The zones a place falls in, or why it is refused (naming `field`).
+Result<std::vector<std::string>> place_zones(const ZoneMap& zones, const ResidentPlace& p,
+                                             const std::string& field) {
+  if (p.label.size() > 60)
+    return Error{"too_large", "a place's name has at most 60 characters", field + ".label"};
+  auto found = zones.zones_of(Location{std::nullopt, p.point, {}});
+  if (found.empty())
+    return Error{"outside",
+                 "this place is outside the city: alerts are sent for places inside it only",
+                 field};
+  return found;
+}
+
+// The resident's places' points, opened from their seals, by number.
+std::map<std::int64_t, GeoPoint> place_points(db::Connection& db, const SealedBox& box,
+                                              const std::string& id) {
+  std::map<std::int64_t, GeoPoint> out;
+  auto st = db.prepare("SELECT n, sealed FROM resident_places WHERE resident_id = ?1");
+  st.bind(1, id);
+  while (st.step()) {
+    boost::system::error_code ec;
+    auto place = json::parse(box.open(st.text(1), "place").value_or("{}"), ec);
+    if (ec || !place.is_object() || !place.as_object().contains("lat")) continue;
+    out[st.integer(0)] =
+        GeoPoint{place.at("lat").to_number<double>(), place.at("lon").to_number<double>()};
+  }
+  return out;
+}
+
+// The zones the resident is in, from their places as they now are.
+void rezone(db::Connection& db, const SealedBox& box, const ZoneMap& zones, const std::string& id) {
+  std::set<std::string> in;
+  for (const auto& [n, point] : place_points(db, box, id))
+    for (auto& z : zones.zones_of(Location{std::nullopt, point, {}})) in.insert(std::move(z));
+  auto clear = db.prepare("DELETE FROM resident_zones WHERE resident_id = ?1");
+  clear.bind(1, id);
+  clear.run();
+  auto zone = db.prepare("INSERT INTO resident_zones (zone, resident_id) VALUES (?1, ?2)");
+  for (const auto& z : in) {
+    zone.bind(1, z).bind(2, id);
+    zone.run();
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> category_list(std::string text) {
@@ -66,15 +116,9 @@ Result<std::string> add(db::Connection& db, const SealedBox& box, const ZoneMap&
   std::set<std::string> in_zones;
   for (std::size_t i = 0; i < r.places.size(); ++i) {
     const auto& p = r.places[i];
-    const std::string field = "places[" + std::to_string(i) + "]";
-    if (p.label.size() > 60)
-      return Error{"too_large", "a place's name has at most 60 characters", field + ".label"};
-    auto found = zones.zones_of(Location{std::nullopt, p.point, {}});
-    if (found.empty())
-      return Error{"outside",
-                   "this place is outside the city: alerts are sent for places inside it only",
-                   field};
-    in_zones.insert(found.begin(), found.end());
+    auto found = place_zones(zones, p, "places[" + std::to_string(i) + "]");
+    if (!found) return found.error();
+    in_zones.insert(found->begin(), found->end());
   }
   const std::string phone_blind = r.phone.empty() ? "" : box.blind("phone", r.phone);
   const std::string email_blind = r.email.empty() ? "" : box.blind("email", r.email);
@@ -108,9 +152,7 @@ Result<std::string> add(db::Connection& db, const SealedBox& box, const ZoneMap&
   for (std::size_t i = 0; i < r.places.size(); ++i) {
     const auto& p = r.places[i];
     place.bind(1, id).bind(2, std::int64_t(i));
-    place.bind(3, box.seal(json_text(json::object{
-                               {"label", p.label}, {"lat", p.point.lat}, {"lon", p.point.lon}}),
-                           "place"));
+    place.bind(3, sealed_place(box, p));
     place.run();
   }
   auto zone = db.prepare("INSERT INTO resident_zones (zone, resident_id) VALUES (?1, ?2)");
@@ -169,7 +211,74 @@ Result<bool> set_preferences(db::Connection& db, const std::string& id, const st
   return true;
 }
 
-bool erase(db::Connection& db, const std::string& id, const std::string& by, Timestamp at) {
+Result<bool> add_place(db::Connection& db, const SealedBox& box, const ZoneMap& zones,
+                       const std::string& id, const ResidentPlace& place, std::size_t max_places,
+                       Timestamp at) {
+  auto found = place_zones(zones, place, "place");
+  if (!found) return found.error();
+  auto held = db.prepare(
+      "SELECT count(*), coalesce(max(n), -1) FROM resident_places WHERE resident_id = ?1");
+  held.bind(1, id);
+  held.step();
+  if (held.integer(0) == 0) return Error{"not_found", "no such resident", "id"};
+  if (std::size_t(held.integer(0)) >= max_places)
+    return Error{"too_large", "at most " + std::to_string(max_places) + " places", "place"};
+  const std::int64_t n = held.integer(1) + 1;
+  held.reset();
+  auto insert =
+      db.prepare("INSERT INTO resident_places (resident_id, n, sealed) VALUES (?1, ?2, ?3)");
+  insert.bind(1, id).bind(2, n).bind(3, sealed_place(box, place));
+  insert.run();
+  rezone(db, box, zones, id);
+  audit::Appender(db).append({at, "resident", "resident.place_add", id, "{}"});
+  return true;
+}
+
+Result<bool> remove_place(db::Connection& db, const SealedBox& box, const ZoneMap& zones,
+                          const std::string& id, std::size_t n, Timestamp at) {
+  auto held = db.prepare("SELECT n FROM resident_places WHERE resident_id = ?1 ORDER BY n");
+  held.bind(1, id);
+  std::vector<std::int64_t> numbers;
+  while (held.step()) numbers.push_back(held.integer(0));
+  held.reset();
+  if (n >= numbers.size()) return Error{"not_found", "no such place", "place"};
+  if (numbers.size() == 1)
+    return Error{"invalid", "a subscription follows at least one place", "place"};
+  auto st = db.prepare("DELETE FROM resident_places WHERE resident_id = ?1 AND n = ?2");
+  st.bind(1, id).bind(2, numbers[n]);
+  st.run();
+  rezone(db, box, zones, id);
+  audit::Appender(db).append({at, "resident", "resident.place_remove", id, "{}"});
+  return true;
+}
+
+std::int64_t purge_unconfirmed(db::Connection& db, Timestamp at, std::chrono::hours after) {
+  const std::int64_t before = to_unix_ms(at - after);
+  auto stale = db.prepare(
+      "SELECT r.id FROM residents r WHERE r.created_at < ?1 AND NOT EXISTS (SELECT 1 FROM "
+      "resident_contacts c WHERE c.resident_id = r.id AND c.confirmed_at IS NOT NULL)");
+  stale.bind(1, before);
+  std::vector<std::string> ids;
+  while (stale.step()) ids.push_back(stale.text(0));
+  stale.reset();
+  for (const auto& id : ids) erase(db, id, "retention", at, "resident.purge");
+  auto contacts = db.prepare(
+      "DELETE FROM resident_contacts WHERE confirmed_at IS NULL AND resident_id IN (SELECT id "
+      "FROM residents WHERE created_at < ?1)");
+  contacts.bind(1, before);
+  contacts.run();
+  auto codes = db.prepare("DELETE FROM resident_codes WHERE expires_at < ?1");
+  codes.bind(1, to_unix_ms(at));
+  codes.run();
+  // The sends count for a day at most (the rate limits' longest window).
+  auto sends = db.prepare("DELETE FROM resident_sends WHERE sent_at < ?1");
+  sends.bind(1, to_unix_ms(at - std::chrono::hours(24)));
+  sends.run();
+  return std::int64_t(ids.size());
+}
+
+bool erase(db::Connection& db, const std::string& id, const std::string& by, Timestamp at,
+           const char* action) {
   for (const char* table :
        {"resident_codes", "resident_zones", "resident_places", "resident_contacts"}) {
     auto st = db.prepare(std::string("DELETE FROM ") + table + " WHERE resident_id = ?1");
@@ -180,7 +289,7 @@ bool erase(db::Connection& db, const std::string& id, const std::string& by, Tim
   st.bind(1, id);
   st.run();
   if (db.changes() == 0) return false;
-  audit::Appender(db).append({at, by, "resident.erase", id, "{}"});
+  audit::Appender(db).append({at, by, action, id, "{}"});
   return true;
 }
 

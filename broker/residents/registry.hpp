@@ -5,6 +5,7 @@
 // transaction (the journal's, or the CLI's beside it); reads for the dispatcher go through
 // ResidentDirectory on a connection of its own.
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -46,6 +47,7 @@ struct ResidentsConfig {
 struct ResidentPlace {
   std::string label;  // home, work, "ma mère"…: the resident's words, sealed with the point
   GeoPoint point;
+  std::string address;  // the civic address it was found by, or empty (a point on the map)
 };
 
 struct NewResident {
@@ -83,10 +85,25 @@ std::optional<std::string> find_by_contact(db::Connection& db, const SealedBox& 
 Result<bool> set_preferences(db::Connection& db, const std::string& id, const std::string& language,
                              const std::vector<std::string>& categories, Timestamp at);
 
+// A place added to a resident's subscription (checked as add checks one, within `max_places`),
+// or place `n` (as export_data numbers them from 0) removed, never the last; the zones the
+// resident is in follow. Audited under their id, without the place.
+Result<bool> add_place(db::Connection& db, const SealedBox& box, const ZoneMap& zones,
+                       const std::string& id, const ResidentPlace& place, std::size_t max_places,
+                       Timestamp at);
+Result<bool> remove_place(db::Connection& db, const SealedBox& box, const ZoneMap& zones,
+                          const std::string& id, std::size_t n, Timestamp at);
+
+// Retention: a sign-up none of whose contacts was confirmed within `after` of it is erased
+// (audited `resident.purge`), a contact left unconfirmed that long beside a confirmed one is
+// dropped, and codes and send counts past their use are deleted. The residents erased.
+std::int64_t purge_unconfirmed(db::Connection& db, Timestamp at, std::chrono::hours after);
+
 // Erasure: the resident and everything of theirs gone at once (contacts, places, zones, codes),
 // audited as `resident.erase` under their id alone. Their past deliveries keep their id and
 // state (the counts), never an address. False: no such resident.
-bool erase(db::Connection& db, const std::string& id, const std::string& by, Timestamp at);
+bool erase(db::Connection& db, const std::string& id, const std::string& by, Timestamp at,
+           const char* action = "resident.erase");
 
 // Everything the city holds on a resident, opened from its seals (what they download): id,
 // language, categories, created_at, contacts (kind, value, confirmed_at, stopped_at), places

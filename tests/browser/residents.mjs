@@ -94,6 +94,24 @@ try {
   await page.screenshot({ path: join(out, "02-subscription.png"), fullPage: true });
   console.log("residents: signed up in French, confirmed by the code texted");
 
+  // A second place, picked on the zone map: a click in the middle of the east end's shape.
+  const svg = await (await fetch(`${base}/residents/map.svg?lang=fr`)).text();
+  const corners = svg.match(/<g id="zone-east-end"><polygon[^>]*points="([^"]+)"/)[1]
+    .trim().split(/\s+/).map((xy) => xy.split(",").map(Number));
+  const middle = (i) => corners.reduce((sum, c) => sum + c[i], 0) / corners.length;
+  await page.fill("#place-label", "chez ma mère");
+  const map = page.locator('input[type="image"]');
+  const box = await map.boundingBox();
+  check(box && box.width >= 320, "the zone map is not shown at its size");
+  await map.click({ position: { x: middle(0) + 2, y: middle(1) + 2 } });  // inside its 2px border
+  await arrive(page, /\/residents\/me/);
+  const withMother = await page.textContent("body");
+  check(withMother.includes("chez ma mère : un point choisi sur la carte — zones : Quartiers de l'Est"),
+        "the place picked on the map is not followed in the east end");
+  await accessible(page, "the subscription with two places");
+  await page.screenshot({ path: join(out, "02b-two-places.png"), fullPage: true });
+  console.log("residents: a second place picked on the zone map");
+
   // Their choices changed, then the page in English.
   await page.check("#category-roads");
   await page.check("#language-en");

@@ -158,7 +158,7 @@ TEST_CASE("the console's on-call panel: who is on call, a cover saved and cancel
 }
 
 TEST_CASE(
-    "the residents' pages: sign up in French, confirm by the code texted, change, English, "
+    "the residents' pages: sign up in French, confirm by the code texted, a second place, English, "
     "download, delete",
     "[browser][residents]") {
   FakeProvider provider;
@@ -180,7 +180,7 @@ TEST_CASE(
   for (auto at = r.output.find("no WCAG 2.1 AA violation"); at != std::string::npos;
        at = r.output.find("no WCAG 2.1 AA violation", at + 1))
     ++audited;
-  CHECK(audited == 7);
+  CHECK(audited == 8);
   CHECK(query_integer(server.database(),
                       "SELECT count(*) FROM audit WHERE action = 'resident.erase'") == 1);
   CHECK(query_integer(server.database(), "SELECT count(*) FROM residents") == 1);  // the no-JS one

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -222,6 +223,31 @@ TEST_CASE("residents are refused clearly: a bad list imports nothing, a missing 
       run_command({TOCSIN_BINARY, "resident", "count", "--config", server.config_file()}, 10s);
   CHECK(none.output == "0\n");  // all or nothing
 
+  // A place given by its civic address's id (the city's file, imported first).
+  import_shipped_addresses(server);
+  std::ofstream(dir.path() / "by_address.csv") << "phone,language,address,label\n"
+                                                  "514 555-0311,fr,SYN-00032,bureau\n"
+                                                  "514 555-0312,en,SYN-99999,home\n";
+  const std::string by_address = (dir.path() / "by_address.csv").string();
+  auto unknown = run_command({TOCSIN_BINARY, "resident", "import", "--config", server.config_file(),
+                              "--csv", by_address, "--reason", "test"},
+                             30s);
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.output.find(by_address + ":3: address: no civic address has this id") !=
+        std::string::npos);
+  std::ofstream(dir.path() / "by_address.csv") << "phone,language,address,label\n"
+                                                  "514 555-0311,fr,SYN-00032,bureau\n"
+                                                  "514 555-0312,en,SYN-00001,home\n";
+  auto imported = run_command({TOCSIN_BINARY, "resident", "import", "--config",
+                               server.config_file(), "--csv", by_address, "--reason", "test"},
+                              30s);
+  INFO(imported.output);
+  CHECK(imported.exit_code == 0);
+  auto old_port = run_command(
+      {TOCSIN_BINARY, "resident", "count", "--zone", "old-port", "--config", server.config_file()},
+      10s);
+  CHECK(old_port.output == "1\n");
+
   // The key gone: serve and check-config refuse, naming the key.
   std::filesystem::remove(dir.path() / "residents.key");
   auto check = run_command({TOCSIN_BINARY, "check-config", server.config_file()}, 10s);
@@ -416,6 +442,72 @@ TEST_CASE(
              {{"Cookie", session}, {"Origin", "https://evil.example"}})
             .status == 403);
 
+  // A second place: a parent's home found by its address, in the old port; a third picked on the
+  // zone map, in the middle of the east end's shape as the map draws it.
+  auto in_zone = [&](const char* zone) {
+    return run_command({TOCSIN_BINARY, "resident", "count", "--zone", zone, "--config",
+                        server.config_file()},
+                       10s)
+        .output;
+  };
+  auto searched = get("/residents/me?lang=fr&q=2411+saint-paul", {{"Cookie", session}});
+  auto saint_paul = radio_values(searched.body, "address");
+  REQUIRE(saint_paul.size() == 1);
+  CHECK(searched.body.find("2411 Rue Saint-Paul Est") != std::string::npos);
+  auto added = post("/residents/me/places",
+                    {{"lang", "fr"}, {"label", "chez maman"}, {"address", saint_paul[0]}},
+                    {{"Cookie", session}});
+  INFO(added.body);
+  CHECK(added.status == 303);
+  CHECK(in_zone("old-port") == "1\n");
+  CHECK(in_zone("riverside") == "1\n");
+  auto places = get("/residents/me?lang=fr", {{"Cookie", session}});
+  CHECK(places.body.find("<strong>chez maman</strong> : 2411 Rue Saint-Paul Est") !=
+        std::string::npos);
+  CHECK(places.body.find("Vieux-Port") != std::string::npos);  // its zone, by name
+
+  auto map = get("/residents/map.svg?lang=fr");
+  REQUIRE(map.status == 200);
+  CHECK(map.headers["content-type"] == "image/svg+xml");
+  auto shape = map.body.find("<g id=\"zone-east-end\"><polygon");
+  REQUIRE(shape != std::string::npos);
+  auto from = map.body.find("points=\"", shape) + 8;
+  std::istringstream points(map.body.substr(from, map.body.find('"', from) - from));
+  double x_sum = 0, y_sum = 0;
+  int corners = 0;
+  for (std::string xy; points >> xy; ++corners) {
+    x_sum += std::stod(xy.substr(0, xy.find(',')));
+    y_sum += std::stod(xy.substr(xy.find(',') + 1));
+  }
+  REQUIRE(corners >= 4);
+  const std::string mid_x = std::to_string(int(x_sum / corners)),
+                    mid_y = std::to_string(int(y_sum / corners));
+  auto clicked =
+      post("/residents/me/places",
+           {{"lang", "fr"}, {"label", "travail"}, {"q", ""}, {"map.x", mid_x}, {"map.y", mid_y}},
+           {{"Cookie", session}});
+  CHECK(clicked.status == 303);
+  CHECK(in_zone("east-end") == "1\n");
+  // Pressed from the keyboard (0, 0), or clicked in the margin outside the city: refused, said.
+  auto keyboard = post("/residents/me/places", {{"lang", "fr"}, {"map.x", "0"}, {"map.y", "0"}},
+                       {{"Cookie", session}});
+  CHECK(keyboard.status == 400);
+  CHECK(keyboard.body.find("Cliquez sur la carte avec la souris") != std::string::npos);
+  auto margin = post("/residents/me/places", {{"lang", "en"}, {"map.x", "2"}, {"map.y", "2"}},
+                     {{"Cookie", session}});
+  CHECK(margin.status == 400);
+  CHECK(margin.body.find("outside the city") != std::string::npos);
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM resident_places") == 3);
+  // The first place (riverside) no longer followed: the resident leaves that zone.
+  auto removed =
+      post("/residents/me/places/remove", {{"lang", "fr"}, {"place", "0"}}, {{"Cookie", session}});
+  CHECK(removed.status == 303);
+  CHECK(in_zone("riverside") == "0\n");
+  CHECK(in_zone("old-port") == "1\n");
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action IN ('resident.place_add', "
+                      "'resident.place_remove') AND detail = '{}'") == 3);
+
   // Coming back without a password: a code to their number opens it again. A number that is
   // nobody's gets the same next page, and no text (the real one, sent after it, arrives alone).
   CHECK(get("/residents/signin?lang=fr").body.find("Cellulaire ou courriel") != std::string::npos);
@@ -458,6 +550,7 @@ TEST_CASE(
   CHECK(dump.output.find("5550301") == std::string::npos);
   CHECK(dump.output.find("5550399") == std::string::npos);
   CHECK(dump.output.find("chez moi") == std::string::npos);
+  CHECK(dump.output.find("chez maman") == std::string::npos);
   CHECK(server.log().find("5550301") == std::string::npos);
   CHECK(server.log().find("5550399") == std::string::npos);
 }
@@ -529,4 +622,40 @@ TEST_CASE(
   CHECK(query_integer(server.database(), "SELECT count(*) FROM residents") == 1);
   auto dump = run_command({"/usr/bin/sqlite3", server.database(), ".dump"}, 30s);
   CHECK(dump.output.find("exemple.ca") == std::string::npos);
+}
+
+TEST_CASE("a sign-up never confirmed is erased after a day, by the server itself",
+          "[residents][pages]") {
+  FakeProvider provider;
+  TempDir dir;
+  TocsinServer server(residents_server(provider, dir));
+  import_shipped_addresses(server);
+  server.start();
+  auto sign_up = [&](const std::string& phone) {
+    auto r =
+        http_request(server.http_port(), "POST", "/residents/signup",
+                     form_encoded({{"lang", "fr"}, {"phone", phone}, {"address", "SYN-00001"}}),
+                     "application/x-www-form-urlencoded", {});
+    REQUIRE(r);
+    CHECK(r->status == 303);
+  };
+  sign_up("514 555-0401");
+  sign_up("514 555-0402");
+  REQUIRE(wait_until([&] { return sent_to(provider, "+15145550402").size() == 1; }, 15s));
+  CHECK(server.terminate() == 0);
+  // One of them signed up 25 hours ago and never confirmed.
+  auto aged = run_command({"/usr/bin/sqlite3", server.database(),
+                           "UPDATE residents SET created_at = created_at - 25 * 3600 * 1000 WHERE "
+                           "id = (SELECT min(id) FROM residents)"},
+                          10s);
+  REQUIRE(aged.exit_code == 0);
+  server.start();
+  REQUIRE(wait_until(
+      [&] { return query_integer(server.database(), "SELECT count(*) FROM residents") == 1; },
+      15s));
+  CHECK(query_integer(server.database(), "SELECT count(*) FROM resident_contacts") == 1);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action = 'resident.purge' AND actor = "
+                      "'retention' AND detail = '{}'") == 1);
+  CHECK(server.log().find("erased 1 sign-up(s) left unconfirmed for 24 h") != std::string::npos);
 }
