@@ -33,6 +33,7 @@
 #include "broker/oncall/staff_pages.hpp"
 #include "broker/residents/registry.hpp"
 #include "broker/residents/retention.hpp"
+#include "broker/residents/unsubscribe.hpp"
 #include "broker/runs/playbook_library.hpp"
 #include "broker/runs/timers.hpp"
 #include "broker/storage/audit.hpp"
@@ -242,6 +243,13 @@ int serve(const Config& config) {
   }
   StaffPages staff_pages(one_tap.get(), reply_codes.get());
   if (one_tap || reply_codes) dispatcher.decorator(&staff_pages);
+  // A resident's messages carry their way out: an e-mail's one-click link, an SMS's STOP line.
+  std::unique_ptr<ResidentMessages> resident_messages;
+  if (resident_box) {
+    resident_messages = std::make_unique<ResidentMessages>(
+        resident_box, config.http.auth.public_origin, dispatcher.inbound("sms") != nullptr);
+    dispatcher.decorator(resident_messages.get());
+  }
   DispatchingSink alerts(dispatcher);
   Unfinished unfinished = load_unfinished(database);
   std::vector<ExpectedSource> expected;

@@ -132,6 +132,7 @@ struct Message {
   std::string text;
   std::string html;      // email, optional
   std::string alphabet;  // sms: what the template declared ({{! alphabet: ucs2 }}); gsm if not
+  std::string unsubscribe = {};  // email: this recipient's one-click unsubscribe URL (RFC 8058)
 };
 
 }  // namespace tocsin

@@ -579,9 +579,12 @@ void Dispatcher::attempt(Lane& lane, Job job) {
   const Alert& alert = job.content->alert;
   const Message* message = job.content->message(d.channel, d.recipient.language);
   std::optional<Message> decorated;
-  if (decorator_ && message)
-    decorated = decorator_->decorate(d, alert, *message, lane.policy.max_segments);
-  if (decorated) message = &*decorated;
+  for (const MessageDecorator* decorator : decorators_)
+    if (message)
+      if (auto more = decorator->decorate(d, alert, *message, lane.policy.max_segments)) {
+        decorated = std::move(more);
+        message = &*decorated;
+      }
   std::optional<SendResult> refused;
   for (auto it = lane.stages.begin(); !refused && it != lane.stages.end(); ++it)
     refused = (*it)->check(d, alert, message);

@@ -58,8 +58,9 @@ class MessageRenderer {
 };
 
 // What a delivery's message gets for its one recipient, on top of the alert's rendering (a staff
-// member's one-tap acknowledgement link): nullopt keeps the message as it is. Called on the lane's
-// thread before the message checks, at each attempt. `max_segments` is the channel's (0: none).
+// member's one-tap acknowledgement link, a resident's unsubscribe link): nullopt keeps the message
+// as it is. Called on the lane's thread before the message checks, at each attempt, each
+// decorator in the order they were added. `max_segments` is the channel's (0: none).
 class MessageDecorator {
  public:
   virtual ~MessageDecorator() = default;
@@ -149,8 +150,8 @@ class Dispatcher : public AlertDesk {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   void start();
-  // Set before start(); null: messages are sent as rendered.
-  void decorator(const MessageDecorator* d) { decorator_ = d; }
+  // Added before start(); none: messages are sent as rendered.
+  void decorator(const MessageDecorator* d) { decorators_.push_back(d); }
   // AlertDesk
   void dispatch(Alert alert, IncidentRecord incident) override;
   AlertPreview preview(const Alert& alert, const IncidentRecord& incident) const override;
@@ -199,7 +200,7 @@ class Dispatcher : public AlertDesk {
   DeliveryLedger& ledger_;
   AudienceSource& audience_;
   MessageRenderer& renderer_;
-  const MessageDecorator* decorator_ = nullptr;
+  std::vector<const MessageDecorator*> decorators_;
   UlidGenerator ids_;
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
 

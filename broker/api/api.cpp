@@ -365,6 +365,18 @@ void Api::routes() {
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           resident_remove_place(r, std::move(respond));
         });
+  t.add("GET", "/residents/unsubscribe/{token}", "",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          resident_unsubscribe(p.at("token"), r, false, std::move(respond));
+        });
+  t.add("POST", "/residents/unsubscribe/{token}", "",
+        [this](ApiRequest& r, const Params& p, const Query&, Respond respond) {
+          resident_unsubscribe(p.at("token"), r, true, std::move(respond));
+        });
+  t.add("POST", "/residents/me/resume", "",
+        [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
+          resident_resume(r, std::move(respond));
+        });
   t.add("GET", "/residents/map.svg", "",
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           residents_map(r, std::move(respond));

@@ -155,6 +155,9 @@ class Api {
   void resident_add_place(const ApiRequest& request, Respond respond);
   void resident_remove_place(const ApiRequest& request, Respond respond);
   void residents_map(const ApiRequest& request, Respond respond);
+  void resident_unsubscribe(const std::string& token, const ApiRequest& request, bool act,
+                            Respond respond);
+  void resident_resume(const ApiRequest& request, Respond respond);
   void resident_data(const ApiRequest& request, Respond respond);
   void resident_update(const ApiRequest& request, Respond respond);
   void resident_erase(const ApiRequest& request, Respond respond);

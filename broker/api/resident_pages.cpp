@@ -17,6 +17,7 @@
 #include "broker/residents/contact_checks.hpp"
 #include "broker/residents/registry.hpp"
 #include "broker/residents/signup.hpp"
+#include "broker/residents/unsubscribe.hpp"
 #include "broker/residents/zone_picture.hpp"
 #include "broker/storage/audit.hpp"
 #include "core/alert.hpp"
@@ -66,6 +67,24 @@ std::vector<std::string> fields(const Form& f, const std::string& name) {
 std::string header(const ApiRequest& r, const char* name) {
   auto it = r.headers.find(name);
   return it == r.headers.end() ? std::string() : it->second;
+}
+
+// The journal refused a write (the disk, the database): nothing was changed, try again.
+ApiResponse not_stored() {
+  return Api::error(
+      503, Error{"storage_unavailable", "the journal could not store this; try again", ""});
+}
+
+// RFC 8058's body, List-Unsubscribe=One-Click, as a form (urlencoded, or multipart as some mail
+// providers send it).
+bool one_click(const ApiRequest& r) {
+  if (header(r, "content-type").rfind("multipart/form-data", 0) == 0) {
+    auto at = r.body.find("name=\"List-Unsubscribe\"");
+    auto value = at == std::string::npos ? at : r.body.find("\r\n\r\n", at);
+    return value != std::string::npos && r.body.compare(value + 4, 9, "One-Click") == 0 &&
+           (r.body.size() == value + 13 || r.body[value + 13] == '\r');
+  }
+  return field(parse_form(r.body), "List-Unsubscribe") == "One-Click";
 }
 
 // A write that a browser says comes from another site (its Origin), refused before anything.
@@ -396,12 +415,28 @@ std::string subscription_html(const std::string& lang, const json::object& data,
   for (const auto& c : data.at("contacts").as_array()) {
     const auto& o = c.as_object();
     const std::string kind(o.at("kind").as_string());
+    const bool stopped = !o.at("stopped_at").is_null();
     b += "<li>" + (kind == "phone" ? say("Cellulaire", "Mobile") : say("Courriel", "E-mail")) +
          " " + esc(masked(kind, std::string(o.at("value").as_string()))) + " : " +
-         (!o.at("stopped_at").is_null()    ? say("arrêté (ARRÊT)", "stopped (STOP)")
+         (stopped && kind == "phone"       ? say("arrêté (ARRÊT)", "stopped (STOP)")
+          : stopped                        ? say("désabonné", "unsubscribed")
           : o.at("confirmed_at").is_null() ? say("à confirmer", "to be confirmed")
-                                           : say("confirmé", "confirmed")) +
-         "</li>\n";
+                                           : say("confirmé", "confirmed"));
+    // A number's STOP is the carrier's too: only START from the phone lifts it.
+    if (stopped && kind == "phone")
+      b +=
+          ". " + say("Pour recevoir de nouveau les textos, envoyez START en réponse à un message "
+                     "de la Ville.",
+                     "To get text messages again, send START in reply to a message from the City.");
+    if (stopped && kind == "email")
+      b += "<form method=\"post\" action=\"/residents/me/resume\"><input type=\"hidden\" "
+           "name=\"lang\" value=\"" +
+           lang +
+           "\"><input type=\"hidden\" name=\"contact\" value=\"email\"><button "
+           "type=\"submit\" class=\"secondary\">" +
+           say("Recevoir de nouveau les alertes par courriel", "Get alerts by e-mail again") +
+           "</button></form>";
+    b += "</li>\n";
   }
   const auto& places = data.at("places").as_array();
   b += "</ul>\n<h2 id=\"places\">" + say("Lieux suivis", "Places followed") + "</h2>\n" +
@@ -648,10 +683,7 @@ void Api::resident_sign_up(const ApiRequest& request, Respond respond) {
             },
             [this, lang, sign, set, resident, outcome, found, respond](bool committed) {
               Say say{lang};
-              if (!committed)
-                return respond(
-                    error(503, Error{"storage_unavailable",
-                                     "the journal could not store this; try again", ""}));
+              if (!committed) return respond(not_stored());
               if (outcome->refused) {
                 Error e = *outcome->refused;
                 if (e.code == "duplicate")
@@ -762,9 +794,7 @@ void Api::resident_confirm(const std::string& id, const ApiRequest& request, boo
       },
       [this, lang, outcome, left, form_page, respond](bool committed) {
         Say say{lang};
-        if (!committed || !*outcome)
-          return respond(error(503, Error{"storage_unavailable",
-                                          "the journal could not store this; try again", ""}));
+        if (!committed || !*outcome) return respond(not_stored());
         const auto& r = **outcome;
         if (!r) {
           const std::string& c = r.error().code;
@@ -892,10 +922,7 @@ void Api::resident_add_place(const ApiRequest& request, Respond respond) {
             },
             [this, lang, id, sign, outcome, respond](bool committed) {
               Say say{lang};
-              if (!committed)
-                return respond(
-                    error(503, Error{"storage_unavailable",
-                                     "the journal could not store this; try again", ""}));
+              if (!committed) return respond(not_stored());
               if (*outcome) {
                 const Error& e = **outcome;
                 return resident_subscription(
@@ -937,9 +964,7 @@ void Api::resident_remove_place(const ApiRequest& request, Respond respond) {
       },
       [this, lang, id = *who, outcome, respond](bool committed) {
         Say say{lang};
-        if (!committed)
-          return respond(error(503, Error{"storage_unavailable",
-                                          "the journal could not store this; try again", ""}));
+        if (!committed) return respond(not_stored());
         if (*outcome)
           return resident_subscription(
               lang, id, "", "",
@@ -1032,9 +1057,7 @@ void Api::resident_update(const ApiRequest& request, Respond respond) {
         if (!r) *outcome = r.error();
       },
       [lang, outcome, respond](bool committed) {
-        if (!committed)
-          return respond(error(503, Error{"storage_unavailable",
-                                          "the journal could not store this; try again", ""}));
+        if (!committed) return respond(not_stored());
         if (*outcome) return respond(error(400, **outcome));
         respond(see_other("/residents/me?lang=" + lang));
       });
@@ -1059,9 +1082,7 @@ void Api::resident_erase(const ApiRequest& request, Respond respond) {
       [id = *who](db::Connection& db) { residents::erase(db, id, "resident", now()); },
       [this, lang, respond](bool committed) {
         Say say{lang};
-        if (!committed)
-          return respond(error(503, Error{"storage_unavailable",
-                                          "the journal could not store this; try again", ""}));
+        if (!committed) return respond(not_stored());
         ApiResponse r =
             page(200, lang, say("Désabonnement fait", "Unsubscribed"),
                  "<p>" +
@@ -1140,9 +1161,7 @@ void Api::resident_sign_in(const ApiRequest& request, bool act, Respond respond)
       },
       [this, lang, kind, contact = *value, given, outcome, fake, form, respond](bool committed) {
         Say say{lang};
-        if (!committed)
-          return respond(error(503, Error{"storage_unavailable",
-                                          "the journal could not store this; try again", ""}));
+        if (!committed) return respond(not_stored());
         if (outcome->refused)
           return respond(form(429, given,
                               say("Trop de codes ont été envoyés : réessayez dans une heure.",
@@ -1150,6 +1169,79 @@ void Api::resident_sign_in(const ApiRequest& request, bool act, Respond respond)
         if (outcome->code) send_code(lang, kind, contact, *outcome->code);
         respond(see_other("/residents/confirm/" + (outcome->code ? outcome->code->id : fake) +
                           "?lang=" + lang));
+      });
+}
+
+void Api::resident_unsubscribe(const std::string& token, const ApiRequest& request, bool act,
+                               Respond respond) {
+  // RFC 8058: the mail client (or its provider's server) posts List-Unsubscribe=One-Click to the
+  // header's link, with no cookie and no Origin of this site: the signed token is the credential.
+  // A GET (a mail scanner, or the body's link) only shows the button.
+  const std::string lang = language_of(request, field(query_form(request), "lang"));
+  if (!resident_box_) return respond(closed_page(lang));
+  Say say{lang};
+  auto who = residents::unsubscribing(*resident_box_, token);
+  if (!who)
+    return respond(page(404, lang, say("Lien non valide", "Link not valid"),
+                        "<p>" +
+                            say("Ce lien de désabonnement n'est pas valide. Gérez votre "
+                                "abonnement depuis ",
+                                "This unsubscribe link is not valid. Manage your subscription "
+                                "from ") +
+                            "<a href=\"/residents/signin?lang=" + lang + "\">" +
+                            say("cette page", "this page") + "</a>.</p>\n",
+                        "/residents"));
+  const std::string self = "/residents/unsubscribe/" + esc(token);
+  if (!act)
+    return respond(page(200, lang, say("Se désabonner", "Unsubscribe"),
+                        "<p>" +
+                            say("Ne plus recevoir les alertes de la Ville à cette adresse "
+                                "courriel ? Vos autres moyens (texto) ne changent pas.",
+                                "Stop getting the City's alerts at this e-mail address? Your "
+                                "other means (text messages) do not change.") +
+                            "</p>\n<form method=\"post\" action=\"" + self + "?lang=" + lang +
+                            "\">\n<input type=\"hidden\" name=\"List-Unsubscribe\" "
+                            "value=\"One-Click\">\n<button type=\"submit\">" +
+                            say("Me désabonner", "Unsubscribe") + "</button>\n</form>\n",
+                        self));
+  if (!one_click(request))
+    return respond(error(400, Error{"invalid", "the body is List-Unsubscribe=One-Click (RFC 8058)",
+                                    "List-Unsubscribe"}));
+  journal_.write(
+      [who = *who](db::Connection& db) {
+        residents::set_contact_stopped(db, who.resident_id, who.kind, true, now());
+      },
+      [this, lang, respond](bool committed) {
+        Say say{lang};
+        if (!committed) return respond(not_stored());
+        // The same answer whether it was subscribed, already not, or erased since.
+        respond(page(200, lang, say("Désabonnement fait", "Unsubscribed"),
+                     "<p>" +
+                         say("Vous ne recevrez plus d'alertes de la Ville à cette adresse "
+                             "courriel.",
+                             "You will get no more of the City's alerts at this e-mail address.") +
+                         "</p>\n<p><a href=\"/residents/signin?lang=" + lang + "\">" +
+                         say("Gérer mon abonnement", "Manage my subscription") + "</a></p>\n",
+                     "/residents"));
+      });
+}
+
+void Api::resident_resume(const ApiRequest& request, Respond respond) {
+  Form f = parse_form(request.body);
+  const std::string lang = language_of(request, field(f, "lang"));
+  auto who = resident_of(request, lang, respond);
+  if (!who) return;
+  if (field(f, "contact") != "email")
+    return respond(
+        error(400, Error{"invalid", "only an e-mail address is resumed here; a number sends START",
+                         "contact"}));
+  journal_.write(
+      [id = *who](db::Connection& db) {
+        residents::set_contact_stopped(db, id, "email", false, now());
+      },
+      [lang, respond](bool committed) {
+        if (!committed) return respond(not_stored());
+        respond(see_other("/residents/me?lang=" + lang));
       });
 }
 

@@ -183,6 +183,24 @@ std::vector<std::string> set_stopped(db::Connection& db, const SealedBox& box,
   return ids;
 }
 
+bool set_contact_stopped(db::Connection& db, const std::string& id, const std::string& kind,
+                         bool stopped, Timestamp at) {
+  auto st = db.prepare(
+      "UPDATE resident_contacts SET stopped_at = ?4 WHERE resident_id = ?1 AND kind = ?2 AND "
+      "(stopped_at IS NULL) = ?3");
+  st.bind(1, id).bind(2, kind).bind(3, std::int64_t(stopped ? 1 : 0));
+  if (stopped)
+    st.bind(4, to_unix_ms(at));
+  else
+    st.bind_null(4);
+  st.run();
+  if (db.changes() == 0) return false;
+  audit::Appender(db).append(
+      {at, "resident", stopped ? "resident.stop" : "resident.start", id,
+       json_text(json::object{{"channel", kind == "phone" ? "sms" : kind}})});
+  return true;
+}
+
 std::optional<std::string> find_by_contact(db::Connection& db, const SealedBox& box,
                                            const std::string& kind, const std::string& value) {
   auto st = db.prepare("SELECT resident_id FROM resident_contacts WHERE kind = ?1 AND blind = ?2");

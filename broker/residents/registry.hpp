@@ -77,6 +77,12 @@ Result<std::string> add(db::Connection& db, const SealedBox& box, const ZoneMap&
 std::vector<std::string> set_stopped(db::Connection& db, const SealedBox& box,
                                      const std::string& e164, bool stopped, Timestamp at);
 
+// A resident's contact of `kind` (email, phone) stopped, or started again, from the web: the
+// e-mail's unsubscribe link, or their page. Audited resident.stop / resident.start with the
+// channel. False: no such contact, or it already was.
+bool set_contact_stopped(db::Connection& db, const std::string& id, const std::string& kind,
+                         bool stopped, Timestamp at);
+
 // The resident whose contact of `kind` (phone, email) this is, found by its blind index.
 std::optional<std::string> find_by_contact(db::Connection& db, const SealedBox& box,
                                            const std::string& kind, const std::string& value);

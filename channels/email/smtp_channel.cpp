@@ -73,8 +73,12 @@ std::string compose_email(const SmtpOptions& o, const SendRequest& r) {
   out += "Message-ID: <" + r.delivery.id + "@" + domain + ">\r\n";
   out += "Content-Language: " + m.language + "\r\n";
   out += "Auto-Submitted: auto-generated\r\n";
-  if (r.alert.is_public && !o.unsubscribe_url.empty()) {
-    out += "List-Unsubscribe: <" + o.unsubscribe_url + ">\r\n";
+  // The recipient's own one-click link (a resident's), else the city's page for public alerts.
+  const std::string& unsubscribe = !m.unsubscribe.empty() ? m.unsubscribe
+                                   : r.alert.is_public    ? o.unsubscribe_url
+                                                          : m.unsubscribe;
+  if (!unsubscribe.empty() && safe_header_value(unsubscribe)) {
+    out += "List-Unsubscribe: <" + unsubscribe + ">\r\n";
     out += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n";
   }
   out += "MIME-Version: 1.0\r\n";

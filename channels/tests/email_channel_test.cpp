@@ -69,6 +69,18 @@ TEST_CASE(
         "<h1>Alerte crue</h1><p>Éloignez-vous des berges.</p>");
 }
 
+TEST_CASE("a resident's email carries their own one-click unsubscribe link (RFC 8058)") {
+  SmtpServer server;
+  SmtpChannel email(options(server, "off"));
+  Mail m("ines.roy@exemple.ca");
+  m.message.unsubscribe = "https://ville.example/residents/unsubscribe/R1.email.abc?lang=fr";
+  REQUIRE(email.send(m.request()).outcome == Outcome::sent);
+  const auto h = server.messages().at(0).at("headers").as_object();
+  CHECK(h.at("list-unsubscribe").as_string() ==
+        "<https://ville.example/residents/unsubscribe/R1.email.abc?lang=fr>");
+  CHECK(h.at("list-unsubscribe-post").as_string() == "List-Unsubscribe=One-Click");
+}
+
 TEST_CASE("a staff email has no List-Unsubscribe, and text only when there is no HTML") {
   SmtpServer server;
   SmtpChannel email(options(server, "off"));

@@ -16,6 +16,7 @@
 #include "tests/support/inbound_sms.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/residents.hpp"
+#include "tests/support/smtp_server.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"
@@ -30,6 +31,37 @@ namespace {
 const std::vector<std::string> kContacts = {"5145550201",   "5145550202",           "4385550203",
                                             "514-555-0202", "bruno.roy@exemple.ca", "45.58531",
                                             "-73.6512"};
+
+// Two people release the public alert of the one approval pending.
+void release(const TocsinServer& server, const Session& first, const Session& second) {
+  std::string id;
+  REQUIRE(wait_until(
+      [&] {
+        auto listed = server.get("/api/v1/approvals?state=pending");
+        if (!listed || listed->status != 200) return false;
+        auto approvals = json::parse(listed->body).at("approvals").as_array();
+        if (approvals.empty()) return false;
+        id = std::string(approvals.at(0).at("id").as_string());
+        return true;
+      },
+      30s));
+  auto r = approve_by_two(server, id, first, second);
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+}
+
+// A flood reported in `zone`; the incident's id.
+std::string report_flood(const TocsinServer& server, const std::string& zone,
+                         const std::string& severity, int n) {
+  auto r = server.post("/api/v1/incidents",
+                       R"({"source":"tests","type":"test.flood","severity":")" + severity +
+                           R"(","headline":"River rising","dedup_key":"flood-)" +
+                           std::to_string(n) + R"(","location":{"zone":")" + zone + R"("}})");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 201);
+  return std::string(json::parse(r->body).at("id").as_string());
+}
 
 }  // namespace
 
@@ -70,35 +102,10 @@ steps:
   server.start();
   const Session swilliams = signed_in_person(server, "swilliams"),
                 plavoie = signed_in_person(server, "plavoie");
-  // Two people release the public alert of the one approval pending.
-  auto release = [&] {
-    std::string id;
-    REQUIRE(wait_until(
-        [&] {
-          auto listed = server.get("/api/v1/approvals?state=pending");
-          if (!listed || listed->status != 200) return false;
-          auto approvals = json::parse(listed->body).at("approvals").as_array();
-          if (approvals.empty()) return false;
-          id = std::string(approvals.at(0).at("id").as_string());
-          return true;
-        },
-        30s));
-    auto r = approve_by_two(server, id, swilliams, plavoie);
-    REQUIRE(r);
-    REQUIRE(r->status == 200);
-  };
-
+  auto release = [&] { ::release(server, swilliams, plavoie); };
   int floods = 0;
   auto flood = [&](const std::string& zone, const std::string& severity) {
-    auto r =
-        server.post("/api/v1/incidents",
-                    R"({"source":"tests","type":"test.flood","severity":")" + severity +
-                        R"(","headline":"River rising","dedup_key":"flood-)" +
-                        std::to_string(++floods) + R"(","location":{"zone":")" + zone + R"("}})");
-    REQUIRE(r);
-    INFO(r->body);
-    REQUIRE(r->status == 201);
-    return std::string(json::parse(r->body).at("id").as_string());
+    return report_flood(server, zone, severity, ++floods);
   };
   // The incident's public alert once the dispatcher is done with it: its SMS deliveries.
   auto sms_deliveries = [&](const std::string& incident) {
@@ -658,4 +665,142 @@ TEST_CASE("a sign-up never confirmed is erased after a day, by the server itself
                       "SELECT count(*) FROM audit WHERE action = 'resident.purge' AND actor = "
                       "'retention' AND detail = '{}'") == 1);
   CHECK(server.log().find("erased 1 sign-up(s) left unconfirmed for 24 h") != std::string::npos);
+}
+
+TEST_CASE(
+    "a resident's alert e-mail unsubscribes them in one click (RFC 8058), their texts go on, "
+    "and their page takes e-mail back",
+    "[residents][email]") {
+  FakeProvider provider;
+  SmtpServer smtp;
+  TempDir dir;
+  std::ofstream(dir.path() / "river.yaml") << R"(id: river
+match: { type: test.flood }
+steps:
+  - require_approval: { role: approver, count: 2, timeout: 1h }
+  - notify: { audience: { residents: { area: incident } }, channels: [sms, email], template: flood-public, public: true, expires: 6h }
+)";
+  ServerOptions options;
+  options.playbooks_dir = dir.path().string();
+  options.env = {{"TEST_SMS_TOKEN", provider.token()}};
+  options.channels_yaml = provider.sms_yaml("\n    inbound_url: " + kInbound) +
+                          "  email:\n    provider: smtp\n    url: " + smtp.url() +
+                          "\n    from: alertes@ville.example\n    starttls: off\n";
+  options.http_yaml = "  public_origin: https://alertes.ville.example\n";
+  options.extra_yaml = "residents:\n  key_file: " + residents_key(dir) + "\n";
+  TocsinServer server(options);
+  std::ofstream(dir.path() / "list.csv")
+      << "phone,email,language,lat,lon\n"
+         "514 555-0501,ines.roy@exemple.ca,fr,45.58531,-73.6512\n";
+  auto import = run_command({TOCSIN_BINARY, "resident", "import", "--config", server.config_file(),
+                             "--csv", (dir.path() / "list.csv").string(), "--reason", "test"},
+                            30s);
+  REQUIRE(import.exit_code == 0);
+  server.start();
+  const Session swilliams = signed_in_person(server, "swilliams"),
+                plavoie = signed_in_person(server, "plavoie");
+  auto texts = [&] { return sent_to(provider, "+15145550501"); };
+
+  report_flood(server, "riverside", "severe", 1);
+  release(server, swilliams, plavoie);
+  REQUIRE(wait_until([&] { return smtp.messages().size() == 1 && texts().size() == 1; }, 30s));
+  // The e-mail's own link, in its headers and its body; the text says how to stop.
+  auto mail = smtp.messages()[0];
+  CHECK(mail.at("rcpt_tos") == json::array{"ines.roy@exemple.ca"});
+  const auto& headers = mail.at("headers").as_object();
+  CHECK(headers.at("list-unsubscribe-post") == "List-Unsubscribe=One-Click");
+  const std::string header(headers.at("list-unsubscribe").as_string());
+  const std::string origin = "https://alertes.ville.example";
+  REQUIRE(header.rfind("<" + origin + "/residents/unsubscribe/", 0) == 0);
+  const std::string link = header.substr(1, header.size() - 2);
+  CHECK(std::string(mail.at("parts").at("text/plain").as_string())
+            .find("Vous désabonner en un clic : " + link) != std::string::npos);
+  CHECK(std::string(mail.at("parts").at("text/html").as_string()).find("Vous désabonner</a>") !=
+        std::string::npos);
+  CHECK(texts()[0].find("ARRET pour ne plus recevoir") != std::string::npos);
+  CHECK(link.find("ines") == std::string::npos);  // the token is no address
+
+  // A GET (a mail scanner, the body's link) shows the button and changes nothing.
+  const std::string path = link.substr(origin.size());
+  auto shown = http_request(server.http_port(), "GET", path, "", "", {});
+  REQUIRE(shown);
+  CHECK(shown->status == 200);
+  CHECK(shown->body.find("Me désabonner") != std::string::npos);
+  auto stopped_emails = [&] {
+    return query_integer(server.database(),
+                         "SELECT count(*) FROM resident_contacts WHERE kind = 'email' AND "
+                         "stopped_at IS NOT NULL");
+  };
+  CHECK(stopped_emails() == 0);
+  // A forged token, or a one-click body missing: refused, nothing changes.
+  std::string forged = path;
+  forged[forged.find('?') - 2] = forged[forged.find('?') - 2] == 'a' ? 'b' : 'a';
+  auto refused = http_request(server.http_port(), "POST", forged, "List-Unsubscribe=One-Click",
+                              "application/x-www-form-urlencoded", {});
+  REQUIRE(refused);
+  CHECK(refused->status == 404);
+  auto empty =
+      http_request(server.http_port(), "POST", path, "", "application/x-www-form-urlencoded", {});
+  REQUIRE(empty);
+  CHECK(empty->status == 400);
+  CHECK(stopped_emails() == 0);
+  // The mail provider's one click, as RFC 8058 has it: a multipart POST, no cookie, no Origin.
+  auto clicked = http_request(
+      server.http_port(), "POST", path,
+      "--b0undary\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click"
+      "\r\n--b0undary--\r\n",
+      "multipart/form-data; boundary=b0undary", {{"Origin", "https://mail.example"}});
+  REQUIRE(clicked);
+  CHECK(clicked->status == 200);
+  CHECK(clicked->body.find("plus d'alertes de la Ville à cette adresse courriel") !=
+        std::string::npos);
+  CHECK(stopped_emails() == 1);
+  CHECK(query_integer(server.database(),
+                      "SELECT count(*) FROM audit WHERE action = 'resident.stop' AND detail = "
+                      "'{\"channel\":\"email\"}'") == 1);
+
+  // The next flood: a text, no e-mail.
+  const std::string second = report_flood(server, "riverside", "severe", 2);
+  release(server, swilliams, plavoie);
+  REQUIRE(wait_until([&] { return texts().size() == 2; }, 30s));
+  CHECK(
+      query_integer(server.database(),
+                    "SELECT count(*) FROM deliveries WHERE channel = 'email' AND incident_id = '" +
+                        second + "'") == 0);
+  CHECK(smtp.messages().size() == 1);
+
+  // Their page (a code texted to sign in) says so, and takes e-mail back.
+  auto asked = http_request(server.http_port(), "POST", "/residents/signin",
+                            form_encoded({{"lang", "fr"}, {"contact", "514 555-0501"}}),
+                            "application/x-www-form-urlencoded", {});
+  REQUIRE(asked);
+  REQUIRE(asked->status == 303);
+  REQUIRE(wait_until([&] { return texts().size() == 3; }, 15s));
+  const std::string code = texts()[2].substr(texts()[2].find(" est ") + 5, 6);
+  const std::string confirm =
+      asked->headers["location"].substr(0, asked->headers["location"].find('?'));
+  auto opened = http_request(server.http_port(), "POST", confirm,
+                             form_encoded({{"lang", "fr"}, {"code", code}}),
+                             "application/x-www-form-urlencoded", {});
+  REQUIRE(opened);
+  REQUIRE(opened->status == 303);
+  const std::string session =
+      opened->headers["set-cookie"].substr(0, opened->headers["set-cookie"].find(';'));
+  auto me = http_request(server.http_port(), "GET", "/residents/me?lang=fr", "", "",
+                         {{"Cookie", session}});
+  REQUIRE(me);
+  CHECK(me->body.find("désabonné") != std::string::npos);
+  auto resumed = http_request(server.http_port(), "POST", "/residents/me/resume",
+                              form_encoded({{"lang", "fr"}, {"contact", "email"}}),
+                              "application/x-www-form-urlencoded", {{"Cookie", session}});
+  REQUIRE(resumed);
+  CHECK(resumed->status == 303);
+  CHECK(stopped_emails() == 0);
+  report_flood(server, "riverside", "severe", 3);
+  release(server, swilliams, plavoie);
+  REQUIRE(wait_until([&] { return smtp.messages().size() == 2; }, 30s));
+
+  auto dump = run_command({"/usr/bin/sqlite3", server.database(), ".dump"}, 30s);
+  CHECK(dump.output.find("exemple.ca") == std::string::npos);
+  CHECK(server.log().find("exemple.ca") == std::string::npos);
 }
