@@ -26,6 +26,7 @@
 #include "broker/journal/journal.hpp"
 #include "broker/live/live_state.hpp"
 #include "broker/live/managed_redis.hpp"
+#include "broker/live/public_alerts.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/oncall/one_tap.hpp"
 #include "broker/oncall/overrides.hpp"
@@ -194,8 +195,20 @@ int serve(const Config& config) {
   if (auto errors = library.reload(); !errors.empty()) return refuse(errors, "invalid playbooks");
   Timers timers([&journal](RunTimer t) { journal.timer_due(std::move(t)); });
   FeedHub feed;
+  IncidentStore public_store(database);  // the public page's reads
+  PublicBoard public_board([&public_store, &library] {
+    auto set = library.current();
+    const ZoneMap none;
+    return public_store.with_connection([&](db::Connection& db) {
+      return public_alerts_now(db, set ? set->references.zones : none, now());
+    });
+  });
+  feed.public_snapshot = [&public_board](const std::string& language) {
+    return json_text(public_snapshot(public_board.current(), language));
+  };
   SqliteDeliveryLedger ledger(journal, database,
-                              [&live, &feed](std::vector<std::string> alert_ids) {
+                              [&live, &feed, &public_board](std::vector<std::string> alert_ids) {
+                                public_board.invalidate();
                                 feed.alerts_changed(alert_ids);
                                 live.alerts_changed(std::move(alert_ids));
                               });
@@ -305,6 +318,7 @@ int serve(const Config& config) {
   Api api(journal, store, config.limits, metrics, health, library);
   api.silence_limits(config.silences);
   api.time_zone(config.time_zone);
+  api.public_board(&public_board);
   api.alertmanager(config.alertmanager);
   api.pagerduty(config.pagerduty);
   api.on_call_overrides(&on_call_overrides);

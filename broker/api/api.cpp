@@ -377,6 +377,18 @@ void Api::routes() {
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           resident_resume(r, std::move(respond));
         });
+  t.add("GET", "/alerts", "",
+        [this](ApiRequest& r, const Params&, const Query& q, Respond respond) {
+          public_alerts_page(r, q, std::move(respond));
+        });
+  t.add("GET", "/alerts/live.js", "",
+        [this](ApiRequest&, const Params&, const Query&, Respond respond) {
+          public_alerts_script(std::move(respond));
+        });
+  t.add("GET", "/api/v1/public/alerts", "",
+        [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+          public_alerts_json(q, std::move(respond));
+        });
   t.add("GET", "/residents/map.svg", "",
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           residents_map(r, std::move(respond));

@@ -25,6 +25,8 @@
 
 namespace tocsin {
 
+class PublicBoard;
+
 struct ApiRequest {
   std::string method;  // upper-case: GET, POST…
   std::string target;  // path and query, as received
@@ -75,6 +77,8 @@ class Api {
   void silence_limits(SilenceLimits limits) { silence_limits_ = limits; }
   // The city's time zone (city.time_zone), for the console's clocks: in the session's answers.
   void time_zone(std::string name) { time_zone_ = std::move(name); }
+  // The public alerts standing now (the /alerts page).
+  void public_board(PublicBoard* board) { public_board_ = board; }
   // How Alertmanager's alerts become incidents (integrations.alertmanager).
   void alertmanager(AlertmanagerMapping mapping) { alertmanager_ = std::move(mapping); }
   void pagerduty(PagerDutyMapping mapping) { pagerduty_ = std::move(mapping); }
@@ -155,6 +159,10 @@ class Api {
   void resident_add_place(const ApiRequest& request, Respond respond);
   void resident_remove_place(const ApiRequest& request, Respond respond);
   void residents_map(const ApiRequest& request, Respond respond);
+  // The public alerts page and its feed (public_pages.cpp).
+  void public_alerts_page(const ApiRequest& request, const Query& query, Respond respond);
+  void public_alerts_script(Respond respond);
+  void public_alerts_json(const Query& query, Respond respond);
   void resident_unsubscribe(const std::string& token, const ApiRequest& request, bool act,
                             Respond respond);
   void resident_resume(const ApiRequest& request, Respond respond);
@@ -190,6 +198,7 @@ class Api {
   SourceWatch* sources_ = nullptr;
   SilenceLimits silence_limits_;
   std::string time_zone_ = "UTC";
+  PublicBoard* public_board_ = nullptr;
   AlertmanagerMapping alertmanager_;
   PagerDutyMapping pagerduty_;
   OverrideBook* overrides_ = nullptr;

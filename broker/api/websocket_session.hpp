@@ -52,6 +52,14 @@ class FeedSession : public FeedSubscriber,
         spdlog::error("live feed: no snapshot for a console: {}", e.what());
       }
     }
+    // A public page starts from the alerts standing now, not only the next one.
+    if (!what.console && hub_.public_snapshot) {
+      try {
+        enqueue(std::make_shared<const std::string>(hub_.public_snapshot(what.language)));
+      } catch (const std::exception& e) {
+        spdlog::error("live feed: no snapshot for a public page: {}", e.what());
+      }
+    }
     if (still_valid_)
       asio::co_spawn(ws_.get_executor(), watch(this->shared_from_this()), asio::detached);
     beast::flat_buffer buffer;

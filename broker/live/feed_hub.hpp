@@ -52,6 +52,8 @@ class FeedHub : public channels::Feed, public CommitObserver {
   void alerts_changed(const std::vector<std::string>& alert_ids);
   // What a console gets first: every active incident with its runs, alerts and approvals.
   std::function<std::string(std::uint64_t seq)> snapshot;
+  // What a public session gets first: the public alerts standing now, in its language (or both).
+  std::function<std::string(const std::string& language)> public_snapshot;
 
  private:
   struct Entry {

@@ -31,3 +31,15 @@ export async function accessible(page, what) {
   if (found.length) throw new Error(`${what} is not accessible: ${found.join("; ")}`);
   console.log(`${what}: no WCAG 2.1 AA violation found by axe-core (${result.passes.length} rules passed)`);
 }
+
+// A command-line argument: --name VALUE (required).
+export function arg(name) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) throw new Error(`--${name} is required`);
+  return process.argv[i + 1];
+}
+
+// A step that must hold, or the script stops saying what did not.
+export function check(ok, what) {
+  if (!ok) throw new Error(what);
+}

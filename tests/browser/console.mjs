@@ -7,13 +7,8 @@ import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { accessible, signIn as signInAs } from "./common.mjs";
+import { accessible, signIn as signInAs, arg } from "./common.mjs";
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) throw new Error(`--${name} is required`);
-  return process.argv[i + 1];
-};
 const tocsin = arg("tocsin"), config = arg("config"), port = arg("port"), zmq = arg("zmq");
 const out = arg("out");
 mkdirSync(out, { recursive: true });

@@ -9,13 +9,8 @@ import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { accessible, signIn } from "./common.mjs";
+import { accessible, signIn, arg, check } from "./common.mjs";
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) throw new Error(`--${name} is required`);
-  return process.argv[i + 1];
-};
 const base = arg("base"), tocsin = arg("tocsin"), zmq = arg("zmq"), out = arg("out");
 mkdirSync(out, { recursive: true });
 
@@ -27,7 +22,6 @@ function send(type, severity, zone, headline, extra = []) {
   if (!m) throw new Error(`unexpected reply: ${reply}`);
   return m[1];
 }
-const check = (ok, what) => { if (!ok) throw new Error(what); };
 
 // The page's own Notification, observed: what it shows is recorded before the browser shows it.
 function observeNotifications() {

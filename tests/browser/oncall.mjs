@@ -6,16 +6,10 @@
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { accessible, signIn } from "./common.mjs";
+import { accessible, signIn, arg, check } from "./common.mjs";
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) throw new Error(`--${name} is required`);
-  return process.argv[i + 1];
-};
 const base = arg("base"), out = arg("out");
 mkdirSync(out, { recursive: true });
-const check = (ok, what) => { if (!ok) throw new Error(what); };
 
 // A time two hours from now on Montréal's clock, as a datetime-local field takes it.
 function montrealIn(hours) {

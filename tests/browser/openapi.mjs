@@ -9,12 +9,8 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { arg } from "./common.mjs";
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) throw new Error(`--${name} is required`);
-  return process.argv[i + 1];
-};
 const base = arg("base"), token = arg("token"), docs = arg("docs");
 
 const answer = await fetch(`${base}/api/v1/openapi.json`);  // public: no token

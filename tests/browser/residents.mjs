@@ -8,16 +8,10 @@
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { accessible } from "./common.mjs";
+import { accessible, arg, check } from "./common.mjs";
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) throw new Error(`--${name} is required`);
-  return process.argv[i + 1];
-};
 const base = arg("base"), requests = arg("requests"), out = arg("out");
 mkdirSync(out, { recursive: true });
-const check = (ok, what) => { if (!ok) throw new Error(what); };
 
 // The 6-digit code of the `n`th text message the provider was asked to send to `to` (waits up to
 // 15 s for it).

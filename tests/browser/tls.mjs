@@ -6,12 +6,8 @@
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { arg } from "./common.mjs";
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) throw new Error(`--${name} is required`);
-  return process.argv[i + 1];
-};
 const base = arg("base"), user = arg("user"), password = arg("password"), out = arg("out");
 mkdirSync(out, { recursive: true });
 

@@ -14,6 +14,7 @@
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tls_certificate.hpp"
 #include "tests/support/tocsin_server.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace tocsin::test;
 using namespace std::chrono_literals;
@@ -187,4 +188,48 @@ TEST_CASE(
   for (const char* shot :
        {"01-sign-up.png", "02-subscription.png", "03-subscription-english.png", "04-deleted.png"})
     CHECK(std::filesystem::exists(out / shot));
+}
+
+TEST_CASE("the public alerts page follows the feed: an alert released while it is open appears",
+          "[browser][public]") {
+  TempDir dir;
+  std::ofstream(dir.path() / "river.yaml") << R"(id: river
+match: { type: test.flood }
+steps:
+  - require_approval: { role: approver, count: 2, timeout: 1h }
+  - notify: { audience: { residents: { area: incident } }, channels: [websocket], template: flood-public, public: true, expires: 6h }
+)";
+  ServerOptions options;
+  options.playbooks_dir = dir.path().string();
+  options.channels_yaml = "  websocket: {provider: live}\n";
+  TocsinServer server(options);
+  server.start();
+  auto out =
+      std::filesystem::path(TOCSIN_BINARY).parent_path().parent_path() / "test-output" / "alerts";
+  std::filesystem::remove_all(out);
+  const auto log = dir.path() / "node.out";
+  Process node({"node", TOCSIN_SOURCE_DIR "/tests/browser/alerts.mjs", "--base",
+                "http://127.0.0.1:" + std::to_string(server.http_port()), "--out", out.string()},
+               log.string());
+  REQUIRE(wait_until(
+      [&] {
+        auto text = read_file(log);
+        return text.find("watching") != std::string::npos ||
+               text.find("Error") != std::string::npos;
+      },
+      90s));
+  INFO(read_file(log));
+  REQUIRE(read_file(log).find("watching") != std::string::npos);
+  auto r = server.post("/api/v1/incidents",
+                       R"({"source":"tests","type":"test.flood","severity":"severe",)"
+                       R"("headline":"River rising","location":{"zone":"riverside"}})");
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  REQUIRE(release_pending_approvals(server, 1));
+  auto code = node.wait(120s);
+  INFO(read_file(log));
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK(read_file(log).find("alerts: every step held") != std::string::npos);
+  CHECK(std::filesystem::exists(out / "alerts.png"));
 }

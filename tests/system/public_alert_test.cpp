@@ -8,6 +8,8 @@
 
 #include <boost/json.hpp>
 
+#include "tests/support/process.hpp"
+#include "tests/support/residents.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tocsin_server.hpp"
 #include "tests/support/wait.hpp"
@@ -360,4 +362,88 @@ TEST_CASE("a correction says each language's own words, and a second person rele
   auto alert = json::parse(server.get("/api/v1/alerts/" + correction)->body);
   CHECK(alert.at("alert").at("notes").at("en") == "Evacuate by Main Street");
   CHECK(server.get("/api/v1/audit")->body.find("Evacuate by Main Street") != std::string::npos);
+}
+
+TEST_CASE(
+    "the public alerts page shows what stands, for a place, in both languages, cancelled in "
+    "place, and a public session gets it at once",
+    "[public][residents]") {
+  TocsinServer server(shipped_with_outboxes());
+  import_shipped_addresses(server);
+  server.start();
+  auto page = [&](const std::string& target) {
+    auto r = http_request(server.http_port(), "GET", target, "", "", {});
+    REQUIRE(r);
+    return *r;
+  };
+  auto none = page("/alerts");
+  CHECK(none.status == 200);
+  CHECK(none.body.find("Aucune alerte publique n'est en vigueur / No public alert is in effect") !=
+        std::string::npos);
+
+  approve_live_flood(server);
+  const std::string notify = *query_strings(server.database(),
+                                            "SELECT id FROM alerts WHERE public = 1 AND kind = "
+                                            "'notify'")
+                                  .begin();
+  // Both languages side by side where none is chosen, the area named in each, the times.
+  auto both = page("/alerts");
+  INFO(both.body);
+  CHECK(both.status == 200);
+  CHECK(both.headers["content-security-policy"].find("script-src 'self'") != std::string::npos);
+  CHECK(both.body.find("<h2>Berges de la rivière des Prairies / ") != std::string::npos);
+  CHECK(both.body.find("EN VIGUEUR / IN EFFECT") != std::string::npos);
+  CHECK(both.body.find("<div lang=\"fr\">") != std::string::npos);
+  CHECK(both.body.find("<div lang=\"en\">") != std::string::npos);
+  CHECK(both.body.find("Émise le ") != std::string::npos);
+  CHECK(both.body.find("In effect until ") != std::string::npos);
+  auto english = page("/alerts?lang=en");
+  CHECK(english.body.find("<html lang=\"en\"") != std::string::npos);
+  CHECK(english.body.find("Issued ") != std::string::npos);
+  CHECK(english.body.find("Émise le ") == std::string::npos);
+  // For a place: an address by the river has it, one in the old port does not.
+  CHECK(page("/alerts?lang=fr&q=801+gouin").body.find("EN VIGUEUR") != std::string::npos);
+  auto old_port = page("/alerts?lang=fr&q=2411+saint-paul");
+  CHECK(old_port.status == 200);
+  CHECK(old_port.body.find("Aucune alerte publique n'est en vigueur pour ce lieu.") !=
+        std::string::npos);
+  auto nowhere = page("/alerts?lang=en&q=nowhere+street");
+  CHECK(nowhere.status == 400);
+  CHECK(nowhere.body.find("No address of the city matches.") != std::string::npos);
+  CHECK(page("/alerts?zone=riverside").body.find("IN EFFECT") != std::string::npos);
+  CHECK(page("/alerts?zone=old-port").body.find("IN EFFECT") == std::string::npos);
+
+  // The same as JSON, for anyone.
+  auto listed = json::parse(page("/api/v1/public/alerts").body).at("alerts").as_array();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].at("id") == json::value(notify));
+  CHECK(listed[0].at("status") == "active");
+  CHECK(listed[0].at("zones").at(0) == "riverside");
+  CHECK(listed[0].at("text").as_object().contains("fr"));
+  CHECK(listed[0].at("text").as_object().contains("en"));
+
+  // A public WebSocket session opened now gets it at once, in its language.
+  TempDir out_dir;
+  const auto out = (out_dir.path() / "first.out").string();
+  Process watch({"/usr/bin/python3", TOCSIN_SOURCE_DIR "/tests/support/ws_watch.py", "--url",
+                 "ws://127.0.0.1:" + std::to_string(server.http_port()) + "/ws/public?lang=en",
+                 "--timeout", "1", "--print-first"},
+                out);
+  REQUIRE(watch.wait(30s));
+  const std::string first = read_file(out);
+  INFO(first);
+  auto snapshot = json::parse(first.substr(0, first.find('\n')));
+  CHECK(snapshot.at("type") == "snapshot");
+  REQUIRE(snapshot.at("alerts").as_array().size() == 1);
+  CHECK(snapshot.at("alerts").at(0).at("id") == json::value(notify));
+  CHECK(snapshot.at("alerts").at(0).at("text").as_object().size() == 1);  // English only
+  CHECK(snapshot.at("alerts").at(0).at("text").as_object().contains("en"));
+
+  // Cancelled: marked so in place, with when.
+  REQUIRE(server.post("/api/v1/alerts/" + notify + "/cancel", "{}")->status == 201);
+  REQUIRE(wait_until(
+      [&] { return page("/alerts").body.find("ANNULÉE / CANCELLED") != std::string::npos; }, 15s));
+  CHECK(page("/alerts?lang=fr").body.find("Annulée le ") != std::string::npos);
+  CHECK(json::parse(page("/api/v1/public/alerts").body).at("alerts").at(0).at("status") ==
+        "cancelled");
 }
