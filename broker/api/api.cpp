@@ -385,6 +385,14 @@ void Api::routes() {
         [this](ApiRequest&, const Params&, const Query&, Respond respond) {
           public_alerts_script(std::move(respond));
         });
+  t.add("GET", "/alerts/stats", "",
+        [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+          public_stats_page(q, false, std::move(respond));
+        });
+  t.add("GET", "/api/v1/public/stats", "",
+        [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+          public_stats_page(q, true, std::move(respond));
+        });
   t.add("GET", "/api/v1/public/alerts", "",
         [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
           public_alerts_json(q, std::move(respond));

@@ -163,6 +163,7 @@ class Api {
   void public_alerts_page(const ApiRequest& request, const Query& query, Respond respond);
   void public_alerts_script(Respond respond);
   void public_alerts_json(const Query& query, Respond respond);
+  void public_stats_page(const Query& query, bool as_json, Respond respond);
   void resident_unsubscribe(const std::string& token, const ApiRequest& request, bool act,
                             Respond respond);
   void resident_resume(const ApiRequest& request, Respond respond);

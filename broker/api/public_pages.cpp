@@ -6,6 +6,8 @@
 // WebSocket: each alert pushed re-reads the page's list and says so to screen readers.
 #include "broker/api/api.hpp"
 
+#include <cmath>
+
 #include "broker/api/responses.hpp"
 #include "broker/live/public_alerts.hpp"
 #include "broker/residents/addresses.hpp"
@@ -31,15 +33,74 @@ function follow() {
   let first = true;
   ws.onmessage = async () => {
     if (first) { first = false; return; }  // the snapshot: the page has it already
-    const page = await fetch(location.href, { cache: "no-store" });
-    const html = new DOMParser().parseFromString(await page.text(), "text/html");
-    list.innerHTML = html.getElementById("alerts").innerHTML;
-    said.textContent = said.dataset.changed;
+    // The list as the server has it now; read again a few times if it has not changed yet (the
+    // server keeps its answer up to a second).
+    for (let tries = 0; tries < 6; tries += 1) {
+      const page = await fetch(location.href, { cache: "no-store" });
+      const html = new DOMParser().parseFromString(await page.text(), "text/html");
+      const fresh = html.getElementById("alerts").innerHTML;
+      if (fresh !== list.innerHTML) {
+        list.innerHTML = fresh;
+        said.textContent = said.dataset.changed;
+        return;
+      }
+      await new Promise((done) => setTimeout(done, 500));
+    }
   };
   ws.onclose = () => setTimeout(follow, 5000);
 }
 follow();
 )js";
+
+// A page of /alerts: the language links (French, English, both), the title, the content.
+ApiResponse public_page(int status, const std::string& lang, const std::string& self,
+                        const std::string& title, const std::string& main,
+                        const std::string& script) {
+  const bool both = lang.empty();
+  auto say = [&](const char* fr, const char* en) {
+    return both ? std::string(fr) + " / " + en : lang == "en" ? std::string(en) : fr;
+  };
+  ApiResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.headers["Cache-Control"] = "no-store";
+  r.headers["Referrer-Policy"] = "same-origin";
+  r.headers["Content-Security-Policy"] =
+      "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+      "form-action 'self'; frame-ancestors 'none'";
+  r.body =
+      "<!doctype html>\n<html lang=\"" + (both ? std::string("fr") : lang) + "\" data-lang=\"" +
+      lang +
+      "\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, "
+      "initial-scale=1\"><title>" +
+      esc(title) +
+      "</title>\n<style>"
+      "body{font:1.1rem/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;"
+      "color:#111;background:#fff}a{color:#0645ad}"
+      "nav a{margin-right:1rem}label{display:block;font-weight:600;margin-top:1rem}"
+      "input{font-size:1.1rem;width:100%;box-sizing:border-box;min-height:44px;padding:.4rem;"
+      "border:2px solid #555}button{font-size:1.1rem;min-height:48px;padding:.6rem 1.2rem;"
+      "margin-top:.5rem;background:#0b3d91;color:#fff;border:none;border-radius:4px}"
+      ".alert{border-left:8px solid #a00000;padding:.2rem 1rem;margin:1.5rem 0;background:#fff4f4}"
+      ".alert.cancelled{border-color:#555;background:#f3f3f3}"
+      ".status{color:#a00000}.cancelled .status{color:#333}"
+      ".text{font-size:1.2rem;font-weight:600}.error{color:#a00000;font-weight:600}"
+      "table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #555;padding:.3rem "
+      ".6rem;"
+      "text-align:left}caption{font-weight:600;text-align:left}"
+      "</style></head>\n<body>\n<header><nav aria-label=\"" +
+      say("Langue et pages", "Language and pages") + "\"><a href=\"" + self +
+      "?lang=fr\" lang=\"fr\">Français</a><a href=\"" + self +
+      "?lang=en\" lang=\"en\">English</a><a href=\"" + self +
+      "\">Français et English</a><a href=\"" + (self == "/alerts" ? "/alerts/stats" : "/alerts") +
+      (lang.empty() ? "" : "?lang=" + lang) + "\">" +
+      (self == "/alerts" ? say("Les chiffres", "The figures")
+                         : say("Alertes en cours", "Current alerts")) +
+      "</a><a href=\"/residents" + (lang.empty() ? "" : "?lang=" + lang) + "\">" +
+      say("M'inscrire aux alertes", "Sign up for alerts") + "</a></nav></header>\n<main>\n<h1>" +
+      esc(title) + "</h1>\n" + main + "</main>\n" + script + "</body>\n</html>\n";
+  return r;
+}
 
 }  // namespace
 
@@ -134,32 +195,7 @@ void Api::public_alerts_page(const ApiRequest& request, const Query& query, Resp
                  (here ? say(" pour ce lieu.", " for this place.") : ".") + "</p>\n";
 
         const std::string title = say("Alertes en cours", "Current alerts");
-        std::string body =
-            "<!doctype html>\n<html lang=\"" + (both ? std::string("fr") : lang) +
-            "\" data-lang=\"" + lang +
-            "\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-            "content=\"width=device-width, "
-            "initial-scale=1\"><title>" +
-            esc(title) +
-            "</title>\n<style>"
-            "body{font:1.1rem/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;"
-            "color:#111;background:#fff}a{color:#0645ad}"
-            "nav a{margin-right:1rem}label{display:block;font-weight:600;margin-top:1rem}"
-            "input{font-size:1.1rem;width:100%;box-sizing:border-box;min-height:44px;padding:.4rem;"
-            "border:2px solid #555}button{font-size:1.1rem;min-height:48px;padding:.6rem 1.2rem;"
-            "margin-top:.5rem;background:#0b3d91;color:#fff;border:none;border-radius:4px}"
-            ".alert{border-left:8px solid #a00000;padding:.2rem 1rem;margin:1.5rem "
-            "0;background:#fff4f4}"
-            ".alert.cancelled{border-color:#555;background:#f3f3f3}"
-            ".status{color:#a00000}.cancelled .status{color:#333}"
-            ".text{font-size:1.2rem;font-weight:600}.error{color:#a00000;font-weight:600}"
-            "</style></head>\n<body>\n<header><nav aria-label=\"" +
-            say("Langue", "Language") +
-            "\"><a href=\"/alerts?lang=fr\" lang=\"fr\">Français</a><a " +
-            "href=\"/alerts?lang=en\" lang=\"en\">English</a><a href=\"/alerts\">" +
-            "Français et English</a><a href=\"/residents" + (lang.empty() ? "" : "?lang=" + lang) +
-            "\">" + say("M'inscrire aux alertes", "Sign up for alerts") +
-            "</a></nav></header>\n<main>\n<h1>" + esc(title) + "</h1>\n" +
+        std::string main =
             "<form method=\"get\" action=\"/alerts\">" +
             (lang.empty() ? "" : "<input type=\"hidden\" name=\"lang\" value=\"" + lang + "\">") +
             "<label for=\"q\">" + say("Une adresse de la ville", "An address of the city") +
@@ -174,18 +210,9 @@ void Api::public_alerts_page(const ApiRequest& request, const Query& query, Resp
             "<p id=\"live-status\" role=\"status\" data-changed=\"" +
             esc(say("La liste vient d'être mise à jour.", "The list was just updated.")) +
             "\"></p>\n<section id=\"alerts\" aria-label=\"" + esc(title) + "\">\n" + list +
-            "</section>\n</main>\n<script src=\"/alerts/live.js\" type=\"module\"></script>\n"
-            "</body>\n</html>\n";
-        ApiResponse r;
-        r.status = problem.empty() ? 200 : 400;
-        r.content_type = "text/html; charset=utf-8";
-        r.headers["Cache-Control"] = "no-store";
-        r.headers["Referrer-Policy"] = "same-origin";
-        r.headers["Content-Security-Policy"] =
-            "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'";
-        r.body = std::move(body);
-        respond(std::move(r));
+            "</section>\n";
+        respond(public_page(problem.empty() ? 200 : 400, lang, "/alerts", title, main,
+                            "<script src=\"/alerts/live.js\" type=\"module\"></script>\n"));
       });
 }
 
@@ -206,6 +233,72 @@ void Api::public_alerts_json(const Query& query, Respond respond) {
     ApiResponse r = json_response(200, o);
     r.headers["Cache-Control"] = "no-store";
     respond(std::move(r));
+  });
+}
+
+void Api::public_stats_page(const Query& query, bool as_json, Respond respond) {
+  auto it = query.find("lang");
+  const std::string lang =
+      it != query.end() && (it->second == "fr" || it->second == "en") ? it->second : "";
+  off_thread("the public figures", std::move(respond), [this, lang, as_json](Respond& respond) {
+    auto set = library_.current();
+    const ZoneMap none;
+    auto stats = store_.with_connection([&](db::Connection& db) {
+      return public_stats(db, set ? set->references.zones : none, now());
+    });
+    if (as_json) {
+      ApiResponse r = json_response(200, stats);
+      r.headers["Cache-Control"] = "no-store";
+      return respond(std::move(r));
+    }
+    const bool both = lang.empty();
+    auto say = [&](const char* fr, const char* en) {
+      return both ? std::string(fr) + " / " + en : lang == "en" ? std::string(en) : fr;
+    };
+    auto count = [&](const json::value& v) {
+      return v.is_null() ? say("moins de 10", "fewer than 10") : std::to_string(v.as_int64());
+    };
+    std::string main =
+        "<p>" +
+        say("Des totaux seulement, jamais une liste : chaque nombre est arrondi à la dizaine, "
+            "et un nombre sous 10 n'est pas donné.",
+            "Totals only, never a list: every number is rounded to ten, and a number under 10 is "
+            "not given.") +
+        "</p>\n<table><caption>" +
+        say("Alertes publiques envoyées, par mois et par catégorie",
+            "Public alerts sent, by month and category") +
+        "</caption><thead><tr><th scope=\"col\">" + say("Mois", "Month") +
+        "</th><th scope=\"col\">" + say("Catégorie", "Category") + "</th><th scope=\"col\">" +
+        say("Alertes", "Alerts") + "</th></tr></thead><tbody>\n";
+    for (const auto& row : stats.at("alerts_sent").as_array())
+      main += "<tr><td>" + std::string(row.at("month").as_string()) + "</td><td>" +
+              esc(std::string(row.at("category").as_string())) + "</td><td>" +
+              count(row.at("alerts")) + "</td></tr>\n";
+    main += "</tbody></table>\n<p>" +
+            say("Temps médian entre un signalement et le premier envoi public de son alerte : ",
+                "Median time from a report to its alert's first public delivery: ") +
+            (stats.at("median_seconds_to_first_delivery").is_null()
+                 ? say("aucune alerte encore", "no alert yet")
+                 : std::to_string(std::lround(
+                       stats.at("median_seconds_to_first_delivery").to_number<double>())) +
+                       " s") +
+            ".</p>\n<table><caption>" +
+            say("Résidents abonnés, par zone et par langue",
+                "Residents subscribed, by zone and language") +
+            "</caption><thead><tr><th scope=\"col\">" + say("Zone", "Zone") +
+            "</th><th scope=\"col\">" + say("Langue", "Language") + "</th><th scope=\"col\">" +
+            say("Résidents", "Residents") + "</th></tr></thead><tbody>\n";
+    for (const auto& row : stats.at("subscribers").as_array())
+      main += "<tr><td>" +
+              esc(both ? std::string(row.at("name").at("fr").as_string()) + " / " +
+                             std::string(row.at("name").at("en").as_string())
+                       : std::string(row.at("name").at(lang).as_string())) +
+              "</td><td>" +
+              (row.at("language") == "en" ? say("anglais", "English") : say("français", "French")) +
+              "</td><td>" + count(row.at("residents")) + "</td></tr>\n";
+    main += "</tbody></table>\n";
+    respond(public_page(200, lang, "/alerts/stats",
+                        say("Les chiffres des alertes", "Alert figures"), main, ""));
   });
 }
 

@@ -1,5 +1,7 @@
 #include "broker/live/public_alerts.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "broker/storage/sqlite.hpp"
@@ -125,6 +127,66 @@ json::object public_snapshot(const std::vector<PublicAlert>& alerts, const std::
   json::array list;
   for (const auto& a : alerts) list.push_back(to_json(a, language));
   return json::object{{"type", "snapshot"}, {"alerts", std::move(list)}};
+}
+
+json::value published_count(std::int64_t n) {
+  if (n < 10) return nullptr;
+  return (n + 5) / 10 * 10;
+}
+
+json::object public_stats(db::Connection& db, const ZoneMap& zones, Timestamp at) {
+  const char* released =
+      "a.public = 1 AND a.kind = 'notify' AND a.follow_up_of IS NULL AND a.status = 'dispatched' "
+      "AND a.cap_status = 'actual'";
+  auto months = db.prepare(
+      std::string("SELECT strftime('%Y-%m', a.created_at / 1000, 'unixepoch') AS month, "
+                  "coalesce(json_extract(a.audience, '$.residents.category'), 'other'), count(*) "
+                  "FROM alerts a WHERE ") +
+      released + " AND a.created_at >= ?1 GROUP BY 1, 2 ORDER BY 1 DESC, 2");
+  months.bind(1, to_unix_ms(at - std::chrono::days(24 * 31)));
+  json::array sent;
+  while (months.step())
+    sent.push_back(json::object{{"month", months.text(0)},
+                                {"category", months.text(1)},
+                                {"alerts", published_count(months.integer(2))}});
+  months.reset();
+  // From the report's arrival to the first delivery sent of its alert (the earliest that left).
+  auto delays = db.prepare(
+      std::string("SELECT (SELECT min(d.updated_at) FROM deliveries d WHERE d.alert_id = a.id AND "
+                  "d.state IN ('sent', 'delivered')) - i.received_at FROM alerts a JOIN incidents "
+                  "i ON i.id = a.incident_id WHERE ") +
+      released + " AND a.created_at >= ?1");
+  delays.bind(1, to_unix_ms(at - std::chrono::days(24 * 31)));
+  std::vector<std::int64_t> ms;
+  while (delays.step())
+    if (!delays.is_null(0)) ms.push_back(delays.integer(0));
+  delays.reset();
+  json::value median = nullptr;
+  if (!ms.empty()) {
+    std::sort(ms.begin(), ms.end());
+    const std::size_t n = ms.size();
+    median = (n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2) / 1000.0;
+  }
+  auto reach = db.prepare(
+      "SELECT z.zone, r.language, count(*) FROM resident_zones z JOIN residents r ON r.id = "
+      "z.resident_id WHERE EXISTS (SELECT 1 FROM resident_contacts c WHERE c.resident_id = r.id "
+      "AND c.confirmed_at IS NOT NULL AND c.stopped_at IS NULL) GROUP BY 1, 2 ORDER BY 1, 2");
+  json::array subscribers;
+  while (reach.step()) {
+    const Zone* z = zones.find(reach.text(0));
+    subscribers.push_back(
+        json::object{{"zone", reach.text(0)},
+                     {"name", json::object{{"fr", z ? z->name_fr : reach.text(0)},
+                                           {"en", z ? z->name_en : reach.text(0)}}},
+                     {"language", reach.text(1)},
+                     {"residents", published_count(reach.integer(2))}});
+  }
+  reach.reset();
+  return json::object{{"as_of", format_rfc3339(at)},
+                      {"alerts_sent", std::move(sent)},
+                      {"median_seconds_to_first_delivery", median},
+                      {"alerts_timed", published_count(std::int64_t(ms.size()))},
+                      {"subscribers", std::move(subscribers)}};
 }
 
 std::vector<PublicAlert> PublicBoard::current() {

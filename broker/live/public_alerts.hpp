@@ -47,6 +47,14 @@ boost::json::object to_json(const PublicAlert& alert, const std::string& languag
 boost::json::object public_snapshot(const std::vector<PublicAlert>& alerts,
                                     const std::string& language);
 
+// The transparency figures, aggregates only: public alerts sent per month (the last 24, UTC) and
+// category, the median time from a report to its alert's first public delivery, residents who
+// can be reached per zone and language. Every count is rounded to 10, and null below 10 (a
+// count that small could point at someone).
+boost::json::object public_stats(db::Connection& db, const ZoneMap& zones, Timestamp at);
+// A count as published: rounded to 10; null below 10.
+boost::json::value published_count(std::int64_t n);
+
 class PublicBoard {
  public:
   using Read = std::function<std::vector<PublicAlert>()>;

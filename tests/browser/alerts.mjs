@@ -41,6 +41,11 @@ try {
   check((await page.textContent("#live-status")).includes("mise à jour"), "nothing said of it");
   await accessible(page, "the public alerts page with an alert");
   await page.screenshot({ path: join(out, "alerts.png"), fullPage: true });
+  // The figures: totals only, with the alert just sent counted (under 10: not given).
+  await page.click("text=Les chiffres");
+  await page.waitForSelector("h1:text('Les chiffres des alertes')");
+  check((await page.textContent("main")).includes("moins de 10"), "a count under 10 is given");
+  await accessible(page, "the public figures");
   console.log("alerts: every step held");
 } finally {
   await browser.close();

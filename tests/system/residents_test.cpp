@@ -176,6 +176,16 @@ steps:
   release();
   REQUIRE(wait_until([&] { return sent_to(provider, "+15145550201").size() == 2; }, 30s));
 
+  // The transparency figures: five water alerts and three residents, all under 10, so hidden;
+  // the median time to a first delivery is given (it points at nobody).
+  auto stats = json::parse(server.get("/api/v1/public/stats")->body).as_object();
+  INFO(json::serialize(stats));
+  REQUIRE(stats.at("alerts_sent").as_array().size() == 1);
+  CHECK(stats.at("alerts_sent").at(0).at("category") == "water");
+  CHECK(stats.at("alerts_sent").at(0).at("alerts").is_null());
+  CHECK(stats.at("median_seconds_to_first_delivery").to_number<double>() >= 0);
+  for (const auto& row : stats.at("subscribers").as_array()) CHECK(row.at("residents").is_null());
+
   // Nothing in the database or the log is a resident's contact in clear.
   auto dump = run_command({"/usr/bin/sqlite3", server.database(), ".dump"}, 30s);
   REQUIRE(dump.exit_code == 0);
@@ -803,4 +813,46 @@ steps:
   auto dump = run_command({"/usr/bin/sqlite3", server.database(), ".dump"}, 30s);
   CHECK(dump.output.find("exemple.ca") == std::string::npos);
   CHECK(server.log().find("exemple.ca") == std::string::npos);
+}
+
+TEST_CASE("the transparency figures round every count to 10 and hide those under 10, never a list",
+          "[residents][public]") {
+  TempDir dir;
+  ServerOptions options;
+  options.playbooks_dir = std::string(TOCSIN_SOURCE_DIR) + "/config/playbooks";
+  options.extra_yaml = "residents:\n  key_file: " + residents_key(dir) + "\n";
+  TocsinServer server(options);
+  // 14 residents by the river in French, 3 downtown in English.
+  std::string list = "phone,language,lat,lon\n";
+  for (int i = 10; i < 24; ++i) list += "514 555-06" + std::to_string(i) + ",fr,45.585,-73.65\n";
+  for (int i = 30; i < 33; ++i) list += "514 555-06" + std::to_string(i) + ",en,45.505,-73.57\n";
+  std::ofstream(dir.path() / "list.csv") << list;
+  auto import = run_command({TOCSIN_BINARY, "resident", "import", "--config", server.config_file(),
+                             "--csv", (dir.path() / "list.csv").string(), "--reason", "test"},
+                            30s);
+  INFO(import.output);
+  REQUIRE(import.exit_code == 0);
+  server.start();
+  auto stats = http_request(server.http_port(), "GET", "/api/v1/public/stats", "", "", {});
+  REQUIRE(stats);
+  CHECK(stats->status == 200);  // for everyone: no sign-in
+  auto figures = json::parse(stats->body).as_object();
+  INFO(stats->body);
+  std::map<std::string, json::value> by;  // "zone/language"
+  for (const auto& row : figures.at("subscribers").as_array())
+    by[std::string(row.at("zone").as_string()) + "/" +
+       std::string(row.at("language").as_string())] = row.at("residents");
+  CHECK(by.at("riverside/fr") == 10);  // 14, rounded
+  CHECK(by.at("city/fr") == 10);
+  CHECK(by.at("downtown/en").is_null());  // 3: not given
+  CHECK(by.at("city/en").is_null());
+  CHECK(figures.at("alerts_sent").as_array().empty());
+  CHECK(figures.at("median_seconds_to_first_delivery").is_null());
+  CHECK(stats->body.find("555") == std::string::npos);
+  auto page = http_request(server.http_port(), "GET", "/alerts/stats?lang=fr", "", "", {});
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->body.find("<td>Berges de la rivière des Prairies</td><td>français</td><td>10</td>") !=
+        std::string::npos);
+  CHECK(page->body.find("<td>moins de 10</td>") != std::string::npos);
 }
