@@ -377,10 +377,9 @@ void Api::routes() {
         [this](ApiRequest& r, const Params&, const Query&, Respond respond) {
           resident_resume(r, std::move(respond));
         });
-  t.add("GET", "/alerts", "",
-        [this](ApiRequest& r, const Params&, const Query& q, Respond respond) {
-          public_alerts_page(r, q, std::move(respond));
-        });
+  t.add("GET", "/alerts", "", [this](ApiRequest&, const Params&, const Query& q, Respond respond) {
+    public_alerts_page(q, std::move(respond));
+  });
   t.add("GET", "/alerts/live.js", "",
         [this](ApiRequest&, const Params&, const Query&, Respond respond) {
           public_alerts_script(std::move(respond));

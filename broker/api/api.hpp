@@ -160,7 +160,7 @@ class Api {
   void resident_remove_place(const ApiRequest& request, Respond respond);
   void residents_map(const ApiRequest& request, Respond respond);
   // The public alerts page and its feed (public_pages.cpp).
-  void public_alerts_page(const ApiRequest& request, const Query& query, Respond respond);
+  void public_alerts_page(const Query& query, Respond respond);
   void public_alerts_script(Respond respond);
   void public_alerts_json(const Query& query, Respond respond);
   void public_stats_page(const Query& query, bool as_json, Respond respond);

@@ -24,6 +24,14 @@ std::string esc(const std::string& s) {
   return markup_escaped(s);
 }
 
+// A phrase in the page's language, or in both ("fr / en") when none is chosen.
+struct Say {
+  const std::string& lang;
+  std::string operator()(const char* fr, const char* en) const {
+    return lang.empty() ? std::string(fr) + " / " + en : lang == "en" ? std::string(en) : fr;
+  }
+};
+
 const char* kLiveScript = R"js(// The list follows the public feed: a pushed alert re-reads it.
 const list = document.getElementById("alerts");
 const said = document.getElementById("live-status");
@@ -57,9 +65,7 @@ ApiResponse public_page(int status, const std::string& lang, const std::string& 
                         const std::string& title, const std::string& main,
                         const std::string& script) {
   const bool both = lang.empty();
-  auto say = [&](const char* fr, const char* en) {
-    return both ? std::string(fr) + " / " + en : lang == "en" ? std::string(en) : fr;
-  };
+  const Say say{lang};
   ApiResponse r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
@@ -104,20 +110,17 @@ ApiResponse public_page(int status, const std::string& lang, const std::string& 
 
 }  // namespace
 
-void Api::public_alerts_page(const ApiRequest& request, const Query& query, Respond respond) {
+void Api::public_alerts_page(const Query& query, Respond respond) {
   auto get = [&](const char* name) {
     auto it = query.find(name);
     return it == query.end() ? std::string() : it->second.substr(0, 120);
   };
   const std::string lang = get("lang") == "fr" || get("lang") == "en" ? get("lang") : "";
   const std::string q = get("q"), zone_asked = get("zone");
-  (void)request;
   off_thread(
       "the public alerts page", std::move(respond), [this, lang, q, zone_asked](Respond& respond) {
         const bool both = lang.empty();
-        auto say = [&](const char* fr, const char* en) {
-          return both ? std::string(fr) + " / " + en : lang == "en" ? std::string(en) : fr;
-        };
+        const Say say{lang};
         auto set = library_.current();
         const ZoneMap none;
         const ZoneMap& zones = set ? set->references.zones : none;
@@ -252,11 +255,15 @@ void Api::public_stats_page(const Query& query, bool as_json, Respond respond) {
       return respond(std::move(r));
     }
     const bool both = lang.empty();
-    auto say = [&](const char* fr, const char* en) {
-      return both ? std::string(fr) + " / " + en : lang == "en" ? std::string(en) : fr;
-    };
+    const Say say{lang};
     auto count = [&](const json::value& v) {
       return v.is_null() ? say("moins de 10", "fewer than 10") : std::to_string(v.as_int64());
+    };
+    // A table's caption and column heads, its body opened.
+    auto table = [&](const std::string& caption, const std::vector<std::string>& columns) {
+      std::string out = "<table><caption>" + caption + "</caption><thead><tr>";
+      for (const auto& c : columns) out += "<th scope=\"col\">" + c + "</th>";
+      return out + "</tr></thead><tbody>\n";
     };
     std::string main =
         "<p>" +
@@ -264,12 +271,10 @@ void Api::public_stats_page(const Query& query, bool as_json, Respond respond) {
             "et un nombre sous 10 n'est pas donné.",
             "Totals only, never a list: every number is rounded to ten, and a number under 10 is "
             "not given.") +
-        "</p>\n<table><caption>" +
-        say("Alertes publiques envoyées, par mois et par catégorie",
-            "Public alerts sent, by month and category") +
-        "</caption><thead><tr><th scope=\"col\">" + say("Mois", "Month") +
-        "</th><th scope=\"col\">" + say("Catégorie", "Category") + "</th><th scope=\"col\">" +
-        say("Alertes", "Alerts") + "</th></tr></thead><tbody>\n";
+        "</p>\n" +
+        table(say("Alertes publiques envoyées, par mois et par catégorie",
+                  "Public alerts sent, by month and category"),
+              {say("Mois", "Month"), say("Catégorie", "Category"), say("Alertes", "Alerts")});
     for (const auto& row : stats.at("alerts_sent").as_array())
       main += "<tr><td>" + std::string(row.at("month").as_string()) + "</td><td>" +
               esc(std::string(row.at("category").as_string())) + "</td><td>" +
@@ -282,12 +287,10 @@ void Api::public_stats_page(const Query& query, bool as_json, Respond respond) {
                  : std::to_string(std::lround(
                        stats.at("median_seconds_to_first_delivery").to_number<double>())) +
                        " s") +
-            ".</p>\n<table><caption>" +
-            say("Résidents abonnés, par zone et par langue",
-                "Residents subscribed, by zone and language") +
-            "</caption><thead><tr><th scope=\"col\">" + say("Zone", "Zone") +
-            "</th><th scope=\"col\">" + say("Langue", "Language") + "</th><th scope=\"col\">" +
-            say("Résidents", "Residents") + "</th></tr></thead><tbody>\n";
+            ".</p>\n" +
+            table(say("Résidents abonnés, par zone et par langue",
+                      "Residents subscribed, by zone and language"),
+                  {say("Zone", "Zone"), say("Langue", "Language"), say("Résidents", "Residents")});
     for (const auto& row : stats.at("subscribers").as_array())
       main += "<tr><td>" +
               esc(both ? std::string(row.at("name").at("fr").as_string()) + " / " +

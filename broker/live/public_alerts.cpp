@@ -13,6 +13,12 @@ namespace json = boost::json;
 
 namespace {
 
+// A public alert released to the public (alerts AS a): a live one's own notice, not a follow-up
+// of it, that went out.
+constexpr const char* kReleased =
+    "a.public = 1 AND a.kind = 'notify' AND a.follow_up_of IS NULL AND a.status = 'dispatched' "
+    "AND a.cap_status = 'actual'";
+
 // The zones an incident's stored location falls in.
 std::vector<std::string> zones_of_location(const ZoneMap& zones, const std::string& text) {
   boost::system::error_code ec;
@@ -41,11 +47,11 @@ std::vector<PublicAlert> public_alerts_now(db::Connection& db, const ZoneMap& zo
                                            std::size_t limit) {
   const std::int64_t ms = to_unix_ms(at);
   auto st = db.prepare(
-      "SELECT a.id, a.incident_id, a.created_at, a.expires_s, coalesce(i.location, '') FROM "
-      "alerts a JOIN incidents i ON i.id = a.incident_id WHERE a.public = 1 AND a.kind = "
-      "'notify' AND a.follow_up_of IS NULL AND a.status = 'dispatched' AND a.cap_status = "
-      "'actual' AND a.expires_s > 0 AND a.created_at + a.expires_s * 1000 > ?1 ORDER BY "
-      "a.created_at DESC LIMIT ?2");
+      std::string("SELECT a.id, a.incident_id, a.created_at, a.expires_s, coalesce(i.location, "
+                  "'') FROM alerts a JOIN incidents i ON i.id = a.incident_id WHERE ") +
+      kReleased +
+      " AND a.expires_s > 0 AND a.created_at + a.expires_s * 1000 > ?1 ORDER BY a.created_at "
+      "DESC LIMIT ?2");
   st.bind(1, ms).bind(2, std::int64_t(limit));
   std::vector<PublicAlert> out;
   while (st.step()) {
@@ -135,15 +141,13 @@ json::value published_count(std::int64_t n) {
 }
 
 json::object public_stats(db::Connection& db, const ZoneMap& zones, Timestamp at) {
-  const char* released =
-      "a.public = 1 AND a.kind = 'notify' AND a.follow_up_of IS NULL AND a.status = 'dispatched' "
-      "AND a.cap_status = 'actual'";
+  const std::int64_t since = to_unix_ms(at - std::chrono::days(24 * 31));  // 24 months
   auto months = db.prepare(
       std::string("SELECT strftime('%Y-%m', a.created_at / 1000, 'unixepoch') AS month, "
                   "coalesce(json_extract(a.audience, '$.residents.category'), 'other'), count(*) "
                   "FROM alerts a WHERE ") +
-      released + " AND a.created_at >= ?1 GROUP BY 1, 2 ORDER BY 1 DESC, 2");
-  months.bind(1, to_unix_ms(at - std::chrono::days(24 * 31)));
+      kReleased + " AND a.created_at >= ?1 GROUP BY 1, 2 ORDER BY 1 DESC, 2");
+  months.bind(1, since);
   json::array sent;
   while (months.step())
     sent.push_back(json::object{{"month", months.text(0)},
@@ -155,8 +159,8 @@ json::object public_stats(db::Connection& db, const ZoneMap& zones, Timestamp at
       std::string("SELECT (SELECT min(d.updated_at) FROM deliveries d WHERE d.alert_id = a.id AND "
                   "d.state IN ('sent', 'delivered')) - i.received_at FROM alerts a JOIN incidents "
                   "i ON i.id = a.incident_id WHERE ") +
-      released + " AND a.created_at >= ?1");
-  delays.bind(1, to_unix_ms(at - std::chrono::days(24 * 31)));
+      kReleased + " AND a.created_at >= ?1");
+  delays.bind(1, since);
   std::vector<std::int64_t> ms;
   while (delays.step())
     if (!delays.is_null(0)) ms.push_back(delays.integer(0));

@@ -184,6 +184,7 @@ steps:
   CHECK(stats.at("alerts_sent").at(0).at("category") == "water");
   CHECK(stats.at("alerts_sent").at(0).at("alerts").is_null());
   CHECK(stats.at("median_seconds_to_first_delivery").to_number<double>() >= 0);
+  CHECK_FALSE(stats.at("subscribers").as_array().empty());
   for (const auto& row : stats.at("subscribers").as_array()) CHECK(row.at("residents").is_null());
 
   // Nothing in the database or the log is a resident's contact in clear.
